@@ -1,0 +1,146 @@
+// Package urlparam reads the query parameters of a connector URL, and reports
+// parse errors and unknown parameters together.
+package urlparam
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Values reads the query parameters of one URL.
+type Values struct {
+	pkg  string
+	q    url.Values
+	used map[string]bool
+	errs []error
+}
+
+// New returns the parameters of u; pkg prefixes error messages.
+func New(pkg string, u *url.URL) *Values {
+	return &Values{pkg: pkg, q: u.Query(), used: map[string]bool{}}
+}
+
+// Has reports whether name is set, and marks it known.
+func (v *Values) Has(name string) bool {
+	v.used[name] = true
+	_, ok := v.q[name]
+	return ok
+}
+
+// String returns the parameter, or def when it is absent.
+func (v *Values) String(name, def string) string {
+	v.used[name] = true
+	if vs, ok := v.q[name]; ok {
+		return vs[len(vs)-1]
+	}
+	return def
+}
+
+// List returns a comma-separated parameter split into trimmed parts.
+func (v *Values) List(name string) []string {
+	s := v.String(name, "")
+	if s == "" {
+		return nil
+	}
+	parts := strings.Split(s, ",")
+	for i := range parts {
+		parts[i] = strings.TrimSpace(parts[i])
+	}
+	return parts
+}
+
+// Int returns an integer parameter.
+func (v *Values) Int(name string, def int) int {
+	return int(v.Int64(name, int64(def)))
+}
+
+// Int64 returns an integer parameter; "_" separators and k/M suffixes are not accepted.
+func (v *Values) Int64(name string, def int64) int64 {
+	s := v.String(name, "")
+	if s == "" {
+		return def
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		v.errs = append(v.errs, fmt.Errorf("parameter %s=%q is not an integer", name, s))
+		return def
+	}
+	return n
+}
+
+// Float returns a float parameter.
+func (v *Values) Float(name string, def float64) float64 {
+	s := v.String(name, "")
+	if s == "" {
+		return def
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		v.errs = append(v.errs, fmt.Errorf("parameter %s=%q is not a number", name, s))
+		return def
+	}
+	return f
+}
+
+// Bool returns a boolean parameter (true/false/1/0/yes/no).
+func (v *Values) Bool(name string, def bool) bool {
+	s := strings.ToLower(v.String(name, ""))
+	switch s {
+	case "":
+		return def
+	case "1", "true", "yes", "on":
+		return true
+	case "0", "false", "no", "off":
+		return false
+	}
+	v.errs = append(v.errs, fmt.Errorf("parameter %s=%q is not a boolean", name, s))
+	return def
+}
+
+// Duration returns a duration parameter ("1s", "500ms").
+func (v *Values) Duration(name string, def time.Duration) time.Duration {
+	s := v.String(name, "")
+	if s == "" {
+		return def
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		v.errs = append(v.errs, fmt.Errorf("parameter %s=%q is not a duration", name, s))
+		return def
+	}
+	return d
+}
+
+// Fail records an error about parameter name.
+func (v *Values) Fail(name string, err error) {
+	v.errs = append(v.errs, fmt.Errorf("parameter %s: %w", name, err))
+}
+
+// Done returns the parse errors and the unknown parameters, or nil.
+func (v *Values) Done() error {
+	var unknown []string
+	for k := range v.q {
+		if !v.used[k] {
+			unknown = append(unknown, k)
+		}
+	}
+	errs := v.errs
+	if len(unknown) > 0 {
+		slices.Sort(unknown)
+		known := make([]string, 0, len(v.used))
+		for k := range v.used {
+			known = append(known, k)
+		}
+		slices.Sort(known)
+		errs = append(errs, fmt.Errorf("unknown URL parameter(s) %s (known: %s)", strings.Join(unknown, ", "), strings.Join(known, ", ")))
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%s: %w", v.pkg, errors.Join(errs...))
+}

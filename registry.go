@@ -1,0 +1,195 @@
+package ferry
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+)
+
+// ReaderOpener opens a Reader from a URL. Connector packages register one per
+// URL scheme in their init function.
+type ReaderOpener interface {
+	OpenReaderURL(ctx context.Context, u *url.URL) (Reader, error)
+}
+
+// WriterOpener opens a Writer from a URL.
+type WriterOpener interface {
+	OpenWriterURL(ctx context.Context, u *url.URL) (Writer, error)
+}
+
+// ReaderOpenerFunc adapts a function to a ReaderOpener.
+type ReaderOpenerFunc func(ctx context.Context, u *url.URL) (Reader, error)
+
+// OpenReaderURL calls f.
+func (f ReaderOpenerFunc) OpenReaderURL(ctx context.Context, u *url.URL) (Reader, error) {
+	return f(ctx, u)
+}
+
+// WriterOpenerFunc adapts a function to a WriterOpener.
+type WriterOpenerFunc func(ctx context.Context, u *url.URL) (Writer, error)
+
+// OpenWriterURL calls f.
+func (f WriterOpenerFunc) OpenWriterURL(ctx context.Context, u *url.URL) (Writer, error) {
+	return f(ctx, u)
+}
+
+// URLMux maps URL schemes to openers. The zero URLMux is empty and ready.
+type URLMux struct {
+	mu      sync.RWMutex
+	readers map[string]ReaderOpener
+	writers map[string]WriterOpener
+}
+
+var defaultMux URLMux
+
+// DefaultURLMux returns the mux used by OpenReader and OpenWriter, which the
+// built-in connector packages fill in when they are imported.
+func DefaultURLMux() *URLMux { return &defaultMux }
+
+// RegisterReader registers o for scheme. It panics if o is nil or the scheme
+// already has a reader.
+func (m *URLMux) RegisterReader(scheme string, o ReaderOpener) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if o == nil {
+		panic("ferry: RegisterReader of nil opener for " + scheme)
+	}
+	if _, dup := m.readers[scheme]; dup {
+		panic("ferry: RegisterReader called twice for scheme " + scheme)
+	}
+	if m.readers == nil {
+		m.readers = make(map[string]ReaderOpener)
+	}
+	m.readers[scheme] = o
+}
+
+// RegisterWriter registers o for scheme. It panics if o is nil or the scheme
+// already has a writer.
+func (m *URLMux) RegisterWriter(scheme string, o WriterOpener) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if o == nil {
+		panic("ferry: RegisterWriter of nil opener for " + scheme)
+	}
+	if _, dup := m.writers[scheme]; dup {
+		panic("ferry: RegisterWriter called twice for scheme " + scheme)
+	}
+	if m.writers == nil {
+		m.writers = make(map[string]WriterOpener)
+	}
+	m.writers[scheme] = o
+}
+
+// ReaderSchemes returns the registered reader schemes, sorted.
+func (m *URLMux) ReaderSchemes() []string {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return sortedKeys(m.readers)
+}
+
+// WriterSchemes returns the registered writer schemes, sorted.
+func (m *URLMux) WriterSchemes() []string {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return sortedKeys(m.writers)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// OpenReader opens the reader for urlstr's scheme.
+func (m *URLMux) OpenReader(ctx context.Context, urlstr string) (Reader, error) {
+	u, err := parseURL(urlstr)
+	if err != nil {
+		return nil, err
+	}
+	m.mu.RLock()
+	o, ok := m.readers[u.Scheme]
+	m.mu.RUnlock()
+	if !ok {
+		return nil, fmt.Errorf("ferry: open reader %s: unknown scheme %q (registered: %s)", Redact(urlstr), u.Scheme, strings.Join(m.ReaderSchemes(), ", "))
+	}
+	r, err := o.OpenReaderURL(ctx, u)
+	if err != nil {
+		return nil, fmt.Errorf("ferry: open reader %s: %w", Redact(urlstr), err)
+	}
+	return r, nil
+}
+
+// OpenWriter opens the writer for urlstr's scheme.
+func (m *URLMux) OpenWriter(ctx context.Context, urlstr string) (Writer, error) {
+	u, err := parseURL(urlstr)
+	if err != nil {
+		return nil, err
+	}
+	m.mu.RLock()
+	o, ok := m.writers[u.Scheme]
+	m.mu.RUnlock()
+	if !ok {
+		return nil, fmt.Errorf("ferry: open writer %s: unknown scheme %q (registered: %s)", Redact(urlstr), u.Scheme, strings.Join(m.WriterSchemes(), ", "))
+	}
+	w, err := o.OpenWriterURL(ctx, u)
+	if err != nil {
+		return nil, fmt.Errorf("ferry: open writer %s: %w", Redact(urlstr), err)
+	}
+	return w, nil
+}
+
+func parseURL(urlstr string) (*url.URL, error) {
+	u, err := url.Parse(urlstr)
+	if err != nil {
+		// url.Error quotes the whole input, password included: do not wrap it.
+		return nil, fmt.Errorf("ferry: malformed URL %s", Redact(urlstr))
+	}
+	if u.Scheme == "" {
+		return nil, fmt.Errorf("ferry: URL %s has no scheme (want scheme://...)", Redact(urlstr))
+	}
+	return u, nil
+}
+
+// OpenReader opens a Reader from a URL through DefaultURLMux, for example
+// "sqlite:///tmp/orders.db?table=orders". The connector package of the scheme
+// must be imported (for its init function).
+func OpenReader(ctx context.Context, urlstr string) (Reader, error) {
+	return defaultMux.OpenReader(ctx, urlstr)
+}
+
+// OpenWriter opens a Writer from a URL through DefaultURLMux.
+func OpenWriter(ctx context.Context, urlstr string) (Writer, error) {
+	return defaultMux.OpenWriter(ctx, urlstr)
+}
+
+// Redact returns urlstr with any password replaced by "xxxxx", and with the
+// values of query parameters named like secrets (password, secret, token,
+// key) replaced too. Strings that do not parse are cut to their scheme.
+func Redact(urlstr string) string {
+	u, err := url.Parse(urlstr)
+	if err != nil {
+		if i := strings.Index(urlstr, "://"); i > 0 {
+			return urlstr[:i] + "://(unparsable URL)"
+		}
+		return "(unparsable URL)"
+	}
+	q := u.Query()
+	changed := false
+	for k := range q {
+		lk := strings.ToLower(k)
+		if strings.Contains(lk, "password") || strings.Contains(lk, "secret") || strings.Contains(lk, "token") || lk == "key" || strings.HasSuffix(lk, "_key") {
+			q.Set(k, "xxxxx")
+			changed = true
+		}
+	}
+	if changed {
+		u.RawQuery = q.Encode()
+	}
+	return u.Redacted()
+}
