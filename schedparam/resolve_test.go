@@ -227,3 +227,37 @@ func TestBizDate(t *testing.T) {
 	assert.Equal(t, time.Date(2024, 2, 29, 0, 0, 0, 0, sh), got)
 	assert.Equal(t, sh, got.Location())
 }
+
+func TestZeroAndNilResolver(t *testing.T) {
+	var nilR *Resolver
+	for _, r := range []*Resolver{nilR, {}} {
+		got, err := r.Resolve("$bizdate $_x", cycDoc)
+		require.NoError(t, err)
+		assert.Equal(t, "20250726 $_x", got)
+		all, err := r.ResolveAll(cycDoc)
+		require.NoError(t, err)
+		assert.Empty(t, all)
+		got, err = r.Execute(nil, cycDoc)
+		require.NoError(t, err)
+		assert.Empty(t, got)
+	}
+}
+
+func TestConcurrentUse(t *testing.T) {
+	r := NewResolver(map[string]string{"a": "$bizdate", "b": "${a}_$[hh24]"})
+	tmpl, err := Parse("$b/$a")
+	require.NoError(t, err)
+	done := make(chan string, 8)
+	for i := range 8 {
+		go func() {
+			v, _ := r.Execute(tmpl, at(2025, 7, 27, i, 0, 0))
+			done <- v
+		}()
+	}
+	seen := map[string]bool{}
+	for range 8 {
+		seen[<-done] = true
+	}
+	assert.Len(t, seen, 8)
+	assert.True(t, seen["20250726_03/20250726"])
+}

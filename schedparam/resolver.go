@@ -13,7 +13,8 @@ const DefaultMaxOutput = 16 << 20
 
 // Resolver resolves texts against a fixed set of custom parameters. Custom
 // parameter expressions are parsed once, in NewResolver. A Resolver is safe
-// for concurrent use as long as MaxOutput is not changed meanwhile.
+// for concurrent use as long as MaxOutput is not changed meanwhile. The zero
+// value, and a nil *Resolver, resolve texts without custom parameters.
 type Resolver struct {
 	// MaxOutput limits the length in bytes of any resolved text or custom
 	// parameter value; 0 means DefaultMaxOutput.
@@ -66,8 +67,12 @@ func (r *Resolver) Resolve(text string, cyc time.Time) (string, error) {
 	return r.Execute(t, cyc)
 }
 
-// Execute resolves a parsed template for a run scheduled at cyc.
+// Execute resolves a parsed template for a run scheduled at cyc. A nil
+// template resolves to the empty string.
 func (r *Resolver) Execute(t *Template, cyc time.Time) (string, error) {
+	if t == nil {
+		return "", nil
+	}
 	return r.newEval(cyc).exec(t, "")
 }
 
@@ -75,6 +80,9 @@ func (r *Resolver) Execute(t *Template, cyc time.Time) (string, error) {
 // When several fail, the error of the first name in sorted order is
 // returned.
 func (r *Resolver) ResolveAll(cyc time.Time) (map[string]string, error) {
+	if r == nil {
+		return map[string]string{}, nil
+	}
 	names := make([]string, 0, len(r.params)+len(r.errs))
 	for name := range r.params {
 		names = append(names, name)
@@ -96,7 +104,7 @@ func (r *Resolver) ResolveAll(cyc time.Time) (map[string]string, error) {
 }
 
 func (r *Resolver) maxOutput() int {
-	if r.MaxOutput > 0 {
+	if r != nil && r.MaxOutput > 0 {
 		return r.MaxOutput
 	}
 	return DefaultMaxOutput
@@ -113,6 +121,9 @@ type eval struct {
 }
 
 func (r *Resolver) newEval(cyc time.Time) *eval {
+	if r == nil {
+		r = &Resolver{} // a nil Resolver has no custom parameters
+	}
 	return &eval{r: r, cyc: cyc, memo: map[string]string{}}
 }
 
@@ -220,9 +231,14 @@ func (e *eval) node(n *node) (string, error) {
 // Built-in parameter names. They are reserved: a custom parameter with one
 // of these names can be resolved by ResolveAll but is never referenced.
 const (
-	BuiltinBizdate  = "bizdate"
-	BuiltinCyctime  = "cyctime"
-	BuiltinGmtdate  = "gmtdate"
+	// BuiltinBizdate is the business date, yyyymmdd.
+	BuiltinBizdate = "bizdate"
+	// BuiltinCyctime is the cycle time, yyyymmddhh24miss.
+	BuiltinCyctime = "cyctime"
+	// BuiltinGmtdate is the scheduled date, yyyymmdd.
+	BuiltinGmtdate = "gmtdate"
+	// BuiltinBizmonth is the business month, yyyymm: the business date's
+	// month, or the month before it when that is the scheduled date's month.
 	BuiltinBizmonth = "bizmonth"
 )
 
