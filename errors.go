@@ -39,6 +39,8 @@ func Classify(err error) ErrorClass {
 		return ClassNone
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return ClassCanceled
+	case isLimit(err):
+		return ClassFatal
 	case dirty.Is(err):
 		return ClassDirty
 	case IsRetryable(err):
@@ -73,3 +75,8 @@ type retryableError struct{ err error }
 func (e retryableError) Error() string   { return e.err.Error() }
 func (e retryableError) Unwrap() error   { return e.err }
 func (e retryableError) Retryable() bool { return true }
+
+func isLimit(err error) bool {
+	var le *dirty.LimitError
+	return errors.As(err, &le)
+}
