@@ -106,7 +106,7 @@ func ParseDate(s string, loc *time.Location) (time.Time, error) {
 	}
 	t, err := time.ParseInLocation(layout, s, loc)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("schedparam: date %q is not yyyymmdd or yyyy-mm-dd: %w", s, err)
+		return time.Time{}, fmt.Errorf("%w: date %q is not yyyymmdd or yyyy-mm-dd: %w", ErrSyntax, s, err)
 	}
 	return t, nil
 }

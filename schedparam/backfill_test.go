@@ -63,7 +63,8 @@ func TestCycleTimesForDates(t *testing.T) {
 	assert.Equal(t, []time.Time{at(2025, 1, 2, 0, 0, 0), at(2025, 1, 3, 0, 0, 0), at(2025, 1, 4, 0, 0, 0)}, got)
 
 	_, err = CycleTimesForDates("2025-13-01", "20250101", BackfillOptions{})
-	assert.ErrorContains(t, err, `schedparam: date "2025-13-01"`)
+	assert.ErrorIs(t, err, ErrSyntax)
+	assert.ErrorContains(t, err, `schedparam: malformed expression: date "2025-13-01" is not yyyymmdd or yyyy-mm-dd: `)
 	_, err = CycleTimesForDates("20250101", "x", BackfillOptions{})
 	assert.Error(t, err)
 }

@@ -138,3 +138,13 @@ func TestOutOfRangeCycleTime(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "no params", got)
 }
+
+func TestOutputCapLiteral(t *testing.T) {
+	r := NewResolver(nil)
+	r.MaxOutput = 12
+	_, err := r.Resolve("$gmtdate and more text", cycDoc)
+	assert.EqualError(t, err, `schedparam: position 8: out of range " and more text": output exceeds 12 bytes`)
+	got, err := r.Resolve("plain text longer than the cap", cycDoc)
+	require.NoError(t, err)
+	assert.Equal(t, "plain text longer than the cap", got)
+}

@@ -135,6 +135,7 @@ func (e *eval) exec(t *Template, param string) (string, error) {
 	}
 	var b strings.Builder
 	limit := e.r.maxOutput()
+	pos := 0 // byte offset of the segment in t's text
 	for _, s := range t.segs {
 		if s.node == nil {
 			b.WriteString(s.lit)
@@ -150,14 +151,15 @@ func (e *eval) exec(t *Template, param string) (string, error) {
 			}
 			b.WriteString(v)
 		}
+		expr := s.lit
+		if s.node != nil {
+			expr = s.node.expr
+		}
 		if b.Len() > limit {
-			pos, expr := 0, ""
-			if s.node != nil {
-				pos, expr = s.node.pos, s.node.expr
-			}
-			return "", &Error{Param: param, Pos: pos, Expr: expr, Kind: ErrRange,
+			return "", &Error{Param: param, Pos: pos, Expr: quoteStart(expr), Kind: ErrRange,
 				Detail: fmt.Sprintf("output exceeds %d bytes", limit)}
 		}
+		pos += len(expr)
 	}
 	return b.String(), nil
 }

@@ -94,11 +94,21 @@ func Parse(text string) (*Template, error) {
 }
 
 // String returns the text the template was parsed from.
-func (t *Template) String() string { return t.text }
+func (t *Template) String() string {
+	if t == nil {
+		return ""
+	}
+	return t.text
+}
 
 // Names returns, sorted, the names referenced as $name or ${name}:
 // built-ins, custom parameters and plain formats such as "yyyymmdd".
-func (t *Template) Names() []string { return append([]string(nil), t.names...) }
+func (t *Template) Names() []string {
+	if t == nil {
+		return nil
+	}
+	return append([]string(nil), t.names...)
+}
 
 func quoteStart(s string) string {
 	if len(s) <= maxQuoted {
