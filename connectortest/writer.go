@@ -1,0 +1,419 @@
+package connectortest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/ferrydata/ferry"
+	"github.com/ferrydata/ferry/dirty"
+)
+
+// RunWriterTests runs the writer conformance tests:
+//
+//   - Insert/RoundTrip: every standard column the destination holds, with
+//     minimums, maximums, NULLs, NaN and nasty strings, written through two
+//     concurrent BatchWriters and read back exactly;
+//   - Insert/AbortLeavesDestination: an aborted run leaves what an earlier
+//     run committed, and nothing of its own;
+//   - Insert/CancelledWrite: a write under a cancelled context fails or is
+//     undone by Abort;
+//   - Insert/Empty: a run with no rows commits an empty destination;
+//   - Overwrite, Upsert, Replace (when claimed in Modes): the mode's result,
+//     the old rows readable until Commit, Abort keeping the old rows,
+//     reruns giving the same table, the last row for a key winning;
+//   - Dirty (when the harness has Dirty): exactly the bad rows are
+//     reported, the others land;
+//
+// and checks after each that Close left no Arrow memory allocated.
+func RunWriterTests(t *testing.T, h WriterHarness) {
+	t.Helper()
+	if h.New == nil || h.ReadBack == nil {
+		t.Fatal("connectortest: WriterHarness.New and ReadBack are required")
+	}
+	t.Run("Insert/RoundTrip", func(t *testing.T) { testWriterRoundTrip(t, h) })
+	t.Run("Insert/AbortLeavesDestination", func(t *testing.T) { testWriterAbort(t, h) })
+	t.Run("Insert/CancelledWrite", func(t *testing.T) { testWriterCancel(t, h) })
+	t.Run("Insert/Empty", func(t *testing.T) { testWriterEmpty(t, h) })
+	if slices.Contains(h.Modes, ferry.ModeOverwrite) {
+		t.Run("Overwrite", func(t *testing.T) { testWriterOverwrite(t, h) })
+	}
+	for _, m := range []ferry.WriteMode{ferry.ModeUpsert, ferry.ModeReplace} {
+		if slices.Contains(h.Modes, m) {
+			t.Run(string(m), func(t *testing.T) { testWriterUpsert(t, h, m) })
+		}
+	}
+	if h.Dirty != nil {
+		t.Run("Dirty", func(t *testing.T) { testWriterDirty(t, h) })
+	}
+}
+
+// run is one writer run under test.
+type writerRun struct {
+	t   *testing.T
+	h   WriterHarness
+	w   ferry.Writer
+	mem *memory.CheckedAllocator
+	bws []ferry.BatchWriter
+}
+
+func startRun(t *testing.T, h WriterHarness, dest string, schema *arrow.Schema, mode ferry.WriteMode, workers int) *writerRun {
+	t.Helper()
+	ctx := context.Background()
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	w := h.New(t, ctx, dest, schema, mode, mem)
+	if w == nil {
+		t.Fatal("harness New returned a nil Writer")
+	}
+	if err := w.Prepare(ctx, schema); err != nil {
+		w.Abort(ctx, err)
+		w.Close()
+		t.Fatalf("Prepare(%s): %v", mode, err)
+	}
+	if h.NoConcurrentOpen {
+		workers = 1
+	}
+	r := &writerRun{t: t, h: h, w: w, mem: mem}
+	for range workers {
+		bw, err := w.Open(ctx)
+		if err != nil {
+			t.Fatalf("Open: %v", err)
+		}
+		r.bws = append(r.bws, bw)
+	}
+	return r
+}
+
+// write writes b split over the BatchWriters, concurrently.
+func (r *writerRun) write(b arrow.RecordBatch) {
+	r.t.Helper()
+	n := b.NumRows()
+	k := int64(len(r.bws))
+	var wg sync.WaitGroup
+	errs := make([]error, k)
+	for i, bw := range r.bws {
+		lo, hi := n*int64(i)/k, n*int64(i+1)/k
+		part := b.NewSlice(lo, hi)
+		wg.Go(func() {
+			defer part.Release()
+			errs[i] = bw.Write(context.Background(), part)
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		r.t.Fatalf("Write: %v", err)
+	}
+}
+
+func (r *writerRun) closeWriters() {
+	r.t.Helper()
+	for _, bw := range r.bws {
+		if err := bw.Close(context.Background()); err != nil {
+			r.t.Fatalf("BatchWriter.Close: %v", err)
+		}
+	}
+	r.bws = nil
+}
+
+func (r *writerRun) commit() {
+	r.t.Helper()
+	r.closeWriters()
+	if err := r.w.Commit(context.Background()); err != nil {
+		r.t.Fatalf("Commit: %v", err)
+	}
+	r.finish()
+}
+
+func (r *writerRun) abort() {
+	r.t.Helper()
+	for _, bw := range r.bws {
+		bw.Close(context.Background())
+	}
+	r.bws = nil
+	if err := r.w.Abort(context.Background(), errors.New("connectortest: deliberate abort")); err != nil {
+		r.t.Errorf("Abort: %v", err)
+	}
+	r.finish()
+}
+
+func (r *writerRun) finish() {
+	r.t.Helper()
+	if err := r.w.Close(); err != nil {
+		r.t.Errorf("Writer.Close: %v", err)
+	}
+	r.mem.AssertSize(r.t, 0)
+}
+
+// readBack returns the destination's rows.
+func readBack(t *testing.T, h WriterHarness, dest string, schema *arrow.Schema) arrow.RecordBatch {
+	t.Helper()
+	b := h.ReadBack(t, context.Background(), dest, schema)
+	if b == nil {
+		t.Fatal("ReadBack returned nil")
+	}
+	return b
+}
+
+func expectRows(t *testing.T, h WriterHarness, dest string, want arrow.RecordBatch) {
+	t.Helper()
+	got := readBack(t, h, dest, want.Schema())
+	defer got.Release()
+	assertRows(t, want, []arrow.RecordBatch{got})
+}
+
+// rows returns a batch of schema with the given ids; str holds prefix and
+// the id, the other columns the standard values of the row at that id.
+func rows(schema *arrow.Schema, ids []int64, prefix string) arrow.RecordBatch {
+	mem := memory.DefaultAllocator
+	maxID := slices.Max(ids)
+	base := Batch(mem, schema, int(maxID))
+	defer base.Release()
+	cols := make([]arrow.Array, schema.NumFields())
+	for c := range cols {
+		var parts []arrow.Array
+		for _, id := range ids {
+			parts = append(parts, array.NewSlice(base.Column(c), id-1, id))
+		}
+		a, err := array.Concatenate(parts, mem)
+		for _, p := range parts {
+			p.Release()
+		}
+		if err != nil {
+			panic(err)
+		}
+		cols[c] = a
+	}
+	if prefix != "" {
+		sb := array.NewStringBuilder(mem)
+		for _, id := range ids {
+			sb.Append(fmt.Sprintf("%s %d", prefix, id))
+		}
+		cols[1].Release()
+		cols[1] = sb.NewArray()
+		sb.Release()
+	}
+	out := array.NewRecordBatch(schema, cols, int64(len(ids)))
+	for _, a := range cols {
+		a.Release()
+	}
+	return out
+}
+
+func idRange(lo, hi int64) []int64 {
+	var ids []int64
+	for i := lo; i <= hi; i++ {
+		ids = append(ids, i)
+	}
+	return ids
+}
+
+func testWriterRoundTrip(t *testing.T, h WriterHarness) {
+	schema := Schema(h.Columns)
+	data := Batch(memory.DefaultAllocator, schema, 64)
+	defer data.Release()
+	r := startRun(t, h, "roundtrip", schema, ferry.ModeInsert, 2)
+	r.write(data)
+	r.commit()
+	expectRows(t, h, "roundtrip", data)
+}
+
+func testWriterAbort(t *testing.T, h WriterHarness) {
+	schema := Schema([]string{})
+	first := rows(schema, idRange(1, 20), "first")
+	defer first.Release()
+	r := startRun(t, h, "abort", schema, ferry.ModeInsert, 2)
+	r.write(first)
+	r.commit()
+
+	second := rows(schema, idRange(21, 40), "second")
+	defer second.Release()
+	r = startRun(t, h, "abort", schema, ferry.ModeInsert, 2)
+	r.write(second)
+	r.abort()
+	expectRows(t, h, "abort", first)
+}
+
+func testWriterCancel(t *testing.T, h WriterHarness) {
+	schema := Schema([]string{})
+	first := rows(schema, idRange(1, 10), "first")
+	defer first.Release()
+	r := startRun(t, h, "cancel", schema, ferry.ModeInsert, 1)
+	r.write(first)
+	r.commit()
+
+	second := rows(schema, idRange(11, 5000), "second")
+	defer second.Release()
+	r = startRun(t, h, "cancel", schema, ferry.ModeInsert, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	err := r.bws[0].Write(ctx, second)
+	if err != nil && !errors.Is(err, context.Canceled) {
+		t.Errorf("Write under a cancelled context: %v, want nil or an error wrapping context.Canceled", err)
+	}
+	r.abort()
+	expectRows(t, h, "cancel", first)
+}
+
+func testWriterEmpty(t *testing.T, h WriterHarness) {
+	schema := Schema([]string{})
+	r := startRun(t, h, "empty", schema, ferry.ModeInsert, 1)
+	r.commit()
+	got := readBack(t, h, "empty", schema)
+	defer got.Release()
+	if got.NumRows() != 0 {
+		t.Errorf("empty run left %d rows", got.NumRows())
+	}
+}
+
+func testWriterOverwrite(t *testing.T, h WriterHarness) {
+	schema := Schema([]string{})
+	old := rows(schema, idRange(1, 20), "old")
+	defer old.Release()
+	r := startRun(t, h, "overwrite", schema, ferry.ModeInsert, 1)
+	r.write(old)
+	r.commit()
+
+	repl := rows(schema, idRange(11, 30), "new")
+	defer repl.Release()
+
+	// An aborted overwrite keeps the old rows.
+	r = startRun(t, h, "overwrite", schema, ferry.ModeOverwrite, 2)
+	r.write(repl)
+	r.abort()
+	expectRows(t, h, "overwrite", old)
+
+	// The old rows stay readable until Commit.
+	r = startRun(t, h, "overwrite", schema, ferry.ModeOverwrite, 2)
+	r.write(repl)
+	r.closeWriters()
+	expectRows(t, h, "overwrite", old)
+	r.commit()
+	expectRows(t, h, "overwrite", repl)
+
+	// A rerun gives the same table.
+	r = startRun(t, h, "overwrite", schema, ferry.ModeOverwrite, 2)
+	r.write(repl)
+	r.commit()
+	expectRows(t, h, "overwrite", repl)
+}
+
+func testWriterUpsert(t *testing.T, h WriterHarness, mode ferry.WriteMode) {
+	schema := Schema([]string{})
+	old := rows(schema, idRange(1, 20), "old")
+	defer old.Release()
+	r := startRun(t, h, "upsert", schema, ferry.ModeInsert, 1)
+	r.write(old)
+	r.commit()
+
+	upd := rows(schema, idRange(11, 30), "new")
+	defer upd.Release()
+	expected := concat(t, schema, rows(schema, idRange(1, 10), "old"), rows(schema, idRange(11, 30), "new"))
+	defer expected.Release()
+
+	// Aborted: nothing changes.
+	r = startRun(t, h, "upsert", schema, mode, 2)
+	r.write(upd)
+	r.abort()
+	expectRows(t, h, "upsert", old)
+
+	for run := 1; run <= 2; run++ { // the rerun gives the same table
+		r = startRun(t, h, "upsert", schema, mode, 2)
+		r.write(upd)
+		r.commit()
+		expectRows(t, h, "upsert", expected)
+	}
+
+	// The last row for a key wins within a run, across batches.
+	firstV := rows(schema, []int64{31}, "first")
+	defer firstV.Release()
+	lastV := rows(schema, []int64{31}, "last")
+	defer lastV.Release()
+	r = startRun(t, h, "upsert", schema, mode, 1)
+	r.write(firstV)
+	r.write(lastV)
+	r.commit()
+	final := concat(t, schema, rows(schema, idRange(1, 10), "old"), rows(schema, idRange(11, 30), "new"), rows(schema, []int64{31}, "last"))
+	defer final.Release()
+	expectRows(t, h, "upsert", final)
+}
+
+// concat concatenates and releases bs.
+func concat(t *testing.T, schema *arrow.Schema, bs ...arrow.RecordBatch) arrow.RecordBatch {
+	t.Helper()
+	defer release(bs)
+	cols := make([]arrow.Array, schema.NumFields())
+	var n int64
+	for _, b := range bs {
+		n += b.NumRows()
+	}
+	for c := range cols {
+		var parts []arrow.Array
+		for _, b := range bs {
+			parts = append(parts, b.Column(c))
+		}
+		a, err := array.Concatenate(parts, memory.DefaultAllocator)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cols[c] = a
+	}
+	out := array.NewRecordBatch(schema, cols, n)
+	for _, a := range cols {
+		a.Release()
+	}
+	return out
+}
+
+func testWriterDirty(t *testing.T, h WriterHarness) {
+	schema := Schema(h.Columns)
+	b, bad := h.Dirty(t, memory.DefaultAllocator, schema)
+	defer b.Release()
+	r := startRun(t, h, "dirty", b.Schema(), ferry.ModeInsert, 1)
+	err := r.bws[0].Write(context.Background(), b)
+	rowErrs := dirty.Rows(err)
+	if err != nil && rowErrs == nil {
+		t.Fatalf("Write of a batch with bad rows: %v, want a *dirty.RowErrors", err)
+	}
+	var got []int
+	for _, re := range rowErrs {
+		got = append(got, int(re.Row))
+		if re.Err == nil {
+			t.Errorf("row %d reported without a reason", re.Row)
+		}
+	}
+	slices.Sort(got)
+	want := slices.Clone(bad)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("dirty rows %v, want %v (err: %v)", got, want, err)
+	}
+	r.commit()
+
+	// Everything but the bad rows landed.
+	ids := b.Column(0).(*array.Int64)
+	var goodIDs []int64
+	for i := 0; i < ids.Len(); i++ {
+		if !slices.Contains(bad, i) {
+			goodIDs = append(goodIDs, ids.Value(i))
+		}
+	}
+	got2 := readBack(t, h, "dirty", b.Schema())
+	defer got2.Release()
+	gotIDs := got2.Column(0).(*array.Int64)
+	var landed []int64
+	for i := 0; i < gotIDs.Len(); i++ {
+		landed = append(landed, gotIDs.Value(i))
+	}
+	slices.Sort(landed)
+	slices.Sort(goodIDs)
+	if !slices.Equal(landed, goodIDs) {
+		t.Errorf("landed ids %v, want %v", landed, goodIDs)
+	}
+}
