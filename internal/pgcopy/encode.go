@@ -1,0 +1,456 @@
+package pgcopy
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"unsafe"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/google/uuid"
+)
+
+// EncodeError is a value the encoder cannot put into its destination column
+// (out of range, not a valid uuid). It is bad data: the row is dirty.
+type EncodeError struct {
+	Row    int64 // index in the batch
+	Column string
+	Err    error
+}
+
+func (e *EncodeError) Error() string {
+	return fmt.Sprintf("pgcopy: row %d column %q: %v", e.Row, e.Column, e.Err)
+}
+
+func (e *EncodeError) Unwrap() error { return e.Err }
+
+// encodeFn appends the length-prefixed binary value of row i of arr (not null).
+type encodeFn func(dst []byte, arr arrow.Array, i int) ([]byte, error)
+
+// Encoder encodes Arrow record batches of one schema into binary COPY
+// streams for a table's columns. An Encoder is used by one goroutine.
+type Encoder struct {
+	names []string
+	fns   []encodeFn
+	buf   []byte
+}
+
+// NewEncoder returns an Encoder writing the fields of schema into the
+// destination columns cols (same order), or an error naming the first column
+// whose Arrow type cannot be written into the destination type.
+func NewEncoder(schema *arrow.Schema, cols []Column, ts Types) (*Encoder, error) {
+	e := &Encoder{}
+	for i, f := range schema.Fields() {
+		fn, err := newEncodeFn(f.Type, cols[i].OID, ts)
+		if err != nil {
+			return nil, fmt.Errorf("pgcopy: column %q: cannot write %s into %s: %w", f.Name, f.Type, cols[i].SourceType, err)
+		}
+		e.names = append(e.names, f.Name)
+		e.fns = append(e.fns, fn)
+	}
+	return e, nil
+}
+
+// Reader returns the binary COPY stream of b (header, rows, trailer). It
+// reads b's arrays directly; b must stay valid until the reader is done.
+func (e *Encoder) Reader(b arrow.RecordBatch) io.Reader {
+	return &batchReader{e: e, b: b, n: int(b.NumRows())}
+}
+
+type batchReader struct {
+	e    *Encoder
+	b    arrow.RecordBatch
+	n    int
+	row  int
+	pos  int
+	head bool
+	done bool
+}
+
+const chunk = 256 << 10
+
+func (r *batchReader) Read(p []byte) (int, error) {
+	e := r.e
+	if r.pos >= len(e.buf) {
+		e.buf, r.pos = e.buf[:0], 0
+		if !r.head {
+			e.buf = append(e.buf, Signature...)
+			e.buf = append(e.buf, 0, 0, 0, 0, 0, 0, 0, 0)
+			r.head = true
+		}
+		cols := r.b.Columns()
+		for r.row < r.n && len(e.buf) < chunk {
+			i := r.row
+			e.buf = binary.BigEndian.AppendUint16(e.buf, uint16(len(cols)))
+			for c, arr := range cols {
+				if arr.IsNull(i) {
+					e.buf = append(e.buf, 0xff, 0xff, 0xff, 0xff)
+					continue
+				}
+				var err error
+				if e.buf, err = e.fns[c](e.buf, arr, i); err != nil {
+					return 0, &EncodeError{Row: int64(i), Column: e.names[c], Err: err}
+				}
+			}
+			r.row++
+		}
+		if r.row >= r.n && !r.done {
+			e.buf = append(e.buf, 0xff, 0xff)
+			r.done = true
+		}
+		if len(e.buf) == 0 {
+			return 0, io.EOF
+		}
+	}
+	n := copy(p, e.buf[r.pos:])
+	r.pos += n
+	return n, nil
+}
+
+func put32(dst []byte, v uint32) []byte { return binary.BigEndian.AppendUint32(dst, v) }
+
+func intOf(arr arrow.Array, i int) (int64, bool) {
+	switch a := arr.(type) {
+	case *array.Int8:
+		return int64(a.Value(i)), true
+	case *array.Int16:
+		return int64(a.Value(i)), true
+	case *array.Int32:
+		return int64(a.Value(i)), true
+	case *array.Int64:
+		return a.Value(i), true
+	case *array.Uint8:
+		return int64(a.Value(i)), true
+	case *array.Uint16:
+		return int64(a.Value(i)), true
+	case *array.Uint32:
+		return int64(a.Value(i)), true
+	case *array.Uint64:
+		v := a.Value(i)
+		return int64(v), v <= math.MaxInt64
+	}
+	return 0, false
+}
+
+func errRange(v any, t string) error { return fmt.Errorf("value %v out of range for %s", v, t) }
+
+func newEncodeFn(dt arrow.DataType, oid uint32, ts Types) (encodeFn, error) {
+	if elem := ts.arrayElem(oid); elem != 0 {
+		var vt arrow.DataType
+		switch lt := dt.(type) {
+		case *arrow.ListType:
+			vt = lt.Elem()
+		case *arrow.LargeListType:
+			vt = lt.Elem()
+		case *arrow.FixedSizeListType:
+			vt = lt.Elem()
+		default:
+			return nil, errors.New("only lists can be written into arrays")
+		}
+		ef, err := newEncodeFn(vt, elem, ts)
+		if err != nil {
+			return nil, err
+		}
+		elemOID, _ := ts.scalar(elem)
+		return func(dst []byte, arr arrow.Array, i int) ([]byte, error) {
+			var lo, hi int64
+			var vals arrow.Array
+			switch a := arr.(type) {
+			case *array.List:
+				lo, hi = a.ValueOffsets(i)
+				vals = a.ListValues()
+			case *array.LargeList:
+				lo, hi = a.ValueOffsets(i)
+				vals = a.ListValues()
+			case *array.FixedSizeList:
+				n := int64(a.DataType().(*arrow.FixedSizeListType).Len())
+				lo = (int64(a.Offset()) + int64(i)) * n
+				hi = lo + n
+				vals = a.ListValues()
+			}
+			start := len(dst)
+			dst = append(dst, 0, 0, 0, 0) // length, filled below
+			if hi == lo {
+				dst = append(dst, 0, 0, 0, 0, 0, 0, 0, 0)
+				dst = put32(dst, elemOID)
+			} else {
+				hasNull := uint32(0)
+				for k := lo; k < hi; k++ {
+					if vals.IsNull(int(k)) {
+						hasNull = 1
+						break
+					}
+				}
+				dst = put32(dst, 1)
+				dst = put32(dst, hasNull)
+				dst = put32(dst, elemOID)
+				dst = put32(dst, uint32(hi-lo))
+				dst = put32(dst, 1)
+				for k := lo; k < hi; k++ {
+					if vals.IsNull(int(k)) {
+						dst = append(dst, 0xff, 0xff, 0xff, 0xff)
+						continue
+					}
+					var err error
+					if dst, err = ef(dst, vals, int(k)); err != nil {
+						return dst, fmt.Errorf("element %d: %w", k-lo+1, err)
+					}
+				}
+			}
+			binary.BigEndian.PutUint32(dst[start:], uint32(len(dst)-start-4))
+			return dst, nil
+		}, nil
+	}
+	base, enum := ts.scalar(oid)
+	if enum {
+		base = OIDText
+	}
+	if et, ok := dt.(arrow.ExtensionType); ok {
+		switch et.ExtensionName() {
+		case "arrow.uuid":
+			switch base {
+			case OIDUUID:
+				return func(dst []byte, arr arrow.Array, i int) ([]byte, error) {
+					v := arr.(array.ExtensionArray).Storage().(*array.FixedSizeBinary).Value(i)
+					return append(put32(dst, 16), v...), nil
+				}, nil
+			case OIDText, OIDVarchar, OIDBPChar, OIDName:
+				return func(dst []byte, arr arrow.Array, i int) ([]byte, error) {
+					var u uuid.UUID
+					copy(u[:], arr.(array.ExtensionArray).Storage().(*array.FixedSizeBinary).Value(i))
+					return append(put32(dst, 36), u.String()...), nil
+				}, nil
+			}
+			return nil, errors.New("uuid goes into uuid or text columns")
+		case "arrow.json":
+			return newEncodeFn(et.StorageType(), oid, ts)
+		}
+		return nil, fmt.Errorf("extension type %s is not supported", et.ExtensionName())
+	}
+	switch dt.ID() {
+	case arrow.INT8, arrow.INT16, arrow.INT32, arrow.INT64, arrow.UINT8, arrow.UINT16, arrow.UINT32, arrow.UINT64:
+		switch base {
+		case OIDInt2:
+			return func(dst []byte, arr arrow.Array, i int) ([]byte, error) {
+				v, ok := intOf(arr, i)
+				if !ok || v < math.MinInt16 || v > math.MaxInt16 {
+					return dst, errRange(arr.ValueStr(i), "smallint")
+				}
+				return binary.BigEndian.AppendUint16(put32(dst, 2), uint16(v)), nil
+			}, nil
+		case OIDInt4:
+			return func(dst []byte, arr arrow.Array, i int) ([]byte, error) {
+				v, ok := intOf(arr, i)
+				if !ok || v < math.MinInt32 || v > math.MaxInt32 {
+					return dst, errRange(arr.ValueStr(i), "integer")
+				}
+				return put32(put32(dst, 4), uint32(v)), nil
+			}, nil
+		case OIDInt8:
+			if dt.ID() == arrow.INT64 {
+				return func(dst []byte, arr arrow.Array, i int) ([]byte, error) {
+					return binary.BigEndian.AppendUint64(put32(dst, 8), uint64(arr.(*array.Int64).Value(i))), nil
+				}, nil
+			}
+			return func(dst []byte, arr arrow.Array, i int) ([]byte, error) {
+				v, ok := intOf(arr, i)
+				if !ok {
+					return dst, errRange(arr.ValueStr(i), "bigint")
+				}
+				return binary.BigEndian.AppendUint64(put32(dst, 8), uint64(v)), nil
+			}, nil
+		case OIDNumeric:
+			var tmp []byte
+			return func(dst []byte, arr arrow.Array, i int) ([]byte, error) {
+				var neg bool
+				if a, ok := arr.(*array.Uint64); ok {
+					tmp = strconv.AppendUint(tmp[:0], a.Value(i), 10)
+				} else {
+					v, _ := intOf(arr, i)
+					if v < 0 {
+						neg, v = true, -v
+					}
+					tmp = strconv.AppendUint(tmp[:0], uint64(v), 10)
+				}
+				return appendNumeric(dst, neg, tmp, 0), nil
+			}, nil
+		case OIDOID:
+			return func(dst []byte, arr arrow.Array, i int) ([]byte, error) {
+				v, ok := intOf(arr, i)
+				if !ok || v < 0 || v > math.MaxUint32 {
+					return dst, errRange(arr.ValueStr(i), "oid")
+				}
+				return put32(put32(dst, 4), uint32(v)), nil
+			}, nil
+		}
+	case arrow.FLOAT32:
+		switch base {
+		case OIDFloat4:
+			return func(dst []byte, arr arrow.Array, i int) ([]byte, error) {
+				return put32(put32(dst, 4), math.Float32bits(arr.(*array.Float32).Value(i))), nil
+			}, nil
+		case OIDFloat8:
+			return func(dst []byte, arr arrow.Array, i int) ([]byte, error) {
+				return binary.BigEndian.AppendUint64(put32(dst, 8), math.Float64bits(float64(arr.(*array.Float32).Value(i)))), nil
+			}, nil
+		}
+	case arrow.FLOAT64:
+		switch base {
+		case OIDFloat8:
+			return func(dst []byte, arr arrow.Array, i int) ([]byte, error) {
+				return binary.BigEndian.AppendUint64(put32(dst, 8), math.Float64bits(arr.(*array.Float64).Value(i))), nil
+			}, nil
+		case OIDFloat4:
+			return func(dst []byte, arr arrow.Array, i int) ([]byte, error) {
+				v := arr.(*array.Float64).Value(i)
+				f := float32(v)
+				if float64(f) != v && !math.IsNaN(v) {
+					return dst, fmt.Errorf("value %v does not fit a real exactly", v)
+				}
+				return put32(put32(dst, 4), math.Float32bits(f)), nil
+			}, nil
+		}
+	case arrow.DECIMAL128, arrow.DECIMAL256:
+		if base == OIDNumeric {
+			var scale int
+			if d, ok := dt.(arrow.DecimalType); ok {
+				scale = int(d.GetScale())
+			}
+			var tmp []byte
+			return func(dst []byte, arr arrow.Array, i int) ([]byte, error) {
+				var neg bool
+				switch a := arr.(type) {
+				case *array.Decimal128:
+					v := a.Value(i)
+					if v.Sign() < 0 {
+						neg, v = true, v.Negate()
+					}
+					if v.HighBits() == 0 {
+						tmp = strconv.AppendUint(tmp[:0], v.LowBits(), 10)
+					} else {
+						tmp = v.BigInt().Append(tmp[:0], 10)
+					}
+				case *array.Decimal256:
+					v := a.Value(i)
+					if v.Sign() < 0 {
+						neg, v = true, v.Negate()
+					}
+					w := v.Array()
+					if w[1] == 0 && w[2] == 0 && w[3] == 0 {
+						tmp = strconv.AppendUint(tmp[:0], w[0], 10)
+					} else {
+						tmp = v.BigInt().Append(tmp[:0], 10)
+					}
+				}
+				return appendNumeric(dst, neg, tmp, scale), nil
+			}, nil
+		}
+	case arrow.STRING, arrow.LARGE_STRING, arrow.BINARY, arrow.LARGE_BINARY:
+		isText := dt.ID() == arrow.STRING || dt.ID() == arrow.LARGE_STRING
+		raw := func(arr arrow.Array, i int) []byte {
+			switch a := arr.(type) {
+			case *array.String:
+				return unsafeBytes(a.Value(i))
+			case *array.LargeString:
+				return unsafeBytes(a.Value(i))
+			case *array.Binary:
+				return a.Value(i)
+			case *array.LargeBinary:
+				return a.Value(i)
+			}
+			return nil
+		}
+		switch {
+		case base == OIDBytea && !isText, isText && (base == OIDText || base == OIDVarchar || base == OIDBPChar || base == OIDName || base == OIDJSON || base == OIDXML || base == OIDChar):
+			return func(dst []byte, arr arrow.Array, i int) ([]byte, error) {
+				v := raw(arr, i)
+				return append(put32(dst, uint32(len(v))), v...), nil
+			}, nil
+		case isText && base == OIDJSONB:
+			return func(dst []byte, arr arrow.Array, i int) ([]byte, error) {
+				v := raw(arr, i)
+				return append(append(put32(dst, uint32(len(v)+1)), 1), v...), nil
+			}, nil
+		case isText && base == OIDUUID:
+			return func(dst []byte, arr arrow.Array, i int) ([]byte, error) {
+				u, err := uuid.ParseBytes(raw(arr, i))
+				if err != nil {
+					return dst, fmt.Errorf("not a uuid: %w", err)
+				}
+				return append(put32(dst, 16), u[:]...), nil
+			}, nil
+		case isText && base == OIDNumeric:
+			return func(dst []byte, arr arrow.Array, i int) ([]byte, error) {
+				return appendNumericText(dst, string(raw(arr, i)))
+			}, nil
+		}
+	case arrow.BOOL:
+		if base == OIDBool {
+			return func(dst []byte, arr arrow.Array, i int) ([]byte, error) {
+				b := byte(0)
+				if arr.(*array.Boolean).Value(i) {
+					b = 1
+				}
+				return append(put32(dst, 1), b), nil
+			}, nil
+		}
+	case arrow.DATE32:
+		if base == OIDDate {
+			return func(dst []byte, arr arrow.Array, i int) ([]byte, error) {
+				return put32(put32(dst, 4), uint32(int32(arr.(*array.Date32).Value(i))-pgEpochDays)), nil
+			}, nil
+		}
+	case arrow.TIME64:
+		if base == OIDTime {
+			div := int64(1)
+			if dt.(*arrow.Time64Type).Unit == arrow.Nanosecond {
+				div = 1000
+			}
+			return func(dst []byte, arr arrow.Array, i int) ([]byte, error) {
+				v := int64(arr.(*array.Time64).Value(i))
+				if v%div != 0 {
+					return dst, fmt.Errorf("time %d ns has sub-microsecond digits", v)
+				}
+				return binary.BigEndian.AppendUint64(put32(dst, 8), uint64(v/div)), nil
+			}, nil
+		}
+	case arrow.TIMESTAMP:
+		if base == OIDTimestamp || base == OIDTimestamptz {
+			var mul, div int64 = 1, 1
+			switch dt.(*arrow.TimestampType).Unit {
+			case arrow.Second:
+				mul = 1e6
+			case arrow.Millisecond:
+				mul = 1e3
+			case arrow.Nanosecond:
+				div = 1e3
+			}
+			return func(dst []byte, arr arrow.Array, i int) ([]byte, error) {
+				v := int64(arr.(*array.Timestamp).Value(i))
+				if v%div != 0 {
+					return dst, fmt.Errorf("timestamp %d ns has sub-microsecond digits", v)
+				}
+				return binary.BigEndian.AppendUint64(put32(dst, 8), uint64(v/div*mul-pgEpochMicros)), nil
+			}, nil
+		}
+	case arrow.INTERVAL_MONTH_DAY_NANO:
+		if base == OIDInterval {
+			return func(dst []byte, arr arrow.Array, i int) ([]byte, error) {
+				v := arr.(*array.MonthDayNanoInterval).Value(i)
+				if v.Nanoseconds%1000 != 0 {
+					return dst, fmt.Errorf("interval has sub-microsecond digits")
+				}
+				dst = binary.BigEndian.AppendUint64(put32(dst, 16), uint64(v.Nanoseconds/1000))
+				return put32(put32(dst, uint32(v.Days)), uint32(v.Months)), nil
+			}, nil
+		}
+	}
+	return nil, errors.New("no conversion")
+}
+
+// unsafeBytes views s as bytes without copying; the bytes are only read.
+func unsafeBytes(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
