@@ -1,0 +1,499 @@
+package mysqlreader
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+	"unsafe"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
+	"github.com/apache/arrow-go/v18/arrow/decimal256"
+	"github.com/apache/arrow-go/v18/arrow/extensions"
+)
+
+// errZeroDate marks a zero date ('0000-00-00').
+var errZeroDate = errors.New("zero date")
+
+// decoder appends one non-NULL text value to its builder.
+type decoder func(b []byte) error
+
+// newDecoder returns the decoder of col appending to fb.
+func newDecoder(col *column, fb array.Builder, loc *time.Location, zeroNull bool) decoder {
+	nullOr := func(err error) error {
+		if err == errZeroDate && zeroNull {
+			fb.AppendNull()
+			return nil
+		}
+		return err
+	}
+	switch col.kind {
+	case kInt8:
+		bb := fb.(*array.Int8Builder)
+		return func(b []byte) error {
+			v, err := parseInt(b, 8)
+			bb.Append(int8(v))
+			return err
+		}
+	case kInt16:
+		bb := fb.(*array.Int16Builder)
+		return func(b []byte) error {
+			v, err := parseInt(b, 16)
+			bb.Append(int16(v))
+			return err
+		}
+	case kInt32:
+		bb := fb.(*array.Int32Builder)
+		return func(b []byte) error {
+			v, err := parseInt(b, 32)
+			bb.Append(int32(v))
+			return err
+		}
+	case kInt64:
+		bb := fb.(*array.Int64Builder)
+		return func(b []byte) error {
+			v, err := parseInt(b, 64)
+			bb.Append(v)
+			return err
+		}
+	case kUint8:
+		bb := fb.(*array.Uint8Builder)
+		return func(b []byte) error {
+			v, err := parseUint(b, 8)
+			bb.Append(uint8(v))
+			return err
+		}
+	case kUint16:
+		bb := fb.(*array.Uint16Builder)
+		return func(b []byte) error {
+			v, err := parseUint(b, 16)
+			bb.Append(uint16(v))
+			return err
+		}
+	case kUint32:
+		bb := fb.(*array.Uint32Builder)
+		return func(b []byte) error {
+			v, err := parseUint(b, 32)
+			bb.Append(uint32(v))
+			return err
+		}
+	case kUint64:
+		bb := fb.(*array.Uint64Builder)
+		return func(b []byte) error {
+			v, err := parseUint(b, 64)
+			bb.Append(v)
+			return err
+		}
+	case kBool:
+		bb := fb.(*array.BooleanBuilder)
+		return func(b []byte) error {
+			switch {
+			case len(b) == 1 && (b[0] == 0 || b[0] == '0'):
+				bb.Append(false)
+			case len(b) == 1 && (b[0] == 1 || b[0] == '1'):
+				bb.Append(true)
+			default:
+				bb.AppendNull()
+				return fmt.Errorf("value %q is not 0 or 1 (read the column as an integer by casting it in querySql)", b)
+			}
+			return nil
+		}
+	case kBits:
+		bb := fb.(*array.Uint64Builder)
+		return func(b []byte) error {
+			var v uint64
+			for _, c := range b {
+				v = v<<8 | uint64(c)
+			}
+			bb.Append(v)
+			return nil
+		}
+	case kDec128:
+		bb := fb.(*array.Decimal128Builder)
+		scale := bb.Type().(*arrow.Decimal128Type).Scale
+		return func(b []byte) error {
+			v, err := parseDec128(b, scale)
+			bb.Append(v)
+			return err
+		}
+	case kDec256:
+		bb := fb.(*array.Decimal256Builder)
+		scale := bb.Type().(*arrow.Decimal256Type).Scale
+		return func(b []byte) error {
+			v, err := parseDec256(b, scale)
+			bb.Append(v)
+			return err
+		}
+	case kFloat32:
+		bb := fb.(*array.Float32Builder)
+		return func(b []byte) error {
+			v, err := strconv.ParseFloat(unsafe.String(unsafe.SliceData(b), len(b)), 64)
+			bb.Append(float32(v))
+			return err
+		}
+	case kFloat64:
+		bb := fb.(*array.Float64Builder)
+		return func(b []byte) error {
+			v, err := strconv.ParseFloat(unsafe.String(unsafe.SliceData(b), len(b)), 64)
+			bb.Append(v)
+			return err
+		}
+	case kString:
+		bb := fb.(*array.StringBuilder)
+		return func(b []byte) error {
+			bb.BinaryBuilder.Append(b)
+			return nil
+		}
+	case kBinary:
+		bb := fb.(*array.BinaryBuilder)
+		return func(b []byte) error {
+			bb.Append(b)
+			return nil
+		}
+	case kJSON:
+		bb := fb.(*array.ExtensionBuilder).Builder.(*array.StringBuilder)
+		return func(b []byte) error {
+			bb.BinaryBuilder.Append(b)
+			return nil
+		}
+	case kUUID:
+		bb := fb.(*extensions.UUIDBuilder)
+		sb := bb.ExtensionBuilder.Builder.(*array.FixedSizeBinaryBuilder)
+		return func(b []byte) error {
+			var u [16]byte
+			if err := parseUUID(b, &u); err != nil {
+				sb.Append(u[:])
+				return err
+			}
+			sb.Append(u[:])
+			return nil
+		}
+	case kDate:
+		bb := fb.(*array.Date32Builder)
+		return func(b []byte) error {
+			y, m, d, err := parseDate(b)
+			if err != nil {
+				if err == errZeroDate && zeroNull {
+					bb.AppendNull()
+					return nil
+				}
+				bb.AppendNull()
+				return err
+			}
+			bb.Append(arrow.Date32(daysFromCivil(y, m, d)))
+			return nil
+		}
+	case kTime, kDuration:
+		var app func(int64)
+		if col.kind == kTime {
+			bb := fb.(*array.Time64Builder)
+			app = func(v int64) { bb.Append(arrow.Time64(v)) }
+		} else {
+			bb := fb.(*array.DurationBuilder)
+			app = func(v int64) { bb.Append(arrow.Duration(v)) }
+		}
+		tod := col.kind == kTime
+		return func(b []byte) error {
+			v, err := parseTime(b)
+			if err == nil && tod && (v < 0 || v >= 86_400_000_000) {
+				err = fmt.Errorf("TIME %s is not a time of day (read TIME as duration with time=duration)", b)
+			}
+			app(v)
+			return err
+		}
+	case kDateTime, kTimestamp:
+		bb := fb.(*array.TimestampBuilder)
+		if col.kind == kTimestamp {
+			loc = nil // session time zone is UTC
+		}
+		return func(b []byte) error {
+			v, err := parseDateTime(b, loc)
+			if err != nil {
+				if nerr := nullOr(err); nerr == nil {
+					return nil
+				}
+				bb.AppendNull()
+				return err
+			}
+			bb.Append(arrow.Timestamp(v))
+			return nil
+		}
+	}
+	panic("mysqlreader: no decoder for kind " + strconv.Itoa(int(col.kind)))
+}
+
+func parseUint(b []byte, bits int) (uint64, error) {
+	if len(b) == 0 || len(b) > 20 {
+		return 0, fmt.Errorf("%q is not an unsigned integer", b)
+	}
+	var v uint64
+	for _, c := range b {
+		d := uint64(c - '0')
+		if d > 9 {
+			return 0, fmt.Errorf("%q is not an unsigned integer", b)
+		}
+		nv := v*10 + d
+		if v > (1<<64-1)/10 || nv < v {
+			return 0, fmt.Errorf("%q overflows uint%d", b, bits)
+		}
+		v = nv
+	}
+	if bits < 64 && v >= 1<<bits {
+		return 0, fmt.Errorf("%q overflows uint%d", b, bits)
+	}
+	return v, nil
+}
+
+func parseInt(b []byte, bits int) (int64, error) {
+	neg := len(b) > 0 && b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	u, err := parseUint(b, 64)
+	if err != nil {
+		return 0, err
+	}
+	lim := uint64(1) << (bits - 1)
+	if neg {
+		if u > lim {
+			return 0, fmt.Errorf("-%s overflows int%d", b, bits)
+		}
+		return int64(-u), nil
+	}
+	if u >= lim {
+		return 0, fmt.Errorf("%s overflows int%d", b, bits)
+	}
+	return int64(u), nil
+}
+
+var pow10 = func() (p [19]uint64) {
+	p[0] = 1
+	for i := 1; i < len(p); i++ {
+		p[i] = p[i-1] * 10
+	}
+	return
+}()
+
+// decDigits walks the digits of a decimal text, calling add with chunks of
+// up to 18 digits, and returns the sign and the number of fraction digits.
+func decDigits(b []byte, add func(chunk uint64, ndig int)) (neg bool, frac int, err error) {
+	if len(b) > 0 && (b[0] == '-' || b[0] == '+') {
+		neg = b[0] == '-'
+		b = b[1:]
+	}
+	if len(b) == 0 {
+		return false, 0, fmt.Errorf("empty decimal")
+	}
+	var chunk uint64
+	n, seenDot := 0, false
+	for _, c := range b {
+		if c == '.' && !seenDot {
+			seenDot = true
+			continue
+		}
+		d := uint64(c - '0')
+		if d > 9 {
+			return false, 0, fmt.Errorf("%q is not a decimal", b)
+		}
+		chunk = chunk*10 + d
+		n++
+		if seenDot {
+			frac++
+		}
+		if n == 18 {
+			add(chunk, n)
+			chunk, n = 0, 0
+		}
+	}
+	if n > 0 {
+		add(chunk, n)
+	}
+	return neg, frac, nil
+}
+
+func parseDec128(b []byte, scale int32) (decimal128.Num, error) {
+	var v decimal128.Num
+	neg, frac, err := decDigits(b, func(chunk uint64, n int) {
+		v = v.Mul(decimal128.FromU64(pow10[n])).Add(decimal128.FromU64(chunk))
+	})
+	if err != nil {
+		return v, err
+	}
+	for ; frac < int(scale); frac++ {
+		v = v.Mul(decimal128.FromU64(10))
+	}
+	if frac > int(scale) {
+		return v, fmt.Errorf("%q has more than %d fraction digits", b, scale)
+	}
+	if neg {
+		v = v.Negate()
+	}
+	return v, nil
+}
+
+func parseDec256(b []byte, scale int32) (decimal256.Num, error) {
+	var v decimal256.Num
+	neg, frac, err := decDigits(b, func(chunk uint64, n int) {
+		v = v.Mul(decimal256.FromU64(pow10[n])).Add(decimal256.FromU64(chunk))
+	})
+	if err != nil {
+		return v, err
+	}
+	for ; frac < int(scale); frac++ {
+		v = v.Mul(decimal256.FromU64(10))
+	}
+	if frac > int(scale) {
+		return v, fmt.Errorf("%q has more than %d fraction digits", b, scale)
+	}
+	if neg {
+		v = v.Negate()
+	}
+	return v, nil
+}
+
+func num(b []byte) (int, bool) {
+	v := 0
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + int(c-'0')
+	}
+	return v, len(b) > 0
+}
+
+// parseDate parses YYYY-MM-DD.
+func parseDate(b []byte) (y, m, d int, err error) {
+	if len(b) != 10 || b[4] != '-' || b[7] != '-' {
+		return 0, 0, 0, fmt.Errorf("%q is not a date", b)
+	}
+	y, ok1 := num(b[:4])
+	m, ok2 := num(b[5:7])
+	d, ok3 := num(b[8:10])
+	if !ok1 || !ok2 || !ok3 {
+		return 0, 0, 0, fmt.Errorf("%q is not a date", b)
+	}
+	if y == 0 || m == 0 || d == 0 {
+		return 0, 0, 0, errZeroDate
+	}
+	return y, m, d, nil
+}
+
+// daysFromCivil returns the days since 1970-01-01 of a proleptic Gregorian date.
+func daysFromCivil(y, m, d int) int64 {
+	if m <= 2 {
+		y--
+	}
+	era := y / 400
+	if y < 0 && y%400 != 0 {
+		era--
+	}
+	yoe := y - era*400
+	mp := (m + 9) % 12
+	doy := (153*mp+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return int64(era)*146097 + int64(doe) - 719468
+}
+
+// parseFrac parses ".ffffff" (up to 6 digits) into microseconds.
+func parseFrac(b []byte) (int64, bool) {
+	if len(b) == 0 {
+		return 0, true
+	}
+	if b[0] != '.' || len(b) > 7 {
+		return 0, false
+	}
+	v, ok := num(b[1:])
+	if !ok {
+		return 0, false
+	}
+	return int64(v) * int64(pow10[7-len(b)]), true
+}
+
+// parseTime parses [-]H+:MM:SS[.ffffff] into microseconds.
+func parseTime(b []byte) (int64, error) {
+	s := b
+	neg := len(s) > 0 && s[0] == '-'
+	if neg {
+		s = s[1:]
+	}
+	i := 0
+	for i < len(s) && s[i] != ':' {
+		i++
+	}
+	if i+6 > len(s) || s[i+3] != ':' {
+		return 0, fmt.Errorf("%q is not a time", b)
+	}
+	h, ok1 := num(s[:i])
+	mi, ok2 := num(s[i+1 : i+3])
+	sec, ok3 := num(s[i+4 : i+6])
+	f, ok4 := parseFrac(s[i+6:])
+	if !ok1 || !ok2 || !ok3 || !ok4 {
+		return 0, fmt.Errorf("%q is not a time", b)
+	}
+	v := (int64(h)*3600+int64(mi)*60+int64(sec))*1_000_000 + f
+	if neg {
+		v = -v
+	}
+	return v, nil
+}
+
+// parseDateTime parses YYYY-MM-DD HH:MM:SS[.ffffff] into microseconds since
+// the epoch, the wall time taken in loc (nil: UTC).
+func parseDateTime(b []byte, loc *time.Location) (int64, error) {
+	if len(b) < 19 || b[10] != ' ' || b[13] != ':' || b[16] != ':' {
+		return 0, fmt.Errorf("%q is not a datetime", b)
+	}
+	y, m, d, err := parseDate(b[:10])
+	if err != nil {
+		return 0, err
+	}
+	h, ok1 := num(b[11:13])
+	mi, ok2 := num(b[14:16])
+	s, ok3 := num(b[17:19])
+	f, ok4 := parseFrac(b[19:])
+	if !ok1 || !ok2 || !ok3 || !ok4 {
+		return 0, fmt.Errorf("%q is not a datetime", b)
+	}
+	if loc != nil && loc != time.UTC {
+		return time.Date(y, time.Month(m), d, h, mi, s, int(f)*1000, loc).UnixMicro(), nil
+	}
+	return (daysFromCivil(y, m, d)*86400+int64(h)*3600+int64(mi)*60+int64(s))*1_000_000 + f, nil
+}
+
+func unhex(c byte) (byte, bool) {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0', true
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10, true
+	case c >= 'A' && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
+}
+
+// parseUUID parses the 36-character text form of a UUID.
+func parseUUID(b []byte, u *[16]byte) error {
+	if len(b) != 36 || b[8] != '-' || b[13] != '-' || b[18] != '-' || b[23] != '-' {
+		return fmt.Errorf("%q is not a UUID", b)
+	}
+	j := 0
+	for i := 0; i < 36; {
+		if b[i] == '-' {
+			i++
+			continue
+		}
+		hi, ok1 := unhex(b[i])
+		lo, ok2 := unhex(b[i+1])
+		if !ok1 || !ok2 {
+			return fmt.Errorf("%q is not a UUID", b)
+		}
+		u[j] = hi<<4 | lo
+		j++
+		i += 2
+	}
+	return nil
+}

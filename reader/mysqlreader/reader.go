@@ -1,0 +1,377 @@
+package mysqlreader
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/go-sql-driver/mysql"
+
+	"github.com/ferrydata/ferry"
+)
+
+// Reader reads a MySQL or MariaDB table or query. It is safe for
+// concurrent use.
+type Reader struct {
+	cfg  Config
+	db   *sql.DB
+	mem  memory.Allocator
+	cols []column
+
+	schema *arrow.Schema
+	pkKind kind // kind of SplitPK
+	pkNull bool // SplitPK is nullable
+
+	mu          sync.Mutex
+	pool        chan *sql.Conn // snapshot connections, nil until Splits
+	all         []*sql.Conn
+	consistency string
+	closed      atomic.Bool
+}
+
+var _ ferry.Reader = (*Reader)(nil)
+
+// Open connects and reads the table's columns. The caller closes the Reader.
+func Open(ctx context.Context, cfg Config) (*Reader, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	if cfg.BatchRows == 0 {
+		cfg.BatchRows = 65536
+	}
+	if cfg.ZeroDate == "" {
+		cfg.ZeroDate = ZeroDateError
+	}
+	mem := cfg.Allocator
+	if mem == nil {
+		mem = memory.DefaultAllocator
+	}
+	conn, err := mysql.NewConnector(sessionConfig(cfg.Conn))
+	if err != nil {
+		return nil, fmt.Errorf("mysqlreader: %w", err)
+	}
+	db := sql.OpenDB(conn)
+	r := &Reader{cfg: cfg, db: db, mem: mem, consistency: "none: each split is read on its own connection when it is read"}
+	if err := r.describe(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+func (r *Reader) describe(ctx context.Context) error {
+	var infos []colInfo
+	var err error
+	if r.cfg.QuerySQL != "" {
+		infos, err = queryColumns(ctx, r.db, r.cfg.QuerySQL)
+	} else {
+		infos, err = tableColumns(ctx, r.db, r.cfg.Table)
+	}
+	if err != nil {
+		return err
+	}
+	if len(r.cfg.Columns) > 0 {
+		byName := map[string]colInfo{}
+		for _, ci := range infos {
+			byName[strings.ToLower(ci.name)] = ci
+		}
+		var sel []colInfo
+		for _, n := range r.cfg.Columns {
+			ci, ok := byName[strings.ToLower(n)]
+			if !ok {
+				return fmt.Errorf("mysqlreader: table %s has no column %q", r.cfg.Table, n)
+			}
+			sel = append(sel, ci)
+		}
+		infos = sel
+	}
+	fields := make([]arrow.Field, len(infos))
+	for i, ci := range infos {
+		col, err := r.cfg.mapColumn(ci)
+		if err != nil {
+			return err
+		}
+		r.cols = append(r.cols, col)
+		fields[i] = col.field
+	}
+	r.schema = arrow.NewSchema(fields, nil)
+	if r.cfg.SplitPK != "" {
+		all, err := tableColumns(ctx, r.db, r.cfg.Table)
+		if err != nil {
+			return err
+		}
+		found := false
+		for _, ci := range all {
+			if strings.EqualFold(ci.name, r.cfg.SplitPK) {
+				c, err := r.cfg.mapColumn(ci)
+				if err != nil {
+					return err
+				}
+				r.pkKind, r.pkNull, found = c.kind, ci.nullable, true
+				r.cfg.SplitPK = ci.name
+			}
+		}
+		if !found {
+			return fmt.Errorf("mysqlreader: splitPk %q is not a column of %s", r.cfg.SplitPK, r.cfg.Table)
+		}
+	}
+	return nil
+}
+
+// Schema returns the schema of the batches. Every field carries the source
+// type in its metadata under "ferry.source_type".
+func (r *Reader) Schema(ctx context.Context) (*arrow.Schema, error) { return r.schema, nil }
+
+// Consistency says which consistency the splits read so far were given.
+func (r *Reader) Consistency() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.consistency
+}
+
+// Close closes the snapshot connections and the connection pool.
+func (r *Reader) Close() error {
+	if r.closed.Swap(true) {
+		return nil
+	}
+	r.mu.Lock()
+	for _, c := range r.all {
+		c.Close()
+	}
+	r.all = nil
+	r.mu.Unlock()
+	return r.db.Close()
+}
+
+// selectSQL returns the query of a split.
+func (r *Reader) selectSQL(s *splitSpec) (string, []any) {
+	if r.cfg.QuerySQL != "" {
+		return r.cfg.QuerySQL, nil
+	}
+	var b strings.Builder
+	b.WriteString("SELECT ")
+	for i, c := range r.cols {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(c.expr)
+	}
+	b.WriteString(" FROM ")
+	b.WriteString(quoteTable(r.cfg.Table))
+	var conds []string
+	var args []any
+	if r.cfg.Where != "" {
+		conds = append(conds, "("+r.cfg.Where+")")
+	}
+	if s != nil {
+		pk := quoteIdent(r.cfg.SplitPK)
+		switch {
+		case s.Null:
+			conds = append(conds, pk+" IS NULL")
+		default:
+			if s.Lo != nil {
+				conds = append(conds, pk+" >= ?")
+				args = append(args, s.bound(s.Lo))
+			}
+			if s.Hi != nil {
+				conds = append(conds, pk+" < ?")
+				args = append(args, s.bound(s.Hi))
+			}
+			if s.Lo == nil && s.Hi == nil && r.pkNull {
+				conds = append(conds, pk+" IS NOT NULL")
+			}
+		}
+	}
+	if len(conds) > 0 {
+		b.WriteString(" WHERE ")
+		b.WriteString(strings.Join(conds, " AND "))
+	}
+	return b.String(), args
+}
+
+// Read streams the rows of one split. It is safe for concurrent use.
+func (r *Reader) Read(ctx context.Context, s ferry.Split) (array.RecordReader, error) {
+	var spec *splitSpec
+	if len(s.Spec) > 0 {
+		spec = new(splitSpec)
+		if err := json.Unmarshal(s.Spec, spec); err != nil {
+			return nil, fmt.Errorf("mysqlreader: split %s: bad spec: %w", s.ID, err)
+		}
+		if spec.Whole {
+			spec = nil
+		}
+	}
+	conn, release, err := r.conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("mysqlreader: split %s: %w", s.ID, err)
+	}
+	q, args := r.selectSQL(spec)
+	rows, err := conn.QueryContext(ctx, q, args...)
+	if err != nil {
+		release(err)
+		return nil, fmt.Errorf("mysqlreader: split %s of %s: %w", s.ID, r.source(), err)
+	}
+	rr := &recordReader{r: r, ctx: ctx, split: s.ID, rows: rows, release: release}
+	rr.refs.Store(1)
+	rr.raw = make([]sql.RawBytes, len(r.cols))
+	rr.dest = make([]any, len(r.cols))
+	for i := range rr.raw {
+		rr.dest[i] = &rr.raw[i]
+	}
+	rr.bld = array.NewRecordBuilder(r.mem, r.schema)
+	rr.dec = make([]decoder, len(r.cols))
+	for i := range r.cols {
+		rr.dec[i] = newDecoder(&r.cols[i], rr.bld.Field(i), r.cfg.TimeZone, r.cfg.ZeroDate == ZeroDateNull)
+	}
+	return rr, nil
+}
+
+func (r *Reader) source() string {
+	if r.cfg.Table != "" {
+		return r.cfg.Table
+	}
+	return "querySql"
+}
+
+// conn returns a connection for one split: a snapshot connection from the
+// pool when Splits opened one, else a fresh one. release gives it back.
+func (r *Reader) conn(ctx context.Context) (*sql.Conn, func(error), error) {
+	r.mu.Lock()
+	pool := r.pool
+	r.mu.Unlock()
+	if pool == nil {
+		c, err := r.db.Conn(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		return c, func(error) { c.Close() }, nil
+	}
+	select {
+	case c := <-pool:
+		// A connection broken by a cancelled query goes back too: a later
+		// Read on it reports the error.
+		return c, func(error) { pool <- c }, nil
+	case <-ctx.Done():
+		return nil, nil, ctx.Err()
+	}
+}
+
+
+// recordReader streams one split.
+type recordReader struct {
+	r       *Reader
+	ctx     context.Context
+	split   string
+	rows    *sql.Rows
+	release func(error)
+	refs    atomic.Int64
+
+	raw  []sql.RawBytes
+	dest []any
+	bld  *array.RecordBuilder
+	dec  []decoder
+	cur  arrow.RecordBatch
+	err  error
+	row  int64
+	done bool
+}
+
+func (rr *recordReader) Schema() *arrow.Schema { return rr.r.schema }
+func (rr *recordReader) Retain()               { rr.refs.Add(1) }
+func (rr *recordReader) Err() error            { return rr.err }
+
+// RecordBatch returns the current batch, valid until the next call to Next.
+func (rr *recordReader) RecordBatch() arrow.RecordBatch { return rr.cur }
+
+// Record returns the current batch.
+//
+// Deprecated: use RecordBatch.
+func (rr *recordReader) Record() arrow.RecordBatch { return rr.cur }
+
+func (rr *recordReader) Release() {
+	if rr.refs.Add(-1) != 0 {
+		return
+	}
+	if rr.cur != nil {
+		rr.cur.Release()
+		rr.cur = nil
+	}
+	rr.finish(nil)
+	rr.bld.Release()
+}
+
+// finish closes the rows and gives the connection back, once.
+func (rr *recordReader) finish(err error) {
+	if rr.done {
+		return
+	}
+	rr.done = true
+	cerr := rr.rows.Close()
+	if err == nil {
+		err = cerr
+	}
+	rr.release(err)
+}
+
+func (rr *recordReader) Next() bool {
+	if rr.cur != nil {
+		rr.cur.Release()
+		rr.cur = nil
+	}
+	if rr.done || rr.err != nil {
+		return false
+	}
+	n := 0
+	max := rr.r.cfg.BatchRows
+	for n < max && rr.rows.Next() {
+		if err := rr.rows.Scan(rr.dest...); err != nil {
+			return rr.fail(fmt.Errorf("mysqlreader: split %s: row %d: %w", rr.split, rr.row, err))
+		}
+		for i, v := range rr.raw {
+			if v == nil {
+				rr.bld.Field(i).AppendNull()
+				continue
+			}
+			if err := rr.dec[i](v); err != nil {
+				c := &rr.r.cols[i]
+				return rr.fail(fmt.Errorf("mysqlreader: %s, split %s, row %d, column %s (%s): %w", rr.r.source(), rr.split, rr.row, c.name, c.srcTyp, err))
+			}
+		}
+		rr.row++
+		n++
+	}
+	if n < max {
+		if err := rr.rows.Err(); err != nil {
+			if cerr := rr.ctx.Err(); cerr != nil {
+				err = fmt.Errorf("%w (%v)", cerr, err)
+			}
+			return rr.fail(fmt.Errorf("mysqlreader: split %s: %w", rr.split, err))
+		}
+		if err := rr.ctx.Err(); err != nil {
+			return rr.fail(fmt.Errorf("mysqlreader: split %s: %w", rr.split, err))
+		}
+		rr.finish(nil)
+	}
+	if n == 0 {
+		return false
+	}
+	rr.cur = rr.bld.NewRecordBatch()
+	return true
+}
+
+func (rr *recordReader) fail(err error) bool {
+	rr.err = err
+	// Discard the partly built batch.
+	if b := rr.bld.NewRecordBatch(); b != nil {
+		b.Release()
+	}
+	rr.finish(err)
+	return false
+}
