@@ -1,0 +1,7 @@
+// Package fileset holds what Ferry's file connectors (csv, jsonl, parquet)
+// share: expanding a path, glob or directory into files, byte-range splits
+// of line-oriented files, the text and JSON forms of every Arrow type of
+// Ferry's type mapping, column specifications ("id:int64,amount:decimal(12,2)"),
+// a RecordReader skeleton with dirty-row reporting, and rolling output files
+// that become visible only at Commit.
+package fileset

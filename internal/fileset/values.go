@@ -1,0 +1,503 @@
+package fileset
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
+	"github.com/apache/arrow-go/v18/arrow/decimal256"
+	"github.com/apache/arrow-go/v18/arrow/extensions"
+	"github.com/google/uuid"
+)
+
+// The Go values ParseText and ParseJSON return and AppendValue takes, by
+// Arrow type: nil (NULL), int64 (signed ints), uint64 (unsigned), float64,
+// bool, string (utf8), []byte (binary), decimal128.Num, decimal256.Num,
+// arrow.Date32, arrow.Date64, arrow.Time32, arrow.Time64, arrow.Timestamp,
+// uuid.UUID, JSONText, arrow.MonthDayNanoInterval and []any (lists).
+
+// JSONText is the text of a JSON value, for the JSON extension type.
+type JSONText string
+
+// ErrUnsupported is returned for Arrow types the file codecs do not handle.
+var ErrUnsupported = errors.New("unsupported type")
+
+// Text layouts. Zone-less timestamps use TextTimestampLayout; timestamps
+// with a zone are RFC 3339 with the zone offset.
+const (
+	TextDateLayout = "2006-01-02"
+)
+
+func fracLayout(u arrow.TimeUnit) string {
+	switch u {
+	case arrow.Millisecond:
+		return ".999"
+	case arrow.Microsecond:
+		return ".999999"
+	case arrow.Nanosecond:
+		return ".999999999"
+	}
+	return ""
+}
+
+// AppendText appends the text form of the non-null value at i of a to dst:
+// numbers in Go's shortest exact form (NaN, +Inf, -Inf), decimals exact,
+// binary as standard base64, dates 2006-01-02, times 15:04:05.999999,
+// zone-less timestamps "2006-01-02 15:04:05.999999", zoned ones RFC 3339,
+// UUIDs canonical, JSON as is, lists and intervals in their JSON form.
+func AppendText(dst []byte, a arrow.Array, i int) []byte {
+	switch a := a.(type) {
+	case *array.String:
+		return append(dst, a.Value(i)...)
+	case *array.LargeString:
+		return append(dst, a.Value(i)...)
+	case *array.Binary:
+		return base64.StdEncoding.AppendEncode(dst, a.Value(i))
+	case *array.LargeBinary:
+		return base64.StdEncoding.AppendEncode(dst, a.Value(i))
+	case *array.Timestamp:
+		return appendTimestamp(dst, a, i, ' ')
+	case *extensions.JSONArray:
+		return append(dst, jsonStorageBytes(a, i)...)
+	case *array.List, *array.FixedSizeList, *array.MonthDayNanoInterval:
+		return AppendJSON(dst, a, i)
+	}
+	return appendScalar(dst, a, i)
+}
+
+func jsonStorageBytes(a *extensions.JSONArray, i int) []byte {
+	switch s := a.Storage().(type) {
+	case *array.String:
+		return []byte(s.Value(i))
+	case *array.LargeString:
+		return []byte(s.Value(i))
+	case *array.Binary:
+		return s.Value(i)
+	}
+	return []byte(a.Storage().ValueStr(i))
+}
+
+func appendTimestamp(dst []byte, a *array.Timestamp, i int, sep byte) []byte {
+	tt := a.DataType().(*arrow.TimestampType)
+	t := a.Value(i).ToTime(tt.Unit)
+	if tt.TimeZone == "" {
+		dst = t.UTC().AppendFormat(dst, "2006-01-02")
+		dst = append(dst, sep)
+		return t.UTC().AppendFormat(dst, "15:04:05"+fracLayout(tt.Unit))
+	}
+	loc, err := tt.GetZone()
+	if err != nil || loc == nil {
+		loc = time.UTC
+	}
+	return t.In(loc).AppendFormat(dst, "2006-01-02T15:04:05"+fracLayout(tt.Unit)+"Z07:00")
+}
+
+// appendScalar handles types whose text and JSON forms agree apart from quoting.
+func appendScalar(dst []byte, a arrow.Array, i int) []byte {
+	switch a := a.(type) {
+	case *array.Int8:
+		return strconv.AppendInt(dst, int64(a.Value(i)), 10)
+	case *array.Int16:
+		return strconv.AppendInt(dst, int64(a.Value(i)), 10)
+	case *array.Int32:
+		return strconv.AppendInt(dst, int64(a.Value(i)), 10)
+	case *array.Int64:
+		return strconv.AppendInt(dst, a.Value(i), 10)
+	case *array.Uint8:
+		return strconv.AppendUint(dst, uint64(a.Value(i)), 10)
+	case *array.Uint16:
+		return strconv.AppendUint(dst, uint64(a.Value(i)), 10)
+	case *array.Uint32:
+		return strconv.AppendUint(dst, uint64(a.Value(i)), 10)
+	case *array.Uint64:
+		return strconv.AppendUint(dst, a.Value(i), 10)
+	case *array.Float32:
+		return strconv.AppendFloat(dst, float64(a.Value(i)), 'g', -1, 32)
+	case *array.Float64:
+		return strconv.AppendFloat(dst, a.Value(i), 'g', -1, 64)
+	case *array.Boolean:
+		return strconv.AppendBool(dst, a.Value(i))
+	case *array.Decimal128:
+		return append(dst, a.Value(i).ToString(a.DataType().(*arrow.Decimal128Type).Scale)...)
+	case *array.Decimal256:
+		return append(dst, a.Value(i).ToString(a.DataType().(*arrow.Decimal256Type).Scale)...)
+	case *array.Date32:
+		return a.Value(i).ToTime().AppendFormat(dst, TextDateLayout)
+	case *array.Date64:
+		return a.Value(i).ToTime().AppendFormat(dst, TextDateLayout)
+	case *array.Time32:
+		u := a.DataType().(*arrow.Time32Type).Unit
+		return appendTimeOfDay(dst, int64(a.Value(i))*int64(u.Multiplier()), u)
+	case *array.Time64:
+		u := a.DataType().(*arrow.Time64Type).Unit
+		return appendTimeOfDay(dst, int64(a.Value(i))*int64(u.Multiplier()), u)
+	case *extensions.UUIDArray:
+		return append(dst, a.Value(i).String()...)
+	}
+	return append(dst, a.ValueStr(i)...)
+}
+
+func appendTimeOfDay(dst []byte, ns int64, u arrow.TimeUnit) []byte {
+	t := time.Unix(0, ns).UTC()
+	return t.AppendFormat(dst, "15:04:05"+fracLayout(u))
+}
+
+// ParseText parses s, the text form of a value of dt (see AppendText).
+// It never returns nil; the caller decides what text is NULL.
+func ParseText(dt arrow.DataType, s string) (any, error) {
+	switch t := dt.(type) {
+	case *arrow.StringType, *arrow.LargeStringType:
+		if !utf8.ValidString(s) {
+			return nil, errors.New("invalid UTF-8")
+		}
+		return s, nil
+	case *arrow.BinaryType, *arrow.LargeBinaryType:
+		b, err := base64.StdEncoding.DecodeString(s)
+		if err != nil {
+			return nil, fmt.Errorf("not base64: %w", err)
+		}
+		return b, nil
+	case *extensions.JSONType:
+		if !json.Valid([]byte(s)) {
+			return nil, errors.New("not valid JSON")
+		}
+		return JSONText(s), nil
+	case *arrow.ListType, *arrow.FixedSizeListType, *arrow.MonthDayNanoIntervalType:
+		return ParseJSON(dt, []byte(s))
+	case *arrow.TimestampType:
+		return parseTimestamp(t, s)
+	}
+	return parseScalar(dt, s)
+}
+
+func parseScalar(dt arrow.DataType, s string) (any, error) {
+	switch t := dt.(type) {
+	case *arrow.Int8Type:
+		return parseInt(s, 8)
+	case *arrow.Int16Type:
+		return parseInt(s, 16)
+	case *arrow.Int32Type:
+		return parseInt(s, 32)
+	case *arrow.Int64Type:
+		return parseInt(s, 64)
+	case *arrow.Uint8Type:
+		return parseUint(s, 8)
+	case *arrow.Uint16Type:
+		return parseUint(s, 16)
+	case *arrow.Uint32Type:
+		return parseUint(s, 32)
+	case *arrow.Uint64Type:
+		return parseUint(s, 64)
+	case *arrow.Float32Type:
+		f, err := strconv.ParseFloat(strings.TrimSpace(s), 32)
+		if err != nil && !isRange(err) {
+			return nil, fmt.Errorf("not a number: %q", s)
+		}
+		return f, nil
+	case *arrow.Float64Type:
+		f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+		if err != nil && !isRange(err) {
+			return nil, fmt.Errorf("not a number: %q", s)
+		}
+		return f, nil
+	case *arrow.BooleanType:
+		switch strings.ToLower(strings.TrimSpace(s)) {
+		case "true", "t", "1", "yes", "y":
+			return true, nil
+		case "false", "f", "0", "no", "n":
+			return false, nil
+		}
+		return nil, fmt.Errorf("not a boolean: %q", s)
+	case *arrow.Decimal128Type:
+		n, err := decimal128.FromString(strings.TrimSpace(s), t.Precision, t.Scale)
+		if err != nil || !n.FitsInPrecision(t.Precision) {
+			return nil, fmt.Errorf("not a %s: %q", t, s)
+		}
+		if err := exactDecimal(s, t.Scale); err != nil {
+			return nil, err
+		}
+		return n, nil
+	case *arrow.Decimal256Type:
+		n, err := decimal256.FromString(strings.TrimSpace(s), t.Precision, t.Scale)
+		if err != nil || !n.FitsInPrecision(t.Precision) {
+			return nil, fmt.Errorf("not a %s: %q", t, s)
+		}
+		if err := exactDecimal(s, t.Scale); err != nil {
+			return nil, err
+		}
+		return n, nil
+	case *arrow.Date32Type:
+		d, err := time.Parse(TextDateLayout, strings.TrimSpace(s))
+		if err != nil {
+			return nil, fmt.Errorf("not a date (want 2006-01-02): %q", s)
+		}
+		return arrow.Date32FromTime(d), nil
+	case *arrow.Date64Type:
+		d, err := time.Parse(TextDateLayout, strings.TrimSpace(s))
+		if err != nil {
+			return nil, fmt.Errorf("not a date (want 2006-01-02): %q", s)
+		}
+		return arrow.Date64FromTime(d), nil
+	case *arrow.Time32Type:
+		ns, err := parseTimeOfDay(s)
+		if err != nil {
+			return nil, err
+		}
+		return arrow.Time32(ns / int64(t.Unit.Multiplier())), nil
+	case *arrow.Time64Type:
+		ns, err := parseTimeOfDay(s)
+		if err != nil {
+			return nil, err
+		}
+		return arrow.Time64(ns / int64(t.Unit.Multiplier())), nil
+	case *extensions.UUIDType:
+		u, err := uuid.Parse(strings.TrimSpace(s))
+		if err != nil {
+			return nil, fmt.Errorf("not a UUID: %q", s)
+		}
+		return u, nil
+	}
+	return nil, fmt.Errorf("%w %s", ErrUnsupported, dt)
+}
+
+// exactDecimal rejects text with more fraction digits than scale (which
+// FromString would round).
+func exactDecimal(s string, scale int32) error {
+	s = strings.TrimSpace(s)
+	if strings.ContainsAny(s, "eE") {
+		return nil
+	}
+	if _, frac, ok := strings.Cut(s, "."); ok && int32(len(strings.TrimRight(frac, "0"))) > scale {
+		return fmt.Errorf("%q has more than %d digits after the point", s, scale)
+	}
+	return nil
+}
+
+func isRange(err error) bool {
+	var ne *strconv.NumError
+	return errors.As(err, &ne) && ne.Err == strconv.ErrRange
+}
+
+func parseInt(s string, bits int) (any, error) {
+	v, err := strconv.ParseInt(strings.TrimSpace(s), 10, bits)
+	if err != nil {
+		if isRange(err) {
+			return nil, fmt.Errorf("%q out of range for int%d", s, bits)
+		}
+		return nil, fmt.Errorf("not an integer: %q", s)
+	}
+	return v, nil
+}
+
+func parseUint(s string, bits int) (any, error) {
+	v, err := strconv.ParseUint(strings.TrimSpace(s), 10, bits)
+	if err != nil {
+		if isRange(err) {
+			return nil, fmt.Errorf("%q out of range for uint%d", s, bits)
+		}
+		return nil, fmt.Errorf("not an unsigned integer: %q", s)
+	}
+	return v, nil
+}
+
+func parseTimeOfDay(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	bad := fmt.Errorf("not a time of day (want 15:04:05.999999): %q", s)
+	if len(s) < 8 || s[2] != ':' || s[5] != ':' {
+		return 0, bad
+	}
+	h, e1 := strconv.Atoi(s[0:2])
+	m, e2 := strconv.Atoi(s[3:5])
+	sec, e3 := strconv.Atoi(s[6:8])
+	if e1 != nil || e2 != nil || e3 != nil || h > 23 || m > 59 || sec > 59 || h < 0 || m < 0 || sec < 0 {
+		return 0, bad
+	}
+	ns := (int64(h)*3600 + int64(m)*60 + int64(sec)) * 1e9
+	if len(s) > 8 {
+		frac := s[8:]
+		if frac[0] != '.' || len(frac) < 2 || len(frac) > 10 {
+			return 0, bad
+		}
+		digits := frac[1:]
+		f, err := strconv.ParseUint(digits, 10, 64)
+		if err != nil {
+			return 0, bad
+		}
+		for k := len(digits); k < 9; k++ {
+			f *= 10
+		}
+		ns += int64(f)
+	}
+	return ns, nil
+}
+
+var tsLayouts = []string{
+	"2006-01-02T15:04:05.999999999Z07:00",
+	"2006-01-02 15:04:05.999999999Z07:00",
+	"2006-01-02 15:04:05.999999999 Z07:00",
+	"2006-01-02T15:04:05.999999999",
+	"2006-01-02 15:04:05.999999999",
+	"2006-01-02",
+}
+
+// ParseTime parses a timestamp text in one of the accepted layouts; text
+// without a zone is read in loc. It also reports whether the text had a zone.
+func ParseTime(s string, loc *time.Location) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	for _, l := range tsLayouts {
+		if t, err := time.ParseInLocation(l, s, loc); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("not a timestamp (want 2006-01-02 15:04:05.999999 or RFC 3339): %q", s)
+}
+
+func parseTimestamp(t *arrow.TimestampType, s string) (any, error) {
+	loc := time.UTC
+	if t.TimeZone != "" {
+		l, err := t.GetZone()
+		if err == nil && l != nil {
+			loc = l
+		}
+	}
+	tm, err := ParseTime(s, loc)
+	if err != nil {
+		return nil, err
+	}
+	if t.TimeZone == "" {
+		// a zone-less column keeps the wall clock; text with an offset is
+		// converted to UTC first.
+		tm = tm.UTC()
+	}
+	ts, err := arrow.TimestampFromTime(tm, t.Unit)
+	if err != nil {
+		return nil, fmt.Errorf("timestamp %q out of range for %s", s, t)
+	}
+	return ts, nil
+}
+
+// AppendValue appends v (a value as ParseText returns it, or nil for NULL)
+// to b.
+func AppendValue(b array.Builder, v any) error {
+	if v == nil {
+		b.AppendNull()
+		return nil
+	}
+	ok := true
+	switch b := b.(type) {
+	case *array.Int8Builder:
+		b.Append(int8(v.(int64)))
+	case *array.Int16Builder:
+		b.Append(int16(v.(int64)))
+	case *array.Int32Builder:
+		b.Append(int32(v.(int64)))
+	case *array.Int64Builder:
+		b.Append(v.(int64))
+	case *array.Uint8Builder:
+		b.Append(uint8(v.(uint64)))
+	case *array.Uint16Builder:
+		b.Append(uint16(v.(uint64)))
+	case *array.Uint32Builder:
+		b.Append(uint32(v.(uint64)))
+	case *array.Uint64Builder:
+		b.Append(v.(uint64))
+	case *array.Float32Builder:
+		b.Append(float32(v.(float64)))
+	case *array.Float64Builder:
+		b.Append(v.(float64))
+	case *array.BooleanBuilder:
+		b.Append(v.(bool))
+	case *array.StringBuilder:
+		b.Append(v.(string))
+	case *array.LargeStringBuilder:
+		b.Append(v.(string))
+	case *array.BinaryBuilder:
+		switch v := v.(type) {
+		case []byte:
+			b.Append(v)
+		case string:
+			b.AppendString(v)
+		default:
+			ok = false
+		}
+	case *array.Decimal128Builder:
+		b.Append(v.(decimal128.Num))
+	case *array.Decimal256Builder:
+		b.Append(v.(decimal256.Num))
+	case *array.Date32Builder:
+		b.Append(v.(arrow.Date32))
+	case *array.Date64Builder:
+		b.Append(v.(arrow.Date64))
+	case *array.Time32Builder:
+		b.Append(v.(arrow.Time32))
+	case *array.Time64Builder:
+		b.Append(v.(arrow.Time64))
+	case *array.TimestampBuilder:
+		b.Append(v.(arrow.Timestamp))
+	case *array.MonthDayNanoIntervalBuilder:
+		b.Append(v.(arrow.MonthDayNanoInterval))
+	case *extensions.UUIDBuilder:
+		b.Append(v.(uuid.UUID))
+	case *array.ExtensionBuilder:
+		switch sb := b.StorageBuilder().(type) {
+		case *array.StringBuilder:
+			sb.Append(string(v.(JSONText)))
+		case *array.LargeStringBuilder:
+			sb.Append(string(v.(JSONText)))
+		case *array.BinaryBuilder:
+			sb.AppendString(string(v.(JSONText)))
+		default:
+			ok = false
+		}
+	case *array.ListBuilder:
+		b.Append(true)
+		for _, e := range v.([]any) {
+			if err := AppendValue(b.ValueBuilder(), e); err != nil {
+				return err
+			}
+		}
+	case *array.FixedSizeListBuilder:
+		b.Append(true)
+		for _, e := range v.([]any) {
+			if err := AppendValue(b.ValueBuilder(), e); err != nil {
+				return err
+			}
+		}
+	default:
+		ok = false
+	}
+	if !ok {
+		return fmt.Errorf("fileset: cannot append %T to %s", v, b.Type())
+	}
+	return nil
+}
+
+// Supported reports whether the file codecs handle dt.
+func Supported(dt arrow.DataType) error {
+	switch t := dt.(type) {
+	case *arrow.ListType:
+		return Supported(t.Elem())
+	case *arrow.FixedSizeListType:
+		return Supported(t.Elem())
+	case *arrow.StringType, *arrow.LargeStringType, *arrow.BinaryType, *arrow.LargeBinaryType,
+		*extensions.JSONType, *arrow.MonthDayNanoIntervalType, *arrow.TimestampType,
+		*arrow.Int8Type, *arrow.Int16Type, *arrow.Int32Type, *arrow.Int64Type,
+		*arrow.Uint8Type, *arrow.Uint16Type, *arrow.Uint32Type, *arrow.Uint64Type,
+		*arrow.Float32Type, *arrow.Float64Type, *arrow.BooleanType,
+		*arrow.Decimal128Type, *arrow.Decimal256Type, *arrow.Date32Type, *arrow.Date64Type,
+		*arrow.Time32Type, *arrow.Time64Type, *extensions.UUIDType:
+		return nil
+	}
+	return fmt.Errorf("%w %s", ErrUnsupported, dt)
+}
+
+var _ = math.NaN

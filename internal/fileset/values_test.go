@@ -1,0 +1,66 @@
+package fileset
+
+import (
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ferrydata/ferry/connectortest"
+)
+
+// TestCodecRoundTrip round-trips every standard column through the text and
+// the JSON form.
+func TestCodecRoundTrip(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	schema := connectortest.Schema(nil)
+	data := connectortest.Batch(mem, schema, 12)
+	defer data.Release()
+	for c, f := range schema.Fields() {
+		col := data.Column(c)
+		for _, form := range []string{"text", "json"} {
+			b := array.NewBuilder(mem, f.Type)
+			for i := 0; i < col.Len(); i++ {
+				var v any
+				var err error
+				if form == "text" {
+					if col.IsNull(i) {
+						b.AppendNull()
+						continue
+					}
+					v, err = ParseText(f.Type, string(AppendText(nil, col, i)))
+				} else {
+					v, err = ParseJSON(f.Type, AppendJSON(nil, col, i))
+				}
+				require.NoError(t, err, "%s %s row %d: %q", f.Name, form, i, AppendText(nil, col, i))
+				require.NoError(t, AppendValue(b, v))
+			}
+			got := b.NewArray()
+			b.Release()
+			require.True(t, array.ApproxEqual(col, got, array.WithNaNsEqual(true)), "%s %s:\nwant %v\ngot  %v", f.Name, form, col, got)
+			got.Release()
+		}
+	}
+}
+
+func TestParseColumns(t *testing.T) {
+	s, err := ParseColumns("id:int64, name:utf8,amount:decimal(12,2),ts:timestamp[us],tz:timestamp[us,UTC],v:fixed_size_list<float32>[3],l:list<decimal(50,3)>,plain")
+	require.NoError(t, err)
+	require.Equal(t, 8, s.NumFields())
+	require.Equal(t, "decimal(12, 2)", s.Field(2).Type.String())
+	require.Equal(t, arrow.BinaryTypes.String, s.Field(7).Type)
+	spec, err := FormatColumns(connectortest.Schema(nil))
+	require.NoError(t, err)
+	back, err := ParseColumns(spec)
+	require.NoError(t, err)
+	for i, f := range connectortest.Schema(nil).Fields() {
+		require.True(t, arrow.TypeEqual(f.Type, back.Field(i).Type), "%s: %s vs %s", f.Name, f.Type, back.Field(i).Type)
+	}
+	for _, bad := range []string{"", "a:int99", "a:decimal(99,2)", "a:int,a:int", "a:list<int", ":int"} {
+		_, err := ParseColumns(bad)
+		require.Error(t, err, bad)
+	}
+}
