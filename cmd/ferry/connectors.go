@@ -1,0 +1,4 @@
+package main
+
+// The connectors the command knows, registered by importing them.
+import ()

@@ -1,0 +1,53 @@
+// Command ferry runs Ferry pipelines from the command line.
+//
+//	ferry sync --from URL --to URL [--mode insert|overwrite|upsert|replace|partition-overwrite]
+//	           [--concurrency N] [--rows-per-sec R] [--bytes-per-sec B]
+//	           [--max-dirty N] [--max-dirty-ratio F] [--dirty-file F] [--json]
+//
+// It prints the run's report (or its JSON summary with --json) on standard
+// output, a live progress line on standard error when that is a terminal,
+// and exits 0 on success, 1 with a one-line reason when the run fails, and 2
+// on a usage error.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+const usage = `usage: ferry <command> [flags]
+
+commands:
+  sync     copy rows from one URL to another (ferry sync -h for flags)
+  schemes  list the registered reader and writer URL schemes
+`
+
+// run runs the command line args and returns the exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "sync":
+		return runSync(ctx, args[1:], stdout, stderr)
+	case "schemes":
+		return runSchemes(stdout)
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "ferry: unknown command %q\n%s", args[0], usage)
+	return 2
+}

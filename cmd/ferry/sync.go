@@ -1,0 +1,183 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"strings"
+
+	"github.com/ferrydata/ferry"
+	"github.com/ferrydata/ferry/dirty"
+)
+
+type syncFlags struct {
+	from, to      string
+	mode          string
+	concurrency   int
+	rowsPerSec    float64
+	bytesPerSec   float64
+	maxDirty      int64
+	maxDirtyRatio float64
+	dirtyFile     string
+	json          bool
+	progress      string
+}
+
+func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var f syncFlags
+	fs := flag.NewFlagSet("ferry sync", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&f.from, "from", "", "source URL, e.g. sqlite:///data/shop.db?table=orders (required)")
+	fs.StringVar(&f.to, "to", "", "destination URL, e.g. parquet:///out/orders.parquet (required)")
+	fs.StringVar(&f.mode, "mode", "", "write mode: insert, overwrite, upsert, replace or partition-overwrite (default: the URL's mode, else insert)")
+	fs.IntVar(&f.concurrency, "concurrency", 0, "workers (default: one per CPU)")
+	fs.Float64Var(&f.rowsPerSec, "rows-per-sec", 0, "limit on written rows per second (0: none)")
+	fs.Float64Var(&f.bytesPerSec, "bytes-per-sec", 0, "limit on written bytes per second (0: none)")
+	fs.Int64Var(&f.maxDirty, "max-dirty", 0, "dirty rows tolerated: 0 fails on the first, -1 tolerates any number")
+	fs.Float64Var(&f.maxDirtyRatio, "max-dirty-ratio", 0, "also fail when dirty rows exceed this fraction of rows read (0: no ratio limit)")
+	fs.StringVar(&f.dirtyFile, "dirty-file", "", "write every dirty row with its reason to this JSON Lines file")
+	fs.BoolVar(&f.json, "json", false, "print the summary as JSON instead of the report")
+	fs.StringVar(&f.progress, "progress", "auto", "progress line on stderr: auto (when a terminal), always, never")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if f.from == "" || f.to == "" || fs.NArg() > 0 {
+		fmt.Fprintln(stderr, "ferry sync: --from and --to are required, and nothing else may follow the flags")
+		fs.Usage()
+		return 2
+	}
+	sum, err := doSync(ctx, f, stderr)
+	if sum != nil {
+		if f.json {
+			enc := json.NewEncoder(stdout)
+			enc.SetIndent("", "  ")
+			enc.Encode(sum)
+		} else {
+			fmt.Fprint(stdout, sum.Report())
+		}
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "ferry: "+oneLine(err))
+		return 1
+	}
+	return 0
+}
+
+func doSync(ctx context.Context, f syncFlags, stderr io.Writer) (*ferry.Summary, error) {
+	to, err := withMode(f.to, f.mode)
+	if err != nil {
+		return nil, err
+	}
+	opts := &ferry.Options{
+		Concurrency:    f.concurrency,
+		RowsPerSecond:  f.rowsPerSec,
+		BytesPerSecond: f.bytesPerSec,
+		Dirty:          policy(f.maxDirty, f.maxDirtyRatio),
+	}
+	if f.dirtyFile != "" {
+		sink, err := dirty.CreateFileSink(f.dirtyFile)
+		if err != nil {
+			return nil, err
+		}
+		opts.DirtySinks = []dirty.Sink{sink}
+	}
+	if showProgress(f.progress, stderr) {
+		opts.Progress = func(p ferry.Progress) {
+			end := "\r"
+			if p.Final {
+				end = "\n"
+			}
+			fmt.Fprintf(stderr, "\r\033[K%s%s", p, end)
+		}
+	}
+	r, err := ferry.OpenReader(ctx, f.from)
+	if err != nil {
+		closeSinks(opts.DirtySinks)
+		return nil, err
+	}
+	w, err := ferry.OpenWriter(ctx, to)
+	if err != nil {
+		r.Close()
+		closeSinks(opts.DirtySinks)
+		return nil, err
+	}
+	return ferry.New(r, w, opts).Run(ctx)
+}
+
+func closeSinks(sinks []dirty.Sink) {
+	for _, s := range sinks {
+		s.Close()
+	}
+}
+
+// withMode sets the destination URL's mode parameter from --mode.
+func withMode(to, mode string) (string, error) {
+	if mode == "" {
+		return to, nil
+	}
+	m, err := ferry.ParseWriteMode(mode)
+	if err != nil {
+		return "", err
+	}
+	u, err := url.Parse(to)
+	if err != nil {
+		return "", fmt.Errorf("malformed --to URL %s", ferry.Redact(to))
+	}
+	q := u.Query()
+	q.Set("mode", string(m))
+	u.RawQuery = q.Encode()
+	return u.String(), nil
+}
+
+func policy(maxDirty int64, ratio float64) dirty.Policy {
+	var p dirty.Policy
+	switch {
+	case maxDirty < 0:
+		p = dirty.IgnoreAll()
+	case maxDirty > 0:
+		p = dirty.TolerateRows(maxDirty)
+	case ratio > 0:
+		p = dirty.IgnoreAll() // only the ratio limits
+	}
+	p.MaxRatio = ratio
+	return p
+}
+
+func showProgress(mode string, w io.Writer) bool {
+	switch mode {
+	case "always":
+		return true
+	case "never":
+		return false
+	}
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// oneLine flattens a (possibly joined) error onto one line.
+func oneLine(err error) string {
+	var parts []string
+	for _, l := range strings.Split(err.Error(), "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			parts = append(parts, l)
+		}
+	}
+	if len(parts) == 0 {
+		return "failed without a message"
+	}
+	return strings.Join(parts, "; ")
+}
+
+func runSchemes(stdout io.Writer) int {
+	mux := ferry.DefaultURLMux()
+	fmt.Fprintf(stdout, "readers: %s\nwriters: %s\n", strings.Join(mux.ReaderSchemes(), ", "), strings.Join(mux.WriterSchemes(), ", "))
+	return 0
+}
