@@ -1,6 +1,7 @@
 package ferry
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -117,7 +118,12 @@ func (s *Summary) Report() string {
 		for r := range s.DirtyByReason {
 			reasons = append(reasons, r)
 		}
-		slices.SortFunc(reasons, func(x, y string) int { return int(s.DirtyByReason[y] - s.DirtyByReason[x]) })
+		slices.SortFunc(reasons, func(x, y string) int {
+			if c := cmp.Compare(s.DirtyByReason[y], s.DirtyByReason[x]); c != 0 {
+				return c
+			}
+			return strings.Compare(x, y)
+		})
 		for _, r := range reasons {
 			fmt.Fprintf(&b, "    %8d  %s\n", s.DirtyByReason[r], r)
 		}
