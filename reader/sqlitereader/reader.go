@@ -1,0 +1,391 @@
+package sqlitereader
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
+
+	"github.com/ferrydata/ferry"
+)
+
+// sqliteDriver is modernc.org/sqlite's driver, used below database/sql so
+// that each split owns its connection and rows are read without Scan.
+var sqliteDriver = func() driver.Driver {
+	db, _ := sql.Open("sqlite", "")
+	defer db.Close()
+	return db.Driver()
+}()
+
+// Reader reads a SQLite table, view or query. It is safe for concurrent use.
+type Reader struct {
+	cfg    Config
+	mem    memory.Allocator
+	schema *arrow.Schema
+	cols   []colInfo
+	// key is the quoted column the table is split on ("" when it cannot be),
+	// keyIsRowid whether it is the rowid (never NULL, always an integer).
+	key        string
+	keyIsRowid bool
+	name       string // for split IDs and errors: the table, or "query"
+}
+
+type colInfo struct {
+	name string
+	decl string
+	typ  arrow.DataType
+	kind kind
+}
+
+var _ ferry.Reader = (*Reader)(nil)
+
+// Open checks cfg, opens the database read-only and reads the schema of the
+// table or query. The database file must exist.
+func Open(ctx context.Context, cfg Config) (*Reader, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	if cfg.BatchRows == 0 {
+		cfg.BatchRows = DefaultBatchRows
+	}
+	r := &Reader{cfg: cfg, mem: cfg.Allocator, name: cfg.Table}
+	if r.mem == nil {
+		r.mem = memory.DefaultAllocator
+	}
+	if r.name == "" {
+		r.name = "query"
+	}
+	conn, err := openConn(ctx, cfg.Path)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	if cfg.QuerySQL != "" {
+		err = r.describeQuery(ctx, conn)
+	} else {
+		err = r.describeTable(ctx, conn)
+	}
+	if err != nil {
+		return nil, err
+	}
+	fields := make([]arrow.Field, len(r.cols))
+	for i, c := range r.cols {
+		fields[i] = arrow.Field{Name: c.name, Type: c.typ, Nullable: true,
+			Metadata: arrow.NewMetadata([]string{MetaSourceType}, []string{c.decl})}
+	}
+	r.schema = arrow.NewSchema(fields, nil)
+	return r, nil
+}
+
+// openConn opens path read-only and checks that it is a database.
+func openConn(ctx context.Context, path string) (driver.Conn, error) {
+	if _, err := os.Stat(path); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("sqlitereader: database file %s does not exist", path)
+		}
+		return nil, fmt.Errorf("sqlitereader: database file %s: %w", path, err)
+	}
+	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?mode=ro&_pragma=busy_timeout(10000)"
+	c, err := sqliteDriver.Open(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("sqlitereader: open %s: %w", path, err)
+	}
+	// The header is read on the first statement: a file that is not a
+	// database fails here.
+	rows, err := queryConn(ctx, c, "SELECT count(*) FROM sqlite_schema")
+	if err == nil {
+		err = rows.Next(make([]driver.Value, 1))
+		rows.Close()
+	}
+	if err != nil {
+		c.Close()
+		return nil, fmt.Errorf("sqlitereader: open %s: %w", path, err)
+	}
+	return c, nil
+}
+
+func queryConn(ctx context.Context, c driver.Conn, q string, args ...any) (driver.Rows, error) {
+	named := make([]driver.NamedValue, len(args))
+	for i, a := range args {
+		named[i] = driver.NamedValue{Ordinal: i + 1, Value: a}
+	}
+	return c.(driver.QueryerContext).QueryContext(ctx, q, named)
+}
+
+// queryAll runs q and returns every row.
+func queryAll(ctx context.Context, c driver.Conn, q string, args ...any) ([][]driver.Value, error) {
+	rows, err := queryConn(ctx, c, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out [][]driver.Value
+	for {
+		dest := make([]driver.Value, len(rows.Columns()))
+		if err := rows.Next(dest); err == io.EOF {
+			return out, nil
+		} else if err != nil {
+			return nil, err
+		}
+		out = append(out, dest)
+	}
+}
+
+func (r *Reader) describeTable(ctx context.Context, c driver.Conn) error {
+	p := r.cfg.Path
+	list, err := queryAll(ctx, c, `SELECT type, wr FROM pragma_table_list WHERE name = ? AND schema = 'main'`, r.cfg.Table)
+	if err != nil {
+		return fmt.Errorf("sqlitereader: %s: look up table %s: %w", p, r.cfg.Table, err)
+	}
+	if len(list) == 0 {
+		return fmt.Errorf("sqlitereader: %s: no table or view named %q", p, r.cfg.Table)
+	}
+	hasRowid := list[0][0] == "table" && list[0][1] == int64(0)
+	info, err := queryAll(ctx, c, `SELECT name, type, hidden FROM pragma_table_xinfo(?)`, r.cfg.Table)
+	if err != nil {
+		return fmt.Errorf("sqlitereader: %s: columns of %s: %w", p, r.cfg.Table, err)
+	}
+	all := map[string]colInfo{}
+	var order []string
+	for _, row := range info {
+		name, _ := row[0].(string)
+		decl, _ := row[1].(string)
+		if h, _ := row[2].(int64); h == 1 {
+			continue
+		}
+		t, k, err := typeOf(decl)
+		if err != nil {
+			return fmt.Errorf("sqlitereader: %s: table %s column %s: %w", p, r.cfg.Table, name, err)
+		}
+		all[strings.ToLower(name)] = colInfo{name: name, decl: decl, typ: t, kind: k}
+		order = append(order, name)
+	}
+	names := r.cfg.Columns
+	if len(names) == 0 {
+		names = order
+	}
+	for _, n := range names {
+		ci, ok := all[strings.ToLower(n)]
+		if !ok {
+			return fmt.Errorf("sqlitereader: %s: table %s has no column %q (it has %s)", p, r.cfg.Table, n, strings.Join(order, ", "))
+		}
+		r.cols = append(r.cols, ci)
+	}
+	switch {
+	case r.cfg.SplitPK != "":
+		ci, ok := all[strings.ToLower(r.cfg.SplitPK)]
+		if !ok {
+			return fmt.Errorf("sqlitereader: %s: splitPk: table %s has no column %q", p, r.cfg.Table, r.cfg.SplitPK)
+		}
+		if ci.kind > kUint64 {
+			return fmt.Errorf("sqlitereader: %s: splitPk: column %s of %s is declared %q, not an integer", p, ci.name, r.cfg.Table, ci.decl)
+		}
+		r.key = quoteIdent(ci.name)
+	case hasRowid:
+		// A column may be named rowid; SQLite has two other names for it.
+		for _, alias := range []string{"rowid", "_rowid_", "oid"} {
+			if _, taken := all[alias]; !taken {
+				r.key, r.keyIsRowid = alias, true
+				break
+			}
+		}
+	}
+	return nil
+}
+
+func (r *Reader) describeQuery(ctx context.Context, c driver.Conn) error {
+	rows, err := queryConn(ctx, c, r.cfg.QuerySQL)
+	if err != nil {
+		return fmt.Errorf("sqlitereader: %s: querySql: %w", r.cfg.Path, err)
+	}
+	defer rows.Close()
+	tn, _ := rows.(driver.RowsColumnTypeDatabaseTypeName)
+	seen := map[string]bool{}
+	for i, name := range rows.Columns() {
+		if seen[name] {
+			return fmt.Errorf("sqlitereader: %s: querySql returns column %q twice; give the columns distinct names", r.cfg.Path, name)
+		}
+		seen[name] = true
+		decl := ""
+		if tn != nil {
+			decl = tn.ColumnTypeDatabaseTypeName(i)
+		}
+		t, k, err := typeOf(decl)
+		if err != nil {
+			return fmt.Errorf("sqlitereader: %s: querySql column %s: %w", r.cfg.Path, name, err)
+		}
+		r.cols = append(r.cols, colInfo{name: name, decl: decl, typ: t, kind: k})
+	}
+	return nil
+}
+
+// Schema returns the schema of the batches. Every field keeps its declared
+// SQLite type in the metadata key "ferry.source_type".
+func (r *Reader) Schema(context.Context) (*arrow.Schema, error) { return r.schema, nil }
+
+// splitSpec is the Spec of a Split.
+type splitSpec struct {
+	// Part is "all" (the whole table or query), "range" (Lo <= key <= Hi) or
+	// "rest" (rows whose split key is NULL or not an integer).
+	Part string `json:"part"`
+	Lo   int64  `json:"lo,omitempty"`
+	Hi   int64  `json:"hi,omitempty"`
+}
+
+// Splits cuts a table into about 4×hint ranges of its rowid (or SplitPK)
+// between its minimum and maximum. A query, a view, a table WITHOUT ROWID
+// or an empty table is one split.
+func (r *Reader) Splits(ctx context.Context, hint int) ([]ferry.Split, error) {
+	one := func(spec splitSpec, id string) ferry.Split {
+		b, _ := json.Marshal(spec)
+		return ferry.Split{ID: id, Spec: b}
+	}
+	if r.key == "" || hint <= 1 {
+		return []ferry.Split{one(splitSpec{Part: "all"}, r.name)}, nil
+	}
+	conn, err := openConn(ctx, r.cfg.Path)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	// min and max of the rowid are two seeks; a user key may hold other
+	// types, which the "rest" split reads.
+	cond := "1"
+	if !r.keyIsRowid {
+		cond = fmt.Sprintf("typeof(%s) = 'integer'", r.key)
+	}
+	q := fmt.Sprintf("SELECT min(%s), max(%s) FROM %s WHERE %s%s", r.key, r.key, quoteIdent(r.cfg.Table), cond, r.andWhere())
+	mm, err := queryAll(ctx, conn, q)
+	if err != nil {
+		return nil, fmt.Errorf("sqlitereader: %s: range of %s.%s: %w", r.cfg.Path, r.cfg.Table, r.key, err)
+	}
+	lo, ok1 := mm[0][0].(int64)
+	hi, ok2 := mm[0][1].(int64)
+	var splits []ferry.Split
+	if ok1 && ok2 {
+		n := uint64(hint) * 4
+		span := uint64(hi-lo) + 1 // wraps to 0 only for the full int64 range
+		if span != 0 && n > span {
+			n = span
+		}
+		step := span / n
+		if span%n != 0 || span == 0 {
+			step++
+		}
+		for a := lo; ; {
+			b := int64(uint64(a) + step - 1)
+			if b < a || b >= hi { // overflow or past the end
+				b = hi
+			}
+			splits = append(splits, one(splitSpec{Part: "range", Lo: a, Hi: b}, fmt.Sprintf("%s[%d,%d]", r.name, a, b)))
+			if b == hi {
+				break
+			}
+			a = b + 1
+		}
+	}
+	if !r.keyIsRowid || len(splits) == 0 {
+		// Rows whose key is NULL or not an integer belong to no range.
+		splits = append(splits, one(splitSpec{Part: "rest"}, r.name+"[rest]"))
+	}
+	return splits, nil
+}
+
+func (r *Reader) andWhere() string {
+	if r.cfg.Where == "" {
+		return ""
+	}
+	return " AND (" + r.cfg.Where + ")"
+}
+
+// query returns the SELECT of one split; its first column is the split key
+// when withKey.
+func (r *Reader) query(s splitSpec) (q string, args []any, withKey bool) {
+	if r.cfg.QuerySQL != "" {
+		return r.cfg.QuerySQL, nil, false
+	}
+	var b strings.Builder
+	b.WriteString("SELECT ")
+	withKey = r.key != ""
+	if withKey {
+		b.WriteString(r.key)
+		b.WriteString(", ")
+	}
+	for i, c := range r.cols {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		if c.kind == kDate32 || c.kind == kTimestamp || c.kind == kTimestampTZ {
+			// Unary + drops the declared type, so the driver hands over
+			// the stored text instead of its own time.Time reading of it.
+			b.WriteByte('+')
+		}
+		b.WriteString(quoteIdent(c.name))
+	}
+	b.WriteString(" FROM ")
+	b.WriteString(quoteIdent(r.cfg.Table))
+	switch s.Part {
+	case "range":
+		fmt.Fprintf(&b, " WHERE %s >= ? AND %s <= ?%s", r.key, r.key, r.andWhere())
+		args = []any{s.Lo, s.Hi}
+		if r.keyIsRowid {
+			fmt.Fprintf(&b, " ORDER BY %s", r.key)
+		}
+	case "rest":
+		fmt.Fprintf(&b, " WHERE typeof(%s) <> 'integer'%s", r.key, r.andWhere())
+	default:
+		if r.cfg.Where != "" {
+			b.WriteString(" WHERE (" + r.cfg.Where + ")")
+		}
+		if r.keyIsRowid {
+			fmt.Fprintf(&b, " ORDER BY %s", r.key)
+		}
+	}
+	return b.String(), args, withKey
+}
+
+// Read returns the batches of split s, read on a connection of its own.
+func (r *Reader) Read(ctx context.Context, s ferry.Split) (array.RecordReader, error) {
+	var spec splitSpec
+	if len(s.Spec) > 0 {
+		if err := json.Unmarshal(s.Spec, &spec); err != nil {
+			return nil, fmt.Errorf("sqlitereader: split %s: bad spec: %w", s.ID, err)
+		}
+	}
+	if !slices.Contains([]string{"", "all", "range", "rest"}, spec.Part) || (spec.Part != "" && spec.Part != "all" && r.key == "") {
+		return nil, fmt.Errorf("sqlitereader: split %s: part %q does not fit this reader", s.ID, spec.Part)
+	}
+	conn, err := openConn(ctx, r.cfg.Path)
+	if err != nil {
+		return nil, err
+	}
+	q, args, withKey := r.query(spec)
+	rows, err := queryConn(ctx, conn, q, args...)
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("sqlitereader: %s: read %s: %w", r.cfg.Path, s.ID, err)
+	}
+	if got, want := len(rows.Columns()), len(r.cols); withKey && got != want+1 || !withKey && got != want {
+		rows.Close()
+		conn.Close()
+		return nil, fmt.Errorf("sqlitereader: %s: split %s returns %d columns, the schema has %d", r.cfg.Path, s.ID, got, want)
+	}
+	return newRecordReader(ctx, r, s.ID, conn, rows, withKey), nil
+}
+
+// Close releases nothing: every split closes its own connection when its
+// RecordReader is released.
+func (r *Reader) Close() error { return nil }

@@ -1,0 +1,182 @@
+package sqlitereader
+
+import (
+	"context"
+	"database/sql/driver"
+	"fmt"
+	"io"
+	"sync/atomic"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"github.com/ferrydata/ferry"
+	"github.com/ferrydata/ferry/dirty"
+)
+
+// recordReader turns the rows of one split into batches. Values that do not
+// fit their column's declared type make the row dirty: it is skipped and
+// reported through TakeDirty.
+type recordReader struct {
+	refs    atomic.Int64
+	ctx     context.Context
+	r       *Reader
+	split   string
+	conn    driver.Conn
+	rows    driver.Rows
+	withKey bool
+
+	bld   *array.RecordBuilder
+	cols  []*column
+	dest  []driver.Value
+	cur   arrow.RecordBatch
+	err   error
+	done  bool
+	pos   int64
+	dirty []dirty.RowError
+}
+
+var (
+	_ array.RecordReader  = (*recordReader)(nil)
+	_ ferry.DirtyReporter = (*recordReader)(nil)
+)
+
+func newRecordReader(ctx context.Context, r *Reader, split string, conn driver.Conn, rows driver.Rows, withKey bool) *recordReader {
+	rr := &recordReader{ctx: ctx, r: r, split: split, conn: conn, rows: rows, withKey: withKey}
+	rr.refs.Store(1)
+	rr.bld = array.NewRecordBuilder(r.mem, r.schema)
+	rr.bld.Reserve(min(r.cfg.BatchRows, 4096))
+	rr.cols = make([]*column, len(r.cols))
+	for i, c := range r.cols {
+		rr.cols[i] = newColumn(c.name, c.typ, c.kind)
+		rr.cols[i].bld = rr.bld.Field(i)
+	}
+	rr.dest = make([]driver.Value, len(rows.Columns()))
+	return rr
+}
+
+func (rr *recordReader) Schema() *arrow.Schema { return rr.r.schema }
+
+func (rr *recordReader) Retain() { rr.refs.Add(1) }
+
+func (rr *recordReader) Release() {
+	if rr.refs.Add(-1) != 0 {
+		return
+	}
+	if rr.cur != nil {
+		rr.cur.Release()
+		rr.cur = nil
+	}
+	rr.bld.Release()
+	rr.closeRows()
+}
+
+func (rr *recordReader) closeRows() {
+	if rr.rows != nil {
+		rr.rows.Close()
+		rr.rows = nil
+	}
+	if rr.conn != nil {
+		rr.conn.Close()
+		rr.conn = nil
+	}
+}
+
+// Next reads the next batch of at most BatchRows good rows.
+func (rr *recordReader) Next() bool {
+	if rr.cur != nil {
+		rr.cur.Release()
+		rr.cur = nil
+	}
+	if rr.done {
+		return false
+	}
+	off := 0
+	if rr.withKey {
+		off = 1
+	}
+	n := 0
+	for n < rr.r.cfg.BatchRows {
+		if rr.pos&1023 == 0 {
+			if err := rr.ctx.Err(); err != nil {
+				rr.fail(fmt.Errorf("sqlitereader: read %s: %w", rr.split, err))
+				break
+			}
+		}
+		err := rr.rows.Next(rr.dest)
+		if err == io.EOF {
+			rr.done = true
+			rr.closeRows()
+			break
+		}
+		if err != nil {
+			if cerr := rr.ctx.Err(); cerr != nil {
+				err = fmt.Errorf("%w (%v)", cerr, err)
+			}
+			rr.fail(fmt.Errorf("sqlitereader: %s: read %s: %w", rr.r.cfg.Path, rr.split, err))
+			break
+		}
+		rr.pos++
+		if rr.decode(off) {
+			n++
+		}
+	}
+	if n == 0 {
+		return false
+	}
+	rr.cur = rr.bld.NewRecordBatch()
+	return true
+}
+
+func (rr *recordReader) fail(err error) {
+	rr.err = err
+	rr.done = true
+	rr.closeRows()
+}
+
+// decode appends the current row, or records it as dirty.
+func (rr *recordReader) decode(off int) bool {
+	for i, c := range rr.cols {
+		v := rr.dest[off+i]
+		if err := c.parse(v); err != nil {
+			row := rr.pos - 1
+			if rr.withKey {
+				if k, ok := rr.dest[0].(int64); ok {
+					row = k
+				}
+			}
+			ci := rr.r.cols[i]
+			rr.dirty = append(rr.dirty, dirty.RowError{
+				Row:    row,
+				Column: c.name,
+				Value:  v,
+				Err:    fmt.Errorf("sqlitereader: %s column %s declared %q: %w", rr.r.name, c.name, ci.decl, err),
+			})
+			return false
+		}
+	}
+	for _, c := range rr.cols {
+		c.add()
+	}
+	return true
+}
+
+// RecordBatch returns the current batch, valid until the next call to Next.
+func (rr *recordReader) RecordBatch() arrow.RecordBatch { return rr.cur }
+
+// Record returns the current batch.
+//
+// Deprecated: use RecordBatch.
+func (rr *recordReader) Record() arrow.RecordBatch { return rr.cur }
+
+// Err returns the error that stopped the reader, if any.
+func (rr *recordReader) Err() error { return rr.err }
+
+// TakeDirty returns the rows skipped since the last call: values that do not
+// fit their column's declared type. Row is the row's rowid (or its split
+// key), or its position in the split when the split has no key.
+func (rr *recordReader) TakeDirty() []dirty.RowError {
+	d := rr.dirty
+	rr.dirty = nil
+	return d
+}

@@ -1,0 +1,516 @@
+package sqlitewriter
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"strings"
+	"sync"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	sqlite "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/ferrydata/ferry"
+	"github.com/ferrydata/ferry/internal/bisect"
+)
+
+// sqliteDriver is modernc.org/sqlite's driver, used below database/sql so
+// that the writer owns exactly one connection and binds values without
+// database/sql's conversions.
+var sqliteDriver = func() driver.Driver {
+	db, _ := sql.Open("sqlite", "")
+	defer db.Close()
+	return db.Driver()
+}()
+
+// Writer writes Arrow batches into one SQLite table.
+//
+// Everything a run writes happens in one write transaction on one
+// connection, begun by Prepare and ended by Commit (COMMIT) or Abort
+// (ROLLBACK): SQLite has one writer at a time, so the BatchWriters of all
+// workers take turns on that connection (a mutex), and readers of the
+// database (WAL mode) see the old rows until Commit.
+type Writer struct {
+	cfg  Config
+	mode ferry.WriteMode
+
+	mu       sync.Mutex // guards everything below
+	conn     driver.Conn
+	inTx     bool
+	done     bool // committed or aborted
+	schema   *arrow.Schema
+	ncols    int
+	rows     int // rows per full INSERT statement
+	verb     string
+	suffix   string // ON CONFLICT clause
+	colList  string
+	stmts    map[int]driver.Stmt // prepared INSERT by row count
+	args     []driver.NamedValue
+	key      []string
+	savepart int
+}
+
+var _ ferry.Writer = (*Writer)(nil)
+
+// Open checks cfg and returns a Writer; the database is opened by Prepare.
+func Open(ctx context.Context, cfg Config) (*Writer, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	mode, _ := ferry.ParseWriteMode(string(cfg.Mode))
+	if cfg.BatchRows == 0 {
+		cfg.BatchRows = DefaultBatchRows
+	}
+	return &Writer{cfg: cfg, mode: mode}, nil
+}
+
+func (w *Writer) errorf(format string, args ...any) error {
+	return fmt.Errorf("sqlitewriter: %s table %s: %s", w.cfg.Path, w.cfg.Table, fmt.Errorf(format, args...))
+}
+
+func (w *Writer) wrap(what string, err error) error {
+	return fmt.Errorf("sqlitewriter: %s table %s: %s: %w", w.cfg.Path, w.cfg.Table, what, err)
+}
+
+func (w *Writer) exec(ctx context.Context, q string, args ...any) error {
+	named := make([]driver.NamedValue, len(args))
+	for i, a := range args {
+		named[i] = driver.NamedValue{Ordinal: i + 1, Value: a}
+	}
+	_, err := w.conn.(driver.ExecerContext).ExecContext(ctx, q, named)
+	return err
+}
+
+func (w *Writer) queryAll(ctx context.Context, q string, args ...any) ([][]driver.Value, error) {
+	named := make([]driver.NamedValue, len(args))
+	for i, a := range args {
+		named[i] = driver.NamedValue{Ordinal: i + 1, Value: a}
+	}
+	rows, err := w.conn.(driver.QueryerContext).QueryContext(ctx, q, named)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out [][]driver.Value
+	for {
+		dest := make([]driver.Value, len(rows.Columns()))
+		if err := rows.Next(dest); err == io.EOF {
+			return out, nil
+		} else if err != nil {
+			return nil, err
+		}
+		out = append(out, dest)
+	}
+}
+
+// Prepare opens the database (creating the file if needed), switches it to
+// WAL mode, begins the write transaction, creates the table if it is
+// missing, runs PreSQL and, for overwrite and partition-overwrite, deletes
+// the rows to be replaced (inside the transaction, so nobody sees them go
+// before Commit).
+func (w *Writer) Prepare(ctx context.Context, schema *arrow.Schema) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.conn != nil {
+		return w.errorf("Prepare called twice")
+	}
+	w.schema = schema
+	w.ncols = schema.NumFields()
+	if w.ncols == 0 {
+		return w.errorf("the schema has no columns")
+	}
+	for _, f := range schema.Fields() {
+		if _, err := DeclaredType(f.Type); err != nil {
+			return w.errorf("column %s: %w", f.Name, err)
+		}
+	}
+	dsn := "file:" + (&url.URL{Path: w.cfg.Path}).EscapedPath() + "?_pragma=busy_timeout(10000)"
+	c, err := sqliteDriver.Open(dsn)
+	if err != nil {
+		return fmt.Errorf("sqlitewriter: open %s: %w", w.cfg.Path, err)
+	}
+	w.conn = c
+	// WAL lets readers (the source, when it is the same file) read while
+	// the run writes. synchronous=OFF and no automatic checkpoint while
+	// loading: nothing is fsynced until Commit, which checkpoints the WAL
+	// into the database with synchronous=FULL.
+	for _, p := range []string{"PRAGMA journal_mode=WAL", "PRAGMA synchronous=OFF", "PRAGMA wal_autocheckpoint=0", "PRAGMA cache_size=-65536", "PRAGMA temp_store=MEMORY"} {
+		if err := w.exec(ctx, p); err != nil {
+			return fmt.Errorf("sqlitewriter: open %s: %w", w.cfg.Path, err)
+		}
+	}
+	if err := w.exec(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return w.wrap("begin", err)
+	}
+	w.inTx = true
+	if err := w.prepareTable(ctx); err != nil {
+		return err
+	}
+	for _, s := range w.cfg.PreSQL {
+		if err := w.exec(ctx, s); err != nil {
+			return w.wrap("preSql", err)
+		}
+	}
+	switch w.mode {
+	case ferry.ModeOverwrite:
+		if err := w.exec(ctx, "DELETE FROM "+quoteIdent(w.cfg.Table)); err != nil {
+			return w.wrap("overwrite: delete the old rows", err)
+		}
+	case ferry.ModePartitionOverwrite:
+		if err := w.exec(ctx, "DELETE FROM "+quoteIdent(w.cfg.Table)+" WHERE ("+w.cfg.Partition+")"); err != nil {
+			return w.wrap("partition-overwrite: delete the partition", err)
+		}
+	}
+	w.rows = max(1, min(w.cfg.BatchRows, MaxVariables/w.ncols))
+	w.stmts = map[int]driver.Stmt{}
+	w.args = make([]driver.NamedValue, w.rows*w.ncols)
+	for i := range w.args {
+		w.args[i].Ordinal = i + 1
+	}
+	return nil
+}
+
+// prepareTable creates the table or checks the existing one, and builds the
+// INSERT statement's parts.
+func (w *Writer) prepareTable(ctx context.Context) error {
+	info, err := w.queryAll(ctx, `SELECT name, pk FROM pragma_table_info(?)`, w.cfg.Table)
+	if err != nil {
+		if isNotADatabase(err) {
+			return fmt.Errorf("sqlitewriter: open %s: %w", w.cfg.Path, err)
+		}
+		return w.wrap("read the table's columns", err)
+	}
+	var pk []string
+	if len(info) == 0 {
+		if w.cfg.NoCreate {
+			return w.errorf("the table does not exist (and create=false)")
+		}
+		ddl, err := CreateTableSQL(w.cfg.Table, w.schema, w.cfg.Key)
+		if err != nil {
+			return w.errorf("create table: %w", err)
+		}
+		if err := w.exec(ctx, ddl); err != nil {
+			return w.wrap("create table", err)
+		}
+		pk = w.cfg.Key
+	} else {
+		have := map[string]bool{}
+		var names []string
+		pkAt := map[int64]string{}
+		for _, row := range info {
+			name, _ := row[0].(string)
+			have[strings.ToLower(name)] = true
+			names = append(names, name)
+			if n, _ := row[1].(int64); n > 0 {
+				pkAt[n] = name
+			}
+		}
+		for i := int64(1); i <= int64(len(pkAt)); i++ {
+			pk = append(pk, pkAt[i])
+		}
+		for _, f := range w.schema.Fields() {
+			if !have[strings.ToLower(f.Name)] {
+				return w.errorf("the table has no column %q (it has %s)", f.Name, strings.Join(names, ", "))
+			}
+		}
+	}
+	w.key = w.cfg.Key
+	if len(w.key) == 0 {
+		w.key = pk
+	}
+	quoted := make([]string, w.ncols)
+	for i, f := range w.schema.Fields() {
+		quoted[i] = quoteIdent(f.Name)
+	}
+	w.colList = strings.Join(quoted, ", ")
+	w.verb = "INSERT INTO"
+	switch w.mode {
+	case ferry.ModeInsert, ferry.ModeOverwrite, ferry.ModePartitionOverwrite:
+	case ferry.ModeReplace:
+		w.verb = "INSERT OR REPLACE INTO"
+	case ferry.ModeUpsert:
+		if len(w.key) == 0 {
+			return w.errorf("upsert needs a key: set key=... or give the table a primary key")
+		}
+		isKey := map[string]bool{}
+		qk := make([]string, len(w.key))
+		for i, k := range w.key {
+			isKey[strings.ToLower(k)] = true
+			qk[i] = quoteIdent(k)
+		}
+		var sets []string
+		for _, f := range w.schema.Fields() {
+			if !isKey[strings.ToLower(f.Name)] {
+				sets = append(sets, fmt.Sprintf("%s = excluded.%s", quoteIdent(f.Name), quoteIdent(f.Name)))
+			}
+		}
+		if len(sets) == 0 {
+			w.suffix = fmt.Sprintf(" ON CONFLICT (%s) DO NOTHING", strings.Join(qk, ", "))
+		} else {
+			w.suffix = fmt.Sprintf(" ON CONFLICT (%s) DO UPDATE SET %s", strings.Join(qk, ", "), strings.Join(sets, ", "))
+		}
+	default:
+		return w.errorf("write mode %s is not supported", w.mode)
+	}
+	return nil
+}
+
+// stmt returns the prepared INSERT of n rows.
+func (w *Writer) stmt(ctx context.Context, n int) (driver.Stmt, error) {
+	if s, ok := w.stmts[n]; ok {
+		return s, nil
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s (%s) VALUES ", w.verb, quoteIdent(w.cfg.Table), w.colList)
+	row := "(" + strings.TrimSuffix(strings.Repeat("?,", w.ncols), ",") + ")"
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(row)
+	}
+	b.WriteString(w.suffix)
+	if len(w.stmts) >= 8 { // odd tail sizes: keep the cache small
+		for k, s := range w.stmts {
+			if k != w.rows {
+				s.Close()
+				delete(w.stmts, k)
+			}
+		}
+	}
+	s, err := w.conn.(driver.ConnPrepareContext).PrepareContext(ctx, b.String())
+	if err != nil {
+		return nil, w.wrap("prepare INSERT", err)
+	}
+	w.stmts[n] = s
+	return s, nil
+}
+
+// Open returns a BatchWriter. Any number may be open at once; they take
+// turns on the Writer's connection.
+func (w *Writer) Open(ctx context.Context) (ferry.BatchWriter, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.inTx || w.done {
+		return nil, w.errorf("Open before Prepare or after Commit/Abort")
+	}
+	return &batchWriter{w: w}, nil
+}
+
+// Commit runs PostSQL and commits the transaction, durably
+// (synchronous=FULL for the COMMIT).
+func (w *Writer) Commit(ctx context.Context) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.inTx || w.done {
+		return w.errorf("Commit without a prepared run")
+	}
+	for _, s := range w.cfg.PostSQL {
+		if err := w.exec(ctx, s); err != nil {
+			return w.wrap("postSql", err)
+		}
+	}
+	w.closeStmts()
+	ctx = context.WithoutCancel(ctx)
+	if err := w.exec(ctx, "COMMIT"); err != nil {
+		return w.wrap("commit", err)
+	}
+	w.inTx, w.done = false, true
+	// Make the commit durable: copy the WAL into the database, fsyncing
+	// both. A checkpoint that finds readers still on the file leaves the
+	// rest to SQLite's next checkpoint (the COMMIT is in the WAL either way).
+	for _, p := range []string{"PRAGMA synchronous=FULL", "PRAGMA wal_checkpoint(TRUNCATE)", "PRAGMA wal_autocheckpoint=1000"} {
+		if _, err := w.queryAll(ctx, p); err != nil {
+			return w.wrap("checkpoint after commit", err)
+		}
+	}
+	return nil
+}
+
+// Abort rolls the transaction back: the table (created or not), its rows
+// and whatever PreSQL did are as they were before Prepare.
+func (w *Writer) Abort(ctx context.Context, cause error) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.done = true
+	return w.rollback()
+}
+
+func (w *Writer) rollback() error {
+	w.closeStmts()
+	if !w.inTx || w.conn == nil {
+		return nil
+	}
+	w.inTx = false
+	if err := w.exec(context.Background(), "ROLLBACK"); err != nil {
+		return w.wrap("rollback", err)
+	}
+	return nil
+}
+
+func (w *Writer) closeStmts() {
+	for k, s := range w.stmts {
+		s.Close()
+		delete(w.stmts, k)
+	}
+}
+
+// Close rolls back a transaction neither committed nor aborted, and closes
+// the connection.
+func (w *Writer) Close() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	err := w.rollback()
+	if w.conn != nil {
+		if cerr := w.conn.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("sqlitewriter: close %s: %w", w.cfg.Path, cerr)
+		}
+		w.conn = nil
+	}
+	return err
+}
+
+type batchWriter struct {
+	w *Writer
+}
+
+// Write inserts b inside a savepoint. When SQLite rejects rows (a
+// constraint, a value the writer cannot store exactly) the batch is bisected
+// to isolate them: the good rows are written and the bad ones returned as a
+// *dirty.RowErrors.
+func (bw *batchWriter) Write(ctx context.Context, b arrow.RecordBatch) error {
+	w := bw.w
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.inTx || w.done {
+		return w.errorf("Write after Commit or Abort")
+	}
+	if int(b.NumCols()) != w.ncols {
+		return w.errorf("batch has %d columns, the schema %d", b.NumCols(), w.ncols)
+	}
+	err := bisect.Write(ctx, b, w.writeAtomic, isDataError, columnOf)
+	if err != nil && !isDataErrors(err) {
+		return w.wrap("insert", err)
+	}
+	return err
+}
+
+// Close does nothing: rows are in the write transaction as soon as Write returns.
+func (bw *batchWriter) Close(ctx context.Context) error { return nil }
+
+// writeAtomic writes all of b or nothing of it.
+func (w *Writer) writeAtomic(ctx context.Context, b arrow.RecordBatch) error {
+	if err := w.exec(ctx, "SAVEPOINT ferry_batch"); err != nil {
+		return err
+	}
+	if err := w.insert(ctx, b); err != nil {
+		if rerr := w.exec(context.WithoutCancel(ctx), "ROLLBACK TO ferry_batch"); rerr != nil {
+			return errors.Join(err, rerr)
+		}
+		if rerr := w.exec(context.WithoutCancel(ctx), "RELEASE ferry_batch"); rerr != nil {
+			return errors.Join(err, rerr)
+		}
+		return err
+	}
+	return w.exec(ctx, "RELEASE ferry_batch")
+}
+
+func (w *Writer) insert(ctx context.Context, b arrow.RecordBatch) error {
+	encs := make([]encoder, w.ncols)
+	for c := 0; c < w.ncols; c++ {
+		e, err := newEncoder(b.Column(c))
+		if err != nil {
+			return w.errorf("column %s: %w", b.ColumnName(c), err)
+		}
+		encs[c] = e
+	}
+	n := int(b.NumRows())
+	for start := 0; start < n; start += w.rows {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		end := min(start+w.rows, n)
+		k := 0
+		for r := start; r < end; r++ {
+			for c := 0; c < w.ncols; c++ {
+				col := b.Column(c)
+				if col.IsNull(r) {
+					w.args[k].Value = nil
+				} else {
+					v, err := encs[c](r)
+					if err != nil {
+						return &encodeError{column: b.ColumnName(c), err: err}
+					}
+					w.args[k].Value = v
+				}
+				k++
+			}
+		}
+		s, err := w.stmt(ctx, end-start)
+		if err != nil {
+			return err
+		}
+		_, err = s.(driver.StmtExecContext).ExecContext(ctx, w.args[:k])
+		clear(w.args[:k]) // drop references into b
+		for i := range w.args[:k] {
+			w.args[i].Ordinal = i + 1
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// isDataError reports whether err is about the rows rather than the
+// database: a constraint violation, a type mismatch, a value too big, or a
+// value the writer cannot store.
+func isDataError(err error) bool {
+	var ee *encodeError
+	if errors.As(err, &ee) {
+		return true
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() & 0xff {
+		case sqlite3.SQLITE_CONSTRAINT, sqlite3.SQLITE_MISMATCH, sqlite3.SQLITE_TOOBIG, sqlite3.SQLITE_RANGE:
+			return true
+		}
+	}
+	return false
+}
+
+func isNotADatabase(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_NOTADB
+}
+
+func isDataErrors(err error) bool {
+	return ferry.Classify(err) == ferry.ClassDirty
+}
+
+// columnOf names the column of a constraint error ("NOT NULL constraint
+// failed: t.col") or an encoding error.
+func columnOf(err error) string {
+	var ee *encodeError
+	if errors.As(err, &ee) {
+		return ee.column
+	}
+	msg := err.Error()
+	if i := strings.LastIndex(msg, "constraint failed: "); i >= 0 {
+		rest := msg[i+len("constraint failed: "):]
+		if j := strings.IndexAny(rest, " ,("); j >= 0 {
+			rest = rest[:j]
+		}
+		if j := strings.LastIndexByte(rest, '.'); j >= 0 {
+			return rest[j+1:]
+		}
+		return rest
+	}
+	return ""
+}
