@@ -11,7 +11,7 @@ import (
 
 // Expand returns the files named by pattern, sorted: the file itself, every
 // regular file under a directory (recursively, skipping names starting
-// with "." or "_"), or the files a glob matches (directories matched by the
+// with "." or "_"), or the files a glob matches but hidden ones (directories matched by the
 // glob are expanded too). exts, when given, keeps only directory entries
 // with one of these extensions (".csv"); files named explicitly or by a glob
 // are always kept. It is an error when nothing matches.
@@ -28,7 +28,14 @@ func Expand(pattern string, exts ...string) ([]string, error) {
 		if len(m) == 0 {
 			return nil, fmt.Errorf("no file matches %s", pattern)
 		}
-		roots = m
+		for _, p := range m {
+			if b := filepath.Base(p); !strings.HasPrefix(b, ".") && !strings.HasPrefix(b, "_") {
+				roots = append(roots, p)
+			}
+		}
+		if len(roots) == 0 {
+			return nil, fmt.Errorf("no file matches %s (hidden names starting with . or _ are skipped)", pattern)
+		}
 	} else {
 		roots = []string{pattern}
 	}

@@ -250,7 +250,7 @@ func (o *Output) removeOld(keep []string) error {
 }
 
 func (o *Output) writeEmpty() error {
-	w := o.NewWriter()
+	w := &RollingWriter{o: o}
 	if err := w.start(); err != nil {
 		return err
 	}

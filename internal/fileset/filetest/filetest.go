@@ -1,0 +1,137 @@
+// Package filetest holds test helpers of the file connectors.
+package filetest
+
+import (
+	"context"
+	"slices"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/compute"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/ferrydata/ferry"
+	"github.com/ferrydata/ferry/dirty"
+)
+
+// ReadAll reads every split of r and returns the rows as one batch ordered
+// by its first column (an int64 id) when sortByID, with the dirty rows the
+// reader reported. It closes r.
+func ReadAll(t testing.TB, r ferry.Reader, sortByID bool) (arrow.RecordBatch, []dirty.RowError) {
+	t.Helper()
+	ctx := context.Background()
+	defer r.Close()
+	schema, err := r.Schema(ctx)
+	if err != nil {
+		t.Fatalf("Schema: %v", err)
+	}
+	splits, err := r.Splits(ctx, 4)
+	if err != nil {
+		t.Fatalf("Splits: %v", err)
+	}
+	var bs []arrow.RecordBatch
+	var bad []dirty.RowError
+	for _, s := range splits {
+		rr, err := r.Read(ctx, s)
+		if err != nil {
+			t.Fatalf("Read %s: %v", s.ID, err)
+		}
+		for rr.Next() {
+			b := rr.RecordBatch()
+			b.Retain()
+			bs = append(bs, b)
+			if d, ok := rr.(ferry.DirtyReporter); ok {
+				bad = append(bad, d.TakeDirty()...)
+			}
+		}
+		if d, ok := rr.(ferry.DirtyReporter); ok {
+			bad = append(bad, d.TakeDirty()...)
+		}
+		if err := rr.Err(); err != nil {
+			t.Fatalf("Read %s: %v", s.ID, err)
+		}
+		rr.Release()
+	}
+	defer func() {
+		for _, b := range bs {
+			b.Release()
+		}
+	}()
+	out := Concat(t, schema, bs)
+	if !sortByID || out.NumRows() == 0 {
+		return out, bad
+	}
+	defer out.Release()
+	return SortByID(t, out), bad
+}
+
+// Concat concatenates bs (which stay owned by the caller).
+func Concat(t testing.TB, schema *arrow.Schema, bs []arrow.RecordBatch) arrow.RecordBatch {
+	t.Helper()
+	cols := make([]arrow.Array, schema.NumFields())
+	var n int64
+	for _, b := range bs {
+		n += b.NumRows()
+	}
+	for c := range cols {
+		var parts []arrow.Array
+		for _, b := range bs {
+			parts = append(parts, b.Column(c))
+		}
+		if len(parts) == 0 {
+			bld := array.NewBuilder(memory.DefaultAllocator, schema.Field(c).Type)
+			cols[c] = bld.NewArray()
+			bld.Release()
+			continue
+		}
+		a, err := array.Concatenate(parts, memory.DefaultAllocator)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cols[c] = a
+	}
+	out := array.NewRecordBatch(schema, cols, n)
+	for _, a := range cols {
+		a.Release()
+	}
+	return out
+}
+
+// SortByID returns b ordered by its first column, an int64.
+func SortByID(t testing.TB, b arrow.RecordBatch) arrow.RecordBatch {
+	t.Helper()
+	ids := b.Column(0).(*array.Int64)
+	idx := make([]int64, ids.Len())
+	for i := range idx {
+		idx[i] = int64(i)
+	}
+	slices.SortStableFunc(idx, func(x, y int64) int {
+		a, c := ids.Value(int(x)), ids.Value(int(y))
+		switch {
+		case a < c:
+			return -1
+		case a > c:
+			return 1
+		}
+		return 0
+	})
+	ib := array.NewInt64Builder(memory.DefaultAllocator)
+	ib.AppendValues(idx, nil)
+	ia := ib.NewArray()
+	ib.Release()
+	defer ia.Release()
+	cols := make([]arrow.Array, b.NumCols())
+	for c := range cols {
+		a, err := compute.TakeArray(context.Background(), b.Column(c), ia)
+		if err != nil {
+			t.Fatalf("take: %v", err)
+		}
+		cols[c] = a
+	}
+	out := array.NewRecordBatch(b.Schema(), cols, b.NumRows())
+	for _, a := range cols {
+		a.Release()
+	}
+	return out
+}

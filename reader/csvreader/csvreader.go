@@ -1,0 +1,529 @@
+package csvreader
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/simplifiedchinese"
+	"golang.org/x/text/transform"
+
+	"github.com/ferrydata/ferry"
+	"github.com/ferrydata/ferry/dirty"
+	"github.com/ferrydata/ferry/internal/fileset"
+	"github.com/ferrydata/ferry/internal/urlparam"
+)
+
+// Defaults of Config.
+const (
+	DefaultBatchRows  = 65536
+	DefaultSampleRows = 1000
+	DefaultSplitBytes = 64 << 20
+)
+
+// Config configures a Reader. The zero value of every field but Path means
+// its default.
+type Config struct {
+	// Path is a file, a glob ("/data/*.csv") or a directory (every *.csv
+	// file under it, recursively).
+	Path string
+	// NoHeader says the files have no header line. Columns are then named
+	// c1, c2, ... unless Schema names them, and matched by position.
+	NoHeader bool
+	// Delimiter separates fields; 0 means ','.
+	Delimiter byte
+	// Quote encloses fields; 0 means '"'.
+	Quote byte
+	// NullString is the text of NULL when it appears unquoted; the default
+	// "" makes an empty unquoted field NULL while a quoted "" is an empty
+	// string. With NullString `\N`, an empty field is an empty string. For
+	// columns that are not text or binary, an empty field (quoted or not) is
+	// always NULL.
+	NullString string
+	// Encoding is the files' character encoding: "utf-8" (default), "gbk",
+	// "gb18030" or "latin1". Files in other encodings are not split.
+	Encoding string
+	// Schema gives the columns and their types. With a header, columns are
+	// matched by name (the file may have more columns, in any order);
+	// without, by position. nil means: infer the types from the first
+	// SampleRows records of the first file (int64, float64, date32,
+	// timestamp[us] (with a zone: timestamp[us, UTC]), bool, else utf8).
+	Schema *arrow.Schema
+	// SampleRows is how many records type inference reads; 0 means 1000.
+	SampleRows int
+	// BatchRows is the most rows per batch; 0 means 65536.
+	BatchRows int
+	// SplitBytes: files larger than this are read as several splits of
+	// about this size, cut at record boundaries found by a scan of the file
+	// (so quoted line breaks are handled exactly). 0 means 64 MiB; negative
+	// means one split per file.
+	SplitBytes int64
+	// Allocator allocates the batches; nil means memory.DefaultAllocator.
+	Allocator memory.Allocator
+}
+
+// ParseConfig parses a csv:// URL (see the package documentation).
+func ParseConfig(urlstr string) (Config, error) {
+	u, err := url.Parse(urlstr)
+	if err != nil {
+		return Config{}, fmt.Errorf("csvreader: malformed URL %s", ferry.Redact(urlstr))
+	}
+	return configFromURL(u)
+}
+
+// URLPath returns the file path of a file URL: scheme:///abs/path,
+// scheme://rel/path (host and path joined) or scheme:rel/path.
+func urlPath(u *url.URL) string {
+	if u.Opaque != "" {
+		return u.Opaque
+	}
+	return u.Host + u.Path
+}
+
+func configFromURL(u *url.URL) (Config, error) {
+	if u.Scheme != "csv" {
+		return Config{}, fmt.Errorf("csvreader: URL scheme %q is not csv", u.Scheme)
+	}
+	q := urlparam.New("csvreader", u)
+	cfg := Config{Path: urlPath(u)}
+	cfg.NoHeader = !q.Bool("header", true)
+	cfg.Delimiter = byteParam(q, "delimiter", ',')
+	cfg.Quote = byteParam(q, "quote", '"')
+	cfg.NullString = q.String("nullString", "")
+	cfg.Encoding = q.String("encoding", "utf-8")
+	if spec := q.String("columns", ""); spec != "" {
+		s, err := fileset.ParseColumns(spec)
+		if err != nil {
+			q.Fail("columns", err)
+		}
+		cfg.Schema = s
+	}
+	cfg.SampleRows = q.Int("sampleRows", 0)
+	cfg.BatchRows = q.Int("batchRows", 0)
+	cfg.SplitBytes = q.Int64("splitBytes", 0)
+	if err := q.Done(); err != nil {
+		return Config{}, err
+	}
+	if cfg.Path == "" {
+		return Config{}, errors.New("csvreader: URL has no path (want csv:///path/to/file.csv)")
+	}
+	return cfg, nil
+}
+
+func byteParam(q *urlparam.Values, name string, def byte) byte {
+	s := q.String(name, "")
+	switch s {
+	case "":
+		return def
+	case `\t`, "tab", "TAB":
+		return '\t'
+	}
+	if len(s) != 1 {
+		q.Fail(name, fmt.Errorf("%q is not a single byte (use \\t or tab for a tab)", s))
+		return def
+	}
+	return s[0]
+}
+
+func init() {
+	ferry.DefaultURLMux().RegisterReader("csv", ferry.ReaderOpenerFunc(func(ctx context.Context, u *url.URL) (ferry.Reader, error) {
+		cfg, err := configFromURL(u)
+		if err != nil {
+			return nil, err
+		}
+		return Open(ctx, cfg)
+	}))
+}
+
+// Reader reads CSV files. It is safe for concurrent use.
+type Reader struct {
+	cfg    Config
+	enc    encoding.Encoding // nil for UTF-8
+	files  []string
+	schema *arrow.Schema
+}
+
+var _ ferry.Reader = (*Reader)(nil)
+
+// Open checks cfg, lists the files and determines the schema (reading the
+// first file's header and, without a Schema, a sample of it).
+func Open(ctx context.Context, cfg Config) (*Reader, error) {
+	if cfg.Delimiter == 0 {
+		cfg.Delimiter = ','
+	}
+	if cfg.Quote == 0 {
+		cfg.Quote = '"'
+	}
+	if cfg.Delimiter == cfg.Quote || cfg.Delimiter == '\n' || cfg.Delimiter == '\r' || cfg.Quote == '\n' || cfg.Quote == '\r' {
+		return nil, fmt.Errorf("csvreader: delimiter %q and quote %q must differ and not be line breaks", cfg.Delimiter, cfg.Quote)
+	}
+	if cfg.SampleRows <= 0 {
+		cfg.SampleRows = DefaultSampleRows
+	}
+	if cfg.BatchRows <= 0 {
+		cfg.BatchRows = DefaultBatchRows
+	}
+	if cfg.SplitBytes == 0 {
+		cfg.SplitBytes = DefaultSplitBytes
+	}
+	if cfg.Allocator == nil {
+		cfg.Allocator = memory.DefaultAllocator
+	}
+	r := &Reader{cfg: cfg}
+	switch strings.ToLower(strings.ReplaceAll(cfg.Encoding, "-", "")) {
+	case "", "utf8":
+	case "gbk":
+		r.enc = simplifiedchinese.GBK
+	case "gb18030":
+		r.enc = simplifiedchinese.GB18030
+	case "latin1", "iso88591":
+		r.enc = charmap.ISO8859_1
+	default:
+		return nil, fmt.Errorf("csvreader: unknown encoding %q (want utf-8, gbk, gb18030 or latin1)", cfg.Encoding)
+	}
+	if cfg.Schema != nil {
+		for _, f := range cfg.Schema.Fields() {
+			if err := fileset.Supported(f.Type); err != nil {
+				return nil, fmt.Errorf("csvreader: column %q: %w", f.Name, err)
+			}
+		}
+	}
+	files, err := fileset.Expand(cfg.Path, ".csv", ".tsv", ".txt")
+	if err != nil {
+		return nil, fmt.Errorf("csvreader: %w", err)
+	}
+	r.files = files
+	if r.schema, err = r.detectSchema(); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// Files returns the files the Reader reads.
+func (r *Reader) Files() []string { return r.files }
+
+func (r *Reader) open(path string) (io.ReadCloser, io.Reader, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("csvreader: %w", err)
+	}
+	var rd io.Reader = f
+	if r.enc != nil {
+		rd = transform.NewReader(f, r.enc.NewDecoder())
+	}
+	return f, rd, nil
+}
+
+// header reads the first record of path; it returns nil for an empty file.
+func (r *Reader) header(path string) ([]string, error) {
+	f, rd, err := r.open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	p := newParser(skipBOM(rd), r.cfg.Delimiter, r.cfg.Quote, 0, 0)
+	switch err := p.next(); {
+	case err == io.EOF:
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("csvreader: %s line %d: header: %w", path, p.startLine, err)
+	}
+	names := make([]string, len(p.ends))
+	for i := range names {
+		names[i] = string(p.field(i))
+	}
+	return names, nil
+}
+
+func (r *Reader) detectSchema() (*arrow.Schema, error) {
+	path := r.files[0]
+	var names []string
+	if !r.cfg.NoHeader {
+		h, err := r.header(path)
+		if err != nil {
+			return nil, err
+		}
+		if h == nil && r.cfg.Schema == nil {
+			return nil, fmt.Errorf("csvreader: %s is empty: no header to name the columns (give columns=...)", path)
+		}
+		names = h
+	}
+	if r.cfg.Schema != nil {
+		if names != nil {
+			if _, err := mapColumns(path, names, r.cfg.Schema); err != nil {
+				return nil, err
+			}
+		}
+		return r.cfg.Schema, nil
+	}
+	return r.infer(path, names)
+}
+
+// mapColumns returns, for each schema field, the index of its column in a
+// file with header names.
+func mapColumns(path string, names []string, schema *arrow.Schema) ([]int, error) {
+	idx := make(map[string]int, len(names))
+	for i, n := range names {
+		if _, dup := idx[n]; !dup {
+			idx[n] = i
+		}
+	}
+	m := make([]int, schema.NumFields())
+	var missing []string
+	for i, f := range schema.Fields() {
+		j, ok := idx[f.Name]
+		if !ok {
+			missing = append(missing, f.Name)
+		}
+		m[i] = j
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("csvreader: %s: header has no column %s (header: %s)", path, strings.Join(missing, ", "), strings.Join(names, ","))
+	}
+	return m, nil
+}
+
+func skipBOM(rd io.Reader) io.Reader {
+	return &bomSkipper{r: rd}
+}
+
+type bomSkipper struct {
+	r    io.Reader
+	done bool
+	pend []byte
+}
+
+func (b *bomSkipper) Read(p []byte) (int, error) {
+	if !b.done {
+		b.done = true
+		var head [3]byte
+		n, err := io.ReadFull(b.r, head[:])
+		if n == 3 && head == [3]byte{0xEF, 0xBB, 0xBF} {
+			// skipped
+		} else {
+			b.pend = append(b.pend, head[:n]...)
+		}
+		if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
+			return 0, err
+		}
+	}
+	if len(b.pend) > 0 {
+		n := copy(p, b.pend)
+		b.pend = b.pend[n:]
+		return n, nil
+	}
+	return b.r.Read(p)
+}
+
+// splitSpec is the Spec of a split: the records starting in [Start, End)
+// of Path (End < 0: to the end); Line is the number of lines before Start.
+type splitSpec struct {
+	Path  string `json:"path"`
+	Start int64  `json:"start"`
+	End   int64  `json:"end"`
+	Line  int64  `json:"line"`
+}
+
+// Schema returns the schema of the batches.
+func (r *Reader) Schema(ctx context.Context) (*arrow.Schema, error) { return r.schema, nil }
+
+// Splits returns one split per file, and several for a UTF-8 file larger
+// than SplitBytes, cut at record starts found by parsing the file once.
+func (r *Reader) Splits(ctx context.Context, hint int) ([]ferry.Split, error) {
+	var out []ferry.Split
+	for _, path := range r.files {
+		st, err := os.Stat(path)
+		if err != nil {
+			return nil, fmt.Errorf("csvreader: %w", err)
+		}
+		var specs []splitSpec
+		if r.enc == nil && r.cfg.SplitBytes > 0 && st.Size() > r.cfg.SplitBytes {
+			if specs, err = r.cut(ctx, path, st.Size()); err != nil {
+				return nil, err
+			}
+		} else {
+			specs = []splitSpec{{Path: path, Start: 0, End: -1}}
+		}
+		for _, s := range specs {
+			spec, _ := json.Marshal(s)
+			id := path
+			if len(specs) > 1 {
+				end := fmt.Sprint(s.End)
+				if s.End < 0 {
+					end = "EOF"
+				}
+				id = fmt.Sprintf("%s[%d,%s)", path, s.Start, end)
+			}
+			out = append(out, ferry.Split{ID: id, Spec: spec})
+		}
+	}
+	return out, nil
+}
+
+// cut parses path and returns splits of about SplitBytes starting at
+// record boundaries.
+func (r *Reader) cut(ctx context.Context, path string, size int64) ([]splitSpec, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("csvreader: %w", err)
+	}
+	defer f.Close()
+	p := newParser(f, r.cfg.Delimiter, r.cfg.Quote, 0, 0)
+	specs := []splitSpec{{Path: path, Start: 0, Line: 0}}
+	next := r.cfg.SplitBytes
+	for n := 0; ; n++ {
+		if n%65536 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		if p.off >= next && p.off < size {
+			// p.off is where the next record (or skipped empty lines) starts
+			last := &specs[len(specs)-1]
+			last.End = p.off
+			specs = append(specs, splitSpec{Path: path, Start: p.off, Line: p.line})
+			next = p.off + r.cfg.SplitBytes
+		}
+		err := p.next()
+		if err == io.EOF || errors.Is(err, ErrUnterminatedQuote) {
+			break
+		}
+		if err != nil && !errors.Is(err, ErrAfterQuote) {
+			return nil, fmt.Errorf("csvreader: scan %s: %w", path, err)
+		}
+	}
+	specs[len(specs)-1].End = -1
+	return specs, nil
+}
+
+// Read returns the rows of split s.
+func (r *Reader) Read(ctx context.Context, s ferry.Split) (array.RecordReader, error) {
+	var spec splitSpec
+	if err := json.Unmarshal(s.Spec, &spec); err != nil || spec.Path == "" {
+		return nil, fmt.Errorf("csvreader: bad split %s", s.ID)
+	}
+	path := spec.Path
+	nfields := r.schema.NumFields()
+	colmap := make([]int, nfields)
+	for i := range colmap {
+		colmap[i] = i
+	}
+	want := nfields
+	if !r.cfg.NoHeader {
+		names, err := r.header(path)
+		if err != nil {
+			return nil, err
+		}
+		if names == nil { // empty file
+			return fileset.NewRecordReader(ctx, r.cfg.Allocator, r.schema, r.cfg.BatchRows, func(context.Context, *array.RecordBuilder, int) (int, []dirty.RowError, bool, error) {
+				return 0, nil, true, nil
+			}, nil, "csvreader: "+path), nil
+		}
+		if colmap, err = mapColumns(path, names, r.schema); err != nil {
+			return nil, err
+		}
+		want = len(names)
+	}
+	f, rd, err := r.open(path)
+	if err != nil {
+		return nil, err
+	}
+	if spec.Start > 0 {
+		if _, err := f.(*os.File).Seek(spec.Start, io.SeekStart); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("csvreader: seek %s: %w", path, err)
+		}
+	} else {
+		rd = skipBOM(rd)
+	}
+	p := newParser(rd, r.cfg.Delimiter, r.cfg.Quote, spec.Start, spec.Line)
+	skipHeader := !r.cfg.NoHeader && spec.Start == 0
+	types := make([]arrow.DataType, nfields)
+	textual := make([]bool, nfields)
+	for i, f := range r.schema.Fields() {
+		types[i] = f.Type
+		switch f.Type.ID() {
+		case arrow.STRING, arrow.LARGE_STRING, arrow.BINARY, arrow.LARGE_BINARY:
+			textual[i] = true
+		}
+	}
+	vals := make([]any, nfields)
+	null := []byte(r.cfg.NullString)
+	fill := func(ctx context.Context, b *array.RecordBuilder, max int) (int, []dirty.RowError, bool, error) {
+		var bad []dirty.RowError
+		n := 0
+		for n < max {
+			if spec.End >= 0 && p.off >= spec.End {
+				return n, bad, true, nil
+			}
+			err := p.next()
+			if err == io.EOF {
+				return n, bad, true, nil
+			}
+			if skipHeader {
+				skipHeader = false
+				if err == nil {
+					continue
+				}
+			}
+			if err != nil {
+				if errors.Is(err, ErrUnterminatedQuote) || errors.Is(err, ErrAfterQuote) {
+					bad = append(bad, dirty.RowError{Row: p.startLine, Value: string(p.raw), Err: fmt.Errorf("csvreader: %s line %d: %w", path, p.startLine, err)})
+					continue
+				}
+				return n, bad, true, fmt.Errorf("csvreader: read %s near line %d: %w", path, p.line, err)
+			}
+			if len(p.ends) == 1 && want > 1 && p.ends[0] == 0 && !p.quoted[0] {
+				continue // a blank line
+			}
+			if len(p.ends) != want {
+				bad = append(bad, dirty.RowError{Row: p.startLine, Value: strings.TrimRight(string(p.raw), "\r\n"), Err: fmt.Errorf("csvreader: %s line %d: %w: got %d, want %d", path, p.startLine, ErrFieldCount, len(p.ends), want)})
+				continue
+			}
+			ok := true
+			for i := 0; i < nfields; i++ {
+				j := colmap[i]
+				fb := p.field(j)
+				if (!p.quoted[j] && string(fb) == string(null)) || (len(fb) == 0 && !textual[i]) {
+					vals[i] = nil
+					continue
+				}
+				v, err := fileset.ParseText(types[i], string(fb))
+				if err != nil {
+					name := r.schema.Field(i).Name
+					bad = append(bad, dirty.RowError{Row: p.startLine, Column: name, Value: string(fb), Err: fmt.Errorf("csvreader: %s line %d column %s: %w", path, p.startLine, name, err)})
+					ok = false
+					break
+				}
+				vals[i] = v
+			}
+			if !ok {
+				continue
+			}
+			for i, v := range vals {
+				if err := fileset.AppendValue(b.Field(i), v); err != nil {
+					return n, bad, true, fmt.Errorf("csvreader: %s line %d: %w", path, p.startLine, err)
+				}
+			}
+			n++
+		}
+		return n, bad, false, nil
+	}
+	return fileset.NewRecordReader(ctx, r.cfg.Allocator, r.schema, r.cfg.BatchRows, fill, f.Close, "csvreader: "+path), nil
+}
+
+// Close does nothing: files are opened per split.
+func (r *Reader) Close() error { return nil }
+
+var _ = time.UTC

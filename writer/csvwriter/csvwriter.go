@@ -1,0 +1,256 @@
+package csvwriter
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"github.com/ferrydata/ferry"
+	"github.com/ferrydata/ferry/internal/fileset"
+	"github.com/ferrydata/ferry/internal/urlparam"
+)
+
+// Config configures a Writer. Zero values mean defaults.
+type Config struct {
+	// Path is the output file, or a directory (ending with "/" or
+	// existing) to write part-*.csv files into.
+	Path string
+	// Mode is ferry.ModeInsert (default: never replaces a file) or
+	// ferry.ModeOverwrite (replaces the old output at Commit).
+	Mode ferry.WriteMode
+	// NoHeader leaves out the header line.
+	NoHeader bool
+	// Delimiter separates fields; 0 means ','.
+	Delimiter byte
+	// Quote encloses fields that need it; 0 means '"'.
+	Quote byte
+	// NullString is written, unquoted, for NULL; the default "" writes an
+	// empty field (and quotes empty strings as ""). A text value equal to
+	// NullString is quoted, so csvreader tells them apart.
+	NullString string
+	// CRLF ends lines with \r\n instead of \n.
+	CRLF bool
+	// MaxFileRows and MaxFileBytes roll to a new file after that many rows
+	// or bytes; 0 means no limit.
+	MaxFileRows  int64
+	MaxFileBytes int64
+}
+
+// ParseConfig parses a csv:// URL (see the package documentation).
+func ParseConfig(urlstr string) (Config, error) {
+	u, err := url.Parse(urlstr)
+	if err != nil {
+		return Config{}, fmt.Errorf("csvwriter: malformed URL %s", ferry.Redact(urlstr))
+	}
+	return configFromURL(u)
+}
+
+func configFromURL(u *url.URL) (Config, error) {
+	if u.Scheme != "csv" {
+		return Config{}, fmt.Errorf("csvwriter: URL scheme %q is not csv", u.Scheme)
+	}
+	q := urlparam.New("csvwriter", u)
+	cfg := Config{Path: u.Host + u.Path}
+	if u.Opaque != "" {
+		cfg.Path = u.Opaque
+	}
+	mode, err := ferry.ParseWriteMode(q.String("mode", ""))
+	if err != nil {
+		q.Fail("mode", err)
+	}
+	cfg.Mode = mode
+	cfg.NoHeader = !q.Bool("header", true)
+	cfg.Delimiter = byteParam(q, "delimiter", ',')
+	cfg.Quote = byteParam(q, "quote", '"')
+	cfg.NullString = q.String("nullString", "")
+	cfg.CRLF = q.Bool("crlf", false)
+	cfg.MaxFileRows = q.Int64("maxFileRows", 0)
+	cfg.MaxFileBytes = q.Int64("maxFileBytes", 0)
+	if err := q.Done(); err != nil {
+		return Config{}, err
+	}
+	if cfg.Path == "" {
+		return Config{}, errors.New("csvwriter: URL has no path (want csv:///path/to/out.csv)")
+	}
+	return cfg, nil
+}
+
+func byteParam(q *urlparam.Values, name string, def byte) byte {
+	s := q.String(name, "")
+	switch s {
+	case "":
+		return def
+	case `\t`, "tab", "TAB":
+		return '\t'
+	}
+	if len(s) != 1 {
+		q.Fail(name, fmt.Errorf("%q is not a single byte (use \\t or tab for a tab)", s))
+		return def
+	}
+	return s[0]
+}
+
+func init() {
+	ferry.DefaultURLMux().RegisterWriter("csv", ferry.WriterOpenerFunc(func(ctx context.Context, u *url.URL) (ferry.Writer, error) {
+		cfg, err := configFromURL(u)
+		if err != nil {
+			return nil, err
+		}
+		return Open(ctx, cfg)
+	}))
+}
+
+// Writer writes CSV files; see fileset.Output for names, rolling, Commit
+// and Abort.
+type Writer struct {
+	cfg Config
+	out *fileset.Output
+}
+
+var _ ferry.Writer = (*Writer)(nil)
+
+// Open checks cfg and returns a Writer. Nothing is created before Prepare.
+func Open(ctx context.Context, cfg Config) (*Writer, error) {
+	if cfg.Delimiter == 0 {
+		cfg.Delimiter = ','
+	}
+	if cfg.Quote == 0 {
+		cfg.Quote = '"'
+	}
+	if cfg.Delimiter == cfg.Quote || cfg.Delimiter == '\n' || cfg.Delimiter == '\r' {
+		return nil, fmt.Errorf("csvwriter: delimiter %q and quote %q must differ and not be line breaks", cfg.Delimiter, cfg.Quote)
+	}
+	w := &Writer{cfg: cfg}
+	out, err := fileset.NewOutput(fileset.OutputConfig{
+		Pkg: "csvwriter", Path: cfg.Path, Ext: ".csv", Mode: cfg.Mode,
+		MaxFileRows: cfg.MaxFileRows, MaxFileBytes: cfg.MaxFileBytes,
+		NewEncoder: w.newEncoder,
+	})
+	if err != nil {
+		return nil, err
+	}
+	w.out = out
+	return w, nil
+}
+
+// Prepare checks the schema and the output path.
+func (w *Writer) Prepare(ctx context.Context, schema *arrow.Schema) error {
+	for _, f := range schema.Fields() {
+		if err := fileset.Supported(f.Type); err != nil {
+			return fmt.Errorf("csvwriter: column %q: %w", f.Name, err)
+		}
+	}
+	return w.out.Prepare(schema)
+}
+
+// Open returns the BatchWriter of one worker; each worker writes its own files.
+func (w *Writer) Open(ctx context.Context) (ferry.BatchWriter, error) {
+	return w.out.NewWriter(), nil
+}
+
+// Commit renames the files into place.
+func (w *Writer) Commit(ctx context.Context) error { return w.out.Commit(ctx) }
+
+// Abort removes the temporary files; existing output is untouched.
+func (w *Writer) Abort(ctx context.Context, cause error) error { return w.out.Abort() }
+
+// Close does nothing.
+func (w *Writer) Close() error { return nil }
+
+type encoder struct {
+	w      *Writer
+	out    io.Writer
+	schema *arrow.Schema
+	buf    []byte
+	cell   []byte
+	eol    []byte
+}
+
+func (w *Writer) newEncoder(out io.Writer, schema *arrow.Schema) (fileset.Encoder, error) {
+	e := &encoder{w: w, out: out, schema: schema, eol: []byte("\n")}
+	if w.cfg.CRLF {
+		e.eol = []byte("\r\n")
+	}
+	if !w.cfg.NoHeader {
+		for i, f := range schema.Fields() {
+			if i > 0 {
+				e.buf = append(e.buf, w.cfg.Delimiter)
+			}
+			e.buf = e.appendField(e.buf, []byte(f.Name), true)
+		}
+		e.buf = append(e.buf, e.eol...)
+		if _, err := out.Write(e.buf); err != nil {
+			return nil, err
+		}
+		e.buf = e.buf[:0]
+	}
+	return e, nil
+}
+
+// appendField appends s, quoted when it must be: when it holds the
+// delimiter, the quote, a line break, starts or ends with a space, equals
+// the null string or (text) is empty while the null string is empty.
+func (e *encoder) appendField(dst, s []byte, text bool) []byte {
+	c := &e.w.cfg
+	need := bytes.IndexByte(s, c.Delimiter) >= 0 || bytes.IndexByte(s, c.Quote) >= 0 || bytes.IndexAny(s, "\r\n") >= 0 ||
+		string(s) == c.NullString
+	if !need && len(s) > 0 && (s[0] == ' ' || s[len(s)-1] == ' ' || s[0] == '\t') {
+		need = true
+	}
+	if !need {
+		return append(dst, s...)
+	}
+	dst = append(dst, c.Quote)
+	for {
+		i := bytes.IndexByte(s, c.Quote)
+		if i < 0 {
+			break
+		}
+		dst = append(dst, s[:i+1]...)
+		dst = append(dst, c.Quote)
+		s = s[i+1:]
+	}
+	dst = append(dst, s...)
+	return append(dst, c.Quote)
+}
+
+func (e *encoder) Write(b arrow.RecordBatch) error {
+	cols := b.Columns()
+	n := int(b.NumRows())
+	for i := 0; i < n; i++ {
+		for c, col := range cols {
+			if c > 0 {
+				e.buf = append(e.buf, e.w.cfg.Delimiter)
+			}
+			if col.IsNull(i) {
+				e.buf = append(e.buf, e.w.cfg.NullString...)
+				continue
+			}
+			e.cell = fileset.AppendText(e.cell[:0], col, i)
+			_, text := col.(*array.String)
+			e.buf = e.appendField(e.buf, e.cell, text)
+		}
+		e.buf = append(e.buf, e.eol...)
+		if len(e.buf) >= 256<<10 {
+			if _, err := e.out.Write(e.buf); err != nil {
+				return err
+			}
+			e.buf = e.buf[:0]
+		}
+	}
+	if len(e.buf) > 0 {
+		if _, err := e.out.Write(e.buf); err != nil {
+			return err
+		}
+		e.buf = e.buf[:0]
+	}
+	return nil
+}
+
+func (e *encoder) Close() error { return nil }
