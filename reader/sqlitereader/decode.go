@@ -319,6 +319,20 @@ func (c *column) parseDecimal(v any) error {
 	default:
 		return fmt.Errorf("a %T is not a decimal", v)
 	}
+	if u, neg, ok := smallDecimal(s, int(c.scal), int(c.prec)); ok {
+		if c.kind == kDecimal128 {
+			c.d128 = decimal128.FromU64(u)
+			if neg {
+				c.d128 = c.d128.Negate()
+			}
+		} else {
+			c.d256 = decimal256.FromU64(u)
+			if neg {
+				c.d256 = c.d256.Negate()
+			}
+		}
+		return nil
+	}
 	digits, neg, err := decimalDigits(s, int(c.scal))
 	if err != nil {
 		return err
@@ -350,6 +364,55 @@ func (c *column) parseDecimal(v any) error {
 		c.d256 = c.d256.Negate()
 	}
 	return nil
+}
+
+var pow10 = [...]uint64{1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18}
+
+// smallDecimal is the allocation-free path of parseDecimal for plain
+// decimal text of at most 18 significant digits that fits the column. It
+// reports false for anything else, which decimalDigits then handles (or
+// rejects with a reason).
+func smallDecimal(s string, scale, prec int) (u uint64, neg bool, ok bool) {
+	if s == "" {
+		return 0, false, false
+	}
+	i := 0
+	if s[0] == '-' || s[0] == '+' {
+		neg = s[0] == '-'
+		i = 1
+	}
+	nd, frac, dot, any := 0, 0, false, false
+	for ; i < len(s); i++ {
+		ch := s[i]
+		switch {
+		case ch >= '0' && ch <= '9':
+			any = true
+			if dot {
+				frac++
+				if frac > scale {
+					return 0, false, false
+				}
+			}
+			if u != 0 || ch != '0' {
+				nd++
+				if nd > 18 {
+					return 0, false, false
+				}
+			}
+			u = u*10 + uint64(ch-'0')
+		case ch == '.' && !dot:
+			dot = true
+		default:
+			return 0, false, false
+		}
+	}
+	if scale-frac > 18 || nd+scale-frac > prec || nd+scale-frac > 18 {
+		return 0, false, false
+	}
+	if !any {
+		return 0, false, false
+	}
+	return u * pow10[scale-frac], neg && u != 0, true
 }
 
 // decimalDigits returns the unscaled digits of the decimal text s at scale

@@ -1,0 +1,91 @@
+package sqlitereader
+
+import (
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+)
+
+func TestParseDecimal(t *testing.T) {
+	typ := &arrow.Decimal128Type{Precision: 10, Scale: 2}
+	for _, tc := range []struct {
+		in   any
+		want string // "" means an error
+	}{
+		{"1.5", "1.50"}, {"-0.01", "-0.01"}, {"12345678.99", "12345678.99"}, {"+3", "3.00"},
+		{"1.230", "1.23"}, {"0", "0.00"}, {"-0", "0.00"}, {".5", "0.50"},
+		{"1.234", ""}, {"123456789.00", ""}, {"abc", ""}, {"-", ""}, {".", ""}, {"-.", ""}, {"1e2", "100.00"},
+		{int64(42), "42.00"}, {1.25, "1.25"}, {"99999999.99", "99999999.99"},
+	} {
+		c := newColumn("d", typ, kDecimal128)
+		err := c.parse(tc.in)
+		if tc.want == "" {
+			if err == nil {
+				t.Errorf("%v: got %s, want an error", tc.in, c.d128.ToString(2))
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%v: %v", tc.in, err)
+			continue
+		}
+		if got := c.d128.ToString(2); got != tc.want {
+			t.Errorf("%v: got %s, want %s", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestParseTimestamp(t *testing.T) {
+	for _, tc := range []struct {
+		in     string
+		us     int64
+		nanos  int64
+		wantOK bool
+	}{
+		{"1970-01-01 00:00:00", 0, 0, true},
+		{"1970-01-01 00:00:00.000001", 1, 0, true},
+		{"1970-01-01T00:00:01.5Z", 1_500_000, 0, true},
+		{"1970-01-01 01:00:00+01:00", 0, 0, true},
+		{"1969-12-31 23:59:59.999999", -1, 0, true},
+		{"1970-01-01 00:00:00.000000001", 0, 1, true},
+		{"0001-01-01 00:00:00", -62135596800000000, 0, true},
+		{"9999-12-31 23:59:59.999999", 253402300799999999, 0, true},
+		{"2024-02-30 00:00:00", 0, 0, false},
+		{"2024-01-01 24:00:00", 0, 0, false},
+		{"yesterday", 0, 0, false},
+		{"2024-01-01 10:00:00 junk", 0, 0, false},
+	} {
+		us, nanos, err := parseTimestamp(tc.in)
+		if (err == nil) != tc.wantOK {
+			t.Errorf("%q: err %v, want ok=%v", tc.in, err, tc.wantOK)
+			continue
+		}
+		if tc.wantOK && (us != tc.us || nanos != tc.nanos) {
+			t.Errorf("%q: got %d us + %d ns, want %d + %d", tc.in, us, nanos, tc.us, tc.nanos)
+		}
+	}
+}
+
+func TestArrowType(t *testing.T) {
+	for decl, want := range map[string]string{
+		"INTEGER": "int64", "int": "int64", "BIGINT": "int64", "SMALLINT": "int16", "INT32": "int32", "TINYINT": "int8",
+		"UNSIGNED BIGINT": "uint64", "INT UNSIGNED": "uint32", "REAL": "float64", "DOUBLE PRECISION": "float64", "FLOAT32": "float32",
+		"VARCHAR(20)": "utf8", "TEXT": "utf8", "": "utf8", "BLOB": "binary", "BOOLEAN": "bool", "DATE": "date32",
+		"DATETIME": "timestamp[us]", "TIMESTAMP": "timestamp[us]", "DATETIME(9)": "timestamp[ns]", "TIMESTAMPTZ": "timestamp[us, tz=UTC]",
+		"timestamp with time zone": "timestamp[us, tz=UTC]", "DECIMAL(10,2)": "decimal(10, 2)", "DECIMAL TEXT(38,10)": "decimal(38, 10)",
+		"NUMERIC(50,5)": "decimal256(50, 5)", "NUMERIC": "utf8", "UUID": "extension<arrow.uuid>", "JSON TEXT": "extension<arrow.json[storage_type=utf8]>",
+		"TIME": "time64[us]",
+	} {
+		got, err := ArrowType(decl)
+		if err != nil {
+			t.Errorf("%q: %v", decl, err)
+			continue
+		}
+		if got.String() != want {
+			t.Errorf("%q: got %s, want %s", decl, got, want)
+		}
+	}
+	if _, err := ArrowType("DECIMAL(80,2)"); err == nil {
+		t.Error("DECIMAL(80,2): want an error")
+	}
+}

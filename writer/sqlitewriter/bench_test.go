@@ -1,0 +1,72 @@
+package sqlitewriter_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"path/filepath"
+	"testing"
+
+	"github.com/ferrydata/ferry"
+	"github.com/ferrydata/ferry/reader/sqlitereader"
+	"github.com/ferrydata/ferry/writer/sqlitewriter"
+)
+
+// makeOrders fills table orders of a new database with n rows of the
+// quickstart's shape (int key, text, decimal, double, timestamp, date,
+// bool, some NULLs) using SQLite itself.
+func makeOrders(b *testing.B, path string, n int) {
+	b.Helper()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	for _, q := range []string{
+		`CREATE TABLE orders (id INTEGER PRIMARY KEY, customer TEXT NOT NULL, amount DECIMAL TEXT(12,2), price REAL, note TEXT, created_at DATETIME, ship_day DATE, paid BOOLEAN)`,
+		fmt.Sprintf(`WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM s WHERE i < %d)
+		INSERT INTO orders SELECT i, 'customer ' || (i %% 5000), printf('%%d.%%02d', i %% 100000, i %% 100), i * 0.25,
+		  CASE WHEN i %% 10 = 0 THEN NULL ELSE 'ünïcödé note ' || i END,
+		  strftime('%%Y-%%m-%%d %%H:%%M:%%f', '2024-01-01', '+' || i || ' seconds') || printf('%%03d', i %% 1000),
+		  date('2024-01-01', '+' || (i %% 365) || ' days'), i %% 2 FROM s`, n),
+	} {
+		if _, err := db.Exec(q); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkSQLiteToSQLite copies the orders table into a new database
+// through the Pipeline with two workers and reports rows/s.
+//
+//	go test -run '^$' -bench SQLiteToSQLite -benchtime 1x ./writer/sqlitewriter -rows 1000000
+func BenchmarkSQLiteToSQLite(b *testing.B) {
+	n := *benchRows
+	dir := b.TempDir()
+	src := filepath.Join(dir, "src.db")
+	makeOrders(b, src, n)
+	ctx := context.Background()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		dst := filepath.Join(dir, fmt.Sprintf("dst%d.db", i))
+		r, err := sqlitereader.Open(ctx, sqlitereader.Config{Path: src, Table: "orders"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		w, err := sqlitewriter.Open(ctx, sqlitewriter.Config{Path: dst, Table: "orders", Key: []string{"id"}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		sum, err := ferry.New(r, w, &ferry.Options{Concurrency: 2}).Run(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if sum.RowsWritten != int64(n) {
+			b.Fatalf("wrote %d rows, want %d", sum.RowsWritten, n)
+		}
+		b.ReportMetric(float64(n)/sum.Elapsed.Seconds(), "rows/s")
+		if testing.Verbose() {
+			b.Log(sum.Report())
+		}
+	}
+}
