@@ -1,0 +1,268 @@
+package sqlitereader_test
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/ferrydata/ferry"
+	"github.com/ferrydata/ferry/dirty"
+	"github.com/ferrydata/ferry/reader/sqlitereader"
+)
+
+// exec runs statements on a new or existing database file.
+func exec(t *testing.T, path string, stmts ...string) {
+	t.Helper()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, s := range stmts {
+		if _, err := db.Exec(s); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+}
+
+// readAll reads every split of r and returns the rows as text (via
+// ValueStr) and the dirty rows.
+func readAll(t *testing.T, r ferry.Reader, hint int) ([][]string, []dirty.RowError) {
+	t.Helper()
+	ctx := context.Background()
+	splits, err := r.Splits(ctx, hint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows [][]string
+	var bad []dirty.RowError
+	for _, s := range splits {
+		rr, err := r.Read(ctx, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rr.Next() {
+			b := rr.RecordBatch()
+			for i := 0; i < int(b.NumRows()); i++ {
+				var row []string
+				for c := 0; c < int(b.NumCols()); c++ {
+					if b.Column(c).IsNull(i) {
+						row = append(row, "NULL")
+					} else {
+						row = append(row, b.Column(c).ValueStr(i))
+					}
+				}
+				rows = append(rows, row)
+			}
+			bad = append(bad, rr.(ferry.DirtyReporter).TakeDirty()...)
+		}
+		if err := rr.Err(); err != nil {
+			t.Fatal(err)
+		}
+		bad = append(bad, rr.(ferry.DirtyReporter).TakeDirty()...)
+		rr.Release()
+	}
+	return rows, bad
+}
+
+func open(t *testing.T, cfg sqlitereader.Config) (*sqlitereader.Reader, *memory.CheckedAllocator) {
+	t.Helper()
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	cfg.Allocator = mem
+	r, err := sqlitereader.Open(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		r.Close()
+		mem.AssertSize(t, 0)
+	})
+	return r, mem
+}
+
+// A value that does not fit its declared type makes its row dirty, named by
+// rowid and column, and the other rows are read.
+func TestDirtyValues(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "shop.db")
+	exec(t, path,
+		`CREATE TABLE orders (id INTEGER PRIMARY KEY, qty INTEGER, price DECIMAL(10,2), at DATETIME, paid BOOLEAN, small SMALLINT, note TEXT)`,
+		`INSERT INTO orders VALUES (1, 3, '9.99', '2024-06-01 12:00:00.123456', 1, 7, 'ok')`,
+		`INSERT INTO orders VALUES (2, 'abc', '1.00', '2024-06-01 12:00:00', 0, 7, 'text in INTEGER')`,
+		`INSERT INTO orders VALUES (3, 4, '1.001', '2024-06-01 12:00:00', 0, 7, 'too many decimals')`,
+		`INSERT INTO orders VALUES (4, 5, '2.50', 'yesterday', 0, 7, 'not a timestamp')`,
+		`INSERT INTO orders VALUES (5, 6, '3.50', NULL, 2, 7, 'boolean 2')`,
+		`INSERT INTO orders VALUES (6, 7, '4.50', NULL, NULL, 40000, 'smallint overflow')`,
+		`INSERT INTO orders VALUES (7, 1.5, '4.50', NULL, NULL, NULL, 'REAL in INTEGER')`,
+		`INSERT INTO orders VALUES (8, NULL, NULL, NULL, NULL, NULL, NULL)`,
+		`INSERT INTO orders VALUES (9, '12', 7, '2024-06-01', 'true', -1, '')`,
+	)
+	r, _ := open(t, sqlitereader.Config{Path: path, Table: "orders", BatchRows: 2})
+	rows, bad := readAll(t, r, 3)
+	var ids []string
+	for _, row := range rows {
+		ids = append(ids, row[0])
+	}
+	if got := strings.Join(ids, ","); got != "1,8,9" {
+		t.Errorf("good rows %s, want 1,8,9", got)
+	}
+	want := map[int64]string{2: "qty", 3: "price", 4: "at", 5: "paid", 6: "small", 7: "qty"}
+	if len(bad) != len(want) {
+		t.Errorf("dirty rows %v, want rowids/columns %v", bad, want)
+	}
+	for _, e := range bad {
+		if want[e.Row] != e.Column || e.Err == nil || e.Value == nil {
+			t.Errorf("dirty row %d column %s value %v: %v; want column %s", e.Row, e.Column, e.Value, e.Err, want[e.Row])
+		}
+	}
+	// Row 1 keeps microseconds, row 9 gets exact conversions.
+	if rows[0][3] != "2024-06-01T12:00:00.123456" {
+		t.Errorf("timestamp %s", rows[0][3])
+	}
+	if strings.Join(rows[2], "|") != "9|12|7|2024-06-01T00:00:00|true|-1|" {
+		t.Errorf("row 9: %v", rows[2])
+	}
+}
+
+func TestNotADatabase(t *testing.T) {
+	dir := t.TempDir()
+	junk := filepath.Join(dir, "junk.db")
+	b := make([]byte, 8192)
+	rand.Read(b)
+	if err := os.WriteFile(junk, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := sqlitereader.Open(context.Background(), sqlitereader.Config{Path: junk, Table: "t"})
+	if err == nil || !strings.Contains(err.Error(), junk) || !strings.Contains(err.Error(), "not a database") {
+		t.Errorf("random bytes: %v, want an error naming %s and saying it is not a database", err, junk)
+	}
+	missing := filepath.Join(dir, "missing.db")
+	_, err = sqlitereader.Open(context.Background(), sqlitereader.Config{Path: missing, Table: "t"})
+	if err == nil || !strings.Contains(err.Error(), missing) || !strings.Contains(err.Error(), "does not exist") {
+		t.Errorf("missing file: %v", err)
+	}
+	if _, err := os.Stat(missing); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the reader created %s", missing)
+	}
+	empty := filepath.Join(dir, "empty.db")
+	exec(t, empty, `CREATE TABLE other (x)`)
+	_, err = sqlitereader.Open(context.Background(), sqlitereader.Config{Path: empty, Table: "orders"})
+	if err == nil || !strings.Contains(err.Error(), `no table or view named "orders"`) {
+		t.Errorf("missing table: %v", err)
+	}
+	_, err = sqlitereader.Open(context.Background(), sqlitereader.Config{Path: empty, Table: "other", Columns: []string{"y"}})
+	if err == nil || !strings.Contains(err.Error(), `no column "y"`) {
+		t.Errorf("missing column: %v", err)
+	}
+}
+
+func TestQueryWhereColumnsViews(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "q.db")
+	exec(t, path,
+		`CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, at DATETIME, amount DECIMAL(8,3))`,
+		`INSERT INTO t VALUES (1, 'a', '2024-01-01 00:00:00.5', '1.5'), (2, 'b', NULL, '-2'), (3, 'c', '2024-01-03 10:00:00', NULL)`,
+		`CREATE VIEW v AS SELECT id, upper(name) AS up FROM t`,
+		`CREATE TABLE nr (k TEXT PRIMARY KEY, v INT) WITHOUT ROWID`,
+		`INSERT INTO nr VALUES ('x', 1), ('y', 2)`,
+	)
+	for _, tc := range []struct {
+		name       string
+		cfg        sqlitereader.Config
+		want       string
+		wantSplits int
+	}{
+		{"where+columns", sqlitereader.Config{Table: "t", Columns: []string{"amount", "id"}, Where: "id >= 2"}, "-2,2;NULL,3", -1},
+		{"query", sqlitereader.Config{QuerySQL: "SELECT id, at, amount * 2 AS twice FROM t ORDER BY id DESC"}, "3,2024-01-03T10:00:00,NULL;2,NULL,-4;1,2024-01-01T00:00:00.5,3", 1},
+		{"view", sqlitereader.Config{Table: "v"}, "1,A;2,B;3,C", 1},
+		{"without rowid", sqlitereader.Config{Table: "nr"}, "x,1;y,2", 1},
+		{"splitPk", sqlitereader.Config{Table: "nr", SplitPK: "v"}, "x,1;y,2", -1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.cfg.Path = path
+			r, _ := open(t, tc.cfg)
+			splits, _ := r.Splits(context.Background(), 4)
+			if tc.wantSplits > 0 && len(splits) != tc.wantSplits {
+				t.Errorf("%d splits, want %d", len(splits), tc.wantSplits)
+			}
+			rows, bad := readAll(t, r, 4)
+			var got []string
+			for _, row := range rows {
+				got = append(got, strings.Join(row, ","))
+			}
+			if strings.Join(got, ";") != tc.want || len(bad) > 0 {
+				t.Errorf("got %q (dirty %v), want %q", strings.Join(got, ";"), bad, tc.want)
+			}
+		})
+	}
+	// The declared type is kept in the field metadata.
+	r, _ := open(t, sqlitereader.Config{Path: path, Table: "t"})
+	s, _ := r.Schema(context.Background())
+	if v, _ := s.Field(3).Metadata.GetValue(sqlitereader.MetaSourceType); v != "DECIMAL(8,3)" {
+		t.Errorf("metadata %q", v)
+	}
+	if !arrow.TypeEqual(s.Field(3).Type, &arrow.Decimal128Type{Precision: 8, Scale: 3}) {
+		t.Errorf("type %s", s.Field(3).Type)
+	}
+}
+
+func TestParseConfig(t *testing.T) {
+	for _, tc := range []struct {
+		url     string
+		want    sqlitereader.Config
+		wantErr string
+	}{
+		{url: "sqlite:///data/shop.db?table=orders", want: sqlitereader.Config{Path: "/data/shop.db", Table: "orders"}},
+		{url: "sqlite://./rel/shop.db?table=orders&columns=id,%20name&where=id%3E5&splitPk=id&batchRows=100",
+			want: sqlitereader.Config{Path: "./rel/shop.db", Table: "orders", Columns: []string{"id", "name"}, Where: "id>5", SplitPK: "id", BatchRows: 100}},
+		{url: "sqlite:shop.db?querySql=SELECT%201", want: sqlitereader.Config{Path: "shop.db", QuerySQL: "SELECT 1"}},
+		{url: "sqlite:///x.db?table=t&bogus=1", wantErr: "unknown URL parameter(s) bogus"},
+		{url: "sqlite:///x.db", wantErr: "one of table and querySql is required"},
+		{url: "sqlite:///x.db?table=t&querySql=SELECT%201", wantErr: "exclusive"},
+		{url: "sqlite:///x.db?table=t&batchRows=many", wantErr: "not an integer"},
+		{url: "sqlite://?table=t", wantErr: "no database file"},
+	} {
+		got, err := sqlitereader.ParseConfig(tc.url)
+		if tc.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("%s: err %v, want %q", tc.url, err, tc.wantErr)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s: %v", tc.url, err)
+			continue
+		}
+		if strings.Join(got.Columns, ",") != strings.Join(tc.want.Columns, ",") {
+			t.Errorf("%s: columns %v", tc.url, got.Columns)
+		}
+		got.Columns, tc.want.Columns = nil, nil
+		if !equalCfg(got, tc.want) {
+			t.Errorf("%s: got %+v, want %+v", tc.url, got, tc.want)
+		}
+	}
+}
+
+func equalCfg(a, b sqlitereader.Config) bool {
+	return a.Path == b.Path && a.Table == b.Table && a.Where == b.Where && a.QuerySQL == b.QuerySQL && a.SplitPK == b.SplitPK && a.BatchRows == b.BatchRows
+}
+
+func TestOpenURL(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "u.db")
+	exec(t, path, `CREATE TABLE t (id INTEGER PRIMARY KEY, s TEXT)`, `INSERT INTO t VALUES (1, 'x')`)
+	r, err := ferry.OpenReader(context.Background(), "sqlite://"+path+"?table=t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	rows, _ := readAll(t, r, 2)
+	if len(rows) != 1 || rows[0][1] != "x" {
+		t.Errorf("rows %v", rows)
+	}
+}

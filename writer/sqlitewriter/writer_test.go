@@ -1,0 +1,266 @@
+package sqlitewriter_test
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/ferrydata/ferry"
+	"github.com/ferrydata/ferry/connectortest"
+	"github.com/ferrydata/ferry/dirty"
+	"github.com/ferrydata/ferry/writer/sqlitewriter"
+)
+
+// run writes the batches through one Writer with cfg and commits (or aborts
+// when abort is set); it returns the first Write error.
+func run(t *testing.T, cfg sqlitewriter.Config, schema *arrow.Schema, abort bool, batches ...arrow.RecordBatch) error {
+	t.Helper()
+	ctx := context.Background()
+	w, err := sqlitewriter.Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if err := w.Prepare(ctx, schema); err != nil {
+		w.Abort(ctx, err)
+		return err
+	}
+	bw, err := w.Open(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var werr error
+	for _, b := range batches {
+		if err := bw.Write(ctx, b); err != nil && werr == nil {
+			werr = err
+		}
+	}
+	bw.Close(ctx)
+	if abort {
+		return w.Abort(ctx, nil)
+	}
+	if err := w.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return werr
+}
+
+func query(t *testing.T, path, q string) string {
+	t.Helper()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query(q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	var out []string
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		rows.Scan(ptrs...)
+		var parts []string
+		for _, v := range vals {
+			switch v := v.(type) {
+			case nil:
+				parts = append(parts, "NULL")
+			case []byte:
+				parts = append(parts, string(v))
+			default:
+				parts = append(parts, strings.TrimSpace(strings.ReplaceAll(fmtAny(v), "\n", " ")))
+			}
+		}
+		out = append(out, strings.Join(parts, ","))
+	}
+	return strings.Join(out, ";")
+}
+
+func fmtAny(v any) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case int64:
+		return strings.TrimSpace(strings.Repeat(" ", 0) + itoa(v))
+	case float64:
+		return ftoa(v)
+	}
+	return "?"
+}
+
+func itoa(v int64) string { return formatInt(v) }
+
+func TestPartitionOverwrite(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "p.db")
+	schema := arrow.NewSchema([]arrow.Field{{Name: "day", Type: arrow.BinaryTypes.String}, {Name: "n", Type: arrow.PrimitiveTypes.Int64}}, nil)
+	mk := func(day string, ns ...int64) arrow.RecordBatch {
+		b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+		defer b.Release()
+		for _, n := range ns {
+			b.Field(0).(*array.StringBuilder).Append(day)
+			b.Field(1).(*array.Int64Builder).Append(n)
+		}
+		return b.NewRecordBatch()
+	}
+	d1, d2, d2b := mk("d1", 1, 2), mk("d2", 3, 4), mk("d2", 5)
+	defer d1.Release()
+	defer d2.Release()
+	defer d2b.Release()
+	cfg := sqlitewriter.Config{Path: path, Table: "facts"}
+	if err := run(t, cfg, schema, false, d1, d2); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Mode, cfg.Partition = ferry.ModePartitionOverwrite, "day = 'd2'"
+	for range 2 { // a rerun gives the same table
+		if err := run(t, cfg, schema, false, d2b); err != nil {
+			t.Fatal(err)
+		}
+		if got := query(t, path, "SELECT day, n FROM facts ORDER BY n"); got != "d1,1;d1,2;d2,5" {
+			t.Errorf("after partition-overwrite: %s", got)
+		}
+	}
+	// Aborted: the partition keeps its rows.
+	if err := run(t, cfg, schema, true, d2); err != nil {
+		t.Fatal(err)
+	}
+	if got := query(t, path, "SELECT day, n FROM facts ORDER BY n"); got != "d1,1;d1,2;d2,5" {
+		t.Errorf("after aborted partition-overwrite: %s", got)
+	}
+}
+
+// Upsert with the key from the config on a table the writer creates; the
+// rerun gives the same table. A created table disappears on Abort.
+func TestUpsertCreatesAndAbortDropsTable(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "u.db")
+	schema := connectortest.Schema([]string{"i64", "dec", "ts"})
+	data := connectortest.Batch(memory.DefaultAllocator, schema, 50)
+	defer data.Release()
+	cfg := sqlitewriter.Config{Path: path, Table: "t", Mode: ferry.ModeUpsert, Key: []string{"id"}}
+	if err := run(t, sqlitewriter.Config{Path: path, Table: "gone"}, schema, true, data); err != nil {
+		t.Fatal(err)
+	}
+	if got := query(t, path, "SELECT count(*) FROM sqlite_schema WHERE name = 'gone'"); got != "0" {
+		t.Errorf("aborted run left its created table: %s", got)
+	}
+	for range 2 {
+		if err := run(t, cfg, schema, false, data); err != nil {
+			t.Fatal(err)
+		}
+		if got := query(t, path, "SELECT count(*), sum(id) FROM t"); got != "50,1275" {
+			t.Errorf("after upsert: %s", got)
+		}
+	}
+	ddl := query(t, path, "SELECT sql FROM sqlite_schema WHERE name = 't'")
+	if !strings.Contains(ddl, `"dec" DECIMAL TEXT(38,10)`) || !strings.Contains(ddl, `PRIMARY KEY ("id")`) {
+		t.Errorf("DDL %s", ddl)
+	}
+	// Exact text storage of decimals and timestamps, NaN kept as text.
+	if got := query(t, path, "SELECT dec, typeof(dec), ts || '' FROM t WHERE id IN (1, 2, 5) ORDER BY id"); got != "-9999999999999999999999999999.9999999999,text,0001-01-01 00:00:00.000000;9999999999999999999999999999.9999999999,text,9999-12-31 23:59:59.999999;-4.1250000000,text,2024-03-10 02:30:04.000004" {
+		t.Errorf("stored values: %s", got)
+	}
+}
+
+func TestDirtyUint64AndNaN(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "d.db")
+	schema := arrow.NewSchema([]arrow.Field{{Name: "u", Type: arrow.PrimitiveTypes.Uint64}, {Name: "f", Type: arrow.PrimitiveTypes.Float64, Nullable: true}}, nil)
+	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+	defer b.Release()
+	for i, u := range []uint64{1, math.MaxUint64, 3, math.MaxInt64} {
+		b.Field(0).(*array.Uint64Builder).Append(u)
+		b.Field(1).(*array.Float64Builder).Append([]float64{math.NaN(), math.Inf(1), math.Inf(-1), 0.5}[i])
+	}
+	rec := b.NewRecordBatch()
+	defer rec.Release()
+	err := run(t, sqlitewriter.Config{Path: path, Table: "t"}, schema, false, rec)
+	rows := dirty.Rows(err)
+	if len(rows) != 1 || rows[0].Row != 1 || rows[0].Column != "u" {
+		t.Fatalf("err %v, want row 1 column u dirty", err)
+	}
+	if got := query(t, path, "SELECT u, f, typeof(f) FROM t ORDER BY u"); got != "1,NaN,text;3,-Inf,real;9223372036854775807,0.5,real" {
+		t.Errorf("stored %s", got)
+	}
+}
+
+func TestNotADatabase(t *testing.T) {
+	junk := filepath.Join(t.TempDir(), "junk.db")
+	b := make([]byte, 8192)
+	rand.Read(b)
+	os.WriteFile(junk, b, 0o644)
+	schema := connectortest.Schema([]string{})
+	err := run(t, sqlitewriter.Config{Path: junk, Table: "t"}, schema, false)
+	if err == nil || !strings.Contains(err.Error(), junk) || !strings.Contains(err.Error(), "not a database") {
+		t.Errorf("got %v, want an error naming %s", err, junk)
+	}
+	after, _ := os.ReadFile(junk)
+	if string(after) != string(b) {
+		t.Error("the writer changed the file")
+	}
+}
+
+func TestPrepareErrors(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "e.db")
+	schema := connectortest.Schema([]string{"i32"})
+	for _, tc := range []struct {
+		name string
+		cfg  sqlitewriter.Config
+		sch  *arrow.Schema
+		want string
+	}{
+		{"no table", sqlitewriter.Config{Path: path, Table: "missing", NoCreate: true}, schema, "does not exist"},
+		{"upsert without key", sqlitewriter.Config{Path: path, Table: "nokey", Mode: ferry.ModeUpsert}, schema, "upsert needs a key"},
+		{"unsupported type", sqlitewriter.Config{Path: path, Table: "x"}, connectortest.Schema([]string{"ints"}), "column ints: Arrow type list<item: int64, nullable> is not supported"},
+		{"missing column", sqlitewriter.Config{Path: path, Table: "narrow", NoCreate: true}, schema, `no column "str"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.name == "missing column" {
+				db, _ := sql.Open("sqlite", path)
+				db.Exec(`CREATE TABLE narrow (id INTEGER, i32 INT)`)
+				db.Close()
+			}
+			err := run(t, tc.cfg, tc.sch, false)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("got %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestParseConfig(t *testing.T) {
+	cfg, err := sqlitewriter.ParseConfig("sqlite:///data/out.db?table=orders&mode=upsert&key=id,%20day&batchRows=100&create=false&preSql=DELETE%20FROM%20log%3B%20VACUUM&postSql=ANALYZE")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Path != "/data/out.db" || cfg.Table != "orders" || cfg.Mode != ferry.ModeUpsert || strings.Join(cfg.Key, "|") != "id|day" ||
+		cfg.BatchRows != 100 || !cfg.NoCreate || strings.Join(cfg.PreSQL, "|") != "DELETE FROM log|VACUUM" || strings.Join(cfg.PostSQL, "|") != "ANALYZE" {
+		t.Errorf("got %+v", cfg)
+	}
+	for url, want := range map[string]string{
+		"sqlite:///x.db?table=t&mode=merge":               "unknown write mode",
+		"sqlite:///x.db?table=t&mode=partition-overwrite": "needs a partition predicate",
+		"sqlite:///x.db?table=t&partition=a%3D1":          "partition applies to mode partition-overwrite",
+		"sqlite:///x.db":                                  "table is required",
+		"sqlite:///x.db?table=t&create=maybe":             "not a boolean",
+		"sqlite:///x.db?table=t&where=x":                  "unknown URL parameter(s) where",
+		"postgres:///x.db?table=t":                        "not sqlite",
+	} {
+		if _, err := sqlitewriter.ParseConfig(url); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", url, err, want)
+		}
+	}
+}
