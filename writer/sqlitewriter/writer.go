@@ -16,6 +16,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/ferrydata/ferry"
+	"github.com/ferrydata/ferry/dirty"
 	"github.com/ferrydata/ferry/internal/bisect"
 )
 
@@ -52,7 +53,6 @@ type Writer struct {
 	stmts    map[int]driver.Stmt // prepared INSERT by row count
 	args     []driver.NamedValue
 	key      []string
-	savepart int
 }
 
 var _ ferry.Writer = (*Writer)(nil)
@@ -275,7 +275,7 @@ func (w *Writer) stmt(ctx context.Context, n int) (driver.Stmt, error) {
 		b.WriteString(row)
 	}
 	b.WriteString(w.suffix)
-	if len(w.stmts) >= 8 { // odd tail sizes: keep the cache small
+	if len(w.stmts) >= 24 { // odd tail sizes: keep the cache small
 		for k, s := range w.stmts {
 			if k != w.rows {
 				s.Close()
@@ -379,10 +379,12 @@ type batchWriter struct {
 	w *Writer
 }
 
-// Write inserts b inside a savepoint. When SQLite rejects rows (a
-// constraint, a value the writer cannot store exactly) the batch is bisected
-// to isolate them: the good rows are written and the bad ones returned as a
-// *dirty.RowErrors.
+// Write inserts b with multi-row INSERT statements of BatchRows rows.
+// When SQLite rejects a statement for its data (a constraint, a value the
+// writer cannot store exactly), that statement's rows are bisected to
+// isolate the bad ones: SQLite undoes a failed statement as a whole, so each
+// attempt is all or nothing. The good rows are written and the bad ones
+// returned as a *dirty.RowErrors.
 func (bw *batchWriter) Write(ctx context.Context, b arrow.RecordBatch) error {
 	w := bw.w
 	w.mu.Lock()
@@ -393,78 +395,88 @@ func (bw *batchWriter) Write(ctx context.Context, b arrow.RecordBatch) error {
 	if int(b.NumCols()) != w.ncols {
 		return w.errorf("batch has %d columns, the schema %d", b.NumCols(), w.ncols)
 	}
-	err := bisect.Write(ctx, b, w.writeAtomic, isDataError, columnOf)
-	if err != nil && !isDataErrors(err) {
-		return w.wrap("insert", err)
-	}
-	return err
-}
-
-// Close does nothing: rows are in the write transaction as soon as Write returns.
-func (bw *batchWriter) Close(ctx context.Context) error { return nil }
-
-// writeAtomic writes all of b or nothing of it.
-func (w *Writer) writeAtomic(ctx context.Context, b arrow.RecordBatch) error {
-	if err := w.exec(ctx, "SAVEPOINT ferry_batch"); err != nil {
-		return err
-	}
-	if err := w.insert(ctx, b); err != nil {
-		if rerr := w.exec(context.WithoutCancel(ctx), "ROLLBACK TO ferry_batch"); rerr != nil {
-			return errors.Join(err, rerr)
-		}
-		if rerr := w.exec(context.WithoutCancel(ctx), "RELEASE ferry_batch"); rerr != nil {
-			return errors.Join(err, rerr)
-		}
-		return err
-	}
-	return w.exec(ctx, "RELEASE ferry_batch")
-}
-
-func (w *Writer) insert(ctx context.Context, b arrow.RecordBatch) error {
 	encs := make([]encoder, w.ncols)
-	for c := 0; c < w.ncols; c++ {
+	for c := range encs {
 		e, err := newEncoder(b.Column(c))
 		if err != nil {
 			return w.errorf("column %s: %w", b.ColumnName(c), err)
 		}
 		encs[c] = e
 	}
+	var bad []dirty.RowError
 	n := int(b.NumRows())
 	for start := 0; start < n; start += w.rows {
 		if err := ctx.Err(); err != nil {
-			return err
+			return w.wrap("insert", err)
 		}
 		end := min(start+w.rows, n)
-		k := 0
-		for r := start; r < end; r++ {
-			for c := 0; c < w.ncols; c++ {
-				col := b.Column(c)
-				if col.IsNull(r) {
-					w.args[k].Value = nil
-				} else {
-					v, err := encs[c](r)
-					if err != nil {
-						return &encodeError{column: b.ColumnName(c), err: err}
-					}
-					w.args[k].Value = v
-				}
-				k++
+		err := w.insert(ctx, b, encs, start, end)
+		if err == nil {
+			continue
+		}
+		if !isDataError(err) {
+			return w.wrap("insert", err)
+		}
+		chunk := b.NewSlice(int64(start), int64(end))
+		err = bisect.Write(ctx, chunk, func(ctx context.Context, part arrow.RecordBatch) error {
+			pe := make([]encoder, w.ncols)
+			for c := range pe {
+				pe[c], _ = newEncoder(part.Column(c))
 			}
+			return w.insert(ctx, part, pe, 0, int(part.NumRows()))
+		}, isDataError, columnOf)
+		chunk.Release()
+		rows := dirty.Rows(err)
+		if err != nil && rows == nil {
+			return w.wrap("insert", err)
 		}
-		s, err := w.stmt(ctx, end-start)
-		if err != nil {
-			return err
-		}
-		_, err = s.(driver.StmtExecContext).ExecContext(ctx, w.args[:k])
-		clear(w.args[:k]) // drop references into b
-		for i := range w.args[:k] {
-			w.args[i].Ordinal = i + 1
-		}
-		if err != nil {
-			return err
+		for _, re := range rows {
+			re.Row += int64(start)
+			bad = append(bad, re)
 		}
 	}
+	if len(bad) > 0 {
+		return &dirty.RowErrors{Rows: bad}
+	}
 	return nil
+}
+
+// Close does nothing: rows are in the write transaction as soon as Write returns.
+func (bw *batchWriter) Close(ctx context.Context) error { return nil }
+
+// insert writes rows [start, end) of b, at most w.rows of them, with one
+// INSERT statement: all of them or, on error, none.
+func (w *Writer) insert(ctx context.Context, b arrow.RecordBatch, encs []encoder, start, end int) error {
+	k := 0
+	for r := start; r < end; r++ {
+		for c := 0; c < w.ncols; c++ {
+			if b.Column(c).IsNull(r) {
+				w.args[k].Value = nil
+			} else {
+				v, err := encs[c](r)
+				if err != nil {
+					clear(w.args[:k])
+					w.resetOrdinals(k)
+					return &encodeError{column: b.ColumnName(c), err: err}
+				}
+				w.args[k].Value = v
+			}
+			k++
+		}
+	}
+	s, err := w.stmt(ctx, end-start)
+	if err == nil {
+		_, err = s.(driver.StmtExecContext).ExecContext(ctx, w.args[:k])
+	}
+	clear(w.args[:k]) // drop references into b
+	w.resetOrdinals(k)
+	return err
+}
+
+func (w *Writer) resetOrdinals(k int) {
+	for i := range w.args[:k] {
+		w.args[i].Ordinal = i + 1
+	}
 }
 
 // isDataError reports whether err is about the rows rather than the
@@ -490,9 +502,6 @@ func isNotADatabase(err error) bool {
 	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_NOTADB
 }
 
-func isDataErrors(err error) bool {
-	return ferry.Classify(err) == ferry.ClassDirty
-}
 
 // columnOf names the column of a constraint error ("NOT NULL constraint
 // failed: t.col") or an encoding error.
