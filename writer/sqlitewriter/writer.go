@@ -40,19 +40,19 @@ type Writer struct {
 	cfg  Config
 	mode ferry.WriteMode
 
-	mu       sync.Mutex // guards everything below
-	conn     driver.Conn
-	inTx     bool
-	done     bool // committed or aborted
-	schema   *arrow.Schema
-	ncols    int
-	rows     int // rows per full INSERT statement
-	verb     string
-	suffix   string // ON CONFLICT clause
-	colList  string
-	stmts    map[int]driver.Stmt // prepared INSERT by row count
-	args     []driver.NamedValue
-	key      []string
+	mu      sync.Mutex // guards everything below
+	conn    driver.Conn
+	inTx    bool
+	done    bool // committed or aborted
+	schema  *arrow.Schema
+	ncols   int
+	rows    int // rows per full INSERT statement
+	verb    string
+	suffix  string // ON CONFLICT clause
+	colList string
+	stmts   map[int]driver.Stmt // prepared INSERT by row count
+	args    []driver.NamedValue
+	key     []string
 }
 
 var _ ferry.Writer = (*Writer)(nil)
@@ -501,7 +501,6 @@ func isNotADatabase(err error) bool {
 	var se *sqlite.Error
 	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_NOTADB
 }
-
 
 // columnOf names the column of a constraint error ("NOT NULL constraint
 // failed: t.col") or an encoding error.
