@@ -439,15 +439,22 @@ func (r *Reader) Read(ctx context.Context, s ferry.Split) (array.RecordReader, e
 	if err != nil {
 		return nil, err
 	}
-	if spec.Start > 0 {
-		if _, err := f.(*os.File).Seek(spec.Start, io.SeekStart); err != nil {
+	start := spec.Start
+	if r.enc != nil {
+		rd = skipBOM(rd) // never split: offsets do not matter
+	} else {
+		if start == 0 {
+			var head [3]byte
+			if n, _ := f.(*os.File).ReadAt(head[:], 0); n == 3 && head == [3]byte{0xEF, 0xBB, 0xBF} {
+				start = 3
+			}
+		}
+		if _, err := f.(*os.File).Seek(start, io.SeekStart); err != nil {
 			f.Close()
 			return nil, fmt.Errorf("csvreader: seek %s: %w", path, err)
 		}
-	} else {
-		rd = skipBOM(rd)
 	}
-	p := newParser(rd, r.cfg.Delimiter, r.cfg.Quote, spec.Start, spec.Line)
+	p := newParser(rd, r.cfg.Delimiter, r.cfg.Quote, start, spec.Line)
 	skipHeader := !r.cfg.NoHeader && spec.Start == 0
 	types := make([]arrow.DataType, nfields)
 	textual := make([]bool, nfields)

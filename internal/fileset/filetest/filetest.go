@@ -8,7 +8,6 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/compute"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/ferrydata/ferry"
@@ -116,16 +115,28 @@ func SortByID(t testing.TB, b arrow.RecordBatch) arrow.RecordBatch {
 		}
 		return 0
 	})
-	ib := array.NewInt64Builder(memory.DefaultAllocator)
-	ib.AppendValues(idx, nil)
-	ia := ib.NewArray()
-	ib.Release()
-	defer ia.Release()
+	// runs of consecutive rows, concatenated (Take lacks some types)
+	type run struct{ lo, hi int64 }
+	var runs []run
+	for _, x := range idx {
+		if n := len(runs); n > 0 && runs[n-1].hi == x {
+			runs[n-1].hi++
+			continue
+		}
+		runs = append(runs, run{x, x + 1})
+	}
 	cols := make([]arrow.Array, b.NumCols())
 	for c := range cols {
-		a, err := compute.TakeArray(context.Background(), b.Column(c), ia)
+		parts := make([]arrow.Array, len(runs))
+		for k, r := range runs {
+			parts[k] = array.NewSlice(b.Column(c), r.lo, r.hi)
+		}
+		a, err := array.Concatenate(parts, memory.DefaultAllocator)
+		for _, p := range parts {
+			p.Release()
+		}
 		if err != nil {
-			t.Fatalf("take: %v", err)
+			t.Fatalf("concatenate: %v", err)
 		}
 		cols[c] = a
 	}

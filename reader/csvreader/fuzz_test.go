@@ -1,0 +1,79 @@
+package csvreader_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/ferrydata/ferry/internal/fileset"
+	"github.com/ferrydata/ferry/reader/csvreader"
+)
+
+// FuzzCSVReader feeds arbitrary bytes to the reader, typed and inferred,
+// in one split and in tiny byte-range splits: it must never panic or leak,
+// and the splits must see exactly the rows and dirty rows one split sees.
+func FuzzCSVReader(f *testing.F) {
+	for _, s := range []string{
+		"id,s,n\n1,a,2\n",
+		"id,s,n\n1,\"q\"\"uote\nnl\",3\n2,,\n",
+		"id,s,n\n1,\"unterminated\n2,x,3\n",
+		"id,s,n\n1,\"a\"b,3\n\n\n4,\xff,5\r\n",
+		"\xEF\xBB\xBFid,s,n\n-9223372036854775808,\\N,1e400\n",
+	} {
+		f.Add([]byte(s))
+	}
+	schema, err := fileset.ParseColumns("id:int64,s:utf8,n:decimal(12,2)")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		path := filepath.Join(t.TempDir(), "f.csv")
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+		defer mem.AssertSize(t, 0)
+		count := func(cfg csvreader.Config) (rows, bad int, ok bool) {
+			cfg.Path, cfg.Allocator, cfg.BatchRows = path, mem, 3
+			r, err := csvreader.Open(context.Background(), cfg)
+			if err != nil {
+				return 0, 0, false // an empty or headerless file: a clear error
+			}
+			defer r.Close()
+			splits, err := r.Splits(context.Background(), 4)
+			if err != nil {
+				t.Fatalf("Splits: %v", err)
+			}
+			for _, s := range splits {
+				rr, err := r.Read(context.Background(), s)
+				if err != nil {
+					return 0, 0, false // e.g. header lacks a column
+				}
+				for rr.Next() {
+					rows += int(rr.RecordBatch().NumRows())
+				}
+				bad += len(rr.(*fileset.RecordReader).TakeDirty())
+				if err := rr.Err(); err != nil {
+					t.Fatalf("Err: %v", err)
+				}
+				rr.Release()
+			}
+			return rows, bad, true
+		}
+		for _, typed := range []bool{true, false} {
+			cfg := csvreader.Config{SplitBytes: -1}
+			if typed {
+				cfg.Schema = schema
+			}
+			rows, bad, ok := count(cfg)
+			cfg.SplitBytes = 5
+			rows2, bad2, ok2 := count(cfg)
+			if ok != ok2 || rows != rows2 || bad != bad2 {
+				t.Fatalf("one split: %d rows, %d dirty (%v); 5-byte splits: %d rows, %d dirty (%v)", rows, bad, ok, rows2, bad2, ok2)
+			}
+		}
+	})
+}
