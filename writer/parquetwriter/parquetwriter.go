@@ -1,0 +1,230 @@
+package parquetwriter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/compress"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+
+	"github.com/ferrydata/ferry"
+	"github.com/ferrydata/ferry/internal/fileset"
+	"github.com/ferrydata/ferry/internal/urlparam"
+)
+
+// DefaultRowGroupRows is the default number of rows per row group.
+const DefaultRowGroupRows = 128 * 1024
+
+// Config configures a Writer. Zero values mean defaults.
+type Config struct {
+	// Path is the output file, or a directory (ending with "/" or
+	// existing) to write part-*.parquet files into.
+	Path string
+	// Mode is ferry.ModeInsert (default: never replaces a file) or
+	// ferry.ModeOverwrite (replaces the old output at Commit).
+	Mode ferry.WriteMode
+	// Compression is "snappy" (default), "zstd", "gzip" or "none".
+	Compression string
+	// RowGroupRows is the most rows per row group; 0 means 131072.
+	RowGroupRows int64
+	// MaxFileRows and MaxFileBytes roll to a new file after that many rows
+	// or (about: row groups are buffered) bytes; 0 means no limit.
+	MaxFileRows  int64
+	MaxFileBytes int64
+	// Allocator is used for the encoding buffers; nil means memory.DefaultAllocator.
+	Allocator memory.Allocator
+}
+
+// ParseConfig parses a parquet:// URL (see the package documentation).
+func ParseConfig(urlstr string) (Config, error) {
+	u, err := url.Parse(urlstr)
+	if err != nil {
+		return Config{}, fmt.Errorf("parquetwriter: malformed URL %s", ferry.Redact(urlstr))
+	}
+	return configFromURL(u)
+}
+
+func configFromURL(u *url.URL) (Config, error) {
+	if u.Scheme != "parquet" {
+		return Config{}, fmt.Errorf("parquetwriter: URL scheme %q is not parquet", u.Scheme)
+	}
+	q := urlparam.New("parquetwriter", u)
+	cfg := Config{Path: u.Host + u.Path}
+	if u.Opaque != "" {
+		cfg.Path = u.Opaque
+	}
+	mode, err := ferry.ParseWriteMode(q.String("mode", ""))
+	if err != nil {
+		q.Fail("mode", err)
+	}
+	cfg.Mode = mode
+	cfg.Compression = q.String("compression", "snappy")
+	if _, err := codec(cfg.Compression); err != nil {
+		q.Fail("compression", err)
+	}
+	cfg.RowGroupRows = q.Int64("rowGroupRows", 0)
+	cfg.MaxFileRows = q.Int64("maxFileRows", 0)
+	cfg.MaxFileBytes = q.Int64("maxFileBytes", 0)
+	if err := q.Done(); err != nil {
+		return Config{}, err
+	}
+	if cfg.Path == "" {
+		return Config{}, errors.New("parquetwriter: URL has no path (want parquet:///path/to/out.parquet)")
+	}
+	return cfg, nil
+}
+
+func codec(name string) (compress.Compression, error) {
+	switch strings.ToLower(name) {
+	case "", "snappy":
+		return compress.Codecs.Snappy, nil
+	case "zstd":
+		return compress.Codecs.Zstd, nil
+	case "gzip":
+		return compress.Codecs.Gzip, nil
+	case "none", "uncompressed":
+		return compress.Codecs.Uncompressed, nil
+	}
+	return 0, fmt.Errorf("unknown compression %q (want snappy, zstd, gzip or none)", name)
+}
+
+func init() {
+	ferry.DefaultURLMux().RegisterWriter("parquet", ferry.WriterOpenerFunc(func(ctx context.Context, u *url.URL) (ferry.Writer, error) {
+		cfg, err := configFromURL(u)
+		if err != nil {
+			return nil, err
+		}
+		return Open(ctx, cfg)
+	}))
+}
+
+// Writer writes Parquet files; see fileset.Output for names, rolling,
+// Commit and Abort.
+type Writer struct {
+	cfg     Config
+	codec   compress.Compression
+	out     *fileset.Output
+	storage *arrow.Schema
+	convert []bool
+}
+
+var _ ferry.Writer = (*Writer)(nil)
+
+// Open checks cfg and returns a Writer. Nothing is created before Prepare.
+func Open(ctx context.Context, cfg Config) (*Writer, error) {
+	if cfg.RowGroupRows <= 0 {
+		cfg.RowGroupRows = DefaultRowGroupRows
+	}
+	if cfg.Allocator == nil {
+		cfg.Allocator = memory.DefaultAllocator
+	}
+	c, err := codec(cfg.Compression)
+	if err != nil {
+		return nil, fmt.Errorf("parquetwriter: %w", err)
+	}
+	w := &Writer{cfg: cfg, codec: c}
+	out, err := fileset.NewOutput(fileset.OutputConfig{
+		Pkg: "parquetwriter", Path: cfg.Path, Ext: ".parquet", Mode: cfg.Mode,
+		MaxFileRows: cfg.MaxFileRows, MaxFileBytes: cfg.MaxFileBytes,
+		NewEncoder: w.newEncoder,
+	})
+	if err != nil {
+		return nil, err
+	}
+	w.out = out
+	return w, nil
+}
+
+// Prepare works out the Parquet schema and checks the output path.
+func (w *Writer) Prepare(ctx context.Context, schema *arrow.Schema) error {
+	st, conv, err := fileset.ParquetStorage(schema)
+	if err != nil {
+		return fmt.Errorf("parquetwriter: %w", err)
+	}
+	if _, err := pqarrow.ToParquet(st, nil, pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema())); err != nil {
+		return fmt.Errorf("parquetwriter: schema: %w", err)
+	}
+	w.storage, w.convert = st, conv
+	return w.out.Prepare(schema)
+}
+
+// Open returns the BatchWriter of one worker; each worker writes its own files.
+func (w *Writer) Open(ctx context.Context) (ferry.BatchWriter, error) {
+	return w.out.NewWriter(), nil
+}
+
+// Commit renames the files into place.
+func (w *Writer) Commit(ctx context.Context) error { return w.out.Commit(ctx) }
+
+// Abort removes the temporary files; existing output is untouched.
+func (w *Writer) Abort(ctx context.Context, cause error) error { return w.out.Abort() }
+
+// Close does nothing.
+func (w *Writer) Close() error { return nil }
+
+type encoder struct {
+	w  *Writer
+	fw *pqarrow.FileWriter
+}
+
+func (w *Writer) newEncoder(out io.Writer, _ *arrow.Schema) (fileset.Encoder, error) {
+	props := parquet.NewWriterProperties(
+		parquet.WithAllocator(w.cfg.Allocator),
+		parquet.WithCompression(w.codec),
+		parquet.WithMaxRowGroupLength(w.cfg.RowGroupRows),
+		parquet.WithDictionaryDefault(true),
+		parquet.WithStats(true),
+	)
+	fw, err := pqarrow.NewFileWriter(w.storage, out, props, pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema(), pqarrow.WithAllocator(w.cfg.Allocator)))
+	if err != nil {
+		return nil, err
+	}
+	return &encoder{w: w, fw: fw}, nil
+}
+
+func (e *encoder) Write(b arrow.RecordBatch) error {
+	cols := make([]arrow.Array, b.NumCols())
+	defer func() {
+		for _, c := range cols {
+			if c != nil {
+				c.Release()
+			}
+		}
+	}()
+	for i, c := range b.Columns() {
+		switch want := e.w.storage.Field(i).Type; {
+		case e.w.convert[i]:
+			a, err := fileset.ToParquet(e.w.cfg.Allocator, c)
+			if err != nil {
+				return fmt.Errorf("column %q: %w", b.ColumnName(i), err)
+			}
+			cols[i] = a
+			continue
+		case !arrow.TypeEqual(c.DataType(), want):
+			ext, ok := c.(array.ExtensionArray)
+			if !ok || !arrow.TypeEqual(ext.Storage().DataType(), want) {
+				return fmt.Errorf("column %q is %s, want %s", b.ColumnName(i), c.DataType(), want)
+			}
+			c = ext.Storage() // JSON: its utf8 storage
+		}
+		c.Retain()
+		cols[i] = c
+	}
+	rec := array.NewRecordBatch(e.w.storage, cols, b.NumRows())
+	defer rec.Release()
+	return e.fw.WriteBuffered(rec)
+}
+
+// Close writes the footer; it does not close the underlying file.
+func (e *encoder) Close() error {
+	return e.fw.Close() // the sink is not an io.Closer: the file stays open
+
+}
