@@ -51,7 +51,6 @@ type Writer struct {
 	suffix  string // ON CONFLICT clause
 	colList string
 	stmts   map[int]driver.Stmt // prepared INSERT by row count
-	args    []driver.NamedValue
 	key     []string
 }
 
@@ -168,10 +167,6 @@ func (w *Writer) Prepare(ctx context.Context, schema *arrow.Schema) error {
 	}
 	w.rows = max(1, min(w.cfg.BatchRows, MaxVariables/w.ncols))
 	w.stmts = map[int]driver.Stmt{}
-	w.args = make([]driver.NamedValue, w.rows*w.ncols)
-	for i := range w.args {
-		w.args[i].Ordinal = i + 1
-	}
 	return nil
 }
 
@@ -299,7 +294,9 @@ func (w *Writer) Open(ctx context.Context) (ferry.BatchWriter, error) {
 	if !w.inTx || w.done {
 		return nil, w.errorf("Open before Prepare or after Commit/Abort")
 	}
-	return &batchWriter{w: w}, nil
+	bw := &batchWriter{w: w, args: make([]driver.NamedValue, w.rows*w.ncols)}
+	bw.resetOrdinals(len(bw.args))
+	return bw, nil
 }
 
 // Commit runs PostSQL and commits the transaction, durably
@@ -376,10 +373,14 @@ func (w *Writer) Close() error {
 }
 
 type batchWriter struct {
-	w *Writer
+	w    *Writer
+	args []driver.NamedValue // the values of one INSERT statement
 }
 
-// Write inserts b with multi-row INSERT statements of BatchRows rows.
+// Write inserts b with multi-row INSERT statements of BatchRows rows. The
+// values of a statement are converted outside the Writer's lock, so that
+// workers convert in parallel and take turns only to execute.
+//
 // When SQLite rejects a statement for its data (a constraint, a value the
 // writer cannot store exactly), that statement's rows are bisected to
 // isolate the bad ones: SQLite undoes a failed statement as a whole, so each
@@ -387,21 +388,12 @@ type batchWriter struct {
 // returned as a *dirty.RowErrors.
 func (bw *batchWriter) Write(ctx context.Context, b arrow.RecordBatch) error {
 	w := bw.w
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if !w.inTx || w.done {
-		return w.errorf("Write after Commit or Abort")
-	}
 	if int(b.NumCols()) != w.ncols {
 		return w.errorf("batch has %d columns, the schema %d", b.NumCols(), w.ncols)
 	}
-	encs := make([]encoder, w.ncols)
-	for c := range encs {
-		e, err := newEncoder(b.Column(c))
-		if err != nil {
-			return w.errorf("column %s: %w", b.ColumnName(c), err)
-		}
-		encs[c] = e
+	encs, err := encoders(b)
+	if err != nil {
+		return w.errorf("%w", err)
 	}
 	var bad []dirty.RowError
 	n := int(b.NumRows())
@@ -410,7 +402,7 @@ func (bw *batchWriter) Write(ctx context.Context, b arrow.RecordBatch) error {
 			return w.wrap("insert", err)
 		}
 		end := min(start+w.rows, n)
-		err := w.insert(ctx, b, encs, start, end)
+		err := bw.insert(ctx, b, encs, start, end)
 		if err == nil {
 			continue
 		}
@@ -419,11 +411,11 @@ func (bw *batchWriter) Write(ctx context.Context, b arrow.RecordBatch) error {
 		}
 		chunk := b.NewSlice(int64(start), int64(end))
 		err = bisect.Write(ctx, chunk, func(ctx context.Context, part arrow.RecordBatch) error {
-			pe := make([]encoder, w.ncols)
-			for c := range pe {
-				pe[c], _ = newEncoder(part.Column(c))
+			pe, err := encoders(part)
+			if err != nil {
+				return err
 			}
-			return w.insert(ctx, part, pe, 0, int(part.NumRows()))
+			return bw.insert(ctx, part, pe, 0, int(part.NumRows()))
 		}, isDataError, columnOf)
 		chunk.Release()
 		rows := dirty.Rows(err)
@@ -441,41 +433,60 @@ func (bw *batchWriter) Write(ctx context.Context, b arrow.RecordBatch) error {
 	return nil
 }
 
+func encoders(b arrow.RecordBatch) ([]encoder, error) {
+	encs := make([]encoder, b.NumCols())
+	for c := range encs {
+		e, err := newEncoder(b.Column(c))
+		if err != nil {
+			return nil, fmt.Errorf("column %s: %w", b.ColumnName(c), err)
+		}
+		encs[c] = e
+	}
+	return encs, nil
+}
+
 // Close does nothing: rows are in the write transaction as soon as Write returns.
 func (bw *batchWriter) Close(ctx context.Context) error { return nil }
 
-// insert writes rows [start, end) of b, at most w.rows of them, with one
+// insert writes rows [start, end) of b, at most BatchRows of them, with one
 // INSERT statement: all of them or, on error, none.
-func (w *Writer) insert(ctx context.Context, b arrow.RecordBatch, encs []encoder, start, end int) error {
+func (bw *batchWriter) insert(ctx context.Context, b arrow.RecordBatch, encs []encoder, start, end int) error {
+	w := bw.w
 	k := 0
+	defer func() {
+		clear(bw.args[:k]) // drop references into b
+		bw.resetOrdinals(k)
+	}()
 	for r := start; r < end; r++ {
 		for c := 0; c < w.ncols; c++ {
 			if b.Column(c).IsNull(r) {
-				w.args[k].Value = nil
+				bw.args[k].Value = nil
 			} else {
 				v, err := encs[c](r)
 				if err != nil {
-					clear(w.args[:k])
-					w.resetOrdinals(k)
 					return &encodeError{column: b.ColumnName(c), err: err}
 				}
-				w.args[k].Value = v
+				bw.args[k].Value = v
 			}
 			k++
 		}
 	}
-	s, err := w.stmt(ctx, end-start)
-	if err == nil {
-		_, err = s.(driver.StmtExecContext).ExecContext(ctx, w.args[:k])
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.inTx || w.done {
+		return w.errorf("Write after Commit or Abort")
 	}
-	clear(w.args[:k]) // drop references into b
-	w.resetOrdinals(k)
+	s, err := w.stmt(ctx, end-start)
+	if err != nil {
+		return err
+	}
+	_, err = s.(driver.StmtExecContext).ExecContext(ctx, bw.args[:k])
 	return err
 }
 
-func (w *Writer) resetOrdinals(k int) {
-	for i := range w.args[:k] {
-		w.args[i].Ordinal = i + 1
+func (bw *batchWriter) resetOrdinals(k int) {
+	for i := range bw.args[:k] {
+		bw.args[i].Ordinal = i + 1
 	}
 }
 
