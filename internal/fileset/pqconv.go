@@ -162,26 +162,29 @@ func ToParquet(mem memory.Allocator, a arrow.Array) (arrow.Array, error) {
 	return nil, fmt.Errorf("fileset: no Parquet storage conversion for %s", a.DataType())
 }
 
-// ParquetRestore returns the Arrow type of a field read from Parquet: the
-// type named by its TypeKey metadata (with the key removed), or the field
-// as is.
+// ParquetRestore returns a field read from Parquet as written: of the type
+// named by its TypeKey metadata, without that key nor pqarrow's
+// "PARQUET:field_id" of -1. It reports whether the type changed.
 func ParquetRestore(f arrow.Field) (arrow.Field, bool, error) {
+	dt := f.Type
 	name, ok := f.Metadata.GetValue(TypeKey)
-	if !ok {
-		return f, false, nil
-	}
-	dt, err := ParseType(name)
-	if err != nil {
-		return f, false, fmt.Errorf("column %q: bad %s %q: %w", f.Name, TypeKey, name, err)
+	if ok {
+		var err error
+		if dt, err = ParseType(name); err != nil {
+			return f, false, fmt.Errorf("column %q: bad %s %q: %w", f.Name, TypeKey, name, err)
+		}
 	}
 	var keys, vals []string
 	for i, k := range f.Metadata.Keys() {
+		if k == "PARQUET:field_id" && f.Metadata.Values()[i] == "-1" {
+			continue // noise added by pqarrow
+		}
 		if k != TypeKey {
 			keys = append(keys, k)
 			vals = append(vals, f.Metadata.Values()[i])
 		}
 	}
-	out := arrow.Field{Name: f.Name, Type: dt, Nullable: f.Nullable}
+	out := arrow.Field{Name: f.Name, Type: stripFieldIDs(dt), Nullable: f.Nullable}
 	if len(keys) > 0 {
 		out.Metadata = arrow.NewMetadata(keys, vals)
 	}
@@ -299,4 +302,40 @@ func FromParquet(mem memory.Allocator, a arrow.Array, dt arrow.DataType) (arrow.
 		return array.MakeFromData(data), nil
 	}
 	return nil, fmt.Errorf("fileset: no Parquet conversion to %s", dt)
+}
+
+// stripFieldIDs removes pqarrow's "PARQUET:field_id" metadata from the
+// fields nested in dt.
+func stripFieldIDs(dt arrow.DataType) arrow.DataType {
+	clean := func(f arrow.Field) arrow.Field {
+		f.Type = stripFieldIDs(f.Type)
+		var keys, vals []string
+		for i, k := range f.Metadata.Keys() {
+			if k == "PARQUET:field_id" && f.Metadata.Values()[i] == "-1" {
+				continue
+			}
+			keys = append(keys, k)
+			vals = append(vals, f.Metadata.Values()[i])
+		}
+		f.Metadata = arrow.Metadata{}
+		if len(keys) > 0 {
+			f.Metadata = arrow.NewMetadata(keys, vals)
+		}
+		return f
+	}
+	switch t := dt.(type) {
+	case *arrow.ListType:
+		return arrow.ListOfField(clean(t.ElemField()))
+	case *arrow.LargeListType:
+		return arrow.LargeListOfField(clean(t.ElemField()))
+	case *arrow.FixedSizeListType:
+		return arrow.FixedSizeListOfField(t.Len(), clean(t.ElemField()))
+	case *arrow.StructType:
+		fs := make([]arrow.Field, t.NumFields())
+		for i, f := range t.Fields() {
+			fs[i] = clean(f)
+		}
+		return arrow.StructOf(fs...)
+	}
+	return dt
 }
