@@ -34,6 +34,9 @@ type recordReader struct {
 	done  bool
 	pos   int64
 	dirty []dirty.RowError
+	// rows and dataBytes of the previous batch, to size the builders.
+	lastRows  int
+	dataBytes []int
 }
 
 var (
@@ -45,7 +48,7 @@ func newRecordReader(ctx context.Context, r *Reader, split string, conn driver.C
 	rr := &recordReader{ctx: ctx, r: r, split: split, conn: conn, rows: rows, withKey: withKey}
 	rr.refs.Store(1)
 	rr.bld = array.NewRecordBuilder(r.mem, r.schema)
-	rr.bld.Reserve(min(r.cfg.BatchRows, 4096))
+	rr.dataBytes = make([]int, len(r.cols))
 	rr.cols = make([]*column, len(r.cols))
 	for i, c := range r.cols {
 		rr.cols[i] = newColumn(c.name, c.typ, c.kind)
@@ -95,6 +98,7 @@ func (rr *recordReader) Next() bool {
 	if rr.withKey {
 		off = 1
 	}
+	rr.reserve()
 	n := 0
 	for n < rr.r.cfg.BatchRows {
 		if rr.pos&1023 == 0 {
@@ -124,8 +128,36 @@ func (rr *recordReader) Next() bool {
 	if n == 0 {
 		return false
 	}
+	rr.lastRows = n
+	for i, c := range rr.cols {
+		if sb, ok := c.bld.(*array.StringBuilder); ok {
+			rr.dataBytes[i] = sb.DataLen()
+		} else if bb, ok := c.bld.(*array.BinaryBuilder); ok {
+			rr.dataBytes[i] = bb.DataLen()
+		}
+	}
 	rr.cur = rr.bld.NewRecordBatch()
 	return true
+}
+
+// reserve sizes the builders like the previous batch (or 1024 rows), so
+// they do not grow value by value.
+func (rr *recordReader) reserve() {
+	rows := rr.lastRows
+	if rows == 0 {
+		rows = min(rr.r.cfg.BatchRows, 1024)
+	}
+	rr.bld.Reserve(rows)
+	for i, c := range rr.cols {
+		if rr.dataBytes[i] == 0 {
+			continue
+		}
+		if sb, ok := c.bld.(*array.StringBuilder); ok {
+			sb.ReserveData(rr.dataBytes[i])
+		} else if bb, ok := c.bld.(*array.BinaryBuilder); ok {
+			bb.ReserveData(rr.dataBytes[i])
+		}
+	}
 }
 
 func (rr *recordReader) fail(err error) {

@@ -5,9 +5,14 @@ import (
 	"database/sql"
 	"fmt"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"testing"
 
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
 	"github.com/ferrydata/ferry"
+	"github.com/ferrydata/ferry/connectortest"
 	"github.com/ferrydata/ferry/reader/sqlitereader"
 	"github.com/ferrydata/ferry/writer/sqlitewriter"
 )
@@ -101,4 +106,82 @@ func BenchmarkSQLiteAttachCopy(b *testing.B) {
 		db.Close()
 	}
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+}
+
+// BenchmarkWrite measures the writer alone: 200,000 rows of the standard
+// columns SQLite holds, written by one BatchWriter, by rows per statement.
+func BenchmarkWrite(b *testing.B) {
+	schema := connectortest.Schema([]string{"i32", "i64", "dec", "f64", "flag", "day", "ts"})
+	data := connectortest.Batch(memory.DefaultAllocator, schema, 65536)
+	defer data.Release()
+	ctx := context.Background()
+	for _, rows := range []int{64, 256, 1024} {
+		b.Run(fmt.Sprint(rows), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				path := filepath.Join(b.TempDir(), "w.db")
+				w, _ := sqlitewriter.Open(ctx, sqlitewriter.Config{Path: path, Table: "t", BatchRows: rows})
+				if err := w.Prepare(ctx, schema); err != nil {
+					b.Fatal(err)
+				}
+				bw, _ := w.Open(ctx)
+				for range 3 {
+					if err := bw.Write(ctx, data); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if err := w.Commit(ctx); err != nil {
+					b.Fatal(err)
+				}
+				w.Close()
+			}
+			b.ReportMetric(float64(3*65536*b.N)/b.Elapsed().Seconds(), "rows/s")
+		})
+	}
+}
+
+// BenchmarkRead measures the reader alone on the orders table: every split
+// read by hint goroutines.
+func BenchmarkRead(b *testing.B) {
+	n := *benchRows
+	src := filepath.Join(b.TempDir(), "src.db")
+	makeOrders(b, src, n)
+	ctx := context.Background()
+	for _, hint := range []int{1, 2} {
+		b.Run(fmt.Sprint(hint), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				r, err := sqlitereader.Open(ctx, sqlitereader.Config{Path: src, Table: "orders"})
+				if err != nil {
+					b.Fatal(err)
+				}
+				splits, _ := r.Splits(ctx, hint)
+				ch := make(chan ferry.Split, len(splits))
+				for _, s := range splits {
+					ch <- s
+				}
+				close(ch)
+				var wg sync.WaitGroup
+				var total atomic.Int64
+				for range hint {
+					wg.Go(func() {
+						for s := range ch {
+							rr, err := r.Read(ctx, s)
+							if err != nil {
+								b.Error(err)
+								return
+							}
+							for rr.Next() {
+								total.Add(rr.RecordBatch().NumRows())
+							}
+							rr.Release()
+						}
+					})
+				}
+				wg.Wait()
+				if total.Load() != int64(n) {
+					b.Fatalf("read %d rows", total.Load())
+				}
+			}
+			b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "rows/s")
+		})
+	}
 }
