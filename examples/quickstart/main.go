@@ -156,6 +156,7 @@ func makeSource(ctx context.Context, path string, rows int) error {
 		`UPDATE orders SET qty = 'n/a' WHERE id IN (17, 4711 % (SELECT max(id) FROM orders) + 1, (SELECT max(id) FROM orders) / 2, (SELECT max(id) FROM orders))`,
 		// 3 rows the destination rejects: CHECK (weight >= 0).
 		`UPDATE orders SET weight = -1.5 WHERE id IN (42, (SELECT max(id) FROM orders) / 3, (SELECT max(id) FROM orders) - 1)`,
+		`PRAGMA journal_mode=DELETE`,
 	}
 	for _, s := range stmts {
 		if _, err := db.ExecContext(ctx, s); err != nil {
