@@ -218,6 +218,13 @@ func parseScalar(dt arrow.DataType, s string) (any, error) {
 		}
 		return nil, fmt.Errorf("not a boolean: %q", s)
 	case *arrow.Decimal128Type:
+		if v, ok := fastDecimal(s, t.Scale); ok {
+			n := decimal128.FromI64(v)
+			if !n.FitsInPrecision(t.Precision) {
+				return nil, fmt.Errorf("%q does not fit %s", s, t)
+			}
+			return n, nil
+		}
 		n, err := decimal128.FromString(strings.TrimSpace(s), t.Precision, t.Scale)
 		if err != nil || !n.FitsInPrecision(t.Precision) {
 			return nil, fmt.Errorf("not a %s: %q", t, s)
@@ -227,6 +234,13 @@ func parseScalar(dt arrow.DataType, s string) (any, error) {
 		}
 		return n, nil
 	case *arrow.Decimal256Type:
+		if v, ok := fastDecimal(s, t.Scale); ok {
+			n := decimal256.FromI64(v)
+			if !n.FitsInPrecision(t.Precision) {
+				return nil, fmt.Errorf("%q does not fit %s", s, t)
+			}
+			return n, nil
+		}
 		n, err := decimal256.FromString(strings.TrimSpace(s), t.Precision, t.Scale)
 		if err != nil || !n.FitsInPrecision(t.Precision) {
 			return nil, fmt.Errorf("not a %s: %q", t, s)
@@ -353,6 +367,9 @@ var tsLayouts = []string{
 // without a zone is read in loc. It also reports whether the text had a zone.
 func ParseTime(s string, loc *time.Location) (time.Time, error) {
 	s = strings.TrimSpace(s)
+	if t, ok := fastTime(s, loc); ok {
+		return t, nil
+	}
 	for _, l := range tsLayouts {
 		if t, err := time.ParseInLocation(l, s, loc); err == nil {
 			return t, nil
@@ -501,3 +518,87 @@ func Supported(dt arrow.DataType) error {
 }
 
 var _ = math.NaN
+
+func digits(s string) (int, bool) {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
+}
+
+// fastTime parses "2006-01-02 15:04:05[.999999999]" (or with T) without a
+// zone; anything else is left to time.Parse.
+func fastTime(s string, loc *time.Location) (time.Time, bool) {
+	if len(s) < 19 || s[4] != '-' || s[7] != '-' || (s[10] != ' ' && s[10] != 'T') || s[13] != ':' || s[16] != ':' {
+		return time.Time{}, false
+	}
+	y, ok1 := digits(s[0:4])
+	mo, ok2 := digits(s[5:7])
+	d, ok3 := digits(s[8:10])
+	h, ok4 := digits(s[11:13])
+	mi, ok5 := digits(s[14:16])
+	sec, ok6 := digits(s[17:19])
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || sec > 59 {
+		return time.Time{}, false
+	}
+	ns := 0
+	if len(s) > 19 {
+		if s[19] != '.' || len(s) > 29 || len(s) == 20 {
+			return time.Time{}, false
+		}
+		f, ok := digits(s[20:])
+		if !ok {
+			return time.Time{}, false
+		}
+		for k := len(s) - 20; k < 9; k++ {
+			f *= 10
+		}
+		ns = f
+	}
+	t := time.Date(y, time.Month(mo), d, h, mi, sec, ns, loc)
+	if t.Day() != d { // February 30th and the like
+		return time.Time{}, false
+	}
+	return t, true
+}
+
+// fastDecimal parses "[-+]ddd[.ddd]" whose unscaled value has at most 18
+// digits; anything else (exponents, more digits) goes the slow way.
+func fastDecimal(s string, scale int32) (int64, bool) {
+	neg := false
+	if len(s) > 0 && (s[0] == '-' || s[0] == '+') {
+		neg = s[0] == '-'
+		s = s[1:]
+	}
+	ip, fp, dot := strings.Cut(s, ".")
+	if (ip == "" && fp == "") || (dot && fp == "") || int32(len(fp)) > scale || len(ip)+int(scale) > 18 {
+		return 0, false
+	}
+	v := int64(0)
+	for i := 0; i < len(ip); i++ {
+		c := ip[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + int64(c-'0')
+	}
+	for i := 0; i < len(fp); i++ {
+		c := fp[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + int64(c-'0')
+	}
+	for k := int32(len(fp)); k < scale; k++ {
+		v *= 10
+	}
+	if neg {
+		v = -v
+	}
+	return v, true
+}

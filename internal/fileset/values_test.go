@@ -64,3 +64,16 @@ func TestParseColumns(t *testing.T) {
 		require.Error(t, err, bad)
 	}
 }
+
+func TestDecimalParsing(t *testing.T) {
+	dt := &arrow.Decimal128Type{Precision: 12, Scale: 2}
+	for in, want := range map[string]string{"1.5": "1.50", "-0.01": "-0.01", "+7": "7.00", "9999999999.99": "9999999999.99", "1e2": "100.00", ".5": "0.50"} {
+		v, err := ParseText(dt, in)
+		require.NoError(t, err, in)
+		require.Equal(t, want, v.(interface{ ToString(int32) string }).ToString(2), in)
+	}
+	for _, bad := range []string{"1.234", "99999999999.00", "", "-", "abc", "1,5"} {
+		_, err := ParseText(dt, bad)
+		require.Error(t, err, bad)
+	}
+}

@@ -176,13 +176,22 @@ type encoder struct {
 }
 
 func (w *Writer) newEncoder(out io.Writer, _ *arrow.Schema) (fileset.Encoder, error) {
-	props := parquet.NewWriterProperties(
+	opts := []parquet.WriterProperty{
 		parquet.WithAllocator(w.cfg.Allocator),
 		parquet.WithCompression(w.codec),
 		parquet.WithMaxRowGroupLength(w.cfg.RowGroupRows),
-		parquet.WithDictionaryDefault(true),
+		// dictionaries pay off for text; for numbers they mostly cost
+		// hashing before the writer falls back to plain encoding
+		parquet.WithDictionaryDefault(false),
 		parquet.WithStats(true),
-	)
+	}
+	for _, f := range w.storage.Fields() {
+		switch f.Type.ID() {
+		case arrow.STRING, arrow.LARGE_STRING, arrow.BINARY, arrow.LARGE_BINARY:
+			opts = append(opts, parquet.WithDictionaryFor(f.Name, true))
+		}
+	}
+	props := parquet.NewWriterProperties(opts...)
 	fw, err := pqarrow.NewFileWriter(w.storage, out, props, pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema(), pqarrow.WithAllocator(w.cfg.Allocator)))
 	if err != nil {
 		return nil, err
