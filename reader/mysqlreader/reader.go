@@ -143,6 +143,9 @@ func (r *Reader) Close() error {
 	}
 	r.mu.Lock()
 	for _, c := range r.all {
+		// End the snapshot transaction before the connection goes back to
+		// the driver's pool (a cancelled read may have broken it already).
+		c.ExecContext(context.Background(), "ROLLBACK")
 		c.Close()
 	}
 	r.all = nil
@@ -368,10 +371,10 @@ func (rr *recordReader) Next() bool {
 
 func (rr *recordReader) fail(err error) bool {
 	rr.err = err
-	// Discard the partly built batch.
-	if b := rr.bld.NewRecordBatch(); b != nil {
-		b.Release()
-	}
 	rr.finish(err)
+	// Discard the partly built batch (its columns may be of uneven length).
+	for i := range rr.r.cols {
+		rr.bld.Field(i).NewArray().Release()
+	}
 	return false
 }

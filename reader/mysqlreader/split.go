@@ -11,6 +11,10 @@ import (
 	"github.com/ferrydata/ferry"
 )
 
+// maxSnapshotConns caps the snapshot pool: more concurrent Reads wait for a
+// connection.
+const maxSnapshotConns = 32
+
 // splitSpec is the Spec of a split: a half-open key range [Lo, Hi) of
 // SplitPK (a nil end is unbounded), the rows whose key is NULL, or the
 // whole source.
@@ -66,7 +70,7 @@ func (r *Reader) Splits(ctx context.Context, hint int) ([]ferry.Split, error) {
 		}
 	}
 	if !r.cfg.NoSnapshot {
-		if err := r.openSnapshots(ctx, min(max(hint, 1), len(splits))); err != nil {
+		if err := r.openSnapshots(ctx, min(max(hint, 1), len(splits), maxSnapshotConns)); err != nil {
 			return nil, err
 		}
 	}
