@@ -534,3 +534,14 @@ func (r *Reader) Read(ctx context.Context, s ferry.Split) (array.RecordReader, e
 func (r *Reader) Close() error { return nil }
 
 var _ = time.UTC
+
+// ParseColumns parses a column specification as the columns URL parameter
+// takes it: "id:int64,name:utf8,amount:decimal(12,2),ts:timestamp[us]".
+// Types: int8..int64, uint8..uint64, float32, float64, bool, utf8,
+// large_utf8, binary, date32, date64, time32[s|ms], time64[us|ns],
+// timestamp[unit] and timestamp[unit,zone], decimal(p,s) (decimal256 when
+// p > 38), uuid, json, interval, list<T> and fixed_size_list<T>[n]; a name
+// without a type is utf8.
+func ParseColumns(spec string) (*arrow.Schema, error) {
+	return fileset.ParseColumns(spec)
+}
