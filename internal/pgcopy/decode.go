@@ -244,6 +244,9 @@ func newDecodeFn(b array.Builder, dt arrow.DataType, oid uint32, ts Types) (deco
 	} else if u, ok := b.(interface{ StorageBuilder() array.Builder }); ok {
 		b = u.StorageBuilder()
 	}
+	if sb, ok := b.(*array.StringBuilder); ok {
+		b = sb.BinaryBuilder
+	}
 	switch bb := b.(type) {
 	case *array.BooleanBuilder:
 		return func(v []byte) error {

@@ -227,7 +227,13 @@ func newEncodeFn(dt arrow.DataType, oid uint32, ts Types) (encodeFn, error) {
 			}
 			return nil, errors.New("uuid goes into uuid or text columns")
 		case "arrow.json":
-			return newEncodeFn(et.StorageType(), oid, ts)
+			fn, err := newEncodeFn(et.StorageType(), oid, ts)
+			if err != nil {
+				return nil, err
+			}
+			return func(dst []byte, arr arrow.Array, i int) ([]byte, error) {
+				return fn(dst, arr.(array.ExtensionArray).Storage(), i)
+			}, nil
 		}
 		return nil, fmt.Errorf("extension type %s is not supported", et.ExtensionName())
 	}

@@ -1,0 +1,510 @@
+package pgreader
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/ferrydata/ferry"
+	"github.com/ferrydata/ferry/internal/pgcopy"
+)
+
+// Reader reads a PostgreSQL table or query. All splits read one exported
+// snapshot, held open by the Reader until Close.
+type Reader struct {
+	cfg      Config
+	conncfg  *pgx.ConnConfig
+	mem      memory.Allocator
+	conn     *pgx.Conn // holds the snapshot's transaction
+	snapshot string
+	schema   *arrow.Schema
+	cols     []pgcopy.Column
+	types    pgcopy.Types
+	base     string // FROM clause: table or (query) alias
+	sel      string // select list
+	key      *pgcopy.Column
+	keyInt   bool
+	ctid     bool // split by ctid block ranges
+	mu       sync.Mutex
+	closed   bool
+}
+
+var _ ferry.Reader = (*Reader)(nil)
+
+// Open connects, starts the snapshot transaction and resolves the schema.
+func Open(ctx context.Context, cfg Config) (*Reader, error) {
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
+	cc, err := pgx.ParseConfig(cfg.ConnString)
+	if err != nil {
+		return nil, fmt.Errorf("pgreader: bad connection string: %w", redactErr(err))
+	}
+	r := &Reader{cfg: cfg, conncfg: cc, mem: cfg.Allocator}
+	if r.mem == nil {
+		r.mem = memory.DefaultAllocator
+	}
+	if r.cfg.BatchRows == 0 {
+		r.cfg.BatchRows = 65536
+	}
+	r.conn, err = pgx.ConnectConfig(ctx, cc.Copy())
+	if err != nil {
+		return nil, fmt.Errorf("pgreader: connect: %w", err)
+	}
+	if err := r.init(ctx); err != nil {
+		r.conn.Close(context.Background())
+		return nil, err
+	}
+	return r, nil
+}
+
+func redactErr(err error) error { return errors.New(ferry.Redact(err.Error())) }
+
+func (r *Reader) what() string {
+	if r.cfg.Table != "" {
+		return "table " + r.cfg.Table
+	}
+	return "querySql"
+}
+
+func (r *Reader) init(ctx context.Context) error {
+	c := r.conn
+	if _, err := c.Exec(ctx, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"); err != nil {
+		return fmt.Errorf("pgreader: begin: %w", err)
+	}
+	if err := c.QueryRow(ctx, "SELECT pg_export_snapshot()").Scan(&r.snapshot); err != nil {
+		return fmt.Errorf("pgreader: export snapshot: %w", err)
+	}
+	if r.cfg.Table != "" {
+		r.base = quoteIdent(r.cfg.Table)
+		if len(r.cfg.Columns) > 0 {
+			q := make([]string, len(r.cfg.Columns))
+			for i, n := range r.cfg.Columns {
+				q[i] = quoteCol(n)
+			}
+			r.sel = strings.Join(q, ", ")
+		} else {
+			r.sel = "*"
+		}
+	} else {
+		r.base = "(" + r.cfg.QuerySQL + ") AS ferry_q"
+		r.sel = "*"
+	}
+	sd, err := c.Prepare(ctx, "", "SELECT "+r.sel+" FROM "+r.base)
+	if err != nil {
+		return fmt.Errorf("pgreader: describe %s: %w", r.what(), err)
+	}
+	n := len(sd.Fields)
+	oids := make([]uint32, n)
+	mods := make([]int32, n)
+	tabs := make([]uint32, n)
+	atts := make([]int16, n)
+	for i, f := range sd.Fields {
+		oids[i], mods[i], tabs[i], atts[i] = f.DataTypeOID, f.TypeModifier, f.TableOID, int16(f.TableAttributeNumber)
+	}
+	rows, err := c.Query(ctx, `SELECT format_type(o, m), coalesce((SELECT attnotnull FROM pg_catalog.pg_attribute WHERE attrelid = t AND attnum = a), false)
+		FROM unnest($1::oid[], $2::int4[], $3::oid[], $4::int2[]) WITH ORDINALITY AS x(o, m, t, a, i) ORDER BY i`, oids, mods, tabs, atts)
+	if err != nil {
+		return fmt.Errorf("pgreader: describe %s: %w", r.what(), err)
+	}
+	for i := 0; rows.Next(); i++ {
+		col := pgcopy.Column{Name: sd.Fields[i].Name, OID: oids[i], TypMod: mods[i]}
+		if err := rows.Scan(&col.SourceType, &col.NotNull); err != nil {
+			rows.Close()
+			return fmt.Errorf("pgreader: describe %s: %w", r.what(), err)
+		}
+		r.cols = append(r.cols, col)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("pgreader: describe %s: %w", r.what(), err)
+	}
+	if r.types, err = pgcopy.LoadTypes(ctx, c, oids); err != nil {
+		return fmt.Errorf("pgreader: %w", err)
+	}
+	fields := make([]arrow.Field, n)
+	for i, col := range r.cols {
+		if fields[i], err = pgcopy.Field(col, r.types); err != nil {
+			return fmt.Errorf("pgreader: %s: %w", r.what(), err)
+		}
+	}
+	r.schema = arrow.NewSchema(fields, nil)
+	return r.pickKey(ctx)
+}
+
+// pickKey chooses the split key: SplitPK, else the first primary key column
+// of Table, else ctid (Table only).
+func (r *Reader) pickKey(ctx context.Context) error {
+	name := r.cfg.SplitPK
+	if name == "" && r.cfg.Table != "" {
+		err := r.conn.QueryRow(ctx, `SELECT a.attname FROM pg_catalog.pg_index i
+			JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+			WHERE i.indrelid = $1::regclass AND i.indisprimary`, r.base).Scan(&name)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("pgreader: primary key of %s: %w", r.what(), err)
+		}
+	}
+	if name == "" {
+		r.ctid = r.cfg.Table != ""
+		return nil
+	}
+	var keyType string
+	sd, err := r.conn.Prepare(ctx, "", "SELECT "+quoteCol(name)+" FROM "+r.base)
+	if err != nil {
+		return fmt.Errorf("pgreader: splitPk %q of %s: %w", name, r.what(), err)
+	}
+	oid := sd.Fields[0].DataTypeOID
+	if err := r.conn.QueryRow(ctx, "SELECT format_type($1, NULL)", oid).Scan(&keyType); err != nil {
+		return fmt.Errorf("pgreader: splitPk %q: %w", name, err)
+	}
+	r.key = &pgcopy.Column{Name: name, OID: oid, SourceType: keyType}
+	r.keyInt = oid == pgcopy.OIDInt2 || oid == pgcopy.OIDInt4 || oid == pgcopy.OIDInt8
+	return nil
+}
+
+// Schema returns the schema of the batches.
+func (r *Reader) Schema(ctx context.Context) (*arrow.Schema, error) { return r.schema, nil }
+
+// Snapshot returns the exported snapshot every split reads.
+func (r *Reader) Snapshot() string { return r.snapshot }
+
+// splitSpec is the JSON Spec of a split. Lo and Hi are the key bounds in
+// their text form (Lo inclusive, Hi exclusive, nil = open); Null selects the
+// rows whose key is NULL; CtidLo/CtidHi are block ranges.
+type splitSpec struct {
+	All    bool    `json:"all,omitempty"`
+	Lo     *string `json:"lo,omitempty"`
+	Hi     *string `json:"hi,omitempty"`
+	Null   bool    `json:"null,omitempty"`
+	Ctid   bool    `json:"ctid,omitempty"`
+	CtidLo *int64  `json:"ctidLo,omitempty"`
+	CtidHi *int64  `json:"ctidHi,omitempty"`
+}
+
+func (r *Reader) name() string {
+	if r.cfg.Table != "" {
+		return r.cfg.Table
+	}
+	return "query"
+}
+
+// Splits cuts the source into key ranges (integer keys evenly between min
+// and max, other keys at sampled quantiles), a split of its own for NULL
+// keys, or ctid block ranges when there is no usable key.
+func (r *Reader) Splits(ctx context.Context, hint int) ([]ferry.Split, error) {
+	n := hint
+	if r.cfg.Splits > 0 {
+		n = r.cfg.Splits
+	}
+	if n <= 1 || (r.key == nil && !r.ctid) {
+		return mkSplits(r.name(), []splitSpec{{All: true}})
+	}
+	var specs []splitSpec
+	where := r.userWhere()
+	switch {
+	case r.key == nil: // ctid
+		var blocks int64
+		if err := r.conn.QueryRow(ctx, "SELECT pg_relation_size($1::regclass) / current_setting('block_size')::int", r.base).Scan(&blocks); err != nil {
+			return nil, fmt.Errorf("pgreader: size of %s: %w", r.what(), err)
+		}
+		step := (blocks + int64(n) - 1) / int64(n)
+		if step < 1 {
+			step = 1
+		}
+		for lo := int64(0); lo < blocks || lo == 0; lo += step {
+			s := splitSpec{Ctid: true}
+			if lo > 0 {
+				s.CtidLo = ptr(lo)
+			}
+			if lo+step < blocks {
+				s.CtidHi = ptr(lo + step)
+			}
+			specs = append(specs, s)
+			if s.CtidHi == nil {
+				break
+			}
+		}
+	case r.keyInt:
+		var lo, hi *int64
+		k := quoteCol(r.key.Name)
+		if err := r.conn.QueryRow(ctx, "SELECT min("+k+")::int8, max("+k+")::int8 FROM "+r.base+where).Scan(&lo, &hi); err != nil {
+			return nil, fmt.Errorf("pgreader: key range of %s: %w", r.what(), err)
+		}
+		var bounds []string
+		if lo != nil {
+			span := uint64(*hi - *lo)
+			step := span/uint64(n) + 1
+			for i := 1; i < n; i++ {
+				b := *lo + int64(step*uint64(i))
+				if b > *hi || b <= *lo {
+					break
+				}
+				bounds = append(bounds, strconv.FormatInt(b, 10))
+			}
+		}
+		specs = rangeSpecs(bounds)
+	default:
+		k := quoteCol(r.key.Name)
+		fr := make([]string, n-1)
+		for i := range fr {
+			fr[i] = strconv.FormatFloat(float64(i+1)/float64(n), 'f', -1, 64)
+		}
+		var bounds []*string
+		q := "SELECT percentile_disc(ARRAY[" + strings.Join(fr, ",") + "]::float8[]) WITHIN GROUP (ORDER BY " + k + ")::text[] FROM " + r.base + where
+		if err := r.conn.QueryRow(ctx, q).Scan(&bounds); err != nil {
+			return nil, fmt.Errorf("pgreader: key quantiles of %s: %w", r.what(), err)
+		}
+		var bs []string
+		for _, b := range bounds {
+			if b != nil && (len(bs) == 0 || bs[len(bs)-1] != *b) {
+				bs = append(bs, *b)
+			}
+		}
+		specs = rangeSpecs(bs)
+	}
+	if r.key != nil {
+		specs = append(specs, splitSpec{Null: true})
+	}
+	return mkSplits(r.name(), specs)
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func rangeSpecs(bounds []string) []splitSpec {
+	specs := make([]splitSpec, 0, len(bounds)+1)
+	var lo *string
+	for _, b := range bounds {
+		specs = append(specs, splitSpec{Lo: lo, Hi: ptr(b)})
+		lo = ptr(b)
+	}
+	return append(specs, splitSpec{Lo: lo})
+}
+
+func mkSplits(name string, specs []splitSpec) ([]ferry.Split, error) {
+	out := make([]ferry.Split, len(specs))
+	for i, s := range specs {
+		b, err := json.Marshal(s)
+		if err != nil {
+			return nil, fmt.Errorf("pgreader: %w", err)
+		}
+		id := name
+		switch {
+		case s.All:
+		case s.Null:
+			id += "[null]"
+		case s.Ctid:
+			id += fmt.Sprintf("[blocks %s,%s)", optInt(s.CtidLo), optInt(s.CtidHi))
+		default:
+			id += fmt.Sprintf("[%s,%s)", optStr(s.Lo), optStr(s.Hi))
+		}
+		out[i] = ferry.Split{ID: id, Spec: b}
+	}
+	return out, nil
+}
+
+func optInt(p *int64) string {
+	if p == nil {
+		return ""
+	}
+	return strconv.FormatInt(*p, 10)
+}
+
+func optStr(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+func (r *Reader) userWhere() string {
+	if r.cfg.Where != "" {
+		return " WHERE (" + r.cfg.Where + ")"
+	}
+	return ""
+}
+
+// query returns the SELECT of one split.
+func (r *Reader) query(s splitSpec) (string, error) {
+	var conds []string
+	if r.cfg.Where != "" {
+		conds = append(conds, "("+r.cfg.Where+")")
+	}
+	switch {
+	case s.All:
+	case s.Ctid:
+		if r.cfg.Table == "" {
+			return "", errors.New("pgreader: ctid split of a query")
+		}
+		if s.CtidLo != nil {
+			conds = append(conds, fmt.Sprintf("ctid >= '(%d,0)'::tid", *s.CtidLo))
+		}
+		if s.CtidHi != nil {
+			conds = append(conds, fmt.Sprintf("ctid < '(%d,0)'::tid", *s.CtidHi))
+		}
+	default:
+		if r.key == nil {
+			return "", errors.New("pgreader: key split but no key")
+		}
+		k := quoteCol(r.key.Name)
+		if s.Null {
+			conds = append(conds, k+" IS NULL")
+			break
+		}
+		if s.Lo != nil {
+			conds = append(conds, k+" >= "+quoteLiteral(*s.Lo)+"::"+r.key.SourceType)
+		}
+		if s.Hi != nil {
+			conds = append(conds, k+" < "+quoteLiteral(*s.Hi)+"::"+r.key.SourceType)
+		}
+		if s.Lo == nil && s.Hi == nil {
+			conds = append(conds, k+" IS NOT NULL")
+		}
+	}
+	q := "SELECT " + r.sel + " FROM " + r.base
+	if len(conds) > 0 {
+		q += " WHERE " + strings.Join(conds, " AND ")
+	}
+	return q, nil
+}
+
+// Read streams one split through COPY (...) TO STDOUT (FORMAT binary) on its
+// own connection, inside the Reader's snapshot.
+func (r *Reader) Read(ctx context.Context, sp ferry.Split) (array.RecordReader, error) {
+	var s splitSpec
+	if err := json.Unmarshal(sp.Spec, &s); err != nil {
+		return nil, fmt.Errorf("pgreader: split %s: bad spec: %w", sp.ID, err)
+	}
+	q, err := r.query(s)
+	if err != nil {
+		return nil, err
+	}
+	conn, err := pgx.ConnectConfig(ctx, r.conncfg.Copy())
+	if err != nil {
+		return nil, ferry.Retryable(fmt.Errorf("pgreader: split %s: connect: %w", sp.ID, err))
+	}
+	if _, err := conn.Exec(ctx, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"); err != nil {
+		conn.Close(context.Background())
+		return nil, fmt.Errorf("pgreader: split %s: %w", sp.ID, err)
+	}
+	if _, err := conn.Exec(ctx, "SET TRANSACTION SNAPSHOT "+quoteLiteral(r.snapshot)); err != nil {
+		conn.Close(context.Background())
+		return nil, fmt.Errorf("pgreader: split %s: set snapshot: %w", sp.ID, err)
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	rr := &recordReader{schema: r.schema, ch: make(chan arrow.RecordBatch, 1), done: make(chan struct{}), cancel: cancel, ctx: ctx}
+	rr.refs.Store(1)
+	dec, err := pgcopy.NewDecoder(r.mem, r.schema, r.cols, r.types, r.cfg.BatchRows, func(b arrow.RecordBatch) error {
+		select {
+		case rr.ch <- b:
+			return nil
+		case <-rctx.Done():
+			b.Release()
+			return rctx.Err()
+		}
+	})
+	if err != nil {
+		cancel()
+		conn.Close(context.Background())
+		return nil, fmt.Errorf("pgreader: %w", err)
+	}
+	go func() {
+		defer close(rr.done)
+		defer close(rr.ch)
+		defer dec.Release()
+		defer conn.Close(context.Background())
+		_, err := conn.PgConn().CopyTo(rctx, dec, "COPY ("+q+") TO STDOUT (FORMAT binary)")
+		if err == nil {
+			err = dec.Flush()
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				err = ctx.Err()
+			}
+			rr.err = fmt.Errorf("pgreader: split %s of %s: %w", sp.ID, r.what(), err)
+		}
+	}()
+	return rr, nil
+}
+
+// Close ends the snapshot transaction and closes the connection.
+func (r *Reader) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return nil
+	}
+	r.closed = true
+	return r.conn.Close(context.Background())
+}
+
+type recordReader struct {
+	refs   atomic.Int64
+	schema *arrow.Schema
+	ch     chan arrow.RecordBatch
+	done   chan struct{}
+	cancel context.CancelFunc
+	ctx    context.Context
+	cur    arrow.RecordBatch
+	err    error // set by the producer before done closes
+	fin    bool
+}
+
+var _ array.RecordReader = (*recordReader)(nil)
+
+func (rr *recordReader) Retain()               { rr.refs.Add(1) }
+func (rr *recordReader) Schema() *arrow.Schema { return rr.schema }
+
+func (rr *recordReader) Release() {
+	if rr.refs.Add(-1) != 0 {
+		return
+	}
+	rr.cancel()
+	for b := range rr.ch {
+		b.Release()
+	}
+	<-rr.done
+	if rr.cur != nil {
+		rr.cur.Release()
+		rr.cur = nil
+	}
+}
+
+func (rr *recordReader) Next() bool {
+	if rr.cur != nil {
+		rr.cur.Release()
+		rr.cur = nil
+	}
+	if rr.fin {
+		return false
+	}
+	b, ok := <-rr.ch
+	if !ok {
+		<-rr.done
+		rr.fin = true
+		return false
+	}
+	rr.cur = b
+	return true
+}
+
+func (rr *recordReader) RecordBatch() arrow.RecordBatch { return rr.cur }
+
+// Record returns the current batch (deprecated name of RecordBatch).
+func (rr *recordReader) Record() arrow.RecordBatch { return rr.cur }
+
+func (rr *recordReader) Err() error {
+	if !rr.fin {
+		return nil
+	}
+	return rr.err
+}
