@@ -25,6 +25,8 @@
 //
 // preSql and postSql take several statements separated by ";" (write it
 // %3B in a URL: Go's URL parser drops a query parameter with a raw ";").
+// They run inside the write transaction, so they are undone by Abort, and
+// statements SQLite refuses in a transaction (VACUUM) cannot be used.
 // Unknown parameters are an error.
 //
 // # One transaction, one connection

@@ -167,6 +167,11 @@ func (w *Writer) Prepare(ctx context.Context, schema *arrow.Schema) error {
 	}
 	w.rows = max(1, min(w.cfg.BatchRows, MaxVariables/w.ncols))
 	w.stmts = map[int]driver.Stmt{}
+	// Prepare the INSERT now, so that a key without a unique index (upsert)
+	// or a misspelt column fails here rather than at the first batch.
+	if _, err := w.stmt(ctx, w.rows); err != nil {
+		return err
+	}
 	return nil
 }
 

@@ -264,3 +264,15 @@ func TestParseConfig(t *testing.T) {
 		}
 	}
 }
+
+func TestUpsertKeyWithoutUniqueIndex(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "k.db")
+	db, _ := sql.Open("sqlite", path)
+	db.Exec(`CREATE TABLE t (id INTEGER, str TEXT)`)
+	db.Close()
+	schema := connectortest.Schema([]string{})
+	err := run(t, sqlitewriter.Config{Path: path, Table: "t", Mode: ferry.ModeUpsert, Key: []string{"id"}}, schema, false)
+	if err == nil || !strings.Contains(err.Error(), "ON CONFLICT clause does not match") {
+		t.Errorf("got %v, want the ON CONFLICT error from Prepare", err)
+	}
+}
