@@ -253,7 +253,7 @@ func newDecodeFn(b array.Builder, dt arrow.DataType, oid uint32, ts Types) (deco
 			if len(v) != 1 {
 				return errLen(1, len(v))
 			}
-			bb.UnsafeAppend(v[0] != 0)
+			bb.Append(v[0] != 0)
 			return nil
 		}, nil
 	case *array.Int16Builder:
