@@ -1,0 +1,64 @@
+// Package csvreader is Ferry's CSV source: RFC 4180 files (quoted fields
+// may hold delimiters, quotes and line breaks) read into Arrow batches.
+//
+// # URL
+//
+//	csv:///abs/path/file.csv?header=true&delimiter=,&nullString=%5CN&columns=id:int64,name:utf8
+//	csv://relative/dir/          (host and path joined: a relative path)
+//
+// The path is a file, a glob ("/data/2024-*.csv") or a directory (every
+// *.csv, *.tsv and *.txt file under it; names starting with "." or "_" are
+// skipped). Parameters:
+//
+//	header       true (default) or false. With a header, columns are
+//	             matched by name, so files may order them differently or
+//	             have extra columns; without, by position, named c1, c2...
+//	delimiter    one byte; default ",". "tab" or \t for a tab.
+//	quote        one byte; default ".
+//	nullString   the text of NULL when it appears unquoted. Default "": an
+//	             empty unquoted field is NULL and a quoted "" is the empty
+//	             string. With nullString=\N, an empty field is the empty
+//	             string and a quoted "\N" is the text \N. For columns that
+//	             are neither text nor binary an empty field is always NULL.
+//	encoding     utf-8 (default), gbk, gb18030 or latin1.
+//	columns      the schema: name:type pairs (see ParseColumns), e.g.
+//	             id:int64,amount:decimal(12,2),ts:timestamp[us,UTC].
+//	             Without it, types are inferred from a sample: int64, then
+//	             float64, date32, timestamp[us] (timestamp[us, UTC] when the
+//	             values carry a zone), bool, else utf8.
+//	sampleRows   records read to infer types; default 1000.
+//	batchRows    rows per batch; default 65536.
+//	splitBytes   files larger than this are read as several splits of
+//	             about this size (default 64 MiB; -1: one split per file).
+//
+// # Text forms
+//
+// Values are read in the forms csvwriter writes: integers and floats in
+// Go syntax (NaN, +Inf, -Inf), decimals exactly (more fraction digits than
+// the scale is an error, never rounded), binary as standard base64, dates
+// 2006-01-02, times 15:04:05.999999, timestamps "2006-01-02 15:04:05.999999"
+// or RFC 3339 (a value with an offset in a zone-less column is converted to
+// UTC; a value without one in a zoned column is read in that zone), bool as
+// true/false/t/f/1/0/yes/no, UUIDs canonical, JSON as is, lists and
+// intervals in their JSON form ([1,2], {"months":1,"days":2,"nanoseconds":3}).
+//
+// # Splits
+//
+// Each file is a split; a UTF-8 file larger than splitBytes is cut into
+// byte ranges at record starts. The cut points are found by parsing the
+// file once with the same parser that reads it, so a quoted field with
+// line breaks never straddles two splits and every record is read exactly
+// once (a split owns the records that start in its range). Files in other
+// encodings are not cut.
+//
+// # Bad data
+//
+// A record with the wrong number of fields, an unterminated quote (which
+// runs to the end of the file), a character after a closing quote,
+// invalid UTF-8 or a value that does not parse as its column's type is
+// skipped and reported through ferry.DirtyReporter as a dirty.RowError
+// whose Row is the line number where the record starts, Column the column
+// (for a bad value), Value the raw text and Err names the file and line.
+// The Pipeline's dirty policy decides whether the run goes on. A file that
+// cannot be opened is an error naming it.
+package csvreader

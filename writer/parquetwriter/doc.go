@@ -1,0 +1,32 @@
+// Package parquetwriter is Ferry's Parquet destination, on arrow-go's
+// pqarrow.
+//
+// # URL
+//
+//	parquet:///abs/path/out.parquet?compression=zstd&rowGroupRows=131072
+//
+// Parameters:
+//
+//	mode          insert (default) or overwrite (see csvwriter: the same
+//	              temporary files, names, Commit and Abort).
+//	compression   snappy (default), zstd, gzip or none.
+//	rowGroupRows  rows per row group; default 131072. parquetreader reads
+//	              one split per row group.
+//	maxFileRows   start a new file after this many rows (0: no limit).
+//	maxFileBytes  start a new file after about this many bytes (row groups
+//	              are buffered in memory, so files overshoot by up to one).
+//
+// # Types
+//
+// The Arrow schema is stored in the file (pqarrow's ARROW:schema), so
+// UUID and timestamp zones round-trip. Parquet cannot hold three types of
+// Ferry's mapping directly; they are stored as follows and marked with
+// the field metadata key "ferry.type", from which parquetreader restores
+// them: month_day_nano_interval as struct<months:int32, days:int32,
+// nanoseconds:int64>; fixed_size_list<T>[n] as list<T> (Parquet cannot
+// store a NULL fixed-size list); the JSON extension type as utf8 (pqarrow
+// reads its JSON logical type back as binary and then rejects the stored
+// type). Intervals and fixed-size lists nested inside other types are
+// rejected by Prepare. Dictionary encoding is used for text and binary
+// columns only.
+package parquetwriter
