@@ -16,7 +16,7 @@ import (
 
 // sqliteColumns are the standard columns SQLite holds exactly (see README.md
 // for the others).
-var sqliteColumns = []string{"i16", "i32", "i64", "u8", "u16", "u32", "dec", "dec256", "f32", "f64", "bin", "flag", "day", "tod", "ts", "tstz", "uid", "doc"}
+var sqliteColumns = []string{"i16", "i32", "i64", "u8", "u16", "u32", "dec", "dec256", "f32", "f64", "bin", "flag", "day", "tod", "ts", "tstz", "uid", "doc", "ints", "strs", "span", "vec"}
 
 // store writes data into table t of a new database file with sqlitewriter
 // and returns the file's path.

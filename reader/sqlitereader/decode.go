@@ -42,6 +42,12 @@ type column struct {
 	d128 decimal128.Num
 	d256 decimal256.Num
 	id   uuid.UUID
+	mdn  arrow.MonthDayNanoInterval
+
+	// lists: the element decoder and the parsed elements of the slot
+	elem  *column
+	size  int
+	items []column
 
 	bld array.Builder
 }
@@ -55,8 +61,44 @@ func newColumn(name string, t arrow.DataType, k kind) *column {
 		c.prec, c.scal = t.Precision, t.Scale
 	case *arrow.TimestampType:
 		c.unit = t.Unit
+	case *arrow.ListType:
+		_, ek, _ := typeOf(elemDecl(t.Elem()))
+		c.elem = newColumn(name, t.Elem(), ek)
+	case *arrow.FixedSizeListType:
+		_, ek, _ := typeOf(elemDecl(t.Elem()))
+		c.elem = newColumn(name, t.Elem(), ek)
+		c.size = int(t.Len())
 	}
 	return c
+}
+
+// elemDecl names an element type the way typeOf reads it back.
+func elemDecl(t arrow.DataType) string {
+	switch t.ID() {
+	case arrow.INT8:
+		return "TINYINT"
+	case arrow.INT16:
+		return "SMALLINT"
+	case arrow.INT32:
+		return "INT32"
+	case arrow.INT64:
+		return "INTEGER"
+	case arrow.UINT8:
+		return "UNSIGNED TINYINT"
+	case arrow.UINT16:
+		return "UNSIGNED SMALLINT"
+	case arrow.UINT32:
+		return "UNSIGNED INT"
+	case arrow.UINT64:
+		return "UNSIGNED BIGINT"
+	case arrow.FLOAT32:
+		return "FLOAT32"
+	case arrow.FLOAT64:
+		return "REAL"
+	case arrow.BOOL:
+		return "BOOLEAN"
+	}
+	return "TEXT"
 }
 
 var (
@@ -178,8 +220,93 @@ func (c *column) parse(v any) error {
 			}
 		}
 		return fmt.Errorf("a %T is not a UUID", v)
+	case kList, kFixedList:
+		return c.parseList(v)
+	case kInterval:
+		s, ok := v.(string)
+		if !ok {
+			return fmt.Errorf("a %T is not an interval (want JSON {\"months\":m,\"days\":d,\"nanoseconds\":n})", v)
+		}
+		var iv struct {
+			Months      *int32 `json:"months"`
+			Days        *int32 `json:"days"`
+			Nanoseconds *int64 `json:"nanoseconds"`
+		}
+		dec := json.NewDecoder(strings.NewReader(s))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&iv); err != nil || iv.Months == nil || iv.Days == nil || iv.Nanoseconds == nil {
+			return errors.New(`not an interval (want JSON {"months":m,"days":d,"nanoseconds":n})`)
+		}
+		c.mdn = arrow.MonthDayNanoInterval{Months: *iv.Months, Days: *iv.Days, Nanoseconds: *iv.Nanoseconds}
+		return nil
 	}
 	return fmt.Errorf("internal error: unknown kind %d", c.kind)
+}
+
+// parseList parses a JSON array into c.items. Numbers keep their exact
+// text until the element type converts them; "NaN", "Inf" and "-Inf"
+// strings are accepted for float elements (JSON has no such numbers).
+func (c *column) parseList(v any) error {
+	var s string
+	switch v := v.(type) {
+	case string:
+		s = v
+	case []byte:
+		s = string(v)
+	default:
+		return fmt.Errorf("a %T is not a JSON array", v)
+	}
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.UseNumber()
+	var arr []any
+	if err := dec.Decode(&arr); err != nil || arr == nil {
+		return errors.New("not a JSON array")
+	}
+	if c.kind == kFixedList && len(arr) != c.size {
+		return fmt.Errorf("has %d elements, the vector %d", len(arr), c.size)
+	}
+	c.items = c.items[:0]
+	e := c.elem
+	for i, x := range arr {
+		var err error
+		switch x := x.(type) {
+		case nil:
+			e.null = true
+		case json.Number:
+			e.null = false
+			switch e.kind {
+			case kFloat32:
+				var f float64
+				f, err = strconv.ParseFloat(string(x), 32)
+				e.f = float64(float32(f))
+			case kFloat64:
+				e.f, err = strconv.ParseFloat(string(x), 64)
+			case kBool, kString:
+				err = fmt.Errorf("number %s is not a %s", x, e.typ)
+			default:
+				err = e.parse(string(x))
+			}
+		case string:
+			if e.kind == kFloat32 || e.kind == kFloat64 || e.kind == kString {
+				err = e.parse(x)
+			} else {
+				err = fmt.Errorf("string %q is not a %s", x, e.typ)
+			}
+		case bool:
+			if e.kind == kBool {
+				e.null, e.b = false, x
+			} else {
+				err = fmt.Errorf("%v is not a %s", x, e.typ)
+			}
+		default:
+			err = fmt.Errorf("a JSON %T is not a %s", x, e.typ)
+		}
+		if err != nil {
+			return fmt.Errorf("element %d: %w", i, err)
+		}
+		c.items = append(c.items, *e)
+	}
+	return nil
 }
 
 func (c *column) parseInt(v any, lo, hi int64) error {
@@ -510,6 +637,23 @@ func (c *column) add() {
 		c.bld.(*array.TimestampBuilder).Append(arrow.Timestamp(c.i))
 	case kUUID:
 		c.bld.(*extensions.UUIDBuilder).Append(c.id)
+	case kInterval:
+		c.bld.(*array.MonthDayNanoIntervalBuilder).Append(c.mdn)
+	case kList, kFixedList:
+		var vb array.Builder
+		if lb, ok := c.bld.(*array.ListBuilder); ok {
+			lb.Append(true)
+			vb = lb.ValueBuilder()
+		} else {
+			fb := c.bld.(*array.FixedSizeListBuilder)
+			fb.Append(true)
+			vb = fb.ValueBuilder()
+		}
+		for i := range c.items {
+			it := &c.items[i]
+			it.bld = vb
+			it.add()
+		}
 	}
 	c.s, c.bs = "", nil
 }

@@ -266,3 +266,41 @@ func TestOpenURL(t *testing.T) {
 		t.Errorf("rows %v", rows)
 	}
 }
+
+// Lists, vectors and intervals are JSON text under declared types that
+// sqlitewriter creates; malformed ones are dirty.
+func TestListsVectorsIntervals(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "l.db")
+	exec(t, path,
+		`CREATE TABLE t (id INTEGER PRIMARY KEY, ints INTEGER LIST, vec FLOAT32 VECTOR(2), span INTERVAL MONTH_DAY_NANO, tags TEXT LIST)`,
+		`INSERT INTO t VALUES (1, '[1,null,-9223372036854775808]', '[0.5,"NaN"]', '{"months":-1,"days":2,"nanoseconds":3}', '["a","b\"c"]')`,
+		`INSERT INTO t VALUES (2, '[]', NULL, NULL, '[]')`,
+		`INSERT INTO t VALUES (3, 'oops', NULL, NULL, NULL)`,
+		`INSERT INTO t VALUES (4, '[1,"x"]', NULL, NULL, NULL)`,
+		`INSERT INTO t VALUES (5, NULL, '[1,2,3]', NULL, NULL)`,
+		`INSERT INTO t VALUES (6, NULL, NULL, '{"months":1}', NULL)`,
+		`INSERT INTO t VALUES (7, NULL, NULL, NULL, '[1]')`,
+	)
+	r, _ := open(t, sqlitereader.Config{Path: path, Table: "t"})
+	s, _ := r.Schema(context.Background())
+	if got := s.String(); !strings.Contains(got, "ints: type=list<item: int64, nullable>") || !strings.Contains(got, "vec: type=fixed_size_list<item: float32, nullable>[2]") || !strings.Contains(got, "span: type=month_day_nano_interval") {
+		t.Errorf("schema %s", got)
+	}
+	rows, bad := readAll(t, r, 1)
+	var got []string
+	for _, row := range rows {
+		got = append(got, strings.Join(row, "|"))
+	}
+	if strings.Join(got, "\n") != `1|[1,null,-9223372036854775808]|[0.5,"NaN"]|{"months":-1,"days":2,"nanoseconds":3}|["a","b\"c"]`+"\n2|[]|NULL|NULL|[]" {
+		t.Errorf("rows:\n%s", strings.Join(got, "\n"))
+	}
+	want := map[int64]string{3: "ints", 4: "ints", 5: "vec", 6: "span", 7: "tags"}
+	if len(bad) != len(want) {
+		t.Errorf("dirty %v", bad)
+	}
+	for _, e := range bad {
+		if want[e.Row] != e.Column {
+			t.Errorf("dirty row %d column %s: %v", e.Row, e.Column, e.Err)
+		}
+	}
+}

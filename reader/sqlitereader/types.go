@@ -38,6 +38,9 @@ const (
 	kTimestampTZ
 	kUUID
 	kJSON
+	kList      // JSON array text, declared "<element type> LIST"
+	kFixedList // JSON array text, declared "<element type> VECTOR(n)"
+	kInterval  // JSON object text, declared "INTERVAL MONTH_DAY_NANO"
 )
 
 var jsonType = func() arrow.DataType {
@@ -79,6 +82,9 @@ func ArrowType(decl string) (arrow.DataType, error) {
 
 func typeOf(decl string) (arrow.DataType, kind, error) {
 	u := strings.ToUpper(strings.TrimSpace(decl))
+	if t, k, ok, err := nestedType(u); ok || err != nil {
+		return t, k, err
+	}
 	name, args := u, ""
 	if i := strings.IndexByte(u, '('); i >= 0 {
 		name = strings.TrimSpace(u[:i])
@@ -170,6 +176,49 @@ func typeOf(decl string) (arrow.DataType, kind, error) {
 		return arrow.PrimitiveTypes.Float64, kFloat64, nil
 	}
 	return arrow.BinaryTypes.String, kString, nil
+}
+
+// nestedType maps the declared types sqlitewriter gives the Arrow types
+// SQLite has no type for, stored as JSON text: "<element> LIST",
+// "<element> VECTOR(n)" and "INTERVAL MONTH_DAY_NANO".
+func nestedType(u string) (arrow.DataType, kind, bool, error) {
+	if u == "INTERVAL MONTH_DAY_NANO" {
+		return arrow.FixedWidthTypes.MonthDayNanoInterval, kInterval, true, nil
+	}
+	name, args := u, ""
+	if i := strings.IndexByte(u, '('); i >= 0 && strings.HasSuffix(u, ")") {
+		name, args = strings.TrimSpace(u[:i]), u[i+1:len(u)-1]
+	}
+	words := strings.Fields(name)
+	if len(words) < 2 {
+		return nil, 0, false, nil
+	}
+	last := words[len(words)-1]
+	if last != "LIST" && last != "VECTOR" {
+		return nil, 0, false, nil
+	}
+	elem, ek, err := typeOf(strings.Join(words[:len(words)-1], " "))
+	if err != nil {
+		return nil, 0, true, err
+	}
+	if !listElementKind(ek) {
+		return nil, 0, true, fmt.Errorf("declared type %q: %s elements are not supported in a %s", u, elem, strings.ToLower(last))
+	}
+	if last == "LIST" {
+		if args != "" {
+			return nil, 0, true, fmt.Errorf("declared type %q: a LIST takes no size", u)
+		}
+		return arrow.ListOf(elem), kList, true, nil
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(args))
+	if err != nil || n < 1 {
+		return nil, 0, true, fmt.Errorf("declared type %q: want VECTOR(n) with n > 0", u)
+	}
+	return arrow.FixedSizeListOf(int32(n), elem), kFixedList, true, nil
+}
+
+func listElementKind(k kind) bool {
+	return k <= kString && k != kBinary
 }
 
 func precScale(args string) (p, s int32, err error) {

@@ -25,8 +25,15 @@ import (
 //	timestamp DATETIME ('YYYY-MM-DD HH:MM:SS.ffffff'), [ns] DATETIME(9),
 //	with a time zone TIMESTAMPTZ ('YYYY-MM-DD HH:MM:SS.ffffff+00:00', UTC)
 //	uuid UUID (canonical text), json JSON TEXT
+//	list<T> "T LIST" (a JSON array, e.g. INTEGER LIST '[1,null,3]')
+//	fixed_size_list<T>[n] "T VECTOR(n)" (a JSON array of n elements, e.g.
+//	FLOAT32 VECTOR(3) '[0.5,-1,3.25]' for embeddings)
+//	month_day_nano_interval INTERVAL MONTH_DAY_NANO
+//	('{"months":1,"days":2,"nanoseconds":3}')
 //
-// Lists, structs, maps, intervals and other types are not supported.
+// List elements are integers, floats (NaN and ±Inf as the JSON strings
+// "NaN", "Inf", "-Inf"), booleans or text. Structs, maps, lists of other
+// types and other types are not supported.
 func DeclaredType(t arrow.DataType) (string, error) {
 	switch t := t.(type) {
 	case *extensions.UUIDType:
@@ -67,6 +74,20 @@ func DeclaredType(t arrow.DataType) (string, error) {
 		return "DATE", nil
 	case *arrow.Time32Type, *arrow.Time64Type:
 		return "TIME", nil
+	case *arrow.MonthDayNanoIntervalType:
+		return "INTERVAL MONTH_DAY_NANO", nil
+	case *arrow.ListType:
+		e, err := elementDecl(t.Elem())
+		if err != nil {
+			return "", err
+		}
+		return e + " LIST", nil
+	case *arrow.FixedSizeListType:
+		e, err := elementDecl(t.Elem())
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("%s VECTOR(%d)", e, t.Len()), nil
 	case *arrow.TimestampType:
 		switch {
 		case t.TimeZone != "":
@@ -77,6 +98,17 @@ func DeclaredType(t arrow.DataType) (string, error) {
 		return "DATETIME", nil
 	}
 	return "", fmt.Errorf("Arrow type %s is not supported", t)
+}
+
+// elementDecl is the declared name of a list element type: integers,
+// floats, booleans and text.
+func elementDecl(t arrow.DataType) (string, error) {
+	switch t.ID() {
+	case arrow.INT8, arrow.INT16, arrow.INT32, arrow.INT64, arrow.UINT8, arrow.UINT16, arrow.UINT32, arrow.UINT64,
+		arrow.FLOAT32, arrow.FLOAT64, arrow.BOOL, arrow.STRING:
+		return DeclaredType(t)
+	}
+	return "", fmt.Errorf("lists of %s are not supported", t)
 }
 
 // CreateTableSQL returns the CREATE TABLE statement the writer runs for a

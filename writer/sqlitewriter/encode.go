@@ -2,6 +2,7 @@ package sqlitewriter
 
 import (
 	"database/sql/driver"
+	"encoding/json"
 	"fmt"
 	"math"
 	"strconv"
@@ -123,6 +124,22 @@ func newEncoder(arr arrow.Array) (encoder, error) {
 		return func(i int) (driver.Value, error) {
 			return formatTimestamp(int64(a.Value(i)), perSec, digits, tz)
 		}, nil
+	case *array.MonthDayNanoInterval:
+		return func(i int) (driver.Value, error) {
+			v := a.Value(i)
+			b := make([]byte, 0, 64)
+			b = append(b, `{"months":`...)
+			b = strconv.AppendInt(b, int64(v.Months), 10)
+			b = append(b, `,"days":`...)
+			b = strconv.AppendInt(b, int64(v.Days), 10)
+			b = append(b, `,"nanoseconds":`...)
+			b = strconv.AppendInt(b, v.Nanoseconds, 10)
+			return string(append(b, '}')), nil
+		}, nil
+	case *array.List:
+		return listEncoder(a, a.ListValues())
+	case *array.FixedSizeList:
+		return listEncoder(a, a.ListValues())
 	case *extensions.UUIDArray:
 		return func(i int) (driver.Value, error) { return a.Value(i).String(), nil }, nil
 	case *extensions.JSONArray:
@@ -136,6 +153,57 @@ func newEncoder(arr arrow.Array) (encoder, error) {
 		return func(i int) (driver.Value, error) { return st.ValueStr(i), nil }, nil
 	}
 	return nil, fmt.Errorf("Arrow type %s is not supported", arr.DataType())
+}
+
+// listEncoder writes each list as a JSON array.
+func listEncoder(a array.ListLike, vals arrow.Array) (encoder, error) {
+	var elem func(b []byte, j int) []byte
+	switch v := vals.(type) {
+	case *array.String:
+		elem = func(b []byte, j int) []byte {
+			q, _ := json.Marshal(v.Value(j))
+			return append(b, q...)
+		}
+	case *array.Boolean:
+		elem = func(b []byte, j int) []byte { return strconv.AppendBool(b, v.Value(j)) }
+	case *array.Float32:
+		elem = func(b []byte, j int) []byte { return appendJSONFloat(b, float64(v.Value(j)), 32) }
+	case *array.Float64:
+		elem = func(b []byte, j int) []byte { return appendJSONFloat(b, v.Value(j), 64) }
+	default:
+		if !arrow.IsInteger(vals.DataType().ID()) {
+			return nil, fmt.Errorf("Arrow type %s is not supported", a.DataType())
+		}
+		elem = func(b []byte, j int) []byte { return append(b, vals.ValueStr(j)...) }
+	}
+	return func(i int) (driver.Value, error) {
+		start, end := a.ValueOffsets(i)
+		b := make([]byte, 0, 2+8*(end-start))
+		b = append(b, '[')
+		for j := start; j < end; j++ {
+			if j > start {
+				b = append(b, ',')
+			}
+			if vals.IsNull(int(j)) {
+				b = append(b, "null"...)
+			} else {
+				b = elem(b, int(j))
+			}
+		}
+		return string(append(b, ']')), nil
+	}, nil
+}
+
+func appendJSONFloat(b []byte, f float64, bits int) []byte {
+	switch {
+	case math.IsNaN(f):
+		return append(b, `"NaN"`...)
+	case math.IsInf(f, 1):
+		return append(b, `"Inf"`...)
+	case math.IsInf(f, -1):
+		return append(b, `"-Inf"`...)
+	}
+	return strconv.AppendFloat(b, f, 'g', -1, bits)
 }
 
 // floatValue keeps NaN: SQLite stores a REAL NaN as NULL, so it is written

@@ -224,7 +224,8 @@ func TestPrepareErrors(t *testing.T) {
 	}{
 		{"no table", sqlitewriter.Config{Path: path, Table: "missing", NoCreate: true}, schema, "does not exist"},
 		{"upsert without key", sqlitewriter.Config{Path: path, Table: "nokey", Mode: ferry.ModeUpsert}, schema, "upsert needs a key"},
-		{"unsupported type", sqlitewriter.Config{Path: path, Table: "x"}, connectortest.Schema([]string{"ints"}), "column ints: Arrow type list<item: int64, nullable> is not supported"},
+		{"unsupported type", sqlitewriter.Config{Path: path, Table: "x"}, arrow.NewSchema([]arrow.Field{{Name: "pt", Type: arrow.StructOf(arrow.Field{Name: "x", Type: arrow.PrimitiveTypes.Int64})}}, nil), "column pt: Arrow type struct<x: int64> is not supported"},
+		{"unsupported list", sqlitewriter.Config{Path: path, Table: "x"}, arrow.NewSchema([]arrow.Field{{Name: "bins", Type: arrow.ListOf(arrow.BinaryTypes.Binary)}}, nil), "column bins: lists of binary are not supported"},
 		{"missing column", sqlitewriter.Config{Path: path, Table: "narrow", NoCreate: true}, schema, `no column "str"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
