@@ -41,7 +41,10 @@
 // TEXT/VARCHAR utf8, BLOB binary, BOOLEAN bool, DATE date32, TIME
 // time64[us], DATETIME/TIMESTAMP timestamp[us], TIMESTAMPTZ
 // timestamp[us, UTC], DECIMAL(p,s)/NUMERIC(p,s) decimal128(p,s) (decimal256
-// above 38 digits), UUID the uuid extension, JSON the json extension. Each
+// above 38 digits), UUID the uuid extension, JSON the json extension, and
+// the JSON-text types sqlitewriter declares for what SQLite has no type for:
+// "INTEGER LIST" (list<int64>, any element type), "FLOAT32 VECTOR(3)"
+// (fixed_size_list<float32>[3]) and "INTERVAL MONTH_DAY_NANO". Each
 // field keeps its declared type in the metadata key "ferry.source_type"; a
 // table created by sqlitewriter reads back with the Arrow types it was
 // written from.

@@ -72,6 +72,9 @@ var jsonType = func() arrow.DataType {
 //	JSON, JSONB                             json extension
 //	BLOB, BYTEA, BINARY, VARBINARY          binary
 //	CHAR, VARCHAR, TEXT, CLOB, none         utf8
+//	<element type> LIST                     list<element> (JSON array text)
+//	<element type> VECTOR(n)                fixed_size_list<element>[n] (JSON array text)
+//	INTERVAL MONTH_DAY_NANO                 month_day_nano_interval (JSON object text)
 //
 // Any other name falls back to SQLite's affinity: REAL affinity gives
 // float64, NUMERIC affinity gives utf8 (the exact text).
