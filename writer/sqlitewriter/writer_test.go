@@ -277,3 +277,34 @@ func TestUpsertKeyWithoutUniqueIndex(t *testing.T) {
 		t.Errorf("got %v, want the ON CONFLICT error from Prepare", err)
 	}
 }
+
+// Source and destination in the same file: the readers read the source
+// table while the writer's transaction fills another (WAL).
+func TestSameFileCopy(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "same.db")
+	schema := connectortest.Schema(sqliteColumns)
+	data := connectortest.Batch(memory.DefaultAllocator, schema, 3000)
+	defer data.Release()
+	if err := run(t, sqlitewriter.Config{Path: path, Table: "src", Key: []string{"id"}}, schema, false, data); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	r, err := ferry.OpenReader(ctx, "sqlite://"+path+"?table=src&batchRows=500")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := ferry.OpenWriter(ctx, "sqlite://"+path+"?table=dst&key=id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := ferry.New(r, w, &ferry.Options{Concurrency: 3}).Run(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.RowsWritten != 3000 {
+		t.Errorf("wrote %d rows", sum.RowsWritten)
+	}
+	if q := query(t, path, `SELECT count(*) FROM src JOIN dst USING (id) WHERE src.str IS dst.str AND src.dec IS dst.dec AND src.ts IS dst.ts AND src.bin IS dst.bin AND src.doc IS dst.doc AND src.vec IS dst.vec`); q != "3000" {
+		t.Errorf("%s of 3000 rows identical", q)
+	}
+}
