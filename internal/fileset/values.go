@@ -250,13 +250,13 @@ func parseScalar(dt arrow.DataType, s string) (any, error) {
 		}
 		return n, nil
 	case *arrow.Date32Type:
-		d, err := time.Parse(TextDateLayout, strings.TrimSpace(s))
+		d, err := parseDate(s)
 		if err != nil {
 			return nil, fmt.Errorf("not a date (want 2006-01-02): %q", s)
 		}
 		return arrow.Date32FromTime(d), nil
 	case *arrow.Date64Type:
-		d, err := time.Parse(TextDateLayout, strings.TrimSpace(s))
+		d, err := parseDate(s)
 		if err != nil {
 			return nil, fmt.Errorf("not a date (want 2006-01-02): %q", s)
 		}
@@ -266,11 +266,17 @@ func parseScalar(dt arrow.DataType, s string) (any, error) {
 		if err != nil {
 			return nil, err
 		}
+		if ns%int64(t.Unit.Multiplier()) != 0 {
+			return nil, fmt.Errorf("%q is more precise than %s", s, t)
+		}
 		return arrow.Time32(ns / int64(t.Unit.Multiplier())), nil
 	case *arrow.Time64Type:
 		ns, err := parseTimeOfDay(s)
 		if err != nil {
 			return nil, err
+		}
+		if ns%int64(t.Unit.Multiplier()) != 0 {
+			return nil, fmt.Errorf("%q is more precise than %s", s, t)
 		}
 		return arrow.Time64(ns / int64(t.Unit.Multiplier())), nil
 	case *extensions.UUIDType:
@@ -394,6 +400,9 @@ func parseTimestamp(t *arrow.TimestampType, s string) (any, error) {
 		// a zone-less column keeps the wall clock; text with an offset is
 		// converted to UTC first.
 		tm = tm.UTC()
+	}
+	if m := int(t.Unit.Multiplier()); tm.Nanosecond()%m != 0 {
+		return nil, fmt.Errorf("%q is more precise than %s", s, t)
 	}
 	ts, err := arrow.TimestampFromTime(tm, t.Unit)
 	if err != nil {
@@ -601,4 +610,21 @@ func fastDecimal(s string, scale int32) (int64, bool) {
 		v = -v
 	}
 	return v, true
+}
+
+// parseDate parses 2006-01-02.
+func parseDate(s string) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if len(s) == 10 && s[4] == '-' && s[7] == '-' {
+		y, ok1 := digits(s[0:4])
+		m, ok2 := digits(s[5:7])
+		d, ok3 := digits(s[8:10])
+		if ok1 && ok2 && ok3 && m >= 1 && m <= 12 && d >= 1 {
+			t := time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC)
+			if t.Day() == d {
+				return t, nil
+			}
+		}
+	}
+	return time.Parse(TextDateLayout, s)
 }

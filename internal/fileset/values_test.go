@@ -77,3 +77,32 @@ func TestDecimalParsing(t *testing.T) {
 		require.Error(t, err, bad)
 	}
 }
+
+func TestDateTimeParsing(t *testing.T) {
+	for _, bad := range []string{"2024-02-30", "2023-02-29", "2024-13-01", "2024-1-01", "24-01-01"} {
+		_, err := ParseText(arrow.FixedWidthTypes.Date32, bad)
+		require.Error(t, err, bad)
+	}
+	ts := &arrow.TimestampType{Unit: arrow.Microsecond}
+	for _, bad := range []string{"2024-02-30 00:00:00", "2024-01-01 24:00:00", "2024-01-01 00:00:00.", "2024-01-01 00:00:00.1234567890", "2024-01-01 00:00:00.1234567"} {
+		_, err := ParseText(ts, bad)
+		require.Error(t, err, bad)
+	}
+	for in, want := range map[string]string{
+		"2024-02-29 23:59:59.5":         "2024-02-29 23:59:59.5",
+		"2024-02-29T23:59:59.000001":    "2024-02-29 23:59:59.000001",
+		"2024-02-29T23:59:59+01:00":     "2024-02-29 22:59:59",
+		"2024-02-29":                    "2024-02-29 00:00:00",
+		"0001-01-01 00:00:00":           "0001-01-01 00:00:00",
+		"2024-02-29 23:59:59.123456000": "2024-02-29 23:59:59.123456",
+	} {
+		v, err := ParseText(ts, in)
+		require.NoError(t, err, in)
+		b := array.NewTimestampBuilder(memory.DefaultAllocator, ts)
+		require.NoError(t, AppendValue(b, v))
+		a := b.NewArray()
+		require.Equal(t, want, string(AppendText(nil, a, 0)), in)
+		a.Release()
+		b.Release()
+	}
+}

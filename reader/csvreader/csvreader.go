@@ -465,7 +465,10 @@ func (r *Reader) Read(ctx context.Context, s ferry.Split) (array.RecordReader, e
 			textual[i] = true
 		}
 	}
-	vals := make([]any, nfields)
+	decs := make([]decoder, nfields)
+	for i := range decs {
+		decs[i] = newDecoder(types[i])
+	}
 	null := []byte(r.cfg.NullString)
 	fill := func(ctx context.Context, b *array.RecordBuilder, max int) (int, []dirty.RowError, bool, error) {
 		var bad []dirty.RowError
@@ -499,29 +502,25 @@ func (r *Reader) Read(ctx context.Context, s ferry.Split) (array.RecordReader, e
 				continue
 			}
 			ok := true
-			for i := 0; i < nfields; i++ {
+			for i, d := range decs {
 				j := colmap[i]
 				fb := p.field(j)
 				if (!p.quoted[j] && string(fb) == string(null)) || (len(fb) == 0 && !textual[i]) {
-					vals[i] = nil
+					d.setNull()
 					continue
 				}
-				v, err := fileset.ParseText(types[i], string(fb))
-				if err != nil {
+				if err := d.parse(view(fb)); err != nil {
 					name := r.schema.Field(i).Name
 					bad = append(bad, dirty.RowError{Row: p.startLine, Column: name, Value: string(fb), Err: fmt.Errorf("csvreader: %s line %d column %s: %w", path, p.startLine, name, err)})
 					ok = false
 					break
 				}
-				vals[i] = v
 			}
 			if !ok {
 				continue
 			}
-			for i, v := range vals {
-				if err := fileset.AppendValue(b.Field(i), v); err != nil {
-					return n, bad, true, fmt.Errorf("csvreader: %s line %d: %w", path, p.startLine, err)
-				}
+			for i, d := range decs {
+				d.commit(b.Field(i))
 			}
 			n++
 		}

@@ -38,7 +38,8 @@
 // the scale is an error, never rounded), binary as standard base64, dates
 // 2006-01-02, times 15:04:05.999999, timestamps "2006-01-02 15:04:05.999999"
 // or RFC 3339 (a value with an offset in a zone-less column is converted to
-// UTC; a value without one in a zoned column is read in that zone), bool as
+// UTC; a value without one in a zoned column is read in that zone; more
+// fraction digits than the unit holds is an error, never truncated), bool as
 // true/false/t/f/1/0/yes/no, UUIDs canonical, JSON as is, lists and
 // intervals in their JSON form ([1,2], {"months":1,"days":2,"nanoseconds":3}).
 //
