@@ -23,6 +23,7 @@ import (
 	"os"
 	"os/signal"
 	"regexp"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
@@ -44,6 +45,9 @@ type benchCase struct {
 	// Run copies the table and verifies the copy; it returns the rows copied
 	// and the bytes moved (for MB/s; 0 if unknown).
 	Run func(ctx context.Context, env *benchEnv) (caseResult, error)
+	// Once marks a case that does not depend on the worker count (a pipe):
+	// other cases run once per -workers value, reading env.curWorkers.
+	Once bool
 }
 
 // caseResult is what a case's Run reports.
@@ -54,6 +58,9 @@ type caseResult struct {
 	Verified string
 	// ChildCPU, when set, is the CPU of the external processes of a pipe case.
 	ChildCPU time.Duration
+	// Elapsed, when set, is the time of the copy alone (without creating the
+	// target and verifying); otherwise the whole Run is timed.
+	Elapsed time.Duration
 }
 
 // benchEnv is the configuration every case sees.
@@ -63,6 +70,10 @@ type benchEnv struct {
 	MyURL   string // MySQL/MariaDB database for the MySQL cases
 	Workers []int  // worker counts for Ferry cases
 	Shared  string // path of /work/shared/bench, "" when absent
+
+	// curWorkers is the worker count of the case running now: a case with
+	// PerWorkers set runs once for each of Workers.
+	curWorkers int
 }
 
 var cases []benchCase
@@ -124,8 +135,22 @@ func main() {
 				continue
 			}
 		}
-		fmt.Fprintf(os.Stderr, "[%s] run %s/%s\n", time.Now().Format("15:04:05"), c.Group, c.Name)
-		rows = append(rows, measure(ctx, env, c))
+		ws := env.Workers
+		if c.Once || c.Pipe {
+			ws = []int{1}
+		}
+		for _, n := range ws {
+			cc := c
+			if !c.Once && !c.Pipe {
+				cc.Name = fmt.Sprintf("%s, %d worker(s)", c.Name, n)
+			}
+			env.curWorkers = n
+			fmt.Fprintf(os.Stderr, "[%s] run %s/%s\n", time.Now().Format("15:04:05"), cc.Group, cc.Name)
+			rows = append(rows, measure(ctx, env, cc))
+			if ctx.Err() != nil {
+				break
+			}
+		}
 		if ctx.Err() != nil {
 			break
 		}
@@ -134,6 +159,7 @@ func main() {
 }
 
 func measure(ctx context.Context, env *benchEnv, c benchCase) row {
+	debug.FreeOSMemory() // return the previous case's heap so its peak is not counted here
 	resetHWM()
 	cpu0 := selfCPU()
 	t0 := time.Now()
@@ -141,6 +167,9 @@ func measure(ctx context.Context, env *benchEnv, c benchCase) row {
 	r := row{c: c, res: res, elapsed: time.Since(t0), cpu: selfCPU() - cpu0, hwm: vmHWM(), err: err}
 	if res.ChildCPU > 0 {
 		r.cpu = res.ChildCPU
+	}
+	if res.Elapsed > 0 {
+		r.elapsed = res.Elapsed
 	}
 	return r
 }

@@ -22,7 +22,7 @@ func init() {
 		Group: "pg2pg", Name: "psql COPY binary | psql COPY binary", Pipe: true,
 		Setup: pgSetup, Run: pgPipe,
 	})
-	// The Ferry cases are registered by pgferry.go.
+	// The Ferry cases are in pgferry.go.
 }
 
 // pgOrdersDDL is shared/bench/common.sh pg_orders_ddl.
@@ -253,6 +253,7 @@ func pgPipe(ctx context.Context, env *benchEnv) (caseResult, error) {
 	out.Stdout, in.Stdin = pw, pr
 	out.Stderr, in.Stderr = os.Stderr, os.Stderr
 	in.Stdout = io.Discard
+	t0 := time.Now()
 	if err := in.Start(); err != nil {
 		return caseResult{}, err
 	}
@@ -265,12 +266,11 @@ func pgPipe(ctx context.Context, env *benchEnv) (caseResult, error) {
 	if err := errors.Join(errOut, errIn); err != nil {
 		return caseResult{}, fmt.Errorf("psql pipe: %w", err)
 	}
+	elapsed := time.Since(t0)
 	cpu := childCPU() - c0
 	n, b, err := pgVerify(ctx, env, dst)
 	if err != nil {
 		return caseResult{}, err
 	}
-	return caseResult{Rows: n, Bytes: b, Verified: "count+checksum", ChildCPU: cpu}, nil
+	return caseResult{Rows: n, Bytes: b, Verified: "count+checksum", ChildCPU: cpu, Elapsed: elapsed}, nil
 }
-
-var _ = time.Now

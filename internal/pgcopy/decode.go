@@ -39,7 +39,12 @@ type Decoder struct {
 	header  bool
 	trailer bool
 	rows    int   // rows in the current batch
+	bytes   int   // wire bytes of the current batch
 	Row     int64 // rows decoded so far
+
+	// BatchBytes caps a batch's size on the wire (a proxy for its Arrow size)
+	// so that wide rows do not make huge batches; 0 means 8 MiB.
+	BatchBytes int
 }
 
 // NewDecoder returns a Decoder for rows of schema whose columns have the
@@ -51,7 +56,7 @@ func NewDecoder(mem memory.Allocator, schema *arrow.Schema, cols []Column, ts Ty
 	if batchRows <= 0 {
 		batchRows = 65536
 	}
-	d := &Decoder{schema: schema, bld: array.NewRecordBuilder(mem, schema), batchRows: batchRows, emit: emit}
+	d := &Decoder{schema: schema, bld: array.NewRecordBuilder(mem, schema), batchRows: batchRows, emit: emit, BatchBytes: 8 << 20}
 	d.bld.Reserve(min(batchRows, 4096))
 	for i, f := range schema.Fields() {
 		fn, err := newDecodeFn(d.bld.Field(i), f.Type, cols[i].OID, ts)
@@ -155,10 +160,11 @@ func (d *Decoder) parse(data []byte) (int, error) {
 			}
 			p += l
 		}
+		d.bytes += p - off
 		off = p
 		d.Row++
 		d.rows++
-		if d.rows >= d.batchRows {
+		if d.rows >= d.batchRows || d.bytes >= d.BatchBytes {
 			if err := d.flush(); err != nil {
 				return 0, err
 			}
@@ -172,7 +178,7 @@ func (d *Decoder) flush() error {
 		return nil
 	}
 	rec := d.bld.NewRecordBatch()
-	d.rows = 0
+	d.rows, d.bytes = 0, 0
 	return d.emit(rec)
 }
 

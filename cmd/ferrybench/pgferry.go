@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/ferrydata/ferry"
+	"github.com/ferrydata/ferry/reader/pgreader"
+	"github.com/ferrydata/ferry/writer/pgwriter"
+)
+
+// The Ferry PG→PG cases, one per worker count of -workers (registered lazily
+// in main through pgFerryCases because the worker counts are flags).
+func init() {
+	register(benchCase{Group: "pg2pg", Name: "ferry insert", Setup: pgSetup, Run: func(ctx context.Context, env *benchEnv) (caseResult, error) {
+		return pgFerryAll(ctx, env, ferry.ModeInsert)
+	}})
+	register(benchCase{Group: "pg2pg", Name: "ferry overwrite", Setup: pgSetup, Run: func(ctx context.Context, env *benchEnv) (caseResult, error) {
+		return pgFerryAll(ctx, env, ferry.ModeOverwrite)
+	}})
+}
+
+// pgFerryAll is expanded into one row per worker count by expandWorkers.
+func pgFerryAll(ctx context.Context, env *benchEnv, mode ferry.WriteMode) (caseResult, error) {
+	return pgFerry(ctx, env, mode, env.curWorkers)
+}
+
+func pgFerry(ctx context.Context, env *benchEnv, mode ferry.WriteMode, workers int) (caseResult, error) {
+	dst := fmt.Sprintf("orders_dst_ferry_%s_%d", strings.ReplaceAll(string(mode), "-", "_"), workers)
+	if err := pgFreshTarget(ctx, env, dst); err != nil {
+		return caseResult{}, err
+	}
+	rcfg, err := pgreader.ParseConfig(addParam(env.PGURL, "table=orders_src"))
+	if err != nil {
+		return caseResult{}, err
+	}
+	wcfg, err := pgwriter.ParseConfig(addParam(env.PGURL, "table="+dst+"&mode="+string(mode)))
+	if err != nil {
+		return caseResult{}, err
+	}
+	t0 := time.Now()
+	r, err := pgreader.Open(ctx, rcfg)
+	if err != nil {
+		return caseResult{}, err
+	}
+	w, err := pgwriter.New(wcfg)
+	if err != nil {
+		r.Close()
+		return caseResult{}, err
+	}
+	sum, err := ferry.New(r, w, &ferry.Options{Concurrency: workers}).Run(ctx)
+	elapsed := time.Since(t0)
+	if err != nil {
+		return caseResult{}, err
+	}
+	n, b, err := pgVerify(ctx, env, dst)
+	if err != nil {
+		return caseResult{}, err
+	}
+	if n != sum.RowsWritten {
+		return caseResult{}, fmt.Errorf("summary says %d rows written, table has %d", sum.RowsWritten, n)
+	}
+	return caseResult{Rows: n, Bytes: b, Verified: "count+checksum", Elapsed: elapsed}, nil
+}
+
+func addParam(u, p string) string {
+	if strings.Contains(u, "?") {
+		return u + "&" + p
+	}
+	return u + "?" + p
+}
