@@ -53,6 +53,12 @@
 // load, SQLite recovers the database as it was before the run (a power loss
 // during the load is not covered: that is what synchronous=OFF trades).
 //
+// A database file that does not exist yet has no other users: the run
+// creates it and loads it with the rollback journal in memory
+// (journal_mode=MEMORY, so new pages are written once and never
+// journaled), Commit fsyncs it, and Abort (or Close without Commit)
+// removes it again. Its journal mode stays SQLite's default (DELETE).
+//
 // # Write modes
 //
 //	insert               INSERT INTO t (...) VALUES (...), (...), ...

@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 
@@ -40,18 +42,20 @@ type Writer struct {
 	cfg  Config
 	mode ferry.WriteMode
 
-	mu      sync.Mutex // guards everything below
-	conn    driver.Conn
-	inTx    bool
-	done    bool // committed or aborted
-	schema  *arrow.Schema
-	ncols   int
-	rows    int // rows per full INSERT statement
-	verb    string
-	suffix  string // ON CONFLICT clause
-	colList string
-	stmts   map[int]driver.Stmt // prepared INSERT by row count
-	key     []string
+	mu        sync.Mutex // guards everything below
+	conn      driver.Conn
+	inTx      bool
+	done      bool // committed or aborted
+	committed bool
+	created   bool // Prepare created the database file
+	schema    *arrow.Schema
+	ncols     int
+	rows      int // rows per full INSERT statement
+	verb      string
+	suffix    string // ON CONFLICT clause
+	colList   string
+	stmts     map[int]driver.Stmt // prepared INSERT by row count
+	key       []string
 }
 
 var _ ferry.Writer = (*Writer)(nil)
@@ -107,8 +111,8 @@ func (w *Writer) queryAll(ctx context.Context, q string, args ...any) ([][]drive
 	}
 }
 
-// Prepare opens the database (creating the file if needed), switches it to
-// WAL mode, begins the write transaction, creates the table if it is
+// Prepare opens the database (creating the file if needed), switches an
+// existing file to WAL mode, begins the write transaction, creates the table if it is
 // missing, runs PreSQL and, for overwrite and partition-overwrite, deletes
 // the rows to be replaced (inside the transaction, so nobody sees them go
 // before Commit).
@@ -128,17 +132,26 @@ func (w *Writer) Prepare(ctx context.Context, schema *arrow.Schema) error {
 			return w.errorf("column %s: %w", f.Name, err)
 		}
 	}
+	// A database file this run creates has no other users: it is loaded
+	// with the rollback journal in memory (nothing of the new pages is
+	// journaled at all) and removed again by Abort. An existing file is
+	// switched to WAL, so that readers (the source, when it is the same
+	// file) read while the run writes. Either way synchronous=OFF and no
+	// automatic checkpoint while loading: Commit makes the result durable.
+	if _, err := os.Stat(w.cfg.Path); errors.Is(err, fs.ErrNotExist) {
+		w.created = true
+	}
 	dsn := "file:" + (&url.URL{Path: w.cfg.Path}).EscapedPath() + "?_pragma=busy_timeout(10000)"
 	c, err := sqliteDriver.Open(dsn)
 	if err != nil {
 		return fmt.Errorf("sqlitewriter: open %s: %w", w.cfg.Path, err)
 	}
 	w.conn = c
-	// WAL lets readers (the source, when it is the same file) read while
-	// the run writes. synchronous=OFF and no automatic checkpoint while
-	// loading: nothing is fsynced until Commit, which checkpoints the WAL
-	// into the database with synchronous=FULL.
-	for _, p := range []string{"PRAGMA journal_mode=WAL", "PRAGMA synchronous=OFF", "PRAGMA wal_autocheckpoint=0", "PRAGMA cache_size=-65536", "PRAGMA temp_store=MEMORY"} {
+	journal := "PRAGMA journal_mode=WAL"
+	if w.created {
+		journal = "PRAGMA journal_mode=MEMORY"
+	}
+	for _, p := range []string{journal, "PRAGMA synchronous=OFF", "PRAGMA wal_autocheckpoint=0", "PRAGMA cache_size=-65536", "PRAGMA temp_store=MEMORY"} {
 		if err := w.exec(ctx, p); err != nil {
 			return fmt.Errorf("sqlitewriter: open %s: %w", w.cfg.Path, err)
 		}
@@ -322,7 +335,21 @@ func (w *Writer) Commit(ctx context.Context) error {
 	if err := w.exec(ctx, "COMMIT"); err != nil {
 		return w.wrap("commit", err)
 	}
-	w.inTx, w.done = false, true
+	w.inTx, w.done, w.committed = false, true, true
+	if w.created {
+		// Rollback-journal mode without sync: fsync the file ourselves.
+		f, err := os.OpenFile(w.cfg.Path, os.O_RDWR, 0)
+		if err == nil {
+			err = f.Sync()
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+		}
+		if err != nil {
+			return w.wrap("sync after commit", err)
+		}
+		return nil
+	}
 	// Make the commit durable: copy the WAL into the database, fsyncing
 	// both. A checkpoint that finds readers still on the file leaves the
 	// rest to SQLite's next checkpoint (the COMMIT is in the WAL either way).
@@ -335,7 +362,8 @@ func (w *Writer) Commit(ctx context.Context) error {
 }
 
 // Abort rolls the transaction back: the table (created or not), its rows
-// and whatever PreSQL did are as they were before Prepare.
+// and whatever PreSQL did are as they were before Prepare. A database file
+// the run created is removed by Close.
 func (w *Writer) Abort(ctx context.Context, cause error) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -373,6 +401,12 @@ func (w *Writer) Close() error {
 			err = fmt.Errorf("sqlitewriter: close %s: %w", w.cfg.Path, cerr)
 		}
 		w.conn = nil
+		if w.created && !w.committed {
+			// The run created the file and did not commit: leave no file.
+			for _, suffix := range []string{"", "-journal", "-wal", "-shm"} {
+				os.Remove(w.cfg.Path + suffix)
+			}
+		}
 	}
 	return err
 }

@@ -308,3 +308,26 @@ func TestSameFileCopy(t *testing.T) {
 		t.Errorf("%s of 3000 rows identical", q)
 	}
 }
+
+// A run into a database file that did not exist leaves no file when it is
+// aborted, and a durable one when it commits.
+func TestFreshFile(t *testing.T) {
+	dir := t.TempDir()
+	schema := connectortest.Schema([]string{"i64"})
+	data := connectortest.Batch(memory.DefaultAllocator, schema, 100)
+	defer data.Release()
+	gone := filepath.Join(dir, "gone.db")
+	if err := run(t, sqlitewriter.Config{Path: gone, Table: "t"}, schema, true, data); err != nil {
+		t.Fatal(err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("aborted run into a new file left %v", entries)
+	}
+	kept := filepath.Join(dir, "kept.db")
+	if err := run(t, sqlitewriter.Config{Path: kept, Table: "t"}, schema, false, data); err != nil {
+		t.Fatal(err)
+	}
+	if got := query(t, kept, "SELECT count(*) FROM t"); got != "100" {
+		t.Errorf("committed run into a new file: %s rows", got)
+	}
+}
