@@ -304,3 +304,29 @@ func TestListsVectorsIntervals(t *testing.T) {
 		}
 	}
 }
+
+// Many dirty rows in a row are handed over in portions, not piled up.
+func TestManyDirtyRows(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "d.db")
+	exec(t, path, `CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER)`,
+		`WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 5000) INSERT INTO t SELECT i, CASE WHEN i = 4000 THEN 1 ELSE 'x' END FROM s`)
+	r, _ := open(t, sqlitereader.Config{Path: path, Table: "t"})
+	splits, _ := r.Splits(context.Background(), 1)
+	rr, err := r.Read(context.Background(), splits[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rr.Release()
+	var rows int64
+	var dirtyRows, maxTaken int
+	for rr.Next() {
+		rows += rr.RecordBatch().NumRows()
+		d := rr.(ferry.DirtyReporter).TakeDirty()
+		dirtyRows += len(d)
+		maxTaken = max(maxTaken, len(d))
+	}
+	dirtyRows += len(rr.(ferry.DirtyReporter).TakeDirty())
+	if rows != 1 || dirtyRows != 4999 || maxTaken > 1024 || rr.Err() != nil {
+		t.Errorf("rows %d, dirty %d (at most %d at once), err %v", rows, dirtyRows, maxTaken, rr.Err())
+	}
+}

@@ -14,6 +14,10 @@ import (
 	"github.com/ferrydata/ferry/dirty"
 )
 
+// maxPendingDirty is how many dirty rows Next collects before it returns
+// (a batch that may be empty), so that the caller drains them.
+const maxPendingDirty = 1024
+
 // recordReader turns the rows of one split into batches. Values that do not
 // fit their column's declared type make the row dirty: it is skipped and
 // reported through TakeDirty.
@@ -123,9 +127,13 @@ func (rr *recordReader) Next() bool {
 		rr.pos++
 		if rr.decode(off) {
 			n++
+		} else if len(rr.dirty) >= maxPendingDirty {
+			// Hand the dirty rows over (with the rows so far, maybe none)
+			// rather than piling them up: the policy may stop the run.
+			break
 		}
 	}
-	if n == 0 {
+	if n == 0 && len(rr.dirty) < maxPendingDirty {
 		return false
 	}
 	rr.lastRows = n
