@@ -401,12 +401,13 @@ func (w *Writer) Close() error {
 			err = fmt.Errorf("sqlitewriter: close %s: %w", w.cfg.Path, cerr)
 		}
 		w.conn = nil
-		if w.created && !w.committed {
-			// The run created the file and did not commit: leave no file.
-			for _, suffix := range []string{"", "-journal", "-wal", "-shm"} {
-				os.Remove(w.cfg.Path + suffix)
-			}
+	}
+	if w.created && !w.committed {
+		// The run created the file and did not commit: leave no file.
+		for _, suffix := range []string{"", "-journal", "-wal", "-shm"} {
+			os.Remove(w.cfg.Path + suffix)
 		}
+		w.created = false
 	}
 	return err
 }
