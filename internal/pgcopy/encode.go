@@ -58,6 +58,7 @@ func NewEncoder(schema *arrow.Schema, cols []Column, ts Types) (*Encoder, error)
 // Reader returns the binary COPY stream of b (header, rows, trailer). It
 // reads b's arrays directly; b must stay valid until the reader is done.
 func (e *Encoder) Reader(b arrow.RecordBatch) io.Reader {
+	e.buf = e.buf[:0] // drop what an aborted previous stream left
 	return &batchReader{e: e, b: b, n: int(b.NumRows())}
 }
 
