@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"net/url"
 	"os"
 	"slices"
@@ -277,18 +278,23 @@ func (r *Reader) Splits(ctx context.Context, hint int) ([]ferry.Split, error) {
 	var splits []ferry.Split
 	if ok1 && ok2 {
 		n := uint64(hint) * 4
-		span := uint64(hi-lo) + 1 // wraps to 0 only for the full int64 range
+		span := uint64(hi) - uint64(lo) + 1 // 0 means the full 2^64 range
 		if span != 0 && n > span {
 			n = span
 		}
-		step := span / n
-		if span%n != 0 || span == 0 {
-			step++
+		var step uint64
+		if span == 0 {
+			step = math.MaxUint64/n + 1
+		} else {
+			step = span / n
+			if span%n != 0 {
+				step++
+			}
 		}
 		for a := lo; ; {
-			b := int64(uint64(a) + step - 1)
-			if b < a || b >= hi { // overflow or past the end
-				b = hi
+			b := hi
+			if rest := uint64(hi) - uint64(a); step-1 < rest {
+				b = int64(uint64(a) + step - 1)
 			}
 			splits = append(splits, one(splitSpec{Part: "range", Lo: a, Hi: b}, fmt.Sprintf("%s[%d,%d]", r.name, a, b)))
 			if b == hi {
@@ -339,7 +345,12 @@ func (r *Reader) query(s splitSpec) (q string, args []any, withKey bool) {
 	b.WriteString(quoteIdent(r.cfg.Table))
 	switch s.Part {
 	case "range":
-		fmt.Fprintf(&b, " WHERE %s >= ? AND %s <= ?%s", r.key, r.key, r.andWhere())
+		fmt.Fprintf(&b, " WHERE %s >= ? AND %s <= ?", r.key, r.key)
+		if !r.keyIsRowid {
+			// 2.5 is in [1, 3] too, but belongs to the "rest" split.
+			fmt.Fprintf(&b, " AND typeof(%s) = 'integer'", r.key)
+		}
+		b.WriteString(r.andWhere())
 		args = []any{s.Lo, s.Hi}
 		if r.keyIsRowid {
 			fmt.Fprintf(&b, " ORDER BY %s", r.key)

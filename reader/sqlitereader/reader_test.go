@@ -330,3 +330,20 @@ func TestManyDirtyRows(t *testing.T) {
 		t.Errorf("rows %d, dirty %d (at most %d at once), err %v", rows, dirtyRows, maxTaken, rr.Err())
 	}
 }
+
+// Splits cover the whole int64 range of rowids without overflow, and a
+// user split key's NULL and non-integer values land in the "rest" split.
+func TestSplitsExtremes(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.db")
+	exec(t, path, `CREATE TABLE t (id INTEGER PRIMARY KEY, k INTEGER)`,
+		`INSERT INTO t VALUES (-9223372036854775808, 1), (0, NULL), (1, 'text'), (9223372036854775807, 2.5), (5, 9223372036854775807)`)
+	for _, splitPK := range []string{"", "k"} {
+		r, _ := open(t, sqlitereader.Config{Path: path, Table: "t", Columns: []string{"id"}, SplitPK: splitPK})
+		for _, hint := range []int{1, 2, 3, 8} {
+			rows, _ := readAll(t, r, hint)
+			if len(rows) != 5 {
+				t.Errorf("splitPk %q hint %d: %d rows, want 5", splitPK, hint, len(rows))
+			}
+		}
+	}
+}
