@@ -468,3 +468,33 @@ func TestMissingColumn(t *testing.T) {
 		t.Errorf("Prepare: %v, want an error naming biz_date", err)
 	}
 }
+
+// TestCreateAndURL creates the table from the schema through a URL opened
+// by the registry, with preSql and postSql.
+func TestCreateAndURL(t *testing.T) {
+	ctx := context.Background()
+	tbl := tableName(t, "t")
+	src := tableName(t, "src")
+	exec(t, "CREATE TABLE "+src+" (id bigint PRIMARY KEY, str text, biz_date text)")
+	exec(t, "INSERT INTO "+src+" SELECT g, 'x', 'y' FROM generate_series(1, 100) g")
+	r, err := ferry.DefaultURLMux().OpenReader(ctx, dsn("table="+src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := ferry.DefaultURLMux().OpenWriter(ctx, dsn("table="+tbl+"&create=true&key=id&preSql=SELECT%201;SELECT%202&postSql=DELETE%20FROM%20"+tbl+"%20WHERE%20id%20=%201"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ferry.New(r, w, nil).Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, "SELECT count(*) FROM "+tbl); n != 99 {
+		t.Errorf("%d rows, want 99", n)
+	}
+	if _, err := pgwriter.ParseConfig("postgres://u:secret@h/db?table=t&mode=bogus"); err == nil || strings.Contains(err.Error(), "secret") {
+		t.Errorf("bad mode: %v", err)
+	}
+	if _, err := pgwriter.ParseConfig("postgres://u@h/db?table=t&mode=partition-overwrite"); err == nil {
+		t.Error("partition-overwrite without partition accepted")
+	}
+}
