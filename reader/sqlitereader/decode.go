@@ -61,6 +61,8 @@ func newColumn(name string, t arrow.DataType, k kind) *column {
 		c.prec, c.scal = t.Precision, t.Scale
 	case *arrow.TimestampType:
 		c.unit = t.Unit
+	case *arrow.Time64Type:
+		c.unit = t.Unit
 	case *arrow.ListType:
 		_, ek, _ := typeOf(elemDecl(t.Elem()))
 		c.elem = newColumn(name, t.Elem(), ek)
@@ -173,9 +175,18 @@ func (c *column) parse(v any) error {
 		if !ok {
 			return fmt.Errorf("a %T is not a time of day (want text HH:MM:SS.ffffff)", v)
 		}
-		us, err := parseTimeOfDay(s)
-		c.i = us
-		return err
+		ns, err := parseTimeOfDay(s)
+		if err != nil {
+			return err
+		}
+		if c.unit == arrow.Nanosecond {
+			c.i = ns
+		} else if ns%1000 != 0 {
+			return fmt.Errorf("%q has nanoseconds, the column holds microseconds", s)
+		} else {
+			c.i = ns / 1000
+		}
+		return nil
 	case kTimestamp, kTimestampTZ:
 		switch v := v.(type) {
 		case string:
@@ -769,15 +780,13 @@ func parseClock(s string) (int64, string, error) {
 	return ns, s, nil
 }
 
+// parseTimeOfDay parses HH:MM[:SS[.f]] into nanoseconds.
 func parseTimeOfDay(s string) (int64, error) {
 	ns, rest, err := parseClock(s)
 	if err != nil || rest != "" {
 		return 0, fmt.Errorf("%q is not a time of day (want HH:MM:SS.ffffff)", s)
 	}
-	if ns%1000 != 0 {
-		return 0, fmt.Errorf("%q has nanoseconds, the column holds microseconds", s)
-	}
-	return ns / 1000, nil
+	return ns, nil
 }
 
 // parseTimestamp parses 'YYYY-MM-DD[( |T)HH:MM[:SS[.f]]][Z|±HH[:MM]]' and

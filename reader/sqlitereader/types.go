@@ -65,7 +65,7 @@ var jsonType = func() arrow.DataType {
 //	DECIMAL(p,s), NUMERIC(p,s)              decimal128(p,s) (p ≤ 38), decimal256 (p ≤ 76)
 //	DECIMAL, NUMERIC without precision      utf8 (the exact text)
 //	DATE                                    date32
-//	TIME                                    time64[us]
+//	TIME                                    time64[us] (TIME(9): [ns])
 //	DATETIME, TIMESTAMP                     timestamp[us] (DATETIME(9)/TIMESTAMP(9): [ns])
 //	TIMESTAMPTZ, TIMESTAMP WITH TIME ZONE   timestamp[us, UTC]
 //	UUID                                    uuid extension
@@ -149,6 +149,11 @@ func typeOf(decl string) (arrow.DataType, kind, error) {
 	case first == "DATE":
 		return arrow.FixedWidthTypes.Date32, kDate32, nil
 	case first == "TIME":
+		if args != "" {
+			if n, err := strconv.Atoi(strings.TrimSpace(args)); err == nil && n > 6 {
+				return arrow.FixedWidthTypes.Time64ns, kTime64, nil
+			}
+		}
 		return arrow.FixedWidthTypes.Time64us, kTime64, nil
 	case first == "TIMESTAMPTZ", first == "TIMESTAMP" && has("ZONE") && !has("WITHOUT"):
 		return &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "UTC"}, kTimestampTZ, nil

@@ -21,7 +21,8 @@ import (
 //	float32 FLOAT32, float64 REAL (NaN is stored as the text 'NaN')
 //	bool BOOLEAN (0/1), utf8 TEXT, binary BLOB
 //	decimal(p,s) DECIMAL TEXT(p,s) (the exact decimal text)
-//	date32/date64 DATE ('YYYY-MM-DD'), time32/time64 TIME ('HH:MM:SS.ffffff')
+//	date32/date64 DATE ('YYYY-MM-DD'), time32/time64 TIME ('HH:MM:SS.ffffff'),
+//	time64[ns] TIME(9) ('HH:MM:SS.fffffffff')
 //	timestamp DATETIME ('YYYY-MM-DD HH:MM:SS.ffffff'), [ns] DATETIME(9),
 //	with a time zone TIMESTAMPTZ ('YYYY-MM-DD HH:MM:SS.ffffff+00:00', UTC)
 //	uuid UUID (canonical text), json JSON TEXT
@@ -72,7 +73,12 @@ func DeclaredType(t arrow.DataType) (string, error) {
 		return fmt.Sprintf("DECIMAL TEXT(%d,%d)", t.Precision, t.Scale), nil
 	case *arrow.Date32Type, *arrow.Date64Type:
 		return "DATE", nil
-	case *arrow.Time32Type, *arrow.Time64Type:
+	case *arrow.Time64Type:
+		if t.Unit == arrow.Nanosecond {
+			return "TIME(9)", nil
+		}
+		return "TIME", nil
+	case *arrow.Time32Type:
 		return "TIME", nil
 	case *arrow.MonthDayNanoIntervalType:
 		return "INTERVAL MONTH_DAY_NANO", nil

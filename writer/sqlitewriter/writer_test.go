@@ -331,3 +331,45 @@ func TestFreshFile(t *testing.T) {
 		t.Errorf("committed run into a new file: %s rows", got)
 	}
 }
+
+// Nanosecond timestamps and times keep their nanoseconds.
+func TestNanoseconds(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ns.db")
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: "id", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "ts", Type: &arrow.TimestampType{Unit: arrow.Nanosecond}},
+		{Name: "tod", Type: arrow.FixedWidthTypes.Time64ns},
+	}, nil)
+	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+	defer b.Release()
+	b.Field(0).(*array.Int64Builder).Append(1)
+	b.Field(1).(*array.TimestampBuilder).Append(-1) // 1969-12-31 23:59:59.999999999
+	b.Field(2).(*array.Time64Builder).Append(86399999999999)
+	rec := b.NewRecordBatch()
+	defer rec.Release()
+	if err := run(t, sqlitewriter.Config{Path: path, Table: "t"}, schema, false, rec); err != nil {
+		t.Fatal(err)
+	}
+	if got := query(t, path, "SELECT ts || '', tod FROM t"); got != "1969-12-31 23:59:59.999999999,23:59:59.999999999" {
+		t.Errorf("stored %s", got)
+	}
+	ctx := context.Background()
+	r, err := ferry.OpenReader(ctx, "sqlite://"+path+"?table=t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	s, _ := r.Schema(ctx)
+	if !arrow.TypeEqual(s.Field(1).Type, schema.Field(1).Type) || !arrow.TypeEqual(s.Field(2).Type, schema.Field(2).Type) {
+		t.Fatalf("read back as %s", s)
+	}
+	splits, _ := r.Splits(ctx, 1)
+	rr, err := r.Read(ctx, splits[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rr.Release()
+	if !rr.Next() || rr.RecordBatch().Column(1).(*array.Timestamp).Value(0) != -1 || rr.RecordBatch().Column(2).(*array.Time64).Value(0) != 86399999999999 {
+		t.Errorf("read back %v (err %v)", rr.RecordBatch(), rr.Err())
+	}
+}
