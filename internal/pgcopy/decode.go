@@ -43,7 +43,7 @@ type Decoder struct {
 	Row     int64 // rows decoded so far
 
 	// BatchBytes caps a batch's size on the wire (a proxy for its Arrow size)
-	// so that wide rows do not make huge batches; 0 means 8 MiB.
+	// so that wide rows do not make huge batches (default 4 MiB).
 	BatchBytes int
 }
 
@@ -56,7 +56,7 @@ func NewDecoder(mem memory.Allocator, schema *arrow.Schema, cols []Column, ts Ty
 	if batchRows <= 0 {
 		batchRows = 65536
 	}
-	d := &Decoder{schema: schema, bld: array.NewRecordBuilder(mem, schema), batchRows: batchRows, emit: emit, BatchBytes: 8 << 20}
+	d := &Decoder{schema: schema, bld: array.NewRecordBuilder(mem, schema), batchRows: batchRows, emit: emit, BatchBytes: 4 << 20}
 	d.bld.Reserve(min(batchRows, 4096))
 	for i, f := range schema.Fields() {
 		fn, err := newDecodeFn(d.bld.Field(i), f.Type, cols[i].OID, ts)

@@ -18,7 +18,7 @@
 //   - splits: the number of splits wanted (default: the Pipeline's
 //     concurrency).
 //   - batchRows: the most rows per batch (default 65536; a batch is also cut
-//     at 8 MiB of wire data).
+//     at 4 MiB of wire data).
 //   - libpq parameters passed through to pgx: sslmode, sslcert, sslkey,
 //     sslrootcert, sslpassword, sslsni, connect_timeout, application_name,
 //     target_session_attrs, options, search_path, statement_timeout,

@@ -401,7 +401,7 @@ func (r *Reader) Read(ctx context.Context, sp ferry.Split) (array.RecordReader, 
 		return nil, fmt.Errorf("pgreader: split %s: set snapshot: %w", sp.ID, err)
 	}
 	rctx, cancel := context.WithCancel(ctx)
-	rr := &recordReader{schema: r.schema, ch: make(chan arrow.RecordBatch, 1), done: make(chan struct{}), cancel: cancel, ctx: ctx}
+	rr := &recordReader{schema: r.schema, ch: make(chan arrow.RecordBatch), done: make(chan struct{}), cancel: cancel, ctx: ctx}
 	rr.refs.Store(1)
 	dec, err := pgcopy.NewDecoder(r.mem, r.schema, r.cols, r.types, r.cfg.BatchRows, func(b arrow.RecordBatch) error {
 		select {
