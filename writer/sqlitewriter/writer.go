@@ -446,6 +446,10 @@ func (bw *batchWriter) Write(ctx context.Context, b arrow.RecordBatch) error {
 		if err == nil {
 			continue
 		}
+		if cerr := ctx.Err(); cerr != nil {
+			// An interrupted statement: report the cancellation.
+			return w.wrap("insert", fmt.Errorf("%w (%v)", cerr, err))
+		}
 		if !isDataError(err) {
 			return w.wrap("insert", err)
 		}
