@@ -24,6 +24,7 @@ import (
 	"os/signal"
 	"regexp"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -93,11 +94,13 @@ type row struct {
 func main() {
 	env := &benchEnv{}
 	var workers, only string
+	var runs int
 	flag.Int64Var(&env.Rows, "rows", 2_000_000, "rows in the benchmark table orders_src")
 	flag.StringVar(&env.PGURL, "pg", envOr("FERRY_BENCH_PG", "postgres://postgres@127.0.0.1:5432/bench?sslmode=disable"), "PostgreSQL URL (database created if missing)")
 	flag.StringVar(&env.MyURL, "mysql", envOr("FERRY_BENCH_MYSQL", "mysql://root@127.0.0.1:3306/bench"), "MySQL/MariaDB URL")
 	flag.StringVar(&workers, "workers", "1,2", "comma-separated worker counts for the Ferry cases")
 	flag.StringVar(&only, "cases", "", "regexp: run only cases whose \"group/name\" matches")
+	flag.IntVar(&runs, "runs", 1, "run every case this many times (interleaved) and report the median")
 	flag.Parse()
 	for _, w := range strings.Split(workers, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(w))
@@ -119,8 +122,41 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	var all [][]row
+	for run := 0; run < max(1, runs) && ctx.Err() == nil; run++ {
+		all = append(all, runAll(ctx, env, re))
+	}
+	printTable(os.Stdout, env, medians(all), len(all))
+}
+
+// medians picks, for each case, the run with the median time.
+func medians(all [][]row) []row {
+	out := make([]row, len(all[0]))
+	for i := range out {
+		var rs []row
+		for _, r := range all {
+			if i < len(r) {
+				rs = append(rs, r[i])
+			}
+		}
+		slices.SortFunc(rs, func(a, b row) int {
+			if (a.err == nil) != (b.err == nil) {
+				if a.err != nil {
+					return 1
+				}
+				return -1
+			}
+			return int(a.elapsed - b.elapsed)
+		})
+		out[i] = rs[(len(rs)-1)/2]
+	}
+	return out
+}
+
+var setupDone = map[string]error{}
+
+func runAll(ctx context.Context, env *benchEnv, re *regexp.Regexp) []row {
 	var rows []row
-	setupDone := map[string]error{}
 	for _, c := range cases {
 		if re != nil && !re.MatchString(c.Group+"/"+c.Name) {
 			continue
@@ -155,7 +191,7 @@ func main() {
 			break
 		}
 	}
-	printTable(os.Stdout, env, rows)
+	return rows
 }
 
 func measure(ctx context.Context, env *benchEnv, c benchCase) row {
@@ -174,7 +210,7 @@ func measure(ctx context.Context, env *benchEnv, c benchCase) row {
 	return r
 }
 
-func printTable(f *os.File, env *benchEnv, rows []row) {
+func printTable(f *os.File, env *benchEnv, rows []row, runs int) {
 	pipe := map[string]float64{}
 	for _, r := range rows {
 		if r.c.Pipe && r.err == nil && r.elapsed > 0 {
@@ -213,7 +249,7 @@ func printTable(f *os.File, env *benchEnv, rows []row) {
 		fmt.Fprintf(w, "%s\t%d\t%.2f\t%.0f\t%s\t%s\t%s\t%s\t%s\t\n", name, r.res.Rows, secs, rps, mbs, ratio, cpu, rss, r.res.Verified)
 	}
 	w.Flush()
-	fmt.Fprintf(f, "(source rows %d; * = CPU of the pipe's child processes; machine shared with other work, numbers are indicative)\n", env.Rows)
+	fmt.Fprintf(f, "(median of %d run(s); source rows %d; * = CPU of the pipe's child processes; machine shared with other work, numbers are indicative)\n", runs, env.Rows)
 }
 
 func selfCPU() time.Duration {

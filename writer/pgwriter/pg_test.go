@@ -249,8 +249,9 @@ func TestOverwriteKilled(t *testing.T) {
 	if err := bw.Write(ctx, b1); err != nil {
 		t.Fatal(err)
 	}
-	if n := count(t, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'ferry_kill_test' AND state = 'idle in transaction'"); n != 1 {
-		t.Fatalf("terminated %d backends, want the worker's", n)
+	// kill every connection of the writer (worker and admin)
+	if n := count(t, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'ferry_kill_test'"); n != 2 {
+		t.Fatalf("terminated %d backends, want the worker's and the writer's", n)
 	}
 	b2 := batch(mem, seq(5000, 6000), "new", "20250726")
 	defer b2.Release()
@@ -266,7 +267,7 @@ func TestOverwriteKilled(t *testing.T) {
 		t.Fatal(err)
 	}
 	sameRows(t, tbl, tbl+"_before")
-	if n := count(t, "SELECT count(*) FROM pg_class WHERE relname LIKE $1", tbl+"_ferry_%"); n != 0 {
+	if n := count(t, "SELECT count(*) FROM pg_class WHERE relname LIKE $1 AND relkind = 'r'", tbl+"\\_ferry\\_%"); n != 0 {
 		t.Errorf("%d staging tables left", n)
 	}
 }

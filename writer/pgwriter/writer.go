@@ -195,9 +195,12 @@ func (w *Writer) Open(ctx context.Context) (ferry.BatchWriter, error) {
 	if err != nil {
 		return nil, ferry.Retryable(fmt.Errorf("pgwriter: connect: %w", err))
 	}
-	if _, err := conn.Exec(ctx, "BEGIN"); err != nil {
-		conn.Close(context.Background())
-		return nil, fmt.Errorf("pgwriter: begin: %w", err)
+	if !w.staged() {
+		// insert: one transaction per worker, committed by the Writer's Commit
+		if _, err := conn.Exec(ctx, "BEGIN"); err != nil {
+			conn.Close(context.Background())
+			return nil, fmt.Errorf("pgwriter: begin: %w", err)
+		}
 	}
 	into := w.target
 	if w.staged() {
@@ -342,16 +345,21 @@ func (w *Writer) Abort(ctx context.Context, cause error) error {
 		return nil
 	}
 	ctx = context.WithoutCancel(ctx)
-	conn := w.admin
-	if conn == nil || conn.IsClosed() {
-		var err error
-		if conn, err = pgx.ConnectConfig(ctx, w.conncfg.Copy()); err != nil {
-			return fmt.Errorf("pgwriter: drop staging table %s: %w", w.stage, err)
+	drop := "DROP TABLE IF EXISTS " + w.stage
+	var err error
+	if w.admin != nil && !w.admin.IsClosed() {
+		_, err = w.admin.Exec(ctx, drop)
+	}
+	if w.admin == nil || w.admin.IsClosed() || err != nil {
+		// the admin connection may have been killed too: use a fresh one
+		conn, cerr := pgx.ConnectConfig(ctx, w.conncfg.Copy())
+		if cerr != nil {
+			return fmt.Errorf("pgwriter: drop staging table %s: %w", w.stage, errors.Join(err, cerr))
 		}
 		defer conn.Close(ctx)
-	}
-	if _, err := conn.Exec(ctx, "DROP TABLE IF EXISTS "+w.stage); err != nil {
-		return fmt.Errorf("pgwriter: drop staging table %s: %w", w.stage, err)
+		if _, err := conn.Exec(ctx, drop); err != nil {
+			return fmt.Errorf("pgwriter: drop staging table %s: %w", w.stage, err)
+		}
 	}
 	w.stage = ""
 	return nil
@@ -396,16 +404,25 @@ func (bw *batchWriter) Write(ctx context.Context, b arrow.RecordBatch) error {
 
 func isDirty(err error) bool { return ferry.Classify(err) == ferry.ClassDirty }
 
+// copyOnce writes all of b or nothing: in insert mode inside a savepoint of
+// the worker's transaction, in the staged modes as one autocommitted COPY
+// into the staging table (the staging table is dropped on Abort), which
+// spares a subtransaction per batch.
 func (bw *batchWriter) copyOnce(ctx context.Context, b arrow.RecordBatch) error {
 	pc := bw.conn.PgConn()
-	if _, err := pc.Exec(ctx, "SAVEPOINT ferry").ReadAll(); err != nil {
-		return fmt.Errorf("pgwriter: savepoint: %w", err)
+	sp := !bw.w.staged()
+	if sp {
+		if _, err := pc.Exec(ctx, "SAVEPOINT ferry").ReadAll(); err != nil {
+			return fmt.Errorf("pgwriter: savepoint: %w", err)
+		}
 	}
 	er := &errReader{r: bw.enc.Reader(b)}
 	_, err := pc.CopyFrom(ctx, er, bw.copySQL)
 	if err == nil {
-		if _, err := pc.Exec(ctx, "RELEASE SAVEPOINT ferry").ReadAll(); err != nil {
-			return fmt.Errorf("pgwriter: release savepoint: %w", err)
+		if sp {
+			if _, err := pc.Exec(ctx, "RELEASE SAVEPOINT ferry").ReadAll(); err != nil {
+				return fmt.Errorf("pgwriter: release savepoint: %w", err)
+			}
 		}
 		return nil
 	}
@@ -416,10 +433,12 @@ func (bw *batchWriter) copyOnce(ctx context.Context, b arrow.RecordBatch) error 
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		return fmt.Errorf("pgwriter: copy into %s: connection lost (the worker's transaction is rolled back): %w", bw.w.cfg.Table, err)
+		return notRetryable{fmt.Errorf("pgwriter: copy into %s: connection lost (the worker's work is rolled back): %w", bw.w.cfg.Table, err)}
 	}
-	if _, rerr := pc.Exec(ctx, "ROLLBACK TO SAVEPOINT ferry").ReadAll(); rerr != nil {
-		return fmt.Errorf("pgwriter: copy into %s: %w (and rollback to savepoint: %v)", bw.w.cfg.Table, err, rerr)
+	if sp {
+		if _, rerr := pc.Exec(ctx, "ROLLBACK TO SAVEPOINT ferry").ReadAll(); rerr != nil {
+			return fmt.Errorf("pgwriter: copy into %s: %w (and rollback to savepoint: %v)", bw.w.cfg.Table, err, rerr)
+		}
 	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01") {
@@ -462,17 +481,16 @@ func columnOf(err error) string {
 	return ""
 }
 
-// Close ends the worker: staged modes commit its load into the staging
-// table; insert mode keeps the transaction open until the Writer's Commit.
-func (bw *batchWriter) Close(ctx context.Context) error {
-	if bw.conn == nil || bw.broken {
-		return nil
-	}
-	if !bw.w.staged() {
-		return nil
-	}
-	if _, err := bw.conn.Exec(ctx, "COMMIT"); err != nil {
-		return fmt.Errorf("pgwriter: commit staged rows: %w", err)
-	}
-	return nil
-}
+// Close ends the worker. Its rows are already in the staging table (staged
+// modes) or in its open transaction, which the Writer's Commit commits
+// (insert); the connection stays open until then.
+func (bw *batchWriter) Close(ctx context.Context) error { return nil }
+
+// notRetryable hides the SafeToRetry of a pgconn error: the batch itself
+// never reached the server, but the worker's earlier batches went with its
+// connection, so the split cannot simply be retried.
+type notRetryable struct{ error }
+
+func (e notRetryable) Unwrap() error     { return e.error }
+func (e notRetryable) Retryable() bool   { return false }
+func (e notRetryable) SafeToRetry() bool { return false }
