@@ -1,0 +1,210 @@
+package mysqlwriter
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/go-sql-driver/mysql"
+
+	"github.com/ferrydata/ferry"
+	"github.com/ferrydata/ferry/internal/urlparam"
+)
+
+func init() {
+	open := ferry.WriterOpenerFunc(func(ctx context.Context, u *url.URL) (ferry.Writer, error) {
+		cfg, err := configFromURL(u)
+		if err != nil {
+			return nil, err
+		}
+		return Open(ctx, cfg)
+	})
+	ferry.DefaultURLMux().RegisterWriter("mysql", open)
+	ferry.DefaultURLMux().RegisterWriter("mariadb", open)
+}
+
+// The write methods a Writer can use; Method reports the one in use.
+const (
+	// MethodLoad streams batches with LOAD DATA LOCAL INFILE.
+	MethodLoad = "load"
+	// MethodInsert sends multi-row INSERT statements with bound values; it
+	// is used when the server has local_infile off.
+	MethodInsert = "insert"
+)
+
+// Config configures a Writer. The zero value of every field but Conn and
+// Table means the default.
+type Config struct {
+	// Conn is the connection configuration of go-sql-driver/mysql;
+	// ParseConfig fills it from the URL. Open copies it and sets the
+	// session the writer needs (UTC time zone, strict SQL mode).
+	Conn *mysql.Config
+	// Table is the target table ("t" or "db.t").
+	Table string
+	// Mode is the write mode; "" means ferry.ModeInsert.
+	Mode ferry.WriteMode
+	// Key lists the key columns: the primary key of a table made by Create,
+	// and the columns upsert does not update. Upsert and replace match rows
+	// by the table's own primary and unique keys, as MySQL does.
+	Key []string
+	// Partition is the SQL condition selecting the rows that
+	// ModePartitionOverwrite replaces, e.g. "biz_date = '20240101'".
+	Partition string
+	// PreSQL runs in Prepare; PostSQL runs at Commit, after the data is
+	// in place. Neither is undone by Abort.
+	PreSQL, PostSQL []string
+	// BatchRows caps the rows of one LOAD DATA or INSERT statement; 0 means
+	// a whole batch per LOAD DATA and 1000 rows per INSERT.
+	BatchRows int
+	// Create creates the target table from the Arrow schema when it does not
+	// exist.
+	Create bool
+	// TimeZone is the zone in which instants (timestamp with a time zone)
+	// are written into DATETIME columns; nil means UTC. TIMESTAMP columns
+	// always receive the instant itself.
+	TimeZone *time.Location
+	// Method forces a write method (MethodLoad or MethodInsert); "" picks
+	// LOAD DATA when the server allows local_infile, else INSERT.
+	Method string
+	// Allocator is unused by the writer itself (it allocates no Arrow
+	// memory); it is here for symmetry with the other connectors.
+	Allocator memory.Allocator
+}
+
+// ParseConfig parses a URL of the form
+// mysql://user:password@host:port/db?table=t&mode=upsert (or mariadb://).
+// See the package documentation for the parameters.
+func ParseConfig(urlstr string) (Config, error) {
+	u, err := url.Parse(urlstr)
+	if err != nil {
+		return Config{}, fmt.Errorf("mysqlwriter: malformed URL %s", ferry.Redact(urlstr))
+	}
+	return configFromURL(u)
+}
+
+func configFromURL(u *url.URL) (Config, error) {
+	if u.Scheme != "mysql" && u.Scheme != "mariadb" {
+		return Config{}, fmt.Errorf("mysqlwriter: scheme %q is not mysql or mariadb", u.Scheme)
+	}
+	c := mysql.NewConfig()
+	if u.User != nil {
+		c.User = u.User.Username()
+		c.Passwd, _ = u.User.Password()
+	}
+	host, port := u.Hostname(), u.Port()
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	if port == "" {
+		port = "3306"
+	}
+	c.Net, c.Addr, c.DBName = "tcp", net.JoinHostPort(host, port), strings.TrimPrefix(u.Path, "/")
+
+	p := urlparam.New("mysqlwriter", u)
+	cfg := Config{
+		Conn:      c,
+		Table:     p.String("table", ""),
+		Key:       p.List("key"),
+		Partition: p.String("partition", ""),
+		BatchRows: p.Int("batchRows", 0),
+		Create:    p.Bool("create", false),
+		Method:    p.String("method", ""),
+	}
+	// preSql/postSql may hold commas: each occurrence is one statement.
+	cfg.PreSQL = u.Query()["preSql"]
+	cfg.PostSQL = u.Query()["postSql"]
+	p.Has("preSql")
+	p.Has("postSql")
+	mode, err := ferry.ParseWriteMode(p.String("mode", ""))
+	if err != nil {
+		p.Fail("mode", err)
+	}
+	cfg.Mode = mode
+	if tz := p.String("timeZone", ""); tz != "" {
+		loc, err := time.LoadLocation(tz)
+		if err != nil {
+			p.Fail("timeZone", err)
+		}
+		cfg.TimeZone = loc
+	}
+	if err := p.Done(); err != nil {
+		return Config{}, err
+	}
+	return cfg, cfg.validate()
+}
+
+func (c *Config) validate() error {
+	if c.Conn == nil {
+		return fmt.Errorf("mysqlwriter: Config.Conn is nil")
+	}
+	if c.Table == "" {
+		return fmt.Errorf("mysqlwriter: table is required")
+	}
+	switch c.Mode {
+	case "", ferry.ModeInsert, ferry.ModeOverwrite, ferry.ModeUpsert, ferry.ModeReplace:
+	case ferry.ModePartitionOverwrite:
+		if c.Partition == "" {
+			return fmt.Errorf("mysqlwriter: mode partition-overwrite needs partition (an SQL condition)")
+		}
+	default:
+		return fmt.Errorf("mysqlwriter: unsupported write mode %q", c.Mode)
+	}
+	switch c.Method {
+	case "", MethodLoad, MethodInsert:
+	default:
+		return fmt.Errorf("mysqlwriter: method=%q (want load or insert)", c.Method)
+	}
+	if c.BatchRows < 0 {
+		return fmt.Errorf("mysqlwriter: batchRows=%d is negative", c.BatchRows)
+	}
+	return nil
+}
+
+// strictSQLMode makes bad values errors instead of silent changes.
+const strictSQLMode = "'STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION'"
+
+func sessionConfig(c *mysql.Config) *mysql.Config {
+	c = c.Clone()
+	c.InterpolateParams = true
+	c.ParseTime = false
+	c.Loc = time.UTC
+	if c.Params == nil {
+		c.Params = map[string]string{}
+	}
+	c.Params["time_zone"] = "'+00:00'"
+	c.Params["sql_mode"] = strictSQLMode
+	if c.Collation == "" {
+		c.Collation = "utf8mb4_general_ci"
+	}
+	return c
+}
+
+func quoteIdent(s string) string { return "`" + strings.ReplaceAll(s, "`", "``") + "`" }
+
+func splitTable(s string) (db, t string) {
+	if i := strings.IndexByte(s, '.'); i >= 0 && !strings.Contains(s, "`") {
+		return s[:i], s[i+1:]
+	}
+	return "", strings.Trim(s, "`")
+}
+
+func quoteTable(s string) string {
+	db, t := splitTable(s)
+	if db == "" {
+		return quoteIdent(t)
+	}
+	return quoteIdent(db) + "." + quoteIdent(t)
+}
+
+// sibling returns a quoted table name in the target's database.
+func sibling(target, name string) string {
+	db, _ := splitTable(target)
+	if db == "" {
+		return quoteIdent(name)
+	}
+	return quoteIdent(db) + "." + quoteIdent(name)
+}

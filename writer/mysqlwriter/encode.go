@@ -1,0 +1,301 @@
+package mysqlwriter
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+	"unsafe"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/extensions"
+
+	"github.com/ferrydata/ferry/internal/arrowval"
+)
+
+// encoder appends the MySQL text of the non-NULL value at row i. raw says
+// the text may hold bytes that need escaping in LOAD DATA (strings, bytes).
+type encoder struct {
+	app func(dst []byte, i int) []byte
+	raw bool
+	// view, when set, returns the bytes of a raw value without copying.
+	view func(i int) []byte
+}
+
+func strBytes(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
+
+// target is what Prepare learnt of one target column.
+type target struct {
+	name     string
+	dataType string // lower case: datetime, timestamp, bit, ...
+}
+
+// newEncoder returns the encoder of arr (of field f) for a column of type tgt.
+func (w *Writer) newEncoder(f arrow.Field, arr arrow.Array, tgt target) (encoder, error) {
+	switch a := arr.(type) {
+	case *array.Int8:
+		return encoder{app: func(d []byte, i int) []byte { return strconv.AppendInt(d, int64(a.Value(i)), 10) }}, nil
+	case *array.Int16:
+		return encoder{app: func(d []byte, i int) []byte { return strconv.AppendInt(d, int64(a.Value(i)), 10) }}, nil
+	case *array.Int32:
+		return encoder{app: func(d []byte, i int) []byte { return strconv.AppendInt(d, int64(a.Value(i)), 10) }}, nil
+	case *array.Int64:
+		return encoder{app: func(d []byte, i int) []byte { return strconv.AppendInt(d, a.Value(i), 10) }}, nil
+	case *array.Uint8:
+		return encoder{app: func(d []byte, i int) []byte { return strconv.AppendUint(d, uint64(a.Value(i)), 10) }}, nil
+	case *array.Uint16:
+		return encoder{app: func(d []byte, i int) []byte { return strconv.AppendUint(d, uint64(a.Value(i)), 10) }}, nil
+	case *array.Uint32:
+		return encoder{app: func(d []byte, i int) []byte { return strconv.AppendUint(d, uint64(a.Value(i)), 10) }}, nil
+	case *array.Uint64:
+		return encoder{app: func(d []byte, i int) []byte { return strconv.AppendUint(d, a.Value(i), 10) }}, nil
+	case *array.Float32:
+		// The exact value of the float32 as a double: MariaDB reads it back
+		// to the same float (the shortest float32 text can round above FLT_MAX).
+		return encoder{app: func(d []byte, i int) []byte { return appendFloat(d, float64(a.Value(i))) }}, nil
+	case *array.Float64:
+		return encoder{app: func(d []byte, i int) []byte { return appendFloat(d, a.Value(i)) }}, nil
+	case *array.Boolean:
+		return encoder{app: func(d []byte, i int) []byte {
+			if a.Value(i) {
+				return append(d, '1')
+			}
+			return append(d, '0')
+		}}, nil
+	case *array.Decimal128:
+		scale := a.DataType().(*arrow.Decimal128Type).Scale
+		return encoder{app: func(d []byte, i int) []byte {
+			v := a.Value(i)
+			if v.HighBits() == 0 && v.LowBits() < 1<<63 || v.HighBits() == -1 && v.LowBits() >= 1<<63 {
+				return appendScaled(d, int64(v.LowBits()), scale)
+			}
+			return append(d, v.ToString(scale)...)
+		}}, nil
+	case *array.Decimal256:
+		scale := a.DataType().(*arrow.Decimal256Type).Scale
+		return encoder{app: func(d []byte, i int) []byte { return append(d, a.Value(i).ToString(scale)...) }}, nil
+	case *array.String:
+		return encoder{raw: true, app: func(d []byte, i int) []byte { return append(d, a.Value(i)...) },
+			view: func(i int) []byte { return strBytes(a.Value(i)) }}, nil
+	case *array.LargeString:
+		return encoder{raw: true, app: func(d []byte, i int) []byte { return append(d, a.Value(i)...) },
+			view: func(i int) []byte { return strBytes(a.Value(i)) }}, nil
+	case *array.Binary:
+		return encoder{raw: true, app: func(d []byte, i int) []byte { return append(d, a.Value(i)...) }, view: a.Value}, nil
+	case *array.LargeBinary:
+		return encoder{raw: true, app: func(d []byte, i int) []byte { return append(d, a.Value(i)...) }, view: a.Value}, nil
+	case *array.FixedSizeBinary:
+		return encoder{raw: true, app: func(d []byte, i int) []byte { return append(d, a.Value(i)...) }, view: a.Value}, nil
+	case *array.Date32:
+		return encoder{app: func(d []byte, i int) []byte { return appendDate(d, int64(a.Value(i))) }}, nil
+	case *array.Date64:
+		return encoder{app: func(d []byte, i int) []byte { return appendDate(d, floorDiv(int64(a.Value(i)), 86_400_000)) }}, nil
+	case *array.Time32:
+		mul := int64(1000)
+		if a.DataType().(*arrow.Time32Type).Unit == arrow.Second {
+			mul = 1_000_000
+		}
+		return encoder{app: func(d []byte, i int) []byte { return appendDuration(d, int64(a.Value(i))*mul) }}, nil
+	case *array.Time64:
+		div := int64(1)
+		if a.DataType().(*arrow.Time64Type).Unit == arrow.Nanosecond {
+			div = 1000
+		}
+		return encoder{app: func(d []byte, i int) []byte { return appendDuration(d, int64(a.Value(i))/div) }}, nil
+	case *array.Duration:
+		unit := a.DataType().(*arrow.DurationType).Unit
+		return encoder{app: func(d []byte, i int) []byte { return appendDuration(d, toMicros(int64(a.Value(i)), unit)) }}, nil
+	case *array.Timestamp:
+		tt := a.DataType().(*arrow.TimestampType)
+		var loc *time.Location
+		if tt.TimeZone != "" && tgt.dataType != "timestamp" && w.cfg.TimeZone != nil && w.cfg.TimeZone != time.UTC {
+			loc = w.cfg.TimeZone // an instant into a zone-less column: wall time in the destination zone
+		}
+		return encoder{app: func(d []byte, i int) []byte {
+			us := toMicros(int64(a.Value(i)), tt.Unit)
+			if loc != nil {
+				t := time.UnixMicro(us).In(loc)
+				_, off := t.Zone()
+				us += int64(off) * 1_000_000
+			}
+			return appendDateTime(d, us)
+		}}, nil
+	case *extensions.UUIDArray:
+		if tgt.dataType == "uuid" && w.method == MethodLoad {
+			// MariaDB's UUID type takes a binary string as the 16 bytes.
+			sb := a.Storage().(*array.FixedSizeBinary)
+			return encoder{raw: true, app: func(d []byte, i int) []byte { return append(d, sb.Value(i)...) }, view: sb.Value}, nil
+		}
+		return encoder{app: func(d []byte, i int) []byte { return append(d, a.Value(i).String()...) }}, nil
+	case *extensions.JSONArray:
+		st, ok := a.Storage().(*array.String)
+		if !ok {
+			return encoder{}, fmt.Errorf("mysqlwriter: column %s: JSON stored as %s is not supported", f.Name, a.Storage().DataType())
+		}
+		return encoder{raw: true, app: func(d []byte, i int) []byte { return append(d, st.Value(i)...) },
+			view: func(i int) []byte { return strBytes(st.Value(i)) }}, nil
+	case array.ListLike:
+		return encoder{raw: true, app: func(d []byte, i int) []byte {
+			b, err := json.Marshal(arrowval.JSONSafe(a, i))
+			if err != nil {
+				return append(d, "!invalid"...)
+			}
+			return append(d, b...)
+		}}, nil
+	}
+	return encoder{}, fmt.Errorf("mysqlwriter: column %s has Arrow type %s, which MySQL cannot hold", f.Name, f.Type)
+}
+
+func toMicros(v int64, unit arrow.TimeUnit) int64 {
+	switch unit {
+	case arrow.Second:
+		return v * 1_000_000
+	case arrow.Millisecond:
+		return v * 1000
+	case arrow.Nanosecond:
+		return floorDiv(v, 1000)
+	}
+	return v
+}
+
+func appendFloat(d []byte, f float64) []byte {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		// MySQL has no NaN or infinity: the server rejects this text and
+		// the row becomes dirty with the server's message.
+		return strconv.AppendFloat(d, f, 'g', -1, 64)
+	}
+	return strconv.AppendFloat(d, f, 'g', -1, 64)
+}
+
+// appendScaled appends v / 10^scale as decimal text.
+func appendScaled(d []byte, v int64, scale int32) []byte {
+	if scale <= 0 {
+		d = strconv.AppendInt(d, v, 10)
+		for range -scale {
+			d = append(d, '0')
+		}
+		return d
+	}
+	var u uint64
+	if v < 0 {
+		d = append(d, '-')
+		u = uint64(-v)
+	} else {
+		u = uint64(v)
+	}
+	var buf [24]byte
+	s := strconv.AppendUint(buf[:0], u, 10)
+	for len(s) <= int(scale) {
+		s = append([]byte{'0'}, s...)
+	}
+	p := len(s) - int(scale)
+	d = append(d, s[:p]...)
+	d = append(d, '.')
+	return append(d, s[p:]...)
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if (a%b != 0) && ((a < 0) != (b < 0)) {
+		q--
+	}
+	return q
+}
+
+// civil returns the proleptic Gregorian date of days since 1970-01-01.
+func civil(days int64) (y, m, d int64) {
+	z := days + 719468
+	era := floorDiv(z, 146097)
+	doe := z - era*146097
+	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
+	y = yoe + era*400
+	doy := doe - (365*yoe + yoe/4 - yoe/100)
+	mp := (5*doy + 2) / 153
+	d = doy - (153*mp+2)/5 + 1
+	if mp < 10 {
+		m = mp + 3
+	} else {
+		m = mp - 9
+	}
+	if m <= 2 {
+		y++
+	}
+	return
+}
+
+func pad(d []byte, v int64, n int) []byte {
+	var buf [20]byte
+	s := strconv.AppendInt(buf[:0], v, 10)
+	for i := len(s); i < n; i++ {
+		d = append(d, '0')
+	}
+	return append(d, s...)
+}
+
+func appendDate(d []byte, days int64) []byte {
+	y, m, dd := civil(days)
+	d = pad(d, y, 4)
+	d = append(d, '-')
+	d = pad(d, m, 2)
+	d = append(d, '-')
+	return pad(d, dd, 2)
+}
+
+func appendClock(d []byte, us int64, hourDigits int) []byte {
+	sec := us / 1_000_000
+	d = pad(d, sec/3600, hourDigits)
+	d = append(d, ':')
+	d = pad(d, sec/60%60, 2)
+	d = append(d, ':')
+	d = pad(d, sec%60, 2)
+	if f := us % 1_000_000; f != 0 {
+		d = append(d, '.')
+		d = pad(d, f, 6)
+	}
+	return d
+}
+
+func appendDateTime(d []byte, us int64) []byte {
+	days := floorDiv(us, 86_400_000_000)
+	d = appendDate(d, days)
+	d = append(d, ' ')
+	return appendClock(d, us-days*86_400_000_000, 2)
+}
+
+func appendDuration(d []byte, us int64) []byte {
+	if us < 0 {
+		d = append(d, '-')
+		us = -us
+	}
+	return appendClock(d, us, 2)
+}
+
+// appendEscaped appends b escaped for LOAD DATA with FIELDS ESCAPED BY '\\'.
+func appendEscaped(d, b []byte) []byte {
+	start := 0
+	for i, c := range b {
+		var esc byte
+		switch c {
+		case '\\':
+			esc = '\\'
+		case '\t':
+			esc = 't'
+		case '\n':
+			esc = 'n'
+		case '\r':
+			esc = 'r'
+		case 0:
+			esc = '0'
+		case 0x1a:
+			esc = 'Z'
+		default:
+			continue
+		}
+		d = append(d, b[start:i]...)
+		d = append(d, '\\', esc)
+		start = i + 1
+	}
+	return append(d, b[start:]...)
+}
