@@ -267,7 +267,7 @@ func (bw *batchWriter) insert(ctx context.Context, b arrow.RecordBatch) error {
 					args = append(args, nil)
 					continue
 				}
-				v := e.app(nil, i)
+				v := e.app([]byte{}, i) // non-nil: an empty value is not NULL
 				if col.DataType().ID() == arrow.BINARY || col.DataType().ID() == arrow.LARGE_BINARY || col.DataType().ID() == arrow.FIXED_SIZE_BINARY && bw.w.targets[c].dataType != "uuid" {
 					args = append(args, v)
 				} else {
