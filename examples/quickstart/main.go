@@ -79,9 +79,6 @@ func run(ctx context.Context, rows int, dir string, out io.Writer) (*result, err
 	if err := makeSource(ctx, res.Source, rows); err != nil {
 		return nil, err
 	}
-	if err := makeDest(ctx, res.Dest); err != nil {
-		return nil, err
-	}
 	fmt.Fprintf(out, "built %s: %d orders (%d of them dirty) in %s\n\n", res.Source, rows, DirtyRows, time.Since(t0).Round(time.Millisecond))
 
 	// 1. SQLite -> SQLite with two workers, at most 10 dirty rows.
@@ -89,7 +86,9 @@ func run(ctx context.Context, rows int, dir string, out io.Writer) (*result, err
 	if err != nil {
 		return nil, err
 	}
-	w, err := sqlitewriter.Open(ctx, sqlitewriter.Config{Path: res.Dest, Table: "orders", NoCreate: true})
+	// The destination table is created by preSql, in the write transaction,
+	// with a CHECK constraint that rejects three of the rows.
+	w, err := sqlitewriter.Open(ctx, sqlitewriter.Config{Path: res.Dest, Table: "orders", NoCreate: true, PreSQL: []string{destDDL}})
 	if err != nil {
 		return nil, err
 	}
@@ -166,26 +165,16 @@ func makeSource(ctx context.Context, path string, rows int) error {
 	return nil
 }
 
-// makeDest creates the destination table, with a CHECK constraint.
-func makeDest(ctx context.Context, path string) error {
-	db, err := sql.Open("sqlite", path)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	_, err = db.ExecContext(ctx, `CREATE TABLE orders (
-		id         INTEGER PRIMARY KEY,
-		customer   TEXT NOT NULL,
-		amount     DECIMAL TEXT(12,2),
-		weight     REAL CHECK (weight >= 0),
-		note       TEXT,
-		created_at DATETIME,
-		ship_day   DATE,
-		paid       BOOLEAN,
-		qty        INTEGER
-	)`)
-	if err != nil {
-		return fmt.Errorf("quickstart: create %s: %w", path, err)
-	}
-	return nil
-}
+// destDDL creates the destination table, with a CHECK constraint. Decimals
+// are declared DECIMAL TEXT so that SQLite keeps their exact text.
+const destDDL = `CREATE TABLE orders (
+	id         INTEGER PRIMARY KEY,
+	customer   TEXT NOT NULL,
+	amount     DECIMAL TEXT(12,2),
+	weight     REAL CHECK (weight >= 0),
+	note       TEXT,
+	created_at DATETIME,
+	ship_day   DATE,
+	paid       BOOLEAN,
+	qty        INTEGER
+)`

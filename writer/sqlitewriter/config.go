@@ -45,8 +45,9 @@ type Config struct {
 	// DefaultBatchRows. It is lowered so a statement binds at most
 	// MaxVariables values.
 	BatchRows int
-	// PreSQL runs in the write transaction before the first row, PostSQL
-	// just before it commits.
+	// PreSQL runs in the write transaction first, before the table is
+	// checked or created (so it may create the table with DDL of its own),
+	// PostSQL just before it commits.
 	PreSQL  []string
 	PostSQL []string
 	// Allocator is accepted for symmetry with other connectors; the writer

@@ -20,7 +20,8 @@
 //	           (default true; create=false makes a missing table an error)
 //	batchRows  rows per INSERT statement (default 256, fewer for wide
 //	           tables: a statement binds at most 32766 values)
-//	preSql     statements run in the write transaction before the first row
+//	preSql     statements run first in the write transaction (before the
+//	           table is checked or created)
 //	postSql    statements run in the write transaction just before COMMIT
 //
 // preSql and postSql take several statements separated by ";" (write it
@@ -33,7 +34,8 @@
 //
 // SQLite has one writer at a time, so the Writer has one connection and
 // one write transaction: Prepare opens the database, switches it to WAL,
-// runs BEGIN IMMEDIATE, creates the table if needed, runs preSql, and for
+// runs BEGIN IMMEDIATE, runs preSql (which may create the table with DDL of
+// its own), creates the table if needed, and for
 // overwrite and partition-overwrite deletes the rows to be replaced. Every
 // BatchWriter (the Pipeline opens one per worker) writes into that
 // transaction, taking turns on a mutex: no SQLITE_BUSY, no deadlock. Commit

@@ -112,8 +112,8 @@ func (w *Writer) queryAll(ctx context.Context, q string, args ...any) ([][]drive
 }
 
 // Prepare opens the database (creating the file if needed), switches an
-// existing file to WAL mode, begins the write transaction, creates the table if it is
-// missing, runs PreSQL and, for overwrite and partition-overwrite, deletes
+// existing file to WAL mode, begins the write transaction, runs PreSQL,
+// creates the table if it is missing and, for overwrite and partition-overwrite, deletes
 // the rows to be replaced (inside the transaction, so nobody sees them go
 // before Commit).
 func (w *Writer) Prepare(ctx context.Context, schema *arrow.Schema) error {
@@ -160,13 +160,18 @@ func (w *Writer) Prepare(ctx context.Context, schema *arrow.Schema) error {
 		return w.wrap("begin", err)
 	}
 	w.inTx = true
-	if err := w.prepareTable(ctx); err != nil {
-		return err
-	}
+	// preSql runs first, so it can create the table with DDL of its own
+	// (constraints, indexes) for create=false.
 	for _, s := range w.cfg.PreSQL {
 		if err := w.exec(ctx, s); err != nil {
+			if isNotADatabase(err) {
+				return fmt.Errorf("sqlitewriter: open %s: %w", w.cfg.Path, err)
+			}
 			return w.wrap("preSql", err)
 		}
+	}
+	if err := w.prepareTable(ctx); err != nil {
+		return err
 	}
 	switch w.mode {
 	case ferry.ModeOverwrite:
