@@ -39,7 +39,8 @@ type OutputConfig struct {
 	// Path is the output file, or a directory when it ends with a slash or
 	// is an existing directory.
 	Path string
-	// Ext is the extension of generated names, with the dot (".csv").
+	// Ext is the extension of generated names, with the dot (".csv"); a
+	// file Path's own extension takes its place.
 	Ext string
 	// Mode is ferry.ModeInsert (the default) or ferry.ModeOverwrite.
 	Mode ferry.WriteMode
@@ -105,7 +106,10 @@ func NewOutput(cfg OutputConfig) (*Output, error) {
 		o.dir = filepath.Clean(cfg.Path)
 	} else {
 		o.dir = filepath.Dir(cfg.Path)
-		o.base = strings.TrimSuffix(cfg.Path, cfg.Ext)
+		if ext := filepath.Ext(cfg.Path); ext != "" {
+			o.cfg.Ext = ext // out.tsv rolls to out-0-0.tsv
+		}
+		o.base = strings.TrimSuffix(cfg.Path, o.cfg.Ext)
 	}
 	return o, nil
 }
@@ -219,6 +223,7 @@ func (o *Output) removeOld(keep []string) error {
 	var old []string
 	if o.isDir {
 		m, _ := filepath.Glob(filepath.Join(o.dir, "part-*"+o.cfg.Ext))
+		// only names this package generates: part-<run>-<worker>-<seq><ext>
 		for _, p := range m {
 			if partRe.MatchString(filepath.Base(p)) {
 				old = append(old, p)
