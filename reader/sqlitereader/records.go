@@ -62,10 +62,14 @@ func newRecordReader(ctx context.Context, r *Reader, split string, conn driver.C
 	return rr
 }
 
+// Schema returns the reader's schema.
 func (rr *recordReader) Schema() *arrow.Schema { return rr.r.schema }
 
+// Retain adds a reference.
 func (rr *recordReader) Retain() { rr.refs.Add(1) }
 
+// Release drops a reference; the last one releases the current batch and
+// closes the split's rows and connection.
 func (rr *recordReader) Release() {
 	if rr.refs.Add(-1) != 0 {
 		return

@@ -21,7 +21,9 @@ type encodeError struct {
 	err    error
 }
 
+// Error names the column and the reason.
 func (e *encodeError) Error() string { return fmt.Sprintf("column %s: %v", e.column, e.err) }
+// Unwrap returns the reason.
 func (e *encodeError) Unwrap() error { return e.err }
 
 // encoder returns the driver value of row i of one Arrow column.
