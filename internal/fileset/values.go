@@ -90,9 +90,15 @@ func appendTimestamp(dst []byte, a *array.Timestamp, i int, sep byte) []byte {
 	tt := a.DataType().(*arrow.TimestampType)
 	t := a.Value(i).ToTime(tt.Unit)
 	if tt.TimeZone == "" {
-		dst = t.UTC().AppendFormat(dst, "2006-01-02")
+		t = t.UTC()
+		if y := t.Year(); y < 0 || y > 9999 {
+			dst = t.AppendFormat(dst, "2006-01-02")
+			dst = append(dst, sep)
+			return t.AppendFormat(dst, "15:04:05"+fracLayout(tt.Unit))
+		}
+		dst = appendDate(dst, t)
 		dst = append(dst, sep)
-		return t.UTC().AppendFormat(dst, "15:04:05"+fracLayout(tt.Unit))
+		return appendClock(dst, t, tt.Unit)
 	}
 	loc, err := tt.GetZone()
 	if err != nil || loc == nil {
@@ -127,11 +133,15 @@ func appendScalar(dst []byte, a arrow.Array, i int) []byte {
 	case *array.Boolean:
 		return strconv.AppendBool(dst, a.Value(i))
 	case *array.Decimal128:
-		return append(dst, a.Value(i).ToString(a.DataType().(*arrow.Decimal128Type).Scale)...)
+		v, scale := a.Value(i), a.DataType().(*arrow.Decimal128Type).Scale
+		if (v.HighBits() == 0 && v.LowBits() < 1<<63) || (v.HighBits() == -1 && v.LowBits() >= 1<<63) {
+			return appendScaled(dst, int64(v.LowBits()), scale)
+		}
+		return append(dst, v.ToString(scale)...)
 	case *array.Decimal256:
 		return append(dst, a.Value(i).ToString(a.DataType().(*arrow.Decimal256Type).Scale)...)
 	case *array.Date32:
-		return a.Value(i).ToTime().AppendFormat(dst, TextDateLayout)
+		return appendDate(dst, a.Value(i).ToTime())
 	case *array.Date64:
 		return a.Value(i).ToTime().AppendFormat(dst, TextDateLayout)
 	case *array.Time32:
@@ -627,4 +637,77 @@ func parseDate(s string) (time.Time, error) {
 		}
 	}
 	return time.Parse(TextDateLayout, s)
+}
+
+// appendScaled appends v / 10^scale exactly.
+func appendScaled(dst []byte, v int64, scale int32) []byte {
+	if scale <= 0 {
+		dst = strconv.AppendInt(dst, v, 10)
+		for ; scale < 0; scale++ {
+			dst = append(dst, '0')
+		}
+		return dst
+	}
+	u := uint64(v)
+	if v < 0 {
+		dst = append(dst, '-')
+		u = uint64(-v)
+	}
+	var buf [40]byte
+	digits := strconv.AppendUint(buf[:0], u, 10)
+	if int32(len(digits)) <= scale {
+		dst = append(dst, '0', '.')
+		for k := int32(len(digits)); k < scale; k++ {
+			dst = append(dst, '0')
+		}
+		return append(dst, digits...)
+	}
+	cut := len(digits) - int(scale)
+	dst = append(dst, digits[:cut]...)
+	dst = append(dst, '.')
+	return append(dst, digits[cut:]...)
+}
+
+func append2(dst []byte, v int) []byte { return append(dst, byte('0'+v/10), byte('0'+v%10)) }
+
+// appendDate appends t's date as 2006-01-02 (years 0..9999).
+func appendDate(dst []byte, t time.Time) []byte {
+	y, m, d := t.Date()
+	if y < 0 || y > 9999 {
+		return t.AppendFormat(dst, TextDateLayout)
+	}
+	dst = append2(dst, y/100)
+	dst = append2(dst, y%100)
+	dst = append(dst, '-')
+	dst = append2(dst, int(m))
+	dst = append(dst, '-')
+	return append2(dst, d)
+}
+
+// appendClock appends 15:04:05 and the fraction of unit u, without
+// trailing zeros (as the .999999 layouts do).
+func appendClock(dst []byte, t time.Time, u arrow.TimeUnit) []byte {
+	h, m, sec := t.Clock()
+	dst = append2(dst, h)
+	dst = append(dst, ':')
+	dst = append2(dst, m)
+	dst = append(dst, ':')
+	dst = append2(dst, sec)
+	ns := t.Nanosecond()
+	width := [...]int{0, 3, 6, 9}[u]
+	if width == 0 || ns == 0 {
+		return dst
+	}
+	frac := ns / [...]int{1, 1e6, 1e3, 1}[u]
+	var buf [9]byte
+	for k := width - 1; k >= 0; k-- {
+		buf[k] = byte('0' + frac%10)
+		frac /= 10
+	}
+	end := width
+	for end > 0 && buf[end-1] == '0' {
+		end--
+	}
+	dst = append(dst, '.')
+	return append(dst, buf[:end]...)
 }

@@ -106,3 +106,13 @@ func TestDateTimeParsing(t *testing.T) {
 		b.Release()
 	}
 }
+
+func TestAppendScaled(t *testing.T) {
+	for _, c := range []struct {
+		v     int64
+		scale int32
+		want  string
+	}{{1250, 2, "12.50"}, {-5, 2, "-0.05"}, {0, 3, "0.000"}, {7, 0, "7"}, {-9223372036854775808, 4, "-922337203685477.5808"}, {12, -2, "1200"}} {
+		require.Equal(t, c.want, string(appendScaled(nil, c.v, c.scale)))
+	}
+}

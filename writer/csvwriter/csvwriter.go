@@ -198,10 +198,12 @@ func (w *Writer) newEncoder(out io.Writer, schema *arrow.Schema) (fileset.Encode
 // the null string or (text) is empty while the null string is empty.
 func (e *encoder) appendField(dst, s []byte, text bool) []byte {
 	c := &e.w.cfg
-	need := bytes.IndexByte(s, c.Delimiter) >= 0 || bytes.IndexByte(s, c.Quote) >= 0 || bytes.IndexAny(s, "\r\n") >= 0 ||
-		string(s) == c.NullString
-	if !need && len(s) > 0 && (s[0] == ' ' || s[len(s)-1] == ' ' || s[0] == '\t') {
-		need = true
+	need := string(s) == c.NullString || (len(s) > 0 && (s[0] == ' ' || s[len(s)-1] == ' ' || s[0] == '\t'))
+	for _, b := range s {
+		if need {
+			break
+		}
+		need = b == c.Delimiter || b == c.Quote || b == '\n' || b == '\r'
 	}
 	if !need {
 		return append(dst, s...)
