@@ -1,0 +1,77 @@
+// Package mysqlreader reads MySQL and MariaDB tables and queries as Arrow
+// record batches.
+//
+// # URL
+//
+//	mysql://user:password@host:3306/db?table=orders&splitPk=id
+//	mariadb://user@host/db?querySql=SELECT+...
+//
+// Importing the package registers the mysql and mariadb schemes with
+// ferry.DefaultURLMux. Parameters (unknown ones are an error):
+//
+//	table      the table to read, "t" or "db.t" (or querySql)
+//	columns    comma-separated columns to read; default all, in table order
+//	where      SQL condition added to every split's query
+//	querySql   a query read as one split, instead of table
+//	splitPk    column whose value ranges cut the table into splits
+//	batchRows  rows per batch (default 65536)
+//	timeZone   IANA zone of the source's DATETIME values: they are then read
+//	           as instants, timestamp[us, UTC] (default: zone-less timestamp[us])
+//	time       time64 (default) or duration: the Arrow type of TIME
+//	zeroDate   error (default) or null: what to do with '0000-00-00' dates
+//	snapshot   true (default) or false: read every split on one snapshot
+//
+// # Splits and consistency
+//
+// With splitPk and a parallelism hint above 1, Splits cuts the table into
+// key ranges: integer keys in equal ranges between MIN and MAX, other keys at
+// boundaries sampled at equal row counts in key order (ORDER BY ... LIMIT 1
+// OFFSET k·n/hint, so boundaries follow the column's collation). The first and
+// last ranges are open-ended and a nullable key gets a split of its own for
+// its NULLs, so every row belongs to exactly one split. Range ends are bound as
+// integers for integer keys (never compared as doubles) and as strings
+// otherwise. querySql is always one split.
+//
+// Splits also opens min(hint, splits, 32) connections and starts a
+// transaction WITH CONSISTENT SNAPSHOT on each while another connection holds
+// LOCK TABLES t READ for a moment, so every split is read from the same state
+// of the table (InnoDB). Read takes a connection of this pool for the length
+// of a split, so up to that many splits are read at once; more wait. Without
+// the LOCK TABLES privilege (or with querySql) the snapshots are started back
+// to back without a lock; Consistency says which consistency a run got. A
+// split read in another process (a plan shipped elsewhere) uses its own
+// snapshot. snapshot=false reads each split on a fresh connection.
+//
+// # Types
+//
+// Rows are streamed with the text protocol and decoded from the driver's
+// raw bytes straight into Arrow builders (integers, decimals, dates and
+// times parsed from byte slices without allocating). Every field carries the
+// source column type in its metadata as "ferry.source_type".
+//
+//	TINYINT..BIGINT [UNSIGNED]  int8..int64 / uint8..uint64
+//	TINYINT(1), BIT(1)          bool (a TINYINT(1) holding other than 0/1 is an error)
+//	BIT(n), n > 1               uint64
+//	YEAR                        int16
+//	DECIMAL(p,s)                decimal128(p,s) for p ≤ 38, else decimal256(p,s)
+//	FLOAT, DOUBLE               float32 (read as CAST(... AS DOUBLE): exact), float64
+//	CHAR, VARCHAR, TEXT, ENUM, SET, INET4/6   utf8
+//	BINARY, VARBINARY, BLOB     binary
+//	JSON (MariaDB: LONGTEXT CHECK json_valid)  arrow.json extension
+//	UUID (MariaDB 10.7+)        arrow.uuid extension
+//	DATE                        date32
+//	TIME                        time64[us]; a value outside a day (TIME runs from
+//	                            -838:59:59 to 838:59:59) is an error naming the
+//	                            column, unless time=duration gives duration[us]
+//	DATETIME(n)                 timestamp[us]; with timeZone, timestamp[us, UTC]
+//	TIMESTAMP(n)                timestamp[us, UTC] (session time_zone '+00:00')
+//
+// Zero dates ('0000-00-00', or a zero month or day) fail the read with an
+// error naming the table, split, row and column, or become NULL with
+// zeroDate=null. GEOMETRY and other spatial types are an error naming the
+// column (cast them in querySql). With querySql the types come from the
+// result metadata only: TINYINT(1) is then int8, and FLOAT is read as
+// the server prints it (6 significant digits).
+//
+// Passwords never appear in errors.
+package mysqlreader
