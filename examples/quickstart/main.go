@@ -147,7 +147,7 @@ func makeSource(ctx context.Context, path string, rows int) error {
 		            WHEN i %% 3 = 0 THEN 'Grüße aus Köln, 東京 ✓, tab	and "quotes"'
 		            ELSE 'order #' || i END,
 		       strftime('%%Y-%%m-%%d %%H:%%M:%%S', 1704067200 + i * 17, 'unixepoch') || printf('.%%06d', (i * 7919) %% 1000000),
-		       CASE WHEN i %% 7 = 0 THEN NULL ELSE date(19723 + i %% 900, 'unixepoch') END,
+		       CASE WHEN i %% 7 = 0 THEN NULL ELSE date((19723 + i %% 900) * 86400, 'unixepoch') END,
 		       i %% 2,
 		       1 + i %% 50
 		FROM s`, rows),
