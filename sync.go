@@ -58,8 +58,9 @@ type Reader interface {
 // policy to them.
 type DirtyReporter interface {
 	// TakeDirty returns the rows skipped since the previous call and forgets
-	// them. Row in each error is the row's position in the split (the line
-	// number for line-oriented files).
+	// them. Row in each error locates the row within the split the way the
+	// source names rows, as the reader documents: the line number for
+	// line-oriented files, the rowid for SQLite, the row's position otherwise.
 	TakeDirty() []dirty.RowError
 }
 
