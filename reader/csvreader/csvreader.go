@@ -371,39 +371,18 @@ func (r *Reader) Splits(ctx context.Context, hint int) ([]ferry.Split, error) {
 	return out, nil
 }
 
-// cut parses path and returns splits of about SplitBytes starting at
-// record boundaries.
+// cut scans path for record boundaries and returns splits of about
+// SplitBytes starting at them.
 func (r *Reader) cut(ctx context.Context, path string, size int64) ([]splitSpec, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("csvreader: %w", err)
 	}
 	defer f.Close()
-	p := newParser(f, r.cfg.Delimiter, r.cfg.Quote, 0, 0)
-	specs := []splitSpec{{Path: path, Start: 0, Line: 0}}
-	next := r.cfg.SplitBytes
-	for n := 0; ; n++ {
-		if n%65536 == 0 {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-		}
-		if p.off >= next && p.off < size {
-			// p.off is where the next record (or skipped empty lines) starts
-			last := &specs[len(specs)-1]
-			last.End = p.off
-			specs = append(specs, splitSpec{Path: path, Start: p.off, Line: p.line})
-			next = p.off + r.cfg.SplitBytes
-		}
-		err := p.next()
-		if err == io.EOF || errors.Is(err, ErrUnterminatedQuote) {
-			break
-		}
-		if err != nil && !errors.Is(err, ErrAfterQuote) {
-			return nil, fmt.Errorf("csvreader: scan %s: %w", path, err)
-		}
+	specs, err := scanCuts(ctx, f, path, size, r.cfg.SplitBytes, r.cfg.Delimiter, r.cfg.Quote)
+	if err != nil {
+		return nil, fmt.Errorf("csvreader: scan %s: %w", path, err)
 	}
-	specs[len(specs)-1].End = -1
 	return specs, nil
 }
 
