@@ -266,7 +266,6 @@ func (r *Reader) conn(ctx context.Context) (*sql.Conn, func(error), error) {
 	}
 }
 
-
 // recordReader streams one split.
 type recordReader struct {
 	r       *Reader

@@ -21,7 +21,6 @@ import (
 	"github.com/ferrydata/ferry/writer/mysqlwriter"
 )
 
-
 // create makes a table and drops it after the test.
 func create(t *testing.T, ctx context.Context, ddl string) string {
 	db, _ := testDB(t)
