@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -14,7 +15,8 @@ import (
 
 // FuzzCSVReader feeds arbitrary bytes to the reader, typed and inferred,
 // in one split and in tiny byte-range splits: it must never panic or leak,
-// and the splits must see exactly the rows and dirty rows one split sees.
+// and the splits must see exactly the rows and dirty rows (with their line
+// numbers) one split sees.
 func FuzzCSVReader(f *testing.F) {
 	for _, s := range []string{
 		"id,s,n\n1,a,2\n",
@@ -36,6 +38,7 @@ func FuzzCSVReader(f *testing.F) {
 		}
 		mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
 		defer mem.AssertSize(t, 0)
+		var lines []int64
 		count := func(cfg csvreader.Config) (rows, bad int, ok bool) {
 			cfg.Path, cfg.Allocator, cfg.BatchRows = path, mem, 3
 			r, err := csvreader.Open(context.Background(), cfg)
@@ -55,7 +58,10 @@ func FuzzCSVReader(f *testing.F) {
 				for rr.Next() {
 					rows += int(rr.RecordBatch().NumRows())
 				}
-				bad += len(rr.(*fileset.RecordReader).TakeDirty())
+				for _, d := range rr.(*fileset.RecordReader).TakeDirty() {
+					bad++
+					lines = append(lines, d.Row)
+				}
 				if err := rr.Err(); err != nil {
 					t.Fatalf("Err: %v", err)
 				}
@@ -68,11 +74,16 @@ func FuzzCSVReader(f *testing.F) {
 			if typed {
 				cfg.Schema = schema
 			}
+			lines = nil
 			rows, bad, ok := count(cfg)
+			one := slices.Clone(lines)
+			lines = nil
 			cfg.SplitBytes = 5
 			rows2, bad2, ok2 := count(cfg)
-			if ok != ok2 || rows != rows2 || bad != bad2 {
-				t.Fatalf("one split: %d rows, %d dirty (%v); 5-byte splits: %d rows, %d dirty (%v)", rows, bad, ok, rows2, bad2, ok2)
+			slices.Sort(one)
+			slices.Sort(lines)
+			if ok != ok2 || rows != rows2 || bad != bad2 || !slices.Equal(one, lines) {
+				t.Fatalf("one split: %d rows, dirty lines %v (%v); 5-byte splits: %d rows, dirty lines %v (%v)", rows, one, ok, rows2, lines, ok2)
 			}
 		}
 	})

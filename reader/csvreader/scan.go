@@ -2,19 +2,22 @@ package csvreader
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"io"
 )
 
 // scanner states; they mirror parser.next exactly, so that the record
 // boundaries found here are the ones the parser sees.
+var nl = []byte{'\n'}
+
 const (
-	sFieldStart = iota // at the start of a field
-	sUnquoted          // inside an unquoted field
-	sQuoted            // inside a quoted field
-	sAfterQuote        // just after a quote inside a quoted field
-	sCRAfterQuote      // a \r right after a closing quote
-	sSkipLine          // after a character following a closing quote: the rest of the line is the bad record's
+	sFieldStart   = iota // at the start of a field
+	sUnquoted            // inside an unquoted field
+	sQuoted              // inside a quoted field
+	sAfterQuote          // just after a quote inside a quoted field
+	sCRAfterQuote        // a \r right after a closing quote
+	sSkipLine            // after a character following a closing quote: the rest of the line is the bad record's
 )
 
 // scanCuts reads a CSV stream and returns the splits of about every bytes,
@@ -31,9 +34,28 @@ func scanCuts(ctx context.Context, r io.Reader, path string, size, every int64, 
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		n, err := br.Read(buf)
+		n, err := io.ReadFull(br, buf)
+		chunk := buf[:n]
+		counted := 0 // newlines of chunk[:counted] are in line
 		for i := 0; i < n; i++ {
-			c := buf[i]
+			// skip runs no state cares about
+			switch state {
+			case sQuoted:
+				k := bytes.IndexByte(chunk[i:], quote)
+				if k < 0 {
+					i = n
+					continue
+				}
+				i += k
+			case sSkipLine:
+				k := bytes.IndexByte(chunk[i:], '\n')
+				if k < 0 {
+					i = n
+					continue
+				}
+				i += k
+			}
+			c := chunk[i]
 			boundary := false
 			switch state {
 			case sFieldStart:
@@ -54,9 +76,7 @@ func scanCuts(ctx context.Context, r io.Reader, path string, size, every int64, 
 					state = sFieldStart
 				}
 			case sQuoted:
-				if c == quote {
-					state = sAfterQuote
-				}
+				state = sAfterQuote // c is the quote
 			case sAfterQuote:
 				switch c {
 				case quote:
@@ -77,25 +97,23 @@ func scanCuts(ctx context.Context, r io.Reader, path string, size, every int64, 
 					state = sSkipLine
 				}
 			case sSkipLine:
-				if c == '\n' {
-					boundary = true
-				}
-			}
-			if c == '\n' {
-				line++
+				boundary = true // c is the line break
 			}
 			if boundary {
 				state = sFieldStart
 				pos := off + int64(i) + 1
 				if pos >= next && pos < size {
+					line += int64(bytes.Count(chunk[counted:i+1], nl))
+					counted = i + 1
 					specs[len(specs)-1].End = pos
 					specs = append(specs, splitSpec{Path: path, Start: pos, End: -1, Line: line})
 					next = pos + every
 				}
 			}
 		}
+		line += int64(bytes.Count(chunk[counted:], nl))
 		off += int64(n)
-		if err == io.EOF {
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
 			break
 		}
 		if err != nil {
