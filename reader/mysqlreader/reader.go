@@ -266,6 +266,10 @@ func (r *Reader) conn(ctx context.Context) (*sql.Conn, func(error), error) {
 	}
 }
 
+// maxBatchBytes ends a batch early when its values' text reaches it, so
+// wide rows do not make batches (and the Pipeline's in-flight memory) huge.
+const maxBatchBytes = 8 << 20
+
 // recordReader streams one split.
 type recordReader struct {
 	r       *Reader
@@ -330,9 +334,9 @@ func (rr *recordReader) Next() bool {
 	if rr.done || rr.err != nil {
 		return false
 	}
-	n := 0
+	n, size := 0, 0
 	max := rr.r.cfg.BatchRows
-	for n < max && rr.rows.Next() {
+	for n < max && size < maxBatchBytes && rr.rows.Next() {
 		if err := rr.rows.Scan(rr.dest...); err != nil {
 			return rr.fail(fmt.Errorf("mysqlreader: split %s: row %d: %w", rr.split, rr.row, err))
 		}
@@ -341,6 +345,7 @@ func (rr *recordReader) Next() bool {
 				rr.bld.Field(i).AppendNull()
 				continue
 			}
+			size += len(v)
 			if err := rr.dec[i](v); err != nil {
 				c := &rr.r.cols[i]
 				return rr.fail(fmt.Errorf("mysqlreader: %s, split %s, row %d, column %s (%s): %w", rr.r.source(), rr.split, rr.row, c.name, c.srcTyp, err))
@@ -349,7 +354,7 @@ func (rr *recordReader) Next() bool {
 		rr.row++
 		n++
 	}
-	if n < max {
+	if n < max && size < maxBatchBytes {
 		if err := rr.rows.Err(); err != nil {
 			if cerr := rr.ctx.Err(); cerr != nil {
 				err = fmt.Errorf("%w (%v)", cerr, err)

@@ -1,7 +1,6 @@
 package mysqlwriter
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -145,41 +144,16 @@ func (bw *batchWriter) load(ctx context.Context, b arrow.RecordBatch) error {
 	}
 	for lo := 0; lo < n; lo += step {
 		hi := min(lo+step, n)
-		buf := bw.buf[:0]
-		for i := lo; i < hi; i++ {
-			for c, e := range encs {
-				if c > 0 {
-					buf = append(buf, '\t')
-				}
-				if b.Column(c).IsNull(i) {
-					buf = append(buf, '\\', 'N')
-					continue
-				}
-				if !e.raw {
-					buf = e.app(buf, i)
-					continue
-				}
-				if e.view != nil {
-					buf = appendEscaped(buf, e.view(i))
-					continue
-				}
-				// Encode at the end of buf, then escape it in place.
-				start := len(buf)
-				buf = e.app(buf, i)
-				if needsEscape(buf[start:]) {
-					val := append([]byte(nil), buf[start:]...)
-					buf = appendEscaped(buf[:start], val)
-				}
-			}
-			buf = append(buf, '\n')
-		}
-		bw.buf = buf
+		// The rows are encoded as the driver reads them, a few hundred KiB at
+		// a time: no batch-sized buffer, and encoding overlaps the sending.
+		st := &loadStream{b: b, encs: encs, row: lo, hi: hi, buf: bw.buf[:0]}
 		name := "ferry_" + strconv.FormatUint(handlerSeq.Add(1), 10)
-		mysql.RegisterReaderHandler(name, func() io.Reader { return bytes.NewReader(buf) })
+		mysql.RegisterReaderHandler(name, func() io.Reader { return st })
 		q := "LOAD DATA LOCAL INFILE 'Reader::" + name + "'" + verb + " INTO TABLE " + bw.w.into +
 			" CHARACTER SET binary FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' " + bw.w.columnsClause()
 		_, err := bw.conn.ExecContext(ctx, q)
 		mysql.DeregisterReaderHandler(name)
+		bw.buf = st.buf
 		if err != nil {
 			return bw.wrap(err)
 		}
@@ -188,6 +162,61 @@ func (bw *batchWriter) load(ctx context.Context, b arrow.RecordBatch) error {
 		}
 	}
 	return nil
+}
+
+// loadStream encodes rows [row, hi) of b as LOAD DATA text on demand.
+type loadStream struct {
+	b       arrow.RecordBatch
+	encs    []encoder
+	row, hi int
+	buf     []byte
+	off     int
+}
+
+const chunkBytes = 256 << 10
+
+func (s *loadStream) Read(p []byte) (int, error) {
+	for s.off >= len(s.buf) {
+		if s.row >= s.hi {
+			return 0, io.EOF
+		}
+		s.buf, s.off = s.buf[:0], 0
+		for s.row < s.hi && len(s.buf) < chunkBytes {
+			s.buf = s.encodeRow(s.buf, s.row)
+			s.row++
+		}
+	}
+	n := copy(p, s.buf[s.off:])
+	s.off += n
+	return n, nil
+}
+
+func (s *loadStream) encodeRow(buf []byte, i int) []byte {
+	for c, e := range s.encs {
+		if c > 0 {
+			buf = append(buf, '\t')
+		}
+		if s.b.Column(c).IsNull(i) {
+			buf = append(buf, '\\', 'N')
+			continue
+		}
+		if !e.raw {
+			buf = e.app(buf, i)
+			continue
+		}
+		if e.view != nil {
+			buf = appendEscaped(buf, e.view(i))
+			continue
+		}
+		// Encode at the end of buf, then escape it in place.
+		start := len(buf)
+		buf = e.app(buf, i)
+		if needsEscape(buf[start:]) {
+			val := append([]byte(nil), buf[start:]...)
+			buf = appendEscaped(buf[:start], val)
+		}
+	}
+	return append(buf, '\n')
 }
 
 func needsEscape(b []byte) bool {
