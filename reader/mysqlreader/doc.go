@@ -14,7 +14,7 @@
 //	where      SQL condition added to every split's query
 //	querySql   a query read as one split, instead of table
 //	splitPk    column whose value ranges cut the table into splits
-//	batchRows  rows per batch (default 65536)
+//	batchRows  rows per batch (default 65536; a batch also ends at 8 MiB of values)
 //	timeZone   IANA zone of the source's DATETIME values: they are then read
 //	           as instants, timestamp[us, UTC] (default: zone-less timestamp[us])
 //	time       time64 (default) or duration: the Arrow type of TIME

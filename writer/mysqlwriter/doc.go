@@ -32,7 +32,8 @@
 // Each BatchWriter has its own connection with the session time_zone
 // '+00:00' and a strict sql_mode (STRICT_ALL_TABLES, NO_ZERO_DATE,
 // NO_ZERO_IN_DATE, ERROR_FOR_DIVISION_BY_ZERO, ...). A batch is encoded from
-// the Arrow arrays into one buffer of LOAD DATA text (FIELDS TERMINATED BY
+// the Arrow arrays into LOAD DATA text 256 KiB at a time, as the driver
+// reads it, so no batch-sized buffer is held (FIELDS TERMINATED BY
 // '\t' ESCAPED BY '\\' LINES TERMINATED BY '\n', CHARACTER SET binary, NULL
 // as \N; backslash, tab, newline, carriage return, NUL and Ctrl-Z escaped as
 // \\ \t \n \r \0 \Z, so any byte string, binary included, loads exactly) and
