@@ -10,6 +10,7 @@ import (
 	_ "github.com/ferrydata/ferry/reader/sqlitereader"
 	_ "github.com/ferrydata/ferry/writer/csvwriter"
 	_ "github.com/ferrydata/ferry/writer/jsonlwriter"
+	_ "github.com/ferrydata/ferry/writer/mysqlwriter"
 	_ "github.com/ferrydata/ferry/writer/parquetwriter"
 	_ "github.com/ferrydata/ferry/writer/pgwriter"
 	_ "github.com/ferrydata/ferry/writer/sqlitewriter"
