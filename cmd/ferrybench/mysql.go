@@ -261,10 +261,11 @@ func shJoin(args []string) string {
 }
 
 func my2myPipe(ctx context.Context, env *benchEnv) (caseResult, error) {
-	const dstDB = "bench_dst"
+	dstDB := fmt.Sprintf("bench_dst_%d", os.Getpid()) // this process's own: runs may overlap
 	if err := myFreshTarget(ctx, env, dstDB, "orders_src"); err != nil {
 		return caseResult{}, err
 	}
+	defer myDrop(env, "`"+dstDB+"`", true)
 	c, _ := myConfig(env, "")
 	cli := shJoin(myCLI(env))
 	script := shJoin([]string{myBin("mariadb-dump", "mysqldump")}) + " " + cli + " --no-create-info --single-transaction " + shJoin([]string{c.DBName, "orders_src"}) +
@@ -281,10 +282,11 @@ func my2myPipe(ctx context.Context, env *benchEnv) (caseResult, error) {
 }
 
 func my2pgPipe(ctx context.Context, env *benchEnv) (caseResult, error) {
-	const dst = "orders_dst_mypipe"
+	dst := fmt.Sprintf("orders_dst_mypipe_%d", os.Getpid())
 	if err := pgFreshTarget(ctx, env, dst); err != nil {
 		return caseResult{}, err
 	}
+	defer pgDrop(env, dst)
 	c, _ := myConfig(env, "")
 	script := shJoin([]string{myBin("mariadb", "mysql")}) + " " + shJoin(myCLI(env)) + ` --init-command="SET time_zone='+00:00'" --quick --batch -N ` + shJoin([]string{c.DBName, "-e", "SELECT * FROM orders_src"}) +
 		" | psql -X -q -v ON_ERROR_STOP=1 " + shJoin([]string{env.PGURL, "-c", "COPY " + dst + " FROM STDIN (NULL 'NULL')"})
@@ -303,10 +305,11 @@ const pgToMySelect = `SELECT id, customer_id, amount, price, status, note, creat
   updated_at AT TIME ZONE 'UTC', ship_date, is_paid::int, ref, attrs, biz_date FROM orders_src`
 
 func pg2myPipe(ctx context.Context, env *benchEnv) (caseResult, error) {
-	const dst = "orders_dst_pgpipe"
+	dst := fmt.Sprintf("orders_dst_pgpipe_%d", os.Getpid())
 	if err := myFreshTarget(ctx, env, "", dst); err != nil {
 		return caseResult{}, err
 	}
+	defer myDrop(env, dst, false)
 	c, _ := myConfig(env, "")
 	script := "psql -X -v ON_ERROR_STOP=1 " + shJoin([]string{env.PGURL, "-c", "COPY (" + pgToMySelect + ") TO STDOUT"}) +
 		" | " + shJoin([]string{myBin("mariadb", "mysql")}) + " " + shJoin(myCLI(env)) + " --local-infile=1 " +
@@ -325,7 +328,8 @@ func pg2myPipe(ctx context.Context, env *benchEnv) (caseResult, error) {
 // myFerry runs Ferry for one group with env.curWorkers workers.
 func myFerry(ctx context.Context, env *benchEnv, group string, mode ferry.WriteMode) (caseResult, error) {
 	workers := env.curWorkers
-	dst := fmt.Sprintf("orders_dst_ferry_%s_%d", group, workers)
+	// Names of this process's own: two bench runs may overlap on the servers.
+	dst := fmt.Sprintf("orders_dst_ferry_%s_%d_%d", group, workers, os.Getpid())
 	var r ferry.Reader
 	var w ferry.Writer
 	var method func() string
@@ -361,6 +365,7 @@ func myFerry(ctx context.Context, env *benchEnv, group string, mode ferry.WriteM
 			r.Close()
 			return caseResult{}, err
 		}
+		defer myDrop(env, dst, false)
 		wcfg, err := mysqlwriter.ParseConfig(addParam(env.MyURL, "table="+dst+"&mode="+string(mode)))
 		if err != nil {
 			r.Close()
@@ -377,6 +382,7 @@ func myFerry(ctx context.Context, env *benchEnv, group string, mode ferry.WriteM
 			r.Close()
 			return caseResult{}, err
 		}
+		defer pgDrop(env, dst)
 		wcfg, err := pgwriter.ParseConfig(addParam(env.PGURL, "table="+dst+"&mode="+string(mode)))
 		if err != nil {
 			r.Close()
@@ -410,4 +416,29 @@ func myFerry(ctx context.Context, env *benchEnv, group string, mode ferry.WriteM
 		return caseResult{}, errors.New(fmt.Sprintf("summary says %d rows written, table has %d", sum.RowsWritten, n))
 	}
 	return caseResult{Rows: n, Bytes: mySourceBytes(ctx, env), Verified: "count+checksum", Elapsed: elapsed}, nil
+}
+
+// myDrop drops a bench target table (or database).
+func myDrop(env *benchEnv, name string, database bool) {
+	db, err := myOpen(env, "")
+	if err != nil {
+		return
+	}
+	defer db.Close()
+	if database {
+		db.Exec("DROP DATABASE IF EXISTS " + name)
+		return
+	}
+	db.Exec("DROP TABLE IF EXISTS " + name)
+}
+
+// pgDrop drops a bench target table.
+func pgDrop(env *benchEnv, name string) {
+	ctx := context.Background()
+	conn, err := pgConnect(ctx, env)
+	if err != nil {
+		return
+	}
+	defer conn.Close(ctx)
+	conn.Exec(ctx, "DROP TABLE IF EXISTS "+name)
 }

@@ -207,6 +207,9 @@ func (r *Reader) openSnapshots(ctx context.Context, n int) error {
 		if err != nil {
 			return fail(err)
 		}
+		// Do not wait long behind a writer's open transaction: without the
+		// lock the snapshots are still taken, back to back.
+		c.ExecContext(ctx, "SET SESSION lock_wait_timeout = 10")
 		if _, err := c.ExecContext(ctx, "LOCK TABLES "+quoteTable(r.cfg.Table)+" READ"); err != nil {
 			c.Close()
 			how = fmt.Sprintf("snapshots taken back to back without a lock (LOCK TABLES failed: %v)", err)
