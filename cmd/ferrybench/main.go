@@ -89,6 +89,7 @@ type row struct {
 	cpu     time.Duration
 	hwm     int64 // KiB
 	err     error
+	all     []time.Duration // every run's time, sorted
 }
 
 func main() {
@@ -149,6 +150,11 @@ func medians(all [][]row) []row {
 			return int(a.elapsed - b.elapsed)
 		})
 		out[i] = rs[(len(rs)-1)/2]
+		for _, r := range rs {
+			if r.err == nil {
+				out[i].all = append(out[i].all, r.elapsed)
+			}
+		}
 	}
 	return out
 }
@@ -218,11 +224,11 @@ func printTable(f *os.File, env *benchEnv, rows []row, runs int) {
 		}
 	}
 	w := tabwriter.NewWriter(f, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(w, "case\trows\tseconds\trows/s\tMB/s\tratio\tCPU s/Mrow\tpeak RSS MB\tverified\t")
+	fmt.Fprintln(w, "case\trows\tseconds\trows/s\tMB/s\tratio\tCPU s/Mrow\tpeak RSS MB\tverified\tall runs (s)\t")
 	for _, r := range rows {
 		name := r.c.Group + "/" + r.c.Name
 		if r.err != nil {
-			fmt.Fprintf(w, "%s\tFAILED: %v\t\t\t\t\t\t\t\t\n", name, r.err)
+			fmt.Fprintf(w, "%s\tFAILED: %v\t\t\t\t\t\t\t\t\t\n", name, r.err)
 			continue
 		}
 		secs := r.elapsed.Seconds()
@@ -246,7 +252,11 @@ func printTable(f *os.File, env *benchEnv, rows []row, runs int) {
 		if !r.c.Pipe && r.hwm > 0 {
 			rss = fmt.Sprintf("%.0f", float64(r.hwm)/1024)
 		}
-		fmt.Fprintf(w, "%s\t%d\t%.2f\t%.0f\t%s\t%s\t%s\t%s\t%s\t\n", name, r.res.Rows, secs, rps, mbs, ratio, cpu, rss, r.res.Verified)
+		var runs []string
+		for _, d := range r.all {
+			runs = append(runs, fmt.Sprintf("%.1f", d.Seconds()))
+		}
+		fmt.Fprintf(w, "%s\t%d\t%.2f\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s\t\n", name, r.res.Rows, secs, rps, mbs, ratio, cpu, rss, r.res.Verified, strings.Join(runs, " "))
 	}
 	w.Flush()
 	fmt.Fprintf(f, "(median of %d run(s); source rows %d; * = CPU of the pipe's child processes; machine shared with other work, numbers are indicative)\n", runs, env.Rows)
