@@ -11,23 +11,25 @@ import (
 	"github.com/ferrydata/ferry/writer/pgwriter"
 )
 
-// The Ferry PG→PG cases, one per worker count of -workers (registered lazily
-// in main through pgFerryCases because the worker counts are flags).
+// The Ferry PG→PG cases; each runs once per worker count of -workers.
 func init() {
 	register(benchCase{Group: "pg2pg", Name: "ferry insert", Setup: pgSetup, Run: func(ctx context.Context, env *benchEnv) (caseResult, error) {
 		return pgFerryAll(ctx, env, ferry.ModeInsert)
+	}})
+	register(benchCase{Group: "pg2pg", Name: "ferry insert conns=1", Setup: pgSetup, Run: func(ctx context.Context, env *benchEnv) (caseResult, error) {
+		return pgFerry(ctx, env, ferry.ModeInsert, env.curWorkers, "&conns=1")
 	}})
 	register(benchCase{Group: "pg2pg", Name: "ferry overwrite", Setup: pgSetup, Run: func(ctx context.Context, env *benchEnv) (caseResult, error) {
 		return pgFerryAll(ctx, env, ferry.ModeOverwrite)
 	}})
 }
 
-// pgFerryAll is expanded into one row per worker count by expandWorkers.
+// pgFerryAll runs with the current worker count.
 func pgFerryAll(ctx context.Context, env *benchEnv, mode ferry.WriteMode) (caseResult, error) {
-	return pgFerry(ctx, env, mode, env.curWorkers)
+	return pgFerry(ctx, env, mode, env.curWorkers, "")
 }
 
-func pgFerry(ctx context.Context, env *benchEnv, mode ferry.WriteMode, workers int) (caseResult, error) {
+func pgFerry(ctx context.Context, env *benchEnv, mode ferry.WriteMode, workers int, extra string) (caseResult, error) {
 	dst := fmt.Sprintf("orders_dst_ferry_%s_%d", strings.ReplaceAll(string(mode), "-", "_"), workers)
 	if err := pgFreshTarget(ctx, env, dst); err != nil {
 		return caseResult{}, err
@@ -36,7 +38,7 @@ func pgFerry(ctx context.Context, env *benchEnv, mode ferry.WriteMode, workers i
 	if err != nil {
 		return caseResult{}, err
 	}
-	wcfg, err := pgwriter.ParseConfig(addParam(env.PGURL, "table="+dst+"&mode="+string(mode)))
+	wcfg, err := pgwriter.ParseConfig(addParam(env.PGURL, "table="+dst+"&mode="+string(mode)+extra))
 	if err != nil {
 		return caseResult{}, err
 	}

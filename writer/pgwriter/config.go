@@ -33,6 +33,11 @@ type Config struct {
 	PreSQL, PostSQL []string
 	// Create creates Table from the batches' schema when it does not exist.
 	Create bool
+	// Conns caps the write connections: BatchWriters beyond it share the
+	// existing ones (their COPYs take turns). 0 means one per BatchWriter.
+	// On a small machine one connection often writes as fast as several,
+	// which only contend for the table's extension lock.
+	Conns int
 	// Allocator is used for temporary Arrow memory; nil means the default.
 	Allocator memory.Allocator
 }
@@ -69,6 +74,7 @@ func configFromURL(u *url.URL) (Config, error) {
 		Key:       p.List("key"),
 		Partition: p.String("partition", ""),
 		Create:    p.Bool("create", false),
+		Conns:     p.Int("conns", 0),
 	}
 	p.Has("preSql")
 	p.Has("postSql")
@@ -114,6 +120,9 @@ func (c *Config) check() error {
 	}
 	if c.Table == "" {
 		return fmt.Errorf("pgwriter: no table")
+	}
+	if c.Conns < 0 {
+		return fmt.Errorf("pgwriter: conns must not be negative")
 	}
 	if c.Mode == "" {
 		c.Mode = ferry.ModeInsert

@@ -21,6 +21,10 @@
 //     workers' commit for insert).
 //   - create: true creates the table from the Arrow schema when missing
 //     (key becomes the primary key).
+//   - conns: the most write connections (default 0: one per worker); workers
+//     beyond it share connections, taking turns. On a small machine one
+//     connection writes as fast as several, which only contend for the
+//     table's relation extension lock.
 //   - batchRows: accepted and ignored (the Pipeline sizes batches).
 //   - libpq parameters passed through to pgx: sslmode, connect_timeout,
 //     application_name, options, search_path, ... (as pgreader).

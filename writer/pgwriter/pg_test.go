@@ -137,9 +137,13 @@ func TestRoundTripEveryType(t *testing.T) {
 		t.Errorf("nfree metadata %v, want ferry.encoding", f[0].Metadata)
 	}
 
-	for _, workers := range []int{1, 3} {
+	for _, tc := range []struct {
+		workers int
+		params  string
+	}{{1, ""}, {3, ""}, {3, "&conns=1"}} {
+		workers := tc.workers
 		exec(t, "TRUNCATE "+dst)
-		sum, err := pipe(t, ctx, src, "table="+dst, workers)
+		sum, err := pipe(t, ctx, src, "table="+dst+tc.params, workers)
 		if err != nil {
 			t.Fatalf("%d workers: %v", workers, err)
 		}

@@ -39,9 +39,18 @@ type Writer struct {
 	key     []string
 	colList string // quoted batch columns
 
-	mu      sync.Mutex
-	workers []*batchWriter
-	done    bool
+	mu    sync.Mutex
+	conns []*wconn // write connections, shared round-robin when Config.Conns caps them
+	next  int
+	done  bool
+}
+
+// wconn is one write connection (and, in insert mode, its transaction),
+// used by one BatchWriter at a time.
+type wconn struct {
+	mu     sync.Mutex
+	conn   *pgx.Conn
+	broken bool
 }
 
 var _ ferry.Writer = (*Writer)(nil)
@@ -191,6 +200,19 @@ func (w *Writer) Open(ctx context.Context) (ferry.BatchWriter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pgwriter: %w", err)
 	}
+	into := w.target
+	if w.staged() {
+		into = w.stage
+	}
+	copySQL := "COPY " + into + " (" + w.colList + ") FROM STDIN (FORMAT binary)"
+	w.mu.Lock()
+	if w.cfg.Conns > 0 && len(w.conns) >= w.cfg.Conns {
+		c := w.conns[w.next%len(w.conns)]
+		w.next++
+		w.mu.Unlock()
+		return &batchWriter{w: w, c: c, enc: enc, copySQL: copySQL}, nil
+	}
+	w.mu.Unlock()
 	conn, err := pgx.ConnectConfig(ctx, w.conncfg.Copy())
 	if err != nil {
 		return nil, ferry.Retryable(fmt.Errorf("pgwriter: connect: %w", err))
@@ -202,15 +224,11 @@ func (w *Writer) Open(ctx context.Context) (ferry.BatchWriter, error) {
 			return nil, fmt.Errorf("pgwriter: begin: %w", err)
 		}
 	}
-	into := w.target
-	if w.staged() {
-		into = w.stage
-	}
-	bw := &batchWriter{w: w, conn: conn, enc: enc, copySQL: "COPY " + into + " (" + w.colList + ") FROM STDIN (FORMAT binary)"}
+	c := &wconn{conn: conn}
 	w.mu.Lock()
-	w.workers = append(w.workers, bw)
+	w.conns = append(w.conns, c)
 	w.mu.Unlock()
-	return bw, nil
+	return &batchWriter{w: w, c: c, enc: enc, copySQL: copySQL}, nil
 }
 
 // Commit makes the rows visible: it commits the workers' transactions
@@ -223,15 +241,15 @@ func (w *Writer) Commit(ctx context.Context) error {
 	}
 	w.done = true
 	if !w.staged() {
-		for _, bw := range w.workers {
-			if bw.conn == nil {
+		for _, c := range w.conns {
+			if c.conn == nil {
 				continue
 			}
-			if _, err := bw.conn.Exec(ctx, "COMMIT"); err != nil {
+			if _, err := c.conn.Exec(ctx, "COMMIT"); err != nil {
 				return fmt.Errorf("pgwriter: commit into %s: %w", w.cfg.Table, err)
 			}
-			bw.conn.Close(ctx)
-			bw.conn = nil
+			c.conn.Close(ctx)
+			c.conn = nil
 		}
 		if len(w.cfg.PostSQL) == 0 {
 			return nil
@@ -335,10 +353,10 @@ func (w *Writer) Abort(ctx context.Context, cause error) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.done = true
-	for _, bw := range w.workers {
-		if bw.conn != nil {
-			bw.conn.Close(context.Background()) // closing rolls back
-			bw.conn = nil
+	for _, c := range w.conns {
+		if c.conn != nil {
+			c.conn.Close(context.Background()) // closing rolls back
+			c.conn = nil
 		}
 	}
 	if w.stage == "" {
@@ -369,10 +387,10 @@ func (w *Writer) Abort(ctx context.Context, cause error) error {
 func (w *Writer) Close() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	for _, bw := range w.workers {
-		if bw.conn != nil {
-			bw.conn.Close(context.Background())
-			bw.conn = nil
+	for _, c := range w.conns {
+		if c.conn != nil {
+			c.conn.Close(context.Background())
+			c.conn = nil
 		}
 	}
 	if w.admin != nil {
@@ -383,21 +401,22 @@ func (w *Writer) Close() error {
 
 type batchWriter struct {
 	w       *Writer
-	conn    *pgx.Conn
+	c       *wconn
 	enc     *pgcopy.Encoder
 	copySQL string
-	broken  bool
 }
 
 // Write COPYs b inside a savepoint; a batch rejected for bad data is
 // bisected until the bad rows are isolated.
 func (bw *batchWriter) Write(ctx context.Context, b arrow.RecordBatch) error {
-	if bw.broken || bw.conn == nil {
+	bw.c.mu.Lock()
+	defer bw.c.mu.Unlock()
+	if bw.c.broken || bw.c.conn == nil {
 		return errors.New("pgwriter: write after a fatal error or Close")
 	}
 	err := bisect.Write(ctx, b, bw.copyOnce, isData, columnOf)
 	if err != nil && !isDirty(err) && !ferry.IsRetryable(err) {
-		bw.broken = true
+		bw.c.broken = true
 	}
 	return err
 }
@@ -409,7 +428,7 @@ func isDirty(err error) bool { return ferry.Classify(err) == ferry.ClassDirty }
 // into the staging table (the staging table is dropped on Abort), which
 // spares a subtransaction per batch.
 func (bw *batchWriter) copyOnce(ctx context.Context, b arrow.RecordBatch) error {
-	pc := bw.conn.PgConn()
+	pc := bw.c.conn.PgConn()
 	sp := !bw.w.staged()
 	if sp {
 		if _, err := pc.Exec(ctx, "SAVEPOINT ferry").ReadAll(); err != nil {
@@ -418,6 +437,7 @@ func (bw *batchWriter) copyOnce(ctx context.Context, b arrow.RecordBatch) error 
 	}
 	er := &errReader{r: bw.enc.Reader(b)}
 	_, err := pc.CopyFrom(ctx, er, bw.copySQL)
+	er.stop() // pgconn may return while its goroutine still reads: b must not be touched after this
 	if err == nil {
 		if sp {
 			if _, err := pc.Exec(ctx, "RELEASE SAVEPOINT ferry").ReadAll(); err != nil {
@@ -426,7 +446,7 @@ func (bw *batchWriter) copyOnce(ctx context.Context, b arrow.RecordBatch) error 
 		}
 		return nil
 	}
-	if er.err != nil {
+	if er.err != nil { // safe: stop() synchronised with the last Read
 		err = er.err // the value the encoder rejected, not the server's "COPY from stdin failed"
 	}
 	if pc.IsClosed() || ctx.Err() != nil {
@@ -447,17 +467,32 @@ func (bw *batchWriter) copyOnce(ctx context.Context, b arrow.RecordBatch) error 
 	return fmt.Errorf("pgwriter: copy into %s: %w", bw.w.cfg.Table, err)
 }
 
+// errReader remembers the encoder's error (pgconn reports only the server's
+// "COPY from stdin failed") and stops reading the batch once stop is called.
 type errReader struct {
-	r   io.Reader
-	err error
+	mu      sync.Mutex
+	r       io.Reader
+	err     error
+	stopped bool
 }
 
 func (e *errReader) Read(p []byte) (int, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.stopped {
+		return 0, io.EOF
+	}
 	n, err := e.r.Read(p)
 	if err != nil && err != io.EOF {
 		e.err = err
 	}
 	return n, err
+}
+
+func (e *errReader) stop() {
+	e.mu.Lock()
+	e.stopped = true
+	e.mu.Unlock()
 }
 
 func isData(err error) bool {
