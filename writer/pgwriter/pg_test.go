@@ -221,8 +221,8 @@ func seq(lo, hi int64) []int64 {
 	return s
 }
 
-// TestOverwriteKilled kills the worker's backend mid-load: the run fails and
-// the old rows stay, untouched; Abort drops the staging table.
+// TestOverwriteKilled kills the writer's backends mid-load: the old rows
+// stay, untouched, and Abort drops the staging table (over a new connection).
 func TestOverwriteKilled(t *testing.T) {
 	ctx := context.Background()
 	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
@@ -263,8 +263,12 @@ func TestOverwriteKilled(t *testing.T) {
 	if err == nil {
 		t.Fatal("Write on a killed connection succeeded")
 	}
-	if ferry.IsRetryable(err) {
-		t.Errorf("Write after losing the worker's transaction is retryable: %v", err)
+	// The staged rows so far are committed in the staging table and b2 never
+	// reached the server: the error is retryable and the retry reconnects.
+	if !ferry.IsRetryable(err) {
+		t.Errorf("Write after losing the connection between batches: %v, want retryable", err)
+	} else if err := bw.Write(ctx, b2); err != nil {
+		t.Errorf("retried Write: %v", err)
 	}
 	bw.Close(ctx)
 	if err := w.Abort(ctx, err); err != nil {
@@ -501,5 +505,45 @@ func TestCreateAndURL(t *testing.T) {
 	}
 	if _, err := pgwriter.ParseConfig("postgres://u@h/db?table=t&mode=partition-overwrite"); err == nil {
 		t.Error("partition-overwrite without partition accepted")
+	}
+}
+
+// TestInsertKilled: in insert mode a lost connection takes the worker's
+// transaction with it, so the error is not retryable, and the target keeps
+// its old rows.
+func TestInsertKilled(t *testing.T) {
+	ctx := context.Background()
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	tbl := tableName(t, "t")
+	oldRows(t, tbl)
+	wc, err := pgwriter.ParseConfig(dsn("table=" + tbl + "&application_name=ferry_kill_insert"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := pgwriter.New(wc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	b1 := batch(mem, seq(5001, 9000), "new", "x")
+	defer b1.Release()
+	if err := w.Prepare(ctx, b1.Schema()); err != nil {
+		t.Fatal(err)
+	}
+	bw, _ := w.Open(ctx)
+	if err := bw.Write(ctx, b1); err != nil {
+		t.Fatal(err)
+	}
+	count(t, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'ferry_kill_insert'")
+	err = bw.Write(ctx, b1)
+	if err == nil || ferry.IsRetryable(err) {
+		t.Errorf("Write after the worker's transaction was lost: %v, want a fatal error", err)
+	}
+	if err := w.Abort(ctx, err); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, "SELECT count(*) FROM "+tbl); n != 1000 {
+		t.Errorf("%d rows after the killed insert, want the old 1000", n)
 	}
 }

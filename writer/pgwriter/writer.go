@@ -48,9 +48,10 @@ type Writer struct {
 // wconn is one write connection (and, in insert mode, its transaction),
 // used by one BatchWriter at a time.
 type wconn struct {
-	mu     sync.Mutex
-	conn   *pgx.Conn
-	broken bool
+	mu        sync.Mutex
+	conn      *pgx.Conn
+	broken    bool
+	reconnect bool // staged modes: the connection was lost between batches
 }
 
 var _ ferry.Writer = (*Writer)(nil)
@@ -414,6 +415,14 @@ func (bw *batchWriter) Write(ctx context.Context, b arrow.RecordBatch) error {
 	if bw.c.broken || bw.c.conn == nil {
 		return errors.New("pgwriter: write after a fatal error or Close")
 	}
+	if bw.c.reconnect {
+		conn, err := pgx.ConnectConfig(ctx, bw.w.conncfg.Copy())
+		if err != nil {
+			return ferry.Retryable(fmt.Errorf("pgwriter: reconnect: %w", err))
+		}
+		bw.c.conn.Close(context.Background())
+		bw.c.conn, bw.c.reconnect = conn, false
+	}
 	err := bisect.Write(ctx, b, bw.copyOnce, isData, columnOf)
 	if err != nil && !isDirty(err) && !ferry.IsRetryable(err) {
 		bw.c.broken = true
@@ -452,6 +461,15 @@ func (bw *batchWriter) copyOnce(ctx context.Context, b arrow.RecordBatch) error 
 	if pc.IsClosed() || ctx.Err() != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
+		}
+		var pe *pgconn.PgError
+		if !sp && (pgconn.SafeToRetry(err) || errors.As(err, &pe) && pe.Severity == "FATAL") {
+			// staged: the earlier batches are committed in the staging table,
+			// and this autocommitted COPY either never reached the server or
+			// was ended by a FATAL error instead of completing (so it rolled
+			// back); reconnect on the retry
+			bw.c.reconnect = true
+			return ferry.Retryable(fmt.Errorf("pgwriter: copy into %s: connection lost, batch not applied: %w", bw.w.cfg.Table, err))
 		}
 		return notRetryable{fmt.Errorf("pgwriter: copy into %s: connection lost (the worker's work is rolled back): %w", bw.w.cfg.Table, err)}
 	}
