@@ -67,8 +67,11 @@
 // the bad rows are isolated: the good rows are written, the bad ones are
 // returned as *dirty.RowErrors with the server's message and column.
 // Serialization failures and deadlocks (40001, 40P01) roll back to the
-// savepoint and are returned as retryable. A lost connection is fatal: the
-// worker's earlier batches went with its transaction.
+// savepoint and are returned as retryable. A lost connection is fatal in
+// insert mode (the worker's earlier batches went with its transaction); in
+// the staged modes, where each batch is its own autocommitted COPY into the
+// staging table, a batch lost with its connection before completing is
+// retryable and the next Write reconnects.
 //
 // # Types
 //
