@@ -22,10 +22,12 @@ type EncodeError struct {
 	Err    error
 }
 
+// Error names the row and column.
 func (e *EncodeError) Error() string {
 	return fmt.Sprintf("pgcopy: row %d column %q: %v", e.Row, e.Column, e.Err)
 }
 
+// Unwrap returns the cause.
 func (e *EncodeError) Unwrap() error { return e.Err }
 
 // encodeFn appends the length-prefixed binary value of row i of arr (not null).
