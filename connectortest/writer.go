@@ -60,8 +60,9 @@ type writerRun struct {
 	t   *testing.T
 	h   WriterHarness
 	w   ferry.Writer
-	mem *memory.CheckedAllocator
-	bws []ferry.BatchWriter
+	mem  *memory.CheckedAllocator
+	bws  []ferry.BatchWriter
+	done bool
 }
 
 func startRun(t *testing.T, h WriterHarness, dest string, schema *arrow.Schema, mode ferry.WriteMode, workers int) *writerRun {
@@ -81,6 +82,19 @@ func startRun(t *testing.T, h WriterHarness, dest string, schema *arrow.Schema, 
 		workers = 1
 	}
 	r := &writerRun{t: t, h: h, w: w, mem: mem}
+	// A test that fails half way must not leave the writer's transaction
+	// open: it would block the harness's clean-up (a DROP TABLE waiting on
+	// a lock). Cleanups run last-in first-out, so this runs before the
+	// harness's own.
+	t.Cleanup(func() {
+		if !r.done {
+			for _, bw := range r.bws {
+				bw.Close(context.Background())
+			}
+			r.w.Abort(context.Background(), errors.New("connectortest: test failed"))
+			r.w.Close()
+		}
+	})
 	for range workers {
 		bw, err := w.Open(ctx)
 		if err != nil {
@@ -145,6 +159,7 @@ func (r *writerRun) abort() {
 
 func (r *writerRun) finish() {
 	r.t.Helper()
+	r.done = true
 	if err := r.w.Close(); err != nil {
 		r.t.Errorf("Writer.Close: %v", err)
 	}
