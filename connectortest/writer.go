@@ -57,9 +57,9 @@ func RunWriterTests(t *testing.T, h WriterHarness) {
 
 // run is one writer run under test.
 type writerRun struct {
-	t   *testing.T
-	h   WriterHarness
-	w   ferry.Writer
+	t    *testing.T
+	h    WriterHarness
+	w    ferry.Writer
 	mem  *memory.CheckedAllocator
 	bws  []ferry.BatchWriter
 	done bool
