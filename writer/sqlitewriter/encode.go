@@ -23,6 +23,7 @@ type encodeError struct {
 
 // Error names the column and the reason.
 func (e *encodeError) Error() string { return fmt.Sprintf("column %s: %v", e.column, e.err) }
+
 // Unwrap returns the reason.
 func (e *encodeError) Unwrap() error { return e.err }
 
