@@ -10,6 +10,7 @@ import (
 
 	"github.com/ferrydata/ferry"
 	"github.com/ferrydata/ferry/connectortest"
+	"github.com/ferrydata/ferry/internal/fileset/filetest"
 	"github.com/ferrydata/ferry/reader/parquetreader"
 	"github.com/ferrydata/ferry/writer/parquetwriter"
 )
@@ -17,29 +18,12 @@ import (
 // writeParquet writes data to path with parquetwriter.
 func writeParquet(t testing.TB, path string, data arrow.RecordBatch, cfg parquetwriter.Config) {
 	t.Helper()
-	ctx := context.Background()
 	cfg.Path = path
-	w, err := parquetwriter.Open(ctx, cfg)
+	w, err := parquetwriter.Open(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer w.Close()
-	if err := w.Prepare(ctx, data.Schema()); err != nil {
-		t.Fatal(err)
-	}
-	bw, err := w.Open(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := bw.Write(ctx, data); err != nil {
-		t.Fatal(err)
-	}
-	if err := bw.Close(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Commit(ctx); err != nil {
-		t.Fatal(err)
-	}
+	filetest.WriteAll(t, w, data)
 }
 
 // TestConformance: every standard column, in files of 700-row row groups
