@@ -363,19 +363,34 @@ func testWriterUpsert(t *testing.T, h WriterHarness, mode ferry.WriteMode) {
 func concat(t *testing.T, schema *arrow.Schema, bs ...arrow.RecordBatch) arrow.RecordBatch {
 	t.Helper()
 	defer release(bs)
+	return Concat(t, schema, bs)
+}
+
+// Concat concatenates bs, which stay owned by the caller, into one batch of
+// schema (an empty one when bs is empty), allocated from the default
+// allocator: what a harness's ReadBack returns after reading a destination
+// in several batches. The caller releases the result.
+func Concat(t testing.TB, schema *arrow.Schema, bs []arrow.RecordBatch) arrow.RecordBatch {
+	t.Helper()
 	cols := make([]arrow.Array, schema.NumFields())
 	var n int64
 	for _, b := range bs {
 		n += b.NumRows()
 	}
 	for c := range cols {
-		var parts []arrow.Array
-		for _, b := range bs {
-			parts = append(parts, b.Column(c))
+		if len(bs) == 0 {
+			bld := array.NewBuilder(memory.DefaultAllocator, schema.Field(c).Type)
+			cols[c] = bld.NewArray()
+			bld.Release()
+			continue
+		}
+		parts := make([]arrow.Array, len(bs))
+		for i, b := range bs {
+			parts[i] = b.Column(c)
 		}
 		a, err := array.Concatenate(parts, memory.DefaultAllocator)
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("concatenate column %s: %v", schema.Field(c).Name, err)
 		}
 		cols[c] = a
 	}

@@ -12,11 +12,11 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/ferrydata/ferry"
+	"github.com/ferrydata/ferry/connectortest"
 	"github.com/ferrydata/ferry/internal/testenv"
 	"github.com/ferrydata/ferry/reader/pgreader"
 	"github.com/ferrydata/ferry/writer/pgwriter"
@@ -146,33 +146,7 @@ func ReadBack(t testing.TB, table string, schema *arrow.Schema) arrow.RecordBatc
 // ConcatBatches concatenates parts into one batch of sc.
 func ConcatBatches(t testing.TB, sc *arrow.Schema, parts []arrow.RecordBatch) arrow.RecordBatch {
 	t.Helper()
-	cols := make([]arrow.Array, sc.NumFields())
-	var n int64
-	for _, p := range parts {
-		n += p.NumRows()
-	}
-	for i := range cols {
-		var arrs []arrow.Array
-		for _, p := range parts {
-			arrs = append(arrs, p.Column(i))
-		}
-		if len(arrs) == 0 {
-			b := array.NewBuilder(memory.DefaultAllocator, sc.Field(i).Type)
-			cols[i] = b.NewArray()
-			b.Release()
-			continue
-		}
-		c, err := array.Concatenate(arrs, memory.DefaultAllocator)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cols[i] = c
-	}
-	rec := array.NewRecordBatch(sc, cols, n)
-	for _, c := range cols {
-		c.Release()
-	}
-	return rec
+	return connectortest.Concat(t, sc, parts)
 }
 
 // ConnString is the test server's connection string without Ferry parameters.

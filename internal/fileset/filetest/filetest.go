@@ -11,6 +11,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/ferrydata/ferry"
+	"github.com/ferrydata/ferry/connectortest"
 	"github.com/ferrydata/ferry/dirty"
 )
 
@@ -68,33 +69,7 @@ func ReadAll(t testing.TB, r ferry.Reader, sortByID bool) (arrow.RecordBatch, []
 // Concat concatenates bs (which stay owned by the caller).
 func Concat(t testing.TB, schema *arrow.Schema, bs []arrow.RecordBatch) arrow.RecordBatch {
 	t.Helper()
-	cols := make([]arrow.Array, schema.NumFields())
-	var n int64
-	for _, b := range bs {
-		n += b.NumRows()
-	}
-	for c := range cols {
-		var parts []arrow.Array
-		for _, b := range bs {
-			parts = append(parts, b.Column(c))
-		}
-		if len(parts) == 0 {
-			bld := array.NewBuilder(memory.DefaultAllocator, schema.Field(c).Type)
-			cols[c] = bld.NewArray()
-			bld.Release()
-			continue
-		}
-		a, err := array.Concatenate(parts, memory.DefaultAllocator)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cols[c] = a
-	}
-	out := array.NewRecordBatch(schema, cols, n)
-	for _, a := range cols {
-		a.Release()
-	}
-	return out
+	return connectortest.Concat(t, schema, bs)
 }
 
 // SortByID returns b ordered by its first column, an int64.
