@@ -3,9 +3,8 @@ package mysqlreader
 import (
 	"context"
 	"fmt"
-	"net"
+	"github.com/ferrydata/ferry/internal/mysqlx"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -92,7 +91,7 @@ func ParseConfig(urlstr string) (Config, error) {
 }
 
 func configFromURL(u *url.URL) (Config, error) {
-	conn, err := connConfig(u)
+	conn, err := mysqlx.ConnConfig("mysqlreader", u)
 	if err != nil {
 		return Config{}, err
 	}
@@ -144,45 +143,4 @@ func (c *Config) validate() error {
 		return fmt.Errorf("mysqlreader: batchRows=%d is negative", c.BatchRows)
 	}
 	return nil
-}
-
-// connConfig turns the scheme, user, host and database of u into a driver
-// configuration.
-func connConfig(u *url.URL) (*mysql.Config, error) {
-	if u.Scheme != "mysql" && u.Scheme != "mariadb" {
-		return nil, fmt.Errorf("mysqlreader: scheme %q is not mysql or mariadb", u.Scheme)
-	}
-	c := mysql.NewConfig()
-	if u.User != nil {
-		c.User = u.User.Username()
-		c.Passwd, _ = u.User.Password()
-	}
-	host, port := u.Hostname(), u.Port()
-	if host == "" {
-		host = "127.0.0.1"
-	}
-	if port == "" {
-		port = "3306"
-	}
-	c.Net = "tcp"
-	c.Addr = net.JoinHostPort(host, port)
-	c.DBName = strings.TrimPrefix(u.Path, "/")
-	return c, nil
-}
-
-// sessionConfig returns a copy of c set up for reading: text protocol with
-// client-side interpolation, raw values, UTC session time zone.
-func sessionConfig(c *mysql.Config) *mysql.Config {
-	c = c.Clone()
-	c.InterpolateParams = true
-	c.ParseTime = false
-	c.Loc = time.UTC
-	if c.Params == nil {
-		c.Params = map[string]string{}
-	}
-	c.Params["time_zone"] = "'+00:00'"
-	if c.Collation == "" {
-		c.Collation = "utf8mb4_general_ci"
-	}
-	return c
 }

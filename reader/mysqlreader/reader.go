@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"github.com/ferrydata/ferry/internal/mysqlx"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -53,7 +54,7 @@ func Open(ctx context.Context, cfg Config) (*Reader, error) {
 	if mem == nil {
 		mem = memory.DefaultAllocator
 	}
-	conn, err := mysql.NewConnector(sessionConfig(cfg.Conn))
+	conn, err := mysql.NewConnector(mysqlx.Session(cfg.Conn, ""))
 	if err != nil {
 		return nil, fmt.Errorf("mysqlreader: %w", err)
 	}
@@ -167,14 +168,14 @@ func (r *Reader) selectSQL(s *splitSpec) (string, []any) {
 		b.WriteString(c.expr)
 	}
 	b.WriteString(" FROM ")
-	b.WriteString(quoteTable(r.cfg.Table))
+	b.WriteString(mysqlx.QuoteTable(r.cfg.Table))
 	var conds []string
 	var args []any
 	if r.cfg.Where != "" {
 		conds = append(conds, "("+r.cfg.Where+")")
 	}
 	if s != nil {
-		pk := quoteIdent(r.cfg.SplitPK)
+		pk := mysqlx.QuoteIdent(r.cfg.SplitPK)
 		switch {
 		case s.Null:
 			conds = append(conds, pk+" IS NULL")

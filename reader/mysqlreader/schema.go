@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"github.com/ferrydata/ferry/internal/mysqlx"
 	"strconv"
 	"strings"
 
@@ -62,7 +63,7 @@ type colInfo struct {
 
 // mapColumn chooses the Arrow type of one column.
 func (c *Config) mapColumn(ci colInfo) (column, error) {
-	col := column{name: ci.name, expr: quoteIdent(ci.name), srcTyp: ci.colType}
+	col := column{name: ci.name, expr: mysqlx.QuoteIdent(ci.name), srcTyp: ci.colType}
 	unsigned := strings.Contains(ci.colType, "unsigned")
 	var t arrow.DataType
 	pick := func(k kind, signed, uns arrow.DataType, ku kind) {
@@ -106,7 +107,7 @@ func (c *Config) mapColumn(ci colInfo) (column, error) {
 	case "float":
 		col.kind, t = kFloat32, arrow.PrimitiveTypes.Float32
 		if c.QuerySQL == "" { // table read: the text protocol prints FLOAT with 6 digits only
-			col.expr = "CAST(" + quoteIdent(ci.name) + " AS DOUBLE)"
+			col.expr = "CAST(" + mysqlx.QuoteIdent(ci.name) + " AS DOUBLE)"
 		}
 	case "double", "real", "double precision":
 		col.kind, t = kFloat64, arrow.PrimitiveTypes.Float64
@@ -147,28 +148,9 @@ func (c *Config) mapColumn(ci colInfo) (column, error) {
 	return col, nil
 }
 
-// quoteIdent quotes a MySQL identifier ("db.t" is not split: use quoteTable).
-func quoteIdent(s string) string { return "`" + strings.ReplaceAll(s, "`", "``") + "`" }
-
-// splitTable splits "db.t" into db and t; db is "" for "t".
-func splitTable(s string) (db, t string) {
-	if i := strings.IndexByte(s, '.'); i >= 0 && !strings.Contains(s, "`") {
-		return s[:i], s[i+1:]
-	}
-	return "", strings.Trim(s, "`")
-}
-
-func quoteTable(s string) string {
-	db, t := splitTable(s)
-	if db == "" {
-		return quoteIdent(t)
-	}
-	return quoteIdent(db) + "." + quoteIdent(t)
-}
-
 // tableColumns reads the table's columns from information_schema.
 func tableColumns(ctx context.Context, db *sql.DB, table string) ([]colInfo, error) {
-	schema, name := splitTable(table)
+	schema, name := mysqlx.SplitTable(table)
 	schemaExpr := "DATABASE()"
 	args := []any{name}
 	if schema != "" {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"github.com/ferrydata/ferry/internal/mysqlx"
 	"strconv"
 	"strings"
 
@@ -92,8 +93,8 @@ func (r *Reader) where(extra string) string {
 }
 
 func (r *Reader) rangeSplits(ctx context.Context, n int) ([]ferry.Split, error) {
-	pk := quoteIdent(r.cfg.SplitPK)
-	tbl := quoteTable(r.cfg.Table)
+	pk := mysqlx.QuoteIdent(r.cfg.SplitPK)
+	tbl := mysqlx.QuoteTable(r.cfg.Table)
 	var bounds []string
 	kind := "text"
 	switch r.pkKind {
@@ -210,7 +211,7 @@ func (r *Reader) openSnapshots(ctx context.Context, n int) error {
 		// Do not wait long behind a writer's open transaction: without the
 		// lock the snapshots are still taken, back to back.
 		c.ExecContext(ctx, "SET SESSION lock_wait_timeout = 10")
-		if _, err := c.ExecContext(ctx, "LOCK TABLES "+quoteTable(r.cfg.Table)+" READ"); err != nil {
+		if _, err := c.ExecContext(ctx, "LOCK TABLES "+mysqlx.QuoteTable(r.cfg.Table)+" READ"); err != nil {
 			c.Close()
 			how = fmt.Sprintf("snapshots taken back to back without a lock (LOCK TABLES failed: %v)", err)
 		} else {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"github.com/ferrydata/ferry/internal/mysqlx"
 	"io"
 	"regexp"
 	"strconv"
@@ -116,9 +117,9 @@ func (w *Writer) columnsClause() string {
 		if w.targets[i].dataType == "bit" {
 			v := "@ferry_v" + strconv.Itoa(i)
 			cols = append(cols, v)
-			set = append(set, quoteIdent(f.Name)+" = CAST("+v+" AS UNSIGNED)")
+			set = append(set, mysqlx.QuoteIdent(f.Name)+" = CAST("+v+" AS UNSIGNED)")
 		} else {
-			cols = append(cols, quoteIdent(f.Name))
+			cols = append(cols, mysqlx.QuoteIdent(f.Name))
 		}
 	}
 	s := "(" + strings.Join(cols, ", ") + ")"

@@ -3,9 +3,8 @@ package mysqlwriter
 import (
 	"context"
 	"fmt"
-	"net"
+	"github.com/ferrydata/ferry/internal/mysqlx"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -87,22 +86,10 @@ func ParseConfig(urlstr string) (Config, error) {
 }
 
 func configFromURL(u *url.URL) (Config, error) {
-	if u.Scheme != "mysql" && u.Scheme != "mariadb" {
-		return Config{}, fmt.Errorf("mysqlwriter: scheme %q is not mysql or mariadb", u.Scheme)
+	c, err := mysqlx.ConnConfig("mysqlwriter", u)
+	if err != nil {
+		return Config{}, err
 	}
-	c := mysql.NewConfig()
-	if u.User != nil {
-		c.User = u.User.Username()
-		c.Passwd, _ = u.User.Password()
-	}
-	host, port := u.Hostname(), u.Port()
-	if host == "" {
-		host = "127.0.0.1"
-	}
-	if port == "" {
-		port = "3306"
-	}
-	c.Net, c.Addr, c.DBName = "tcp", net.JoinHostPort(host, port), strings.TrimPrefix(u.Path, "/")
 
 	p := urlparam.New("mysqlwriter", u)
 	cfg := Config{
@@ -167,44 +154,11 @@ func (c *Config) validate() error {
 // strictSQLMode makes bad values errors instead of silent changes.
 const strictSQLMode = "'STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION'"
 
-func sessionConfig(c *mysql.Config) *mysql.Config {
-	c = c.Clone()
-	c.InterpolateParams = true
-	c.ParseTime = false
-	c.Loc = time.UTC
-	if c.Params == nil {
-		c.Params = map[string]string{}
-	}
-	c.Params["time_zone"] = "'+00:00'"
-	c.Params["sql_mode"] = strictSQLMode
-	if c.Collation == "" {
-		c.Collation = "utf8mb4_general_ci"
-	}
-	return c
-}
-
-func quoteIdent(s string) string { return "`" + strings.ReplaceAll(s, "`", "``") + "`" }
-
-func splitTable(s string) (db, t string) {
-	if i := strings.IndexByte(s, '.'); i >= 0 && !strings.Contains(s, "`") {
-		return s[:i], s[i+1:]
-	}
-	return "", strings.Trim(s, "`")
-}
-
-func quoteTable(s string) string {
-	db, t := splitTable(s)
-	if db == "" {
-		return quoteIdent(t)
-	}
-	return quoteIdent(db) + "." + quoteIdent(t)
-}
-
 // sibling returns a quoted table name in the target's database.
 func sibling(target, name string) string {
-	db, _ := splitTable(target)
+	db, _ := mysqlx.SplitTable(target)
 	if db == "" {
-		return quoteIdent(name)
+		return mysqlx.QuoteIdent(name)
 	}
-	return quoteIdent(db) + "." + quoteIdent(name)
+	return mysqlx.QuoteIdent(db) + "." + mysqlx.QuoteIdent(name)
 }

@@ -3,6 +3,7 @@ package mysqlwriter
 import (
 	"context"
 	"fmt"
+	"github.com/ferrydata/ferry/internal/mysqlx"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -22,7 +23,7 @@ func (w *Writer) createDDL(ctx context.Context, schema *arrow.Schema) (string, e
 		if err != nil {
 			return "", err
 		}
-		d := quoteIdent(f.Name) + " " + t
+		d := mysqlx.QuoteIdent(f.Name) + " " + t
 		if !f.Nullable || key {
 			d += " NOT NULL"
 		}
@@ -31,11 +32,11 @@ func (w *Writer) createDDL(ctx context.Context, schema *arrow.Schema) (string, e
 	if len(w.cfg.Key) > 0 {
 		var ks []string
 		for _, k := range w.cfg.Key {
-			ks = append(ks, quoteIdent(k))
+			ks = append(ks, mysqlx.QuoteIdent(k))
 		}
 		defs = append(defs, "PRIMARY KEY ("+strings.Join(ks, ", ")+")")
 	}
-	return "CREATE TABLE " + quoteTable(w.cfg.Table) + " (\n  " + strings.Join(defs, ",\n  ") + "\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4", nil
+	return "CREATE TABLE " + mysqlx.QuoteTable(w.cfg.Table) + " (\n  " + strings.Join(defs, ",\n  ") + "\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4", nil
 }
 
 func mariaDBAtLeast(version string, major, minor int) bool {

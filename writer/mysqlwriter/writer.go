@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/ferrydata/ferry/internal/mysqlx"
 	"strings"
 	"sync"
 
@@ -57,7 +58,7 @@ func Open(ctx context.Context, cfg Config) (*Writer, error) {
 	if cfg.Mode == "" {
 		cfg.Mode = ferry.ModeInsert
 	}
-	conn, err := mysql.NewConnector(sessionConfig(cfg.Conn))
+	conn, err := mysql.NewConnector(mysqlx.Session(cfg.Conn, strictSQLMode))
 	if err != nil {
 		return nil, fmt.Errorf("mysqlwriter: %w", err)
 	}
@@ -127,9 +128,9 @@ func (w *Writer) Prepare(ctx context.Context, schema *arrow.Schema) error {
 			w.hasBit = true
 		}
 	}
-	w.into = quoteTable(w.cfg.Table)
+	w.into = mysqlx.QuoteTable(w.cfg.Table)
 	if w.staged() {
-		_, name := splitTable(w.cfg.Table)
+		_, name := mysqlx.SplitTable(w.cfg.Table)
 		if len(name) > 40 {
 			name = name[:40]
 		}
@@ -163,7 +164,7 @@ func (w *Writer) columnList() string {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString(quoteIdent(f.Name))
+		b.WriteString(mysqlx.QuoteIdent(f.Name))
 	}
 	return b.String()
 }
@@ -171,7 +172,7 @@ func (w *Writer) columnList() string {
 // tableColumns returns the target's columns by lower-case name; an empty
 // map when the table does not exist.
 func (w *Writer) tableColumns(ctx context.Context, table string) (map[string]target, error) {
-	db, name := splitTable(table)
+	db, name := mysqlx.SplitTable(table)
 	q := "SELECT COLUMN_NAME, DATA_TYPE FROM information_schema.COLUMNS WHERE TABLE_NAME = ? AND TABLE_SCHEMA = "
 	args := []any{name}
 	if db == "" {
@@ -258,10 +259,10 @@ func (w *Writer) apply(ctx context.Context) error {
 	if w.stage == "" {
 		return nil
 	}
-	tgt := quoteTable(w.cfg.Table)
+	tgt := mysqlx.QuoteTable(w.cfg.Table)
 	switch w.cfg.Mode {
 	case ferry.ModeOverwrite:
-		_, name := splitTable(w.cfg.Table)
+		_, name := mysqlx.SplitTable(w.cfg.Table)
 		if len(name) > 40 {
 			name = name[:40]
 		}
@@ -298,12 +299,12 @@ func (w *Writer) apply(ctx context.Context) error {
 			var set []string
 			for _, f := range w.schema.Fields() {
 				if !containsFold(w.cfg.Key, f.Name) {
-					set = append(set, quoteIdent(f.Name)+" = VALUES("+quoteIdent(f.Name)+")")
+					set = append(set, mysqlx.QuoteIdent(f.Name)+" = VALUES("+mysqlx.QuoteIdent(f.Name)+")")
 				}
 			}
 			if len(set) == 0 { // only key columns: nothing to update
 				f := w.schema.Field(0).Name
-				set = append(set, quoteIdent(f)+" = "+quoteIdent(f))
+				set = append(set, mysqlx.QuoteIdent(f)+" = "+mysqlx.QuoteIdent(f))
 			}
 			q = "INSERT INTO " + tgt + " (" + cols + ") SELECT " + cols + " FROM " + w.stage + " ORDER BY _ferry_seq ON DUPLICATE KEY UPDATE " + strings.Join(set, ", ")
 		}
