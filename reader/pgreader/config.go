@@ -3,6 +3,7 @@ package pgreader
 import (
 	"context"
 	"fmt"
+	"github.com/ferrydata/ferry/internal/pgurl"
 	"net/url"
 	"strings"
 
@@ -37,15 +38,6 @@ type Config struct {
 	Allocator memory.Allocator
 }
 
-// libpqParams are the connection parameters passed through to pgx.
-var libpqParams = []string{
-	"sslmode", "sslcert", "sslkey", "sslrootcert", "sslpassword", "sslsni", "sslnegotiation",
-	"connect_timeout", "application_name", "target_session_attrs", "options",
-	"search_path", "statement_timeout", "TimeZone", "timezone", "password", "user", "host", "port", "dbname", "service",
-	"passfile", "krbsrvname", "krbspn", "min_read_buffer_size", "default_query_exec_mode", "statement_cache_capacity",
-	"description_cache_capacity",
-}
-
 // ParseConfig parses a reader URL:
 //
 //	postgres://user@host:5432/db?table=public.orders&splitPk=id&where=...
@@ -60,9 +52,6 @@ func ParseConfig(urlstr string) (Config, error) {
 }
 
 func configFromURL(u *url.URL) (Config, error) {
-	if u.Scheme != "postgres" && u.Scheme != "postgresql" {
-		return Config{}, fmt.Errorf("pgreader: URL scheme %q, want postgres or postgresql", u.Scheme)
-	}
 	p := urlparam.New("pgreader", u)
 	cfg := Config{
 		Table:     p.String("table", ""),
@@ -73,20 +62,14 @@ func configFromURL(u *url.URL) (Config, error) {
 		Splits:    p.Int("splits", 0),
 		BatchRows: p.Int("batchRows", 0),
 	}
-	keep := url.Values{}
-	q := u.Query()
-	for _, k := range libpqParams {
-		if p.Has(k) {
-			keep[k] = q[k]
-		}
+	connString, err := pgurl.ConnString("pgreader", u, p)
+	if err != nil {
+		return Config{}, err
 	}
 	if err := p.Done(); err != nil {
 		return Config{}, err
 	}
-	cu := *u
-	cu.Scheme = "postgres"
-	cu.RawQuery = keep.Encode()
-	cfg.ConnString = cu.String()
+	cfg.ConnString = connString
 	return cfg, cfg.check()
 }
 

@@ -3,6 +3,7 @@ package pgwriter
 import (
 	"context"
 	"fmt"
+	"github.com/ferrydata/ferry/internal/pgurl"
 	"net/url"
 	"strings"
 
@@ -42,13 +43,6 @@ type Config struct {
 	Allocator memory.Allocator
 }
 
-var libpqParams = []string{
-	"sslmode", "sslcert", "sslkey", "sslrootcert", "sslpassword", "sslsni", "sslnegotiation",
-	"connect_timeout", "application_name", "target_session_attrs", "options",
-	"search_path", "statement_timeout", "TimeZone", "timezone", "password", "user", "host", "port", "dbname", "service",
-	"passfile", "krbsrvname", "krbspn", "min_read_buffer_size",
-}
-
 // ParseConfig parses a writer URL:
 //
 //	postgres://user@host:5432/db?table=public.orders&mode=upsert&key=id
@@ -64,9 +58,6 @@ func ParseConfig(urlstr string) (Config, error) {
 }
 
 func configFromURL(u *url.URL) (Config, error) {
-	if u.Scheme != "postgres" && u.Scheme != "postgresql" {
-		return Config{}, fmt.Errorf("pgwriter: URL scheme %q, want postgres or postgresql", u.Scheme)
-	}
 	p := urlparam.New("pgwriter", u)
 	q := u.Query()
 	cfg := Config{
@@ -86,19 +77,14 @@ func configFromURL(u *url.URL) (Config, error) {
 	}
 	cfg.Mode = mode
 	p.Int("batchRows", 0) // accepted for symmetry: the Pipeline sizes batches
-	keep := url.Values{}
-	for _, k := range libpqParams {
-		if p.Has(k) {
-			keep[k] = q[k]
-		}
+	connString, err := pgurl.ConnString("pgwriter", u, p)
+	if err != nil {
+		return Config{}, err
 	}
 	if err := p.Done(); err != nil {
 		return Config{}, err
 	}
-	cu := *u
-	cu.Scheme = "postgres"
-	cu.RawQuery = keep.Encode()
-	cfg.ConnString = cu.String()
+	cfg.ConnString = connString
 	return cfg, cfg.check()
 }
 
