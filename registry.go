@@ -4,9 +4,12 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/ferrydata/ferry/internal/urlparam"
 )
 
 // ReaderOpener opens a Reader from a URL. Connector packages register one per
@@ -170,20 +173,17 @@ func OpenWriter(ctx context.Context, urlstr string) (Writer, error) {
 
 // Redact returns urlstr with any password replaced by "xxxxx", and with the
 // values of query parameters named like secrets (password, secret, token,
-// key) replaced too. Strings that do not parse are cut to their scheme.
+// key) replaced too. A string that does not parse as a URL keeps its text,
+// with the same parts masked, so an error about it still shows the reason.
 func Redact(urlstr string) string {
 	u, err := url.Parse(urlstr)
 	if err != nil {
-		if i := strings.Index(urlstr, "://"); i > 0 {
-			return urlstr[:i] + "://(unparsable URL)"
-		}
-		return "(unparsable URL)"
+		return redactText(urlstr)
 	}
-	q := u.Query()
+	q, _ := urlparam.Parse(u.RawQuery)
 	changed := false
 	for k := range q {
-		lk := strings.ToLower(k)
-		if strings.Contains(lk, "password") || strings.Contains(lk, "secret") || strings.Contains(lk, "token") || lk == "key" || strings.HasSuffix(lk, "_key") {
+		if secretParam(k) {
 			q.Set(k, "xxxxx")
 			changed = true
 		}
@@ -192,4 +192,31 @@ func Redact(urlstr string) string {
 		u.RawQuery = q.Encode()
 	}
 	return u.Redacted()
+}
+
+func secretParam(k string) bool {
+	lk := strings.ToLower(k)
+	return strings.Contains(lk, "password") || strings.Contains(lk, "secret") || strings.Contains(lk, "token") ||
+		lk == "key" || strings.HasSuffix(lk, "_key") || strings.HasSuffix(lk, "apikey")
+}
+
+var secretPair = regexp.MustCompile(`([?&\s](?i:[a-z_]*(?:password|secret|token|apikey|_key)|key)=)[^&\s]*`)
+
+// redactText masks the userinfo password and secret query values of a
+// string that is not a well-formed URL, keeping the rest of its text.
+func redactText(s string) string {
+	if i := strings.Index(s, "://"); i >= 0 {
+		rest := s[i+3:]
+		end := strings.IndexAny(rest, "/?#")
+		if end < 0 {
+			end = len(rest)
+		}
+		if at := strings.LastIndexByte(rest[:end], '@'); at >= 0 {
+			if colon := strings.IndexByte(rest[:at], ':'); colon >= 0 {
+				rest = rest[:colon] + ":xxxxx" + rest[at:]
+			}
+		}
+		s = s[:i+3] + rest
+	}
+	return secretPair.ReplaceAllString(s, "${1}xxxxx")
 }

@@ -20,9 +20,45 @@ type Values struct {
 	errs []error
 }
 
-// New returns the parameters of u; pkg prefixes error messages.
+// New returns the parameters of u; pkg prefixes error messages. A query pair
+// that does not parse (a bad %-escape, a ';' separator) is an error that Done
+// reports, naming the parameter: it is never dropped silently.
 func New(pkg string, u *url.URL) *Values {
-	return &Values{pkg: pkg, q: u.Query(), used: map[string]bool{}}
+	q, errs := Parse(u.RawQuery)
+	return &Values{pkg: pkg, q: q, used: map[string]bool{}, errs: errs}
+}
+
+// Parse parses a URL query like url.ParseQuery, but returns an error for
+// every pair that does not parse, naming its key, instead of dropping it.
+func Parse(raw string) (url.Values, []error) {
+	q := url.Values{}
+	var errs []error
+	for pair := range strings.SplitSeq(raw, "&") {
+		if pair == "" {
+			continue
+		}
+		rk, rv, _ := strings.Cut(pair, "=")
+		k, kerr := url.QueryUnescape(rk)
+		if kerr != nil {
+			errs = append(errs, fmt.Errorf("parameter %q: bad %%-escape in the name", rk))
+			continue
+		}
+		if strings.Contains(rk, ";") {
+			errs = append(errs, fmt.Errorf("parameter %q: ';' is not a separator (use '&', or %%3B inside a value)", k))
+			continue
+		}
+		v, verr := url.QueryUnescape(rv)
+		if verr != nil {
+			errs = append(errs, fmt.Errorf("parameter %s: bad %%-escape in the value %q (write %%25 for a literal %%)", k, rv))
+			continue
+		}
+		if strings.Contains(rv, ";") {
+			errs = append(errs, fmt.Errorf("parameter %s: ';' in the value %q must be written %%3B", k, rv))
+			continue
+		}
+		q[k] = append(q[k], v)
+	}
+	return q, errs
 }
 
 // Has reports whether name is set, and marks it known.
