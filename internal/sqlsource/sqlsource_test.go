@@ -32,7 +32,8 @@ func TestFromParams(t *testing.T) {
 		if tc.err == "" {
 			require.NoError(t, err, tc.query)
 		} else {
-			require.ErrorContains(t, err, "xreader: "+tc.err, tc.query)
+			require.ErrorContains(t, err, tc.err, tc.query)
+			require.ErrorContains(t, err, "xreader: ", tc.query)
 		}
 	}
 }
