@@ -23,13 +23,17 @@ const (
 	// ClassRetryable is a transient failure that did not apply the write
 	// (connection reset before commit, deadlock, serialization failure).
 	ClassRetryable
+	// ClassOutcomeUnknown is a commit whose outcome is not known (its
+	// connection died after COMMIT was sent). It is never retried blindly:
+	// a StageWriter's Status resolves it from the destination's markers.
+	ClassOutcomeUnknown
 	// ClassFatal is everything else: the run aborts and never commits.
 	ClassFatal
 )
 
 // String returns the class name.
 func (c ErrorClass) String() string {
-	return [...]string{"none", "canceled", "dirty", "retryable", "fatal"}[c]
+	return [...]string{"none", "canceled", "dirty", "retryable", "outcome-unknown", "fatal"}[c]
 }
 
 // Classify returns the class of err.
@@ -45,6 +49,8 @@ func Classify(err error) ErrorClass {
 		return ClassDirty
 	case IsRetryable(err):
 		return ClassRetryable
+	case IsOutcomeUnknown(err):
+		return ClassOutcomeUnknown
 	}
 	return ClassFatal
 }
@@ -80,3 +86,26 @@ func isLimit(err error) bool {
 	var le *dirty.LimitError
 	return errors.As(err, &le)
 }
+
+// OutcomeUnknown wraps err, the failure of a commit that may or may not have
+// happened, so that IsOutcomeUnknown reports true for it. OutcomeUnknown(nil)
+// is nil.
+func OutcomeUnknown(err error) error {
+	if err == nil {
+		return nil
+	}
+	return outcomeUnknownError{err}
+}
+
+// IsOutcomeUnknown reports whether err, or an error it wraps, has a method
+// OutcomeUnknown() bool that returns true.
+func IsOutcomeUnknown(err error) bool {
+	var u interface{ OutcomeUnknown() bool }
+	return errors.As(err, &u) && u.OutcomeUnknown()
+}
+
+type outcomeUnknownError struct{ err error }
+
+func (e outcomeUnknownError) Error() string        { return "outcome unknown: " + e.err.Error() }
+func (e outcomeUnknownError) Unwrap() error        { return e.err }
+func (e outcomeUnknownError) OutcomeUnknown() bool { return true }
