@@ -3,6 +3,7 @@ package ferry
 import (
 	"context"
 	"encoding/json"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 )
@@ -96,4 +97,15 @@ type StatefulReader interface {
 	// the returned note; an unusable state it cannot fall back from is an
 	// error.
 	ImportState(ctx context.Context, state json.RawMessage) (note string, err error)
+}
+
+// StageCollector is the optional capability of a Writer that can find the
+// stages killed runs left in its destination (staging tables, hidden temp
+// files) and drop them. A stage that a live run holds (by an advisory lock or
+// a lease) is never collected.
+type StageCollector interface {
+	// CollectStages drops the stages of runs other than the writer's own
+	// that are older than minAge and not held by a live run, and returns
+	// their names. With dryRun it only lists them.
+	CollectStages(ctx context.Context, minAge time.Duration, dryRun bool) ([]string, error)
 }
