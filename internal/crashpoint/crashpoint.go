@@ -1,0 +1,59 @@
+// Package crashpoint kills the running process at a named point, for tests
+// that prove what a kill -9 at an exact moment leaves behind.
+//
+// A connector calls Hit("pgwriter.commit") at the points worth testing. In
+// normal runs that is one atomic load and nothing else. A test starts a real
+// process (the ferry binary, or its own test binary re-executed) with the
+// environment variable FERRY_CRASHPOINT=name (or name@N to crash at the N-th
+// hit, counting from 1); when the process reaches that point it sends itself
+// SIGKILL, so no deferred function, rollback or clean-up runs.
+package crashpoint
+
+import (
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+)
+
+// Env is the environment variable that arms a crash point.
+const Env = "FERRY_CRASHPOINT"
+
+var (
+	armed   atomic.Bool
+	once    sync.Once
+	target  string
+	nth     int64 = 1
+	counter atomic.Int64
+)
+
+func init() { armed.Store(os.Getenv(Env) != "") }
+
+func load() {
+	spec := os.Getenv(Env)
+	name, n, ok := strings.Cut(spec, "@")
+	target = name
+	if ok {
+		if v, err := strconv.ParseInt(n, 10, 64); err == nil && v > 0 {
+			nth = v
+		}
+	}
+}
+
+// Hit kills the process with SIGKILL if FERRY_CRASHPOINT names this point and
+// this is the hit it counts to. Otherwise it returns at once.
+func Hit(name string) {
+	if !armed.Load() {
+		return
+	}
+	once.Do(load)
+	if name != target {
+		return
+	}
+	if counter.Add(1) == nth {
+		syscall.Kill(os.Getpid(), syscall.SIGKILL)
+		select {} // never returns; the signal is on its way
+	}
+}
