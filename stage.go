@@ -109,3 +109,11 @@ type StageCollector interface {
 	// their names. With dryRun it only lists them.
 	CollectStages(ctx context.Context, minAge time.Duration, dryRun bool) ([]string, error)
 }
+
+// OutputReporter is the optional capability of a Writer that can name what a
+// committed run wrote (the files of a file writer, say). The Summary lists
+// them in Outputs.
+type OutputReporter interface {
+	// Outputs returns the names of what the committed run wrote.
+	Outputs() []string
+}
