@@ -10,19 +10,14 @@ import (
 	"github.com/ferrydata/ferry/internal/arrowval"
 )
 
-// readerDirty records rows a reader skipped; their Row is already the
-// position in the split.
-func (r *run) readerDirty(ctx context.Context, s Split, st *splitState, rows []dirty.RowError) error {
-	if len(rows) == 0 {
-		return nil
-	}
-	return r.recordDirty(ctx, s, st, rows, nil, 0)
-}
-
 // recordDirty sends dirty rows to the sinks, counts them, and applies the
 // policy. b, when not nil, is the batch the rows index into, and off the
 // position of b's first row in the split.
-func (r *run) recordDirty(ctx context.Context, s Split, st *splitState, rows []dirty.RowError, b arrow.RecordBatch, off int64) error {
+func (p *Pipeline) recordDirty(ctx context.Context, s Split, a *attempt, rows []dirty.RowError, b arrow.RecordBatch, off int64) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	r := p.run
 	for _, re := range rows {
 		rec := dirty.Record{Split: s.ID, Row: off + re.Row, Column: re.Column, Value: re.Value, Reason: reason(re)}
 		if b != nil && re.Row >= 0 && re.Row < b.NumRows() {
@@ -44,14 +39,15 @@ func (r *run) recordDirty(ctx context.Context, s Split, st *splitState, rows []d
 		}
 		r.mu.Lock()
 		r.byReason[key]++
+		a.reasons[key]++
 		r.mu.Unlock()
 	}
 	n := int64(len(rows))
-	r.mu.Lock()
-	st.RowsDirty += n
-	r.mu.Unlock()
+	a.dirty.Add(n)
 	r.rowsDirty.Add(n)
-	return r.counter.Add(n, fmt.Errorf("split %s: %w", s.ID, rows[0]), r.rowsRead.Load())
+	first := fmt.Errorf("split %s: %w", s.ID, rows[0])
+	p.observe(Event{Kind: EventDirtyRow, Split: s.ID, Rows: n, Err: first})
+	return r.counter.Add(n, first, r.rowsRead.Load())
 }
 
 func reason(re dirty.RowError) string {

@@ -1,6 +1,7 @@
 package ferry
 
 import (
+	"encoding/json"
 	"log/slog"
 	"runtime"
 	"time"
@@ -68,6 +69,29 @@ type Options struct {
 	// Allocator is used for batches the Pipeline builds. nil means
 	// memory.DefaultAllocator.
 	Allocator memory.Allocator
+
+	// RunID names the run; a StageWriter names its stage from it. It is
+	// 1 to 40 of [a-z0-9_]; "" means a new random one (NewRunID).
+	RunID string
+
+	// Observer, when set, receives the run's events (planned, split
+	// started/finished/retried, batch written, dirty rows, commit, abort).
+	Observer Observer
+
+	// Checkpoint, when set, is a directory where Run keeps the plan and the
+	// state of the run (versioned JSON, no secrets), so that Resume can
+	// finish the same run after a failure or a kill: done splits are
+	// skipped (the destination's markers say which) and the run commits
+	// once. The directory must not hold another run's checkpoint. A failed
+	// run keeps a StageWriter's stage for the resume, unless the dirty-data
+	// policy failed it.
+	Checkpoint string
+
+	// CheckpointOrigin is kept in the checkpoint as given, for the program
+	// that resumes the run to know how to reopen the reader and the writer
+	// (the CLI keeps the URLs there, with passwords masked). It must hold no
+	// secret.
+	CheckpointOrigin json.RawMessage
 }
 
 // RetryPolicy says how often and how patiently retryable errors are retried.
@@ -118,6 +142,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Allocator == nil {
 		o.Allocator = memory.DefaultAllocator
+	}
+	if o.RunID == "" {
+		o.RunID = NewRunID()
 	}
 	return o
 }

@@ -56,6 +56,7 @@ func (r *run) summary() *Summary {
 		end = time.Now()
 	}
 	s := &Summary{
+		RunID:          r.o.RunID,
 		Start:          r.start,
 		End:            end,
 		Elapsed:        end.Sub(r.start),
@@ -75,6 +76,15 @@ func (r *run) summary() *Summary {
 		WaitOnWriter:   time.Duration(r.waitWriter.Load()),
 		DirtyWrittenTo: r.where,
 		Committed:      r.committed,
+		Resumed:        r.resumed,
+		SplitsSkipped:  int(r.splitsSkipped.Load()),
+		RowsSkipped:    r.rowsSkipped.Load(),
+	}
+	r.mu.Lock()
+	s.Notes = append(s.Notes, r.notes...)
+	r.mu.Unlock()
+	if o, ok := r.p.w.(OutputReporter); ok && r.committed {
+		s.Outputs = o.Outputs()
 	}
 	if sec := s.Elapsed.Seconds(); sec > 0 {
 		s.RowsPerSecond = float64(s.RowsWritten) / sec
@@ -83,8 +93,11 @@ func (r *run) summary() *Summary {
 	if len(r.byReason) > 0 {
 		s.DirtyByReason = r.byReason
 	}
-	for _, st := range r.states {
+	for i := range r.states {
+		st := &r.states[i]
+		st.mu.Lock()
 		s.Splits = append(s.Splits, st.SplitSummary)
+		st.mu.Unlock()
 	}
 	return s
 }

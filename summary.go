@@ -12,6 +12,8 @@ import (
 // Summary is the account of one run. Run returns it whether the run
 // succeeded or not.
 type Summary struct {
+	// RunID is the run's ID; a resumed run keeps the ID it was planned with.
+	RunID   string        `json:"run_id,omitempty"`
 	Start   time.Time     `json:"start"`
 	End     time.Time     `json:"end"`
 	Elapsed time.Duration `json:"-"`
@@ -48,21 +50,42 @@ type Summary struct {
 
 	Splits []SplitSummary `json:"splits"`
 
+	// Resumed reports a run that Resume finished; SplitsSkipped and
+	// RowsSkipped count the splits it found done in the destination (and
+	// their rows, as the markers recorded them) and did not copy again.
+	Resumed       bool  `json:"resumed,omitempty"`
+	SplitsSkipped int   `json:"splits_skipped,omitempty"`
+	RowsSkipped   int64 `json:"rows_skipped,omitempty"`
+
+	// Notes are things the run wants the reader of the report to know (the
+	// consistency a resumed read gives, say).
+	Notes []string `json:"notes,omitempty"`
+	// Outputs name what the committed run wrote, when the writer says
+	// (an OutputReporter: the files of a file writer).
+	Outputs []string `json:"outputs,omitempty"`
+
 	// Committed reports whether the writer committed.
 	Committed bool `json:"committed"`
 	// Error is the run's error text, if it failed.
 	Error string `json:"error,omitempty"`
 }
 
-// SplitSummary is the account of one split.
+// SplitSummary is the account of one split: of the attempt that finished it,
+// or of the last failed attempt.
 type SplitSummary struct {
-	ID          string        `json:"id"`
-	RowsRead    int64         `json:"rows_read"`
-	RowsWritten int64         `json:"rows_written"`
-	RowsDirty   int64         `json:"rows_dirty"`
-	Attempts    int           `json:"attempts"`
-	Elapsed     time.Duration `json:"-"`
-	Done        bool          `json:"done"`
+	ID           string        `json:"id"`
+	RowsRead     int64         `json:"rows_read"`
+	RowsWritten  int64         `json:"rows_written"`
+	RowsDirty    int64         `json:"rows_dirty"`
+	RowsFiltered int64         `json:"rows_filtered,omitempty"`
+	BytesRead    int64         `json:"bytes_read,omitempty"`
+	BytesWritten int64         `json:"bytes_written,omitempty"`
+	Attempts     int           `json:"attempts"`
+	Elapsed      time.Duration `json:"-"`
+	Done         bool          `json:"done"`
+	// Skipped reports a split that a resumed run found already done in the
+	// destination and did not copy again.
+	Skipped bool `json:"skipped,omitempty"`
 }
 
 // MarshalJSON writes durations as seconds.
@@ -111,7 +134,16 @@ func (s *Summary) Report() string {
 	if s.Retries > 0 {
 		fmt.Fprintf(&b, "  %-22s %d\n", "retries", s.Retries)
 	}
+	if s.Resumed {
+		fmt.Fprintf(&b, "  %-22s %d splits, %d rows (done before the resume)\n", "skipped", s.SplitsSkipped, s.RowsSkipped)
+	}
 	fmt.Fprintf(&b, "  %-22s %v\n", "committed", s.Committed)
+	for _, o := range s.Outputs {
+		fmt.Fprintf(&b, "  %-22s %s\n", "output", o)
+	}
+	for _, n := range s.Notes {
+		fmt.Fprintf(&b, "  %-22s %s\n", "note", n)
+	}
 	if len(s.DirtyByReason) > 0 {
 		b.WriteString("  dirty rows by reason:\n")
 		reasons := make([]string, 0, len(s.DirtyByReason))

@@ -137,6 +137,22 @@ func (c *Counter) Add(n int64, first error, total int64) error {
 	return c.check(total, total >= min)
 }
 
+// Undo takes back n dirty rows that Add recorded for work that is done
+// again (a split attempt that was discarded and retried).
+func (c *Counter) Undo(n int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.dirty = max(0, c.dirty-n)
+}
+
+// AddFinished records n dirty rows counted elsewhere (by another process
+// of the same run) without checking the policy; Final checks it.
+func (c *Counter) AddFinished(n int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.dirty += n
+}
+
 // Final checks the policy at the end of a run that read total rows.
 func (c *Counter) Final(total int64) error {
 	c.mu.Lock()
