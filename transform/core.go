@@ -1,0 +1,247 @@
+package transform
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync/atomic"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/bitutil"
+	"github.com/apache/arrow-go/v18/arrow/compute"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/ferrydata/ferry/dirty"
+)
+
+// Options are the settings every transform of this package shares. The zero
+// Options (and a nil *Options) means the defaults.
+type Options struct {
+	// Allocator allocates the arrays a transform builds; nil means
+	// memory.DefaultAllocator.
+	Allocator memory.Allocator
+}
+
+func (o *Options) mem() memory.Allocator {
+	if o == nil || o.Allocator == nil {
+		return memory.DefaultAllocator
+	}
+	return o.Allocator
+}
+
+// binding caches what a transform derives from its input schema (the output
+// schema, column indexes, compiled programs), so that Transform does not
+// rebuild it per batch. Transform may be called from several goroutines; the
+// cache is one atomic pointer, and a batch of another schema rebinds.
+type binding[P any] struct {
+	cur  atomic.Pointer[bound[P]]
+	bind func(in *arrow.Schema) (*P, error)
+}
+
+type bound[P any] struct {
+	in *arrow.Schema
+	p  *P
+}
+
+// get returns the plan for in, building it on first use.
+func (b *binding[P]) get(in *arrow.Schema) (*P, error) {
+	if c := b.cur.Load(); c != nil && (c.in == in || c.in.Equal(in)) {
+		return c.p, nil
+	}
+	p, err := b.bind(in)
+	if err != nil {
+		return nil, err
+	}
+	b.cur.Store(&bound[P]{in: in, p: p})
+	return p, nil
+}
+
+// rowErrs collects the dirty rows of one batch, one error per row (the
+// first), so that the engine counts each bad row once.
+type rowErrs struct {
+	bad  []bool
+	rows []dirty.RowError
+}
+
+func (r *rowErrs) add(n, row int, col string, val any, err error) {
+	if r.bad == nil {
+		r.bad = make([]bool, n)
+	}
+	if r.bad[row] {
+		return
+	}
+	r.bad[row] = true
+	r.rows = append(r.rows, dirty.RowError{Row: int64(row), Column: col, Value: val, Err: err})
+}
+
+func (r *rowErrs) isBad(row int) bool { return r.bad != nil && r.bad[row] }
+
+// err returns the collected rows as a *dirty.RowErrors sorted by row, or nil.
+func (r *rowErrs) err() error {
+	if len(r.rows) == 0 {
+		return nil
+	}
+	sort.SliceStable(r.rows, func(i, j int) bool { return r.rows[i].Row < r.rows[j].Row })
+	return &dirty.RowErrors{Rows: r.rows}
+}
+
+// finish assembles the output batch from cols (owned by the caller) and
+// drops the dirty rows of errs, returning the batch and errs.err().
+func finish(ctx context.Context, mem memory.Allocator, out *arrow.Schema, cols []arrow.Array, n int, errs *rowErrs) (arrow.RecordBatch, error) {
+	rec := array.NewRecordBatch(out, cols, int64(n))
+	if errs == nil || len(errs.rows) == 0 {
+		return rec, nil
+	}
+	defer rec.Release()
+	keep := make([]bool, n)
+	for i := range keep {
+		keep[i] = !errs.bad[i]
+	}
+	sel, err := selectRows(ctx, mem, rec, keep)
+	if err != nil {
+		return nil, err
+	}
+	return sel, errs.err()
+}
+
+// selectRows returns the rows of rec whose keep flag is set, in order. When
+// every row is kept it returns rec itself, retained.
+func selectRows(ctx context.Context, mem memory.Allocator, rec arrow.RecordBatch, keep []bool) (arrow.RecordBatch, error) {
+	n := int(rec.NumRows())
+	kept := 0
+	for _, k := range keep {
+		if k {
+			kept++
+		}
+	}
+	if kept == n {
+		rec.Retain()
+		return rec, nil
+	}
+	cols := make([]arrow.Array, rec.NumCols())
+	defer func() {
+		for _, c := range cols {
+			if c != nil {
+				c.Release()
+			}
+		}
+	}()
+	if kept == 0 {
+		for i, c := range rec.Columns() {
+			cols[i] = array.NewSlice(c, 0, 0)
+		}
+		return array.NewRecordBatch(rec.Schema(), cols, 0), nil
+	}
+	var mask arrow.Array
+	defer func() {
+		if mask != nil {
+			mask.Release()
+		}
+	}()
+	for i, c := range rec.Columns() {
+		var err error
+		if computeFilters(c.DataType()) {
+			if mask == nil {
+				mask = boolMask(mem, keep)
+			}
+			cols[i], err = compute.FilterArray(compute.WithAllocator(ctx, mem), c, mask, *compute.DefaultFilterOptions())
+		} else {
+			cols[i], err = takeRuns(mem, c, keep)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("transform: select rows of column %s: %w", rec.Schema().Field(i).Name, err)
+		}
+	}
+	return array.NewRecordBatch(rec.Schema(), cols, int64(kept)), nil
+}
+
+// computeFilters reports whether Arrow's filter kernel handles dt; the
+// others (extension types, nested types, decimal256, intervals) are
+// selected by slicing runs of kept rows and concatenating them.
+func computeFilters(dt arrow.DataType) bool {
+	switch dt.ID() {
+	case arrow.BOOL, arrow.INT8, arrow.INT16, arrow.INT32, arrow.INT64,
+		arrow.UINT8, arrow.UINT16, arrow.UINT32, arrow.UINT64, arrow.FLOAT32, arrow.FLOAT64,
+		arrow.DATE32, arrow.DATE64, arrow.TIME32, arrow.TIME64, arrow.TIMESTAMP, arrow.DURATION,
+		arrow.STRING, arrow.BINARY, arrow.LARGE_STRING, arrow.LARGE_BINARY, arrow.DECIMAL128:
+		return true
+	}
+	return false
+}
+
+func boolMask(mem memory.Allocator, keep []bool) arrow.Array {
+	buf := memory.NewResizableBuffer(mem)
+	buf.Resize(int(bitutil.BytesForBits(int64(len(keep)))))
+	bits := buf.Bytes()
+	for i, k := range keep {
+		bitutil.SetBitTo(bits, i, k)
+	}
+	data := array.NewData(arrow.FixedWidthTypes.Boolean, len(keep), []*memory.Buffer{nil, buf}, nil, 0, 0)
+	buf.Release()
+	defer data.Release()
+	return array.MakeFromData(data)
+}
+
+// takeRuns selects the kept rows of c by concatenating slices of its runs of
+// kept rows; it works for every type.
+func takeRuns(mem memory.Allocator, c arrow.Array, keep []bool) (arrow.Array, error) {
+	var parts []arrow.Array
+	defer func() {
+		for _, p := range parts {
+			p.Release()
+		}
+	}()
+	for i := 0; i < len(keep); {
+		if !keep[i] {
+			i++
+			continue
+		}
+		j := i
+		for j < len(keep) && keep[j] {
+			j++
+		}
+		parts = append(parts, array.NewSlice(c, int64(i), int64(j)))
+		i = j
+	}
+	if len(parts) == 1 {
+		parts[0].Retain()
+		return parts[0], nil
+	}
+	return array.Concatenate(parts, mem)
+}
+
+// columnAt resolves a 0-based DataX columnIndex against in.
+func columnAt(in *arrow.Schema, what string, idx int) (int, error) {
+	if idx < 0 || idx >= in.NumFields() {
+		return 0, fmt.Errorf("transform: %s: columnIndex %d out of range: the source has %d columns (%s)", what, idx, in.NumFields(), names(in))
+	}
+	return idx, nil
+}
+
+// columnNamed resolves a column name against in.
+func columnNamed(in *arrow.Schema, what, name string) (int, error) {
+	f := in.FieldIndices(name)
+	if len(f) == 0 {
+		return 0, fmt.Errorf("transform: %s: no column %q in the source (have %s)", what, name, names(in))
+	}
+	return f[0], nil
+}
+
+// replaceColumn returns in with field i replaced by f.
+func replaceField(in *arrow.Schema, i int, f arrow.Field) *arrow.Schema {
+	fields := in.Fields()
+	fields[i] = f
+	md := in.Metadata()
+	return arrow.NewSchema(fields, &md)
+}
+
+// stringField is the utf8 field that replaces f when a transform turns its
+// values into strings: f itself when it is utf8 already, otherwise a
+// nullable utf8 field of the same name without the source's type metadata.
+func stringField(f arrow.Field) arrow.Field {
+	if f.Type.ID() == arrow.STRING {
+		return f
+	}
+	return arrow.Field{Name: f.Name, Type: arrow.BinaryTypes.String, Nullable: true}
+}

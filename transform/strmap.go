@@ -1,0 +1,182 @@
+package transform
+
+import (
+	"context"
+	"fmt"
+	"unicode/utf8"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"github.com/ferrydata/ferry"
+)
+
+// colRef names a column by position (DataX's columnIndex) or by name.
+type colRef struct {
+	index int // used when name is ""
+	name  string
+}
+
+func (c colRef) resolve(in *arrow.Schema, what string) (int, error) {
+	if c.name != "" {
+		return columnNamed(in, what, c.name)
+	}
+	return columnAt(in, what, c.index)
+}
+
+// strFunc rewrites one value: s is the value's text (empty when null is
+// true); it returns the new text, whether the result is NULL, or an error
+// that makes the row dirty.
+type strFunc func(s string, null bool) (string, bool, error)
+
+// stringMap applies fn to the values of some columns, which become utf8.
+type stringMap struct {
+	what string
+	cols []colRef
+	fn   strFunc
+	opts *Options
+	b    binding[stringMapPlan]
+}
+
+type stringMapPlan struct {
+	out  *arrow.Schema
+	idx  []int
+	strs []stringer
+}
+
+var _ ferry.Transformer = (*stringMap)(nil)
+
+func newStringMap(what string, cols []colRef, fn strFunc, opts *Options) *stringMap {
+	m := &stringMap{what: what, cols: cols, fn: fn, opts: opts}
+	m.b.bind = m.bind
+	return m
+}
+
+func (m *stringMap) bind(in *arrow.Schema) (*stringMapPlan, error) {
+	p := &stringMapPlan{out: in}
+	seen := map[int]bool{}
+	for _, c := range m.cols {
+		i, err := c.resolve(in, m.what)
+		if err != nil {
+			return nil, err
+		}
+		if seen[i] {
+			return nil, fmt.Errorf("transform: %s: column %q named twice", m.what, in.Field(i).Name)
+		}
+		seen[i] = true
+		f := in.Field(i)
+		s, err := stringerFor(f.Type)
+		if err != nil {
+			return nil, fmt.Errorf("transform: %s: column %q: %w", m.what, f.Name, err)
+		}
+		p.idx = append(p.idx, i)
+		p.strs = append(p.strs, s)
+		p.out = replaceField(p.out, i, stringField(f))
+	}
+	return p, nil
+}
+
+// OutputSchema returns in with the chosen columns turned into utf8.
+func (m *stringMap) OutputSchema(in *arrow.Schema) (*arrow.Schema, error) {
+	p, err := m.b.get(in)
+	if err != nil {
+		return nil, err
+	}
+	return p.out, nil
+}
+
+// Transform rewrites the chosen columns; a value fn rejects makes its row dirty.
+func (m *stringMap) Transform(ctx context.Context, b arrow.RecordBatch) (arrow.RecordBatch, error) {
+	p, err := m.b.get(b.Schema())
+	if err != nil {
+		return nil, err
+	}
+	mem := m.opts.mem()
+	n := int(b.NumRows())
+	cols := append([]arrow.Array(nil), b.Columns()...)
+	var built []arrow.Array
+	defer func() {
+		for _, a := range built {
+			a.Release()
+		}
+	}()
+	var errs rowErrs
+	for k, ci := range p.idx {
+		src := b.Column(ci)
+		name := b.Schema().Field(ci).Name
+		sb := array.NewStringBuilder(mem)
+		sb.Reserve(n)
+		if s, ok := src.(*array.String); ok {
+			sb.ReserveData(len(s.ValueBytes()))
+		}
+		for i := 0; i < n; i++ {
+			null := src.IsNull(i)
+			s := ""
+			if !null {
+				s = p.strs[k](src, i)
+			}
+			v, vnull, err := m.fn(s, null)
+			if err != nil {
+				errs.add(n, i, name, goValue(src, i), fmt.Errorf("transform: %s: %w", m.what, err))
+				sb.AppendNull()
+				continue
+			}
+			if vnull {
+				sb.AppendNull()
+			} else {
+				sb.Append(v)
+			}
+		}
+		a := sb.NewArray()
+		sb.Release()
+		built = append(built, a)
+		cols[ci] = a
+	}
+	return finish(ctx, mem, p.out, cols, n, &errs)
+}
+
+// runeLen returns the number of characters (Unicode code points) of s.
+func runeLen(s string) int {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return i + utf8.RuneCountInString(s[i:])
+		}
+	}
+	return len(s)
+}
+
+// runeOffset returns the byte offset of character k of s (len(s) when k is
+// at or past the end).
+func runeOffset(s string, k int) int {
+	if k <= 0 {
+		return 0
+	}
+	for i := range s {
+		if k == 0 {
+			return i
+		}
+		k--
+	}
+	return len(s)
+}
+
+// ascii reports whether s is all ASCII, so that bytes are characters.
+func ascii(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// runeSub returns characters [from, to) of s, clamped to s.
+func runeSub(s string, from, to int) string {
+	if ascii(s) {
+		from, to = min(from, len(s)), min(to, len(s))
+		return s[from:to]
+	}
+	a := runeOffset(s, from)
+	b := a + runeOffset(s[a:], to-from)
+	return s[a:b]
+}
