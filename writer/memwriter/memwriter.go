@@ -7,6 +7,7 @@ package memwriter
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -24,8 +25,9 @@ import (
 // the Writers that write into it, so a test can run several pipelines
 // against one Table.
 type Table struct {
-	mu   sync.Mutex
-	rows []arrow.RecordBatch // committed slices, in order
+	mu     sync.Mutex
+	rows   []arrow.RecordBatch // committed slices, in order
+	stages map[string]*stage   // staged runs (StagedWriter), by run ID
 }
 
 // NewTable returns an empty Table.
@@ -88,7 +90,7 @@ func (t *Table) Batch(mem memory.Allocator, schema *arrow.Schema) (arrow.RecordB
 	return out, nil
 }
 
-// Release drops the committed rows.
+// Release drops the committed rows and every stage.
 func (t *Table) Release() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -96,6 +98,25 @@ func (t *Table) Release() {
 		b.Release()
 	}
 	t.rows = nil
+	for _, st := range t.stages {
+		st.drop()
+	}
+	t.stages = nil
+}
+
+// Stages returns the IDs of the runs staged in t that are neither committed
+// nor aborted (what a crash would leave behind).
+func (t *Table) Stages() []string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var ids []string
+	for id, st := range t.stages {
+		if !st.committed && !st.aborted {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	return ids
 }
 
 // Options are the knobs of a Writer. The zero value appends every row.
@@ -119,7 +140,27 @@ type Options struct {
 	Discard bool
 	// PrepareErr and CommitErr, when set, fail Prepare and Commit.
 	PrepareErr, CommitErr error
+	// Fault makes the writer break its contract on purpose, so that tests
+	// can prove the conformance suite catches it. "" is a correct writer.
+	Fault Fault
 }
+
+// A Fault is a deliberate contract breach, for testing test suites.
+type Fault string
+
+// The faults.
+const (
+	FaultDropRow       Fault = "drop-row"        // every batch loses its last row, silently
+	FaultDuplicateRow  Fault = "duplicate-row"   // every batch's first row is written twice
+	FaultCommitOnAbort Fault = "commit-on-abort" // Abort applies the staged rows
+	FaultLeak          Fault = "leak"            // every written batch is retained forever
+	FaultIgnoreCancel  Fault = "ignore-cancel"   // Write succeeds on a cancelled context
+	FaultReplaceAdds   Fault = "replace-adds"    // a split copied again adds its rows (staged)
+	FaultDiscardKeeps  Fault = "discard-keeps"   // Discard marks the attempt done (staged)
+	FaultMarkOnOpen    Fault = "mark-on-open"    // OpenSplit marks the split done at once (staged)
+	FaultCommitTwice   Fault = "commit-twice"    // a second Commit applies the rows again (staged)
+	FaultEarlyVisible  Fault = "early-visible"   // rows are visible before Commit
+)
 
 // Writer writes into a Table.
 type Writer struct {
@@ -197,18 +238,24 @@ func (w *Writer) Commit(ctx context.Context) error {
 	w.staged = nil
 	w.t.mu.Lock()
 	defer w.t.mu.Unlock()
+	w.t.apply(w, staged)
+	return nil
+}
+
+// apply lands staged rows in t according to w's mode; t.mu is held. It
+// takes over the references of staged.
+func (t *Table) apply(w *Writer, staged []arrow.RecordBatch) {
 	switch w.opts.Mode {
 	case ferry.ModeOverwrite:
-		for _, b := range w.t.rows {
+		for _, b := range t.rows {
 			b.Release()
 		}
-		w.t.rows = staged
+		t.rows = staged
 	case ferry.ModeUpsert, ferry.ModeReplace:
-		w.t.rows = upsert(w.t.rows, staged, w.keyIndexes())
+		t.rows = upsert(t.rows, staged, w.keyIndexes())
 	default:
-		w.t.rows = append(w.t.rows, staged...)
+		t.rows = append(t.rows, staged...)
 	}
-	return nil
 }
 
 func (w *Writer) keyIndexes() []int {
@@ -264,6 +311,13 @@ func (w *Writer) Abort(ctx context.Context, cause error) error {
 	defer w.mu.Unlock()
 	w.aborted = true
 	w.cause = cause
+	if w.opts.Fault == FaultCommitOnAbort {
+		w.t.mu.Lock()
+		w.t.apply(w, w.staged)
+		w.t.mu.Unlock()
+		w.staged = nil
+		return nil
+	}
 	for _, b := range w.staged {
 		b.Release()
 	}
@@ -300,6 +354,7 @@ func (w *Writer) MaxOpen() int { return int(w.maxOpen.Load()) }
 type batchWriter struct {
 	w      *Writer
 	closed bool
+	sink   *[]arrow.RecordBatch // where accepted rows go; nil: the writer's stage
 }
 
 func (bw *batchWriter) Write(ctx context.Context, b arrow.RecordBatch) error {
@@ -322,8 +377,30 @@ func (bw *batchWriter) Write(ctx context.Context, b arrow.RecordBatch) error {
 		case <-t.C:
 		case <-ctx.Done():
 			t.Stop()
-			return ctx.Err()
+			if w.opts.Fault != FaultIgnoreCancel {
+				return ctx.Err()
+			}
 		}
+	}
+	if err := ctx.Err(); err != nil && w.opts.Fault != FaultIgnoreCancel {
+		return err
+	}
+	switch w.opts.Fault {
+	case FaultDropRow:
+		if b.NumRows() > 0 {
+			b = b.NewSlice(0, b.NumRows()-1)
+			defer b.Release()
+		}
+	case FaultDuplicateRow:
+		if b.NumRows() > 0 {
+			first := b.NewSlice(0, 1)
+			defer first.Release()
+			if err := bw.store([]arrow.RecordBatch{retained(first)}); err != nil {
+				return err
+			}
+		}
+	case FaultLeak:
+		b.Retain()
 	}
 	var bad []dirty.RowError
 	var keep []arrow.RecordBatch
@@ -349,9 +426,9 @@ func (bw *batchWriter) Write(ctx context.Context, b arrow.RecordBatch) error {
 		b.Retain()
 		keep = []arrow.RecordBatch{b}
 	}
-	w.mu.Lock()
-	w.staged = append(w.staged, keep...)
-	w.mu.Unlock()
+	if err := bw.store(keep); err != nil {
+		return err
+	}
 	if len(bad) > 0 {
 		return &dirty.RowErrors{Rows: bad}
 	}
@@ -364,4 +441,28 @@ func (bw *batchWriter) Close(ctx context.Context) error {
 		bw.w.open.Add(-1)
 	}
 	return nil
+}
+
+// store keeps accepted rows: in the attempt's sink, in the writer's stage,
+// or (FaultEarlyVisible) straight in the Table.
+func (bw *batchWriter) store(keep []arrow.RecordBatch) error {
+	w := bw.w
+	switch {
+	case w.opts.Fault == FaultEarlyVisible:
+		w.t.mu.Lock()
+		w.t.rows = append(w.t.rows, keep...)
+		w.t.mu.Unlock()
+	case bw.sink != nil:
+		*bw.sink = append(*bw.sink, keep...)
+	default:
+		w.mu.Lock()
+		w.staged = append(w.staged, keep...)
+		w.mu.Unlock()
+	}
+	return nil
+}
+
+func retained(b arrow.RecordBatch) arrow.RecordBatch {
+	b.Retain()
+	return b
 }
