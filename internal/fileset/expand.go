@@ -14,7 +14,8 @@ import (
 // with "." or "_"), or the files a glob matches but hidden ones (directories matched by the
 // glob are expanded too). exts, when given, keeps only directory entries
 // with one of these extensions (".csv"); files named explicitly or by a glob
-// are always kept. It is an error when nothing matches.
+// are always kept, and so is every file of a directory a Ferry file writer
+// made (it holds RunMarker). It is an error when nothing matches.
 func Expand(pattern string, exts ...string) ([]string, error) {
 	if pattern == "" {
 		return nil, fmt.Errorf("no path given")
@@ -49,6 +50,7 @@ func Expand(pattern string, exts ...string) ([]string, error) {
 			files = append(files, root)
 			continue
 		}
+		ours := exists(filepath.Join(root, RunMarker)) // a writer's output: every part file
 		err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 			if err != nil {
 				return err
@@ -63,7 +65,7 @@ func Expand(pattern string, exts ...string) ([]string, error) {
 			if d.IsDir() || !d.Type().IsRegular() {
 				return nil
 			}
-			if len(exts) > 0 && !slices.ContainsFunc(exts, func(e string) bool { return strings.HasSuffix(strings.ToLower(name), e) }) {
+			if len(exts) > 0 && !(ours && filepath.Dir(p) == root) && !slices.ContainsFunc(exts, func(e string) bool { return strings.HasSuffix(strings.ToLower(name), e) }) {
 				return nil
 			}
 			files = append(files, p)

@@ -2,15 +2,12 @@ package fileset
 
 import (
 	"bufio"
+	"compress/gzip"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -32,15 +29,20 @@ type Encoder interface {
 // NewEncoderFunc starts a file of schema on w.
 type NewEncoderFunc func(w io.Writer, schema *arrow.Schema) (Encoder, error)
 
-// OutputConfig describes the files of a file writer.
+// DefaultStaleAge is how old an abandoned stage of another run must be
+// before a new run on the same target removes it.
+const DefaultStaleAge = 24 * time.Hour
+
+// OutputConfig describes the files of a file writer. Zero values mean
+// defaults.
 type OutputConfig struct {
 	// Pkg prefixes errors ("csvwriter").
 	Pkg string
 	// Path is the output file, or a directory when it ends with a slash or
 	// is an existing directory.
 	Path string
-	// Ext is the extension of generated names, with the dot (".csv"); a
-	// file Path's own extension takes its place.
+	// Ext is the extension of the part files of a directory output, with
+	// the dot (".csv"); a file Path's own extension takes its place.
 	Ext string
 	// Mode is ferry.ModeInsert (the default) or ferry.ModeOverwrite.
 	Mode ferry.WriteMode
@@ -48,43 +50,71 @@ type OutputConfig struct {
 	// that many rows or (about) that many bytes.
 	MaxFileRows  int64
 	MaxFileBytes int64
+	// Gzip compresses every file with gzip (".gz" is added to the part
+	// files' extension).
+	Gzip bool
+	// Check, when set, is called with the schema by Prepare and
+	// PrepareStage before anything is created.
+	Check func(schema *arrow.Schema) error
 	// NewEncoder starts one file.
 	NewEncoder NewEncoderFunc
+	// StaleAge is how old another run's abandoned stage of the same target
+	// must be before PrepareStage of a new run removes it; 0 means
+	// DefaultStaleAge. Committed and aborted stages are removed at any age;
+	// a stage a live process holds is never removed.
+	StaleAge time.Duration
 }
 
-// Output manages the files of one run of a file writer: every file is
-// written under a hidden temporary name next to its final name; Commit
-// renames them into place and Abort removes them.
+// Output is the staged output of a file writer: it implements
+// ferry.Writer, ferry.StageWriter, ferry.StageCollector and
+// ferry.OutputReporter, so a connector embeds it and adds only its
+// Encoder and schema check.
 //
-// Names: with a file Path, no rolling and one worker, the output is Path
-// itself; otherwise files are named <base>-<worker>-<seq><ext> beside it. In
-// a directory, files are named part-<run>-<worker>-<seq><ext>.
+// A run's files are written into its stage, a hidden directory next to the
+// target named .ferry-stage.<target name>.<run ID>. Each split attempt
+// writes its own files there; SplitWriter.Close fsyncs them and renames a
+// marker file (m-<hash of the split ID>.json, listing the attempt's files
+// and rows) into place, which is the split's commit point and replaces an
+// earlier attempt. Commit moves the marked files into the new output and
+// switches it with the old one in one rename:
 //
-// ModeInsert never replaces an existing file: Prepare fails when Path
-// exists and Commit fails (before renaming anything) when a generated name
-// exists. In a directory, insert adds new files. ModeOverwrite replaces the
-// old output at Commit: Path and the <base>-N-N<ext> files (or, in a
-// directory, the part-*<ext> files) of earlier runs are removed then.
+//   - a file target written as one file is that file;
+//   - a file target written as several files (several splits, or rolling)
+//     becomes a directory of that name holding part-<run>-<n><ext> files and
+//     a _ferry_run.json marker (the layout Spark uses; every reader of Ferry
+//     reads the directory by the same URL);
+//   - a directory target is replaced as a whole in overwrite mode (it must
+//     hold only files Ferry wrote), and created in insert mode; insert into
+//     an existing directory adds the part files one rename each (not one
+//     step: a reader listing the directory during Commit can see some of
+//     them).
+//
+// Overwrite swaps old and new with renameat2(RENAME_EXCHANGE), so a reader
+// sees the old output or the new one, never neither; where the file system
+// lacks it, the old output is first renamed into the stage, and a reader
+// can see no output between the two renames (a rerun of Commit, a resume,
+// or CollectStages puts one back). Each process attached to a stage holds a
+// shared flock on its lock file; stages nobody holds can be collected.
 type Output struct {
-	cfg    OutputConfig
-	dir    string
-	base   string // file mode: Path without Ext
-	isDir  bool
-	run    string
-	schema *arrow.Schema
+	cfg       OutputConfig
+	target    string // absolute
+	dirTarget bool
+	parent    string
+	base      string
+	ext       string // of part files
 
 	mu      sync.Mutex
+	schema  *arrow.Schema
+	runID   string
+	stage   string
+	lock    *os.File
+	legacy  bool // Prepare (not PrepareStage) made the run: Close removes its stage
 	workers int
-	files   []*outFile
-	done    bool
+	outputs []string
 }
 
-type outFile struct {
-	worker, seq int
-	tmp         string
-}
-
-// NewOutput checks cfg and returns an Output.
+// NewOutput checks cfg and returns an Output. Nothing is created before
+// Prepare or PrepareStage.
 func NewOutput(cfg OutputConfig) (*Output, error) {
 	if cfg.Path == "" {
 		return nil, fmt.Errorf("%s: no output path", cfg.Pkg)
@@ -96,207 +126,129 @@ func NewOutput(cfg OutputConfig) (*Output, error) {
 	default:
 		return nil, fmt.Errorf("%s: write mode %q not supported (want insert or overwrite)", cfg.Pkg, cfg.Mode)
 	}
+	if cfg.StaleAge <= 0 {
+		cfg.StaleAge = DefaultStaleAge
+	}
 	o := &Output{cfg: cfg}
-	var rnd [3]byte
-	_, _ = rand.Read(rnd[:])
-	o.run = time.Now().UTC().Format("20060102T150405") + "-" + hex.EncodeToString(rnd[:])
-	st, err := os.Stat(cfg.Path)
-	if strings.HasSuffix(cfg.Path, "/") || strings.HasSuffix(cfg.Path, string(os.PathSeparator)) || (err == nil && st.IsDir()) {
-		o.isDir = true
-		o.dir = filepath.Clean(cfg.Path)
-	} else {
-		o.dir = filepath.Dir(cfg.Path)
-		if ext := filepath.Ext(cfg.Path); ext != "" {
-			o.cfg.Ext = ext // out.tsv rolls to out-0-0.tsv
+	abs, err := filepath.Abs(cfg.Path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: output path %s: %w", cfg.Pkg, cfg.Path, err)
+	}
+	st, err := os.Stat(abs)
+	o.target = filepath.Clean(abs)
+	// a directory that a run made from a file path (several files) is
+	// still a file target: the next run may write it as one file again
+	o.dirTarget = strings.HasSuffix(cfg.Path, "/") || strings.HasSuffix(cfg.Path, string(os.PathSeparator)) ||
+		(err == nil && st.IsDir() && !madeFromFilePath(o.target))
+	o.parent, o.base = filepath.Dir(o.target), filepath.Base(o.target)
+	if o.target == o.parent {
+		return nil, fmt.Errorf("%s: cannot write to the root directory %s", cfg.Pkg, o.target)
+	}
+	o.ext = cfg.Ext
+	if !o.dirTarget {
+		name := o.base
+		gz := ""
+		if e := filepath.Ext(name); e == ".gz" || e == ".bz2" {
+			gz, name = e, strings.TrimSuffix(name, e)
 		}
-		o.base = strings.TrimSuffix(cfg.Path, o.cfg.Ext)
+		if e := filepath.Ext(name); e != "" {
+			o.ext = e + gz // out.tsv writes part-...tsv
+		}
+	}
+	if cfg.Gzip && !strings.HasSuffix(o.ext, ".gz") {
+		o.ext += ".gz"
 	}
 	return o, nil
 }
 
-// Prepare creates the output directory and, in insert mode, checks that
-// the output file does not exist yet.
-func (o *Output) Prepare(schema *arrow.Schema) error {
-	o.schema = schema
-	if err := os.MkdirAll(o.dir, 0o755); err != nil {
-		return fmt.Errorf("%s: create directory %s: %w", o.cfg.Pkg, o.dir, err)
-	}
-	if !o.isDir && o.cfg.Mode == ferry.ModeInsert {
-		if _, err := os.Stat(o.cfg.Path); err == nil {
-			return fmt.Errorf("%s: %s already exists (insert mode never replaces a file; use mode=overwrite, or a directory path to add files)", o.cfg.Pkg, o.cfg.Path)
-		}
-	}
-	return nil
+// madeFromFilePath reports whether dir is the output of a run given a file
+// path.
+func madeFromFilePath(dir string) bool {
+	var m runMarker
+	return readJSON(filepath.Join(dir, RunMarker), &m) == nil && m.FilePath
 }
 
-func (o *Output) rolling() bool { return o.cfg.MaxFileRows > 0 || o.cfg.MaxFileBytes > 0 }
+// Target returns the absolute path of the output.
+func (o *Output) Target() string { return o.target }
 
-// finalName returns where f goes at Commit.
-func (o *Output) finalName(f *outFile, single bool) string {
-	if o.isDir {
-		return filepath.Join(o.dir, fmt.Sprintf("part-%s-%d-%d%s", o.run, f.worker, f.seq, o.cfg.Ext))
-	}
-	if single {
-		return o.cfg.Path
-	}
-	return fmt.Sprintf("%s-%d-%d%s", o.base, f.worker, f.seq, o.cfg.Ext)
-}
-
-func (o *Output) newTemp(worker, seq int) (*os.File, *outFile, error) {
+// RunID returns the run the Output is prepared for ("" before).
+func (o *Output) RunID() string {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if o.done {
-		return nil, nil, fmt.Errorf("%s: output already committed or aborted", o.cfg.Pkg)
-	}
-	name := filepath.Base(o.cfg.Path)
-	if o.isDir {
-		name = "part"
-	}
-	tmp := filepath.Join(o.dir, fmt.Sprintf(".%s.%s.%d-%d.tmp", name, o.run, worker, seq))
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: create %s: %w", o.cfg.Pkg, tmp, err)
-	}
-	of := &outFile{worker: worker, seq: seq, tmp: tmp}
-	o.files = append(o.files, of)
-	return f, of, nil
+	return o.runID
 }
 
-// NewWriter returns the rolling BatchWriter of one worker.
-func (o *Output) NewWriter() *RollingWriter {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	w := &RollingWriter{o: o, worker: o.workers}
-	o.workers++
-	return w
-}
-
-// Commit renames every file into place (creating one empty file when no
-// rows were written at all), and in overwrite mode removes the old output.
-func (o *Output) Commit(ctx context.Context) error {
-	o.mu.Lock()
-	files := o.files
-	o.mu.Unlock()
-	if len(files) == 0 {
-		if err := o.writeEmpty(); err != nil {
-			o.Abort()
-			return err
-		}
-		o.mu.Lock()
-		files = o.files
-		o.mu.Unlock()
-	}
-	o.mu.Lock()
-	o.done = true
-	o.mu.Unlock()
-	single := !o.isDir && !o.rolling() && o.workers <= 1 && len(files) == 1
-	finals := make([]string, len(files))
-	for i, f := range files {
-		finals[i] = o.finalName(f, single)
-	}
-	if o.cfg.Mode == ferry.ModeInsert {
-		for _, fn := range finals {
-			if _, err := os.Stat(fn); err == nil {
-				o.removeTemps()
-				return fmt.Errorf("%s: %s already exists (insert mode never replaces a file; use mode=overwrite)", o.cfg.Pkg, fn)
-			}
-		}
-	} else {
-		if err := o.removeOld(finals); err != nil {
-			o.removeTemps()
-			return err
-		}
-	}
-	for i, f := range files {
-		if err := os.Rename(f.tmp, finals[i]); err != nil {
-			o.removeTemps()
-			return fmt.Errorf("%s: rename %s to %s: %w", o.cfg.Pkg, f.tmp, finals[i], err)
-		}
-	}
-	return nil
-}
-
-var partRe = regexp.MustCompile(`^part-.+-\d+-\d+`)
-
-// removeOld removes earlier output that the new files do not replace.
-func (o *Output) removeOld(keep []string) error {
-	var old []string
-	if o.isDir {
-		m, _ := filepath.Glob(filepath.Join(o.dir, "part-*"+o.cfg.Ext))
-		// only names this package generates: part-<run>-<worker>-<seq><ext>
-		for _, p := range m {
-			if partRe.MatchString(filepath.Base(p)) {
-				old = append(old, p)
-			}
-		}
-	} else {
-		old = append(old, o.cfg.Path)
-		re := regexp.MustCompile("^" + regexp.QuoteMeta(filepath.Base(o.base)) + `-\d+-\d+` + regexp.QuoteMeta(o.cfg.Ext) + "$")
-		m, _ := filepath.Glob(o.base + "-*-*" + o.cfg.Ext)
-		for _, p := range m {
-			if re.MatchString(filepath.Base(p)) {
-				old = append(old, p)
-			}
-		}
-	}
-	for _, p := range old {
-		kept := false
-		for _, k := range keep {
-			kept = kept || filepath.Clean(k) == filepath.Clean(p)
-		}
-		if kept {
-			continue
-		}
-		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("%s: remove old output %s: %w", o.cfg.Pkg, p, err)
-		}
-	}
-	return nil
-}
-
-func (o *Output) writeEmpty() error {
-	w := &RollingWriter{o: o}
-	if err := w.start(); err != nil {
+// Prepare starts a run of its own (with a new run ID) for a writer used
+// without the staged protocol. Its stage is removed at Close.
+func (o *Output) Prepare(ctx context.Context, schema *arrow.Schema) error {
+	if err := o.PrepareStage(ctx, ferry.NewRunID(), schema); err != nil {
 		return err
 	}
-	return w.finish()
-}
-
-// Abort removes every temporary file. The existing output is untouched.
-func (o *Output) Abort() error {
 	o.mu.Lock()
-	o.done = true
+	o.legacy = true
 	o.mu.Unlock()
-	return o.removeTemps()
-}
-
-func (o *Output) removeTemps() error {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	var errs []error
-	for _, f := range o.files {
-		if err := os.Remove(f.tmp); err != nil && !errors.Is(err, os.ErrNotExist) {
-			errs = append(errs, err)
-		}
-	}
-	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("%s: remove temporary files: %w", o.cfg.Pkg, err)
-	}
 	return nil
 }
 
-// RollingWriter is a BatchWriter writing one worker's files.
-type RollingWriter struct {
-	o      *Output
-	worker int
-	seq    int
+// Open returns the BatchWriter of one worker: a split of its own, marked
+// done at Close.
+func (o *Output) Open(ctx context.Context) (ferry.BatchWriter, error) {
+	o.mu.Lock()
+	n := o.workers
+	o.workers++
+	o.mu.Unlock()
+	return o.OpenSplit(ctx, fmt.Sprintf("worker-%d", n))
+}
 
+// Close releases the stage's lock. For a run started with Prepare it also
+// removes the stage (after Commit only its markers are left; without
+// Commit or Abort its files are dropped, as Abort does).
+func (o *Output) Close() error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.stage == "" {
+		return nil
+	}
+	var err error
+	if o.legacy {
+		if !o.committedLocked() {
+			err = o.abortLocked()
+		}
+		if rerr := os.RemoveAll(o.stage); rerr != nil && err == nil {
+			err = fmt.Errorf("%s: remove stage %s: %w", o.cfg.Pkg, o.stage, rerr)
+		}
+	}
+	if o.lock != nil {
+		o.lock.Close()
+		o.lock = nil
+	}
+	o.stage = ""
+	return err
+}
+
+// Outputs returns the files of the committed run.
+func (o *Output) Outputs() []string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return append([]string(nil), o.outputs...)
+}
+
+var (
+	_ ferry.Writer         = (*Output)(nil)
+	_ ferry.StageWriter    = (*Output)(nil)
+	_ ferry.StageCollector = (*Output)(nil)
+	_ ferry.OutputReporter = (*Output)(nil)
+)
+
+// fileWriter is one file being written: buffered, optionally gzipped,
+// counted, fsynced at finish.
+type fileWriter struct {
 	f    *os.File
 	bw   *bufio.Writer
+	gz   *gzip.Writer
 	cw   countingWriter
 	enc  Encoder
 	rows int64
-	err  error
 }
 
 type countingWriter struct {
@@ -310,102 +262,44 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-func (w *RollingWriter) start() error {
-	f, _, err := w.o.newTemp(w.worker, w.seq)
+func (o *Output) startFile(path string, schema *arrow.Schema) (*fileWriter, error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
 	if err != nil {
-		return err
+		return nil, fmt.Errorf("%s: create %s: %w", o.cfg.Pkg, path, err)
 	}
-	w.seq++
-	w.f = f
-	w.bw = bufio.NewWriterSize(f, 1<<20)
-	w.cw = countingWriter{w: w.bw}
-	w.rows = 0
-	enc, err := w.o.cfg.NewEncoder(&w.cw, w.o.schema)
+	fw := &fileWriter{f: f, bw: bufio.NewWriterSize(f, 1<<20)}
+	var w io.Writer = fw.bw
+	if o.cfg.Gzip {
+		fw.gz = gzip.NewWriter(fw.bw)
+		w = fw.gz
+	}
+	fw.cw = countingWriter{w: w}
+	enc, err := o.cfg.NewEncoder(&fw.cw, schema)
 	if err != nil {
 		f.Close()
-		w.f = nil
-		return fmt.Errorf("%s: start %s: %w", w.o.cfg.Pkg, f.Name(), err)
+		return nil, fmt.Errorf("%s: start %s: %w", o.cfg.Pkg, path, err)
 	}
-	w.enc = enc
-	return nil
+	fw.enc = enc
+	return fw, nil
 }
 
-func (w *RollingWriter) finish() error {
-	if w.f == nil {
-		return nil
-	}
-	name := w.f.Name()
-	err := w.enc.Close()
-	if err == nil {
-		err = w.bw.Flush()
+// finish writes the end of the file, fsyncs and closes it.
+func (fw *fileWriter) finish() error {
+	err := fw.enc.Close()
+	if err == nil && fw.gz != nil {
+		err = fw.gz.Close()
 	}
 	if err == nil {
-		err = w.f.Sync()
+		err = fw.bw.Flush()
 	}
-	if cerr := w.f.Close(); err == nil {
+	if err == nil {
+		err = fw.f.Sync()
+	}
+	if cerr := fw.f.Close(); err == nil {
 		err = cerr
 	}
-	w.f, w.enc = nil, nil
-	if err != nil {
-		return fmt.Errorf("%s: write %s: %w", w.o.cfg.Pkg, name, err)
-	}
-	return nil
+	return err
 }
 
-// Write writes b, starting new files as the limits say.
-func (w *RollingWriter) Write(ctx context.Context, b arrow.RecordBatch) error {
-	if w.err != nil {
-		return w.err
-	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	n := b.NumRows()
-	for off := int64(0); off < n; {
-		if w.f == nil {
-			if err := w.start(); err != nil {
-				w.err = err
-				return err
-			}
-		}
-		take := n - off
-		if max := w.o.cfg.MaxFileRows; max > 0 && take > max-w.rows {
-			take = max - w.rows
-		}
-		part := b
-		if take != n {
-			part = b.NewSlice(off, off+take)
-		}
-		err := w.enc.Write(part)
-		if take != n {
-			part.Release()
-		}
-		if err != nil {
-			w.err = fmt.Errorf("%s: write %s: %w", w.o.cfg.Pkg, w.f.Name(), err)
-			return w.err
-		}
-		w.rows += take
-		off += take
-		if (w.o.cfg.MaxFileRows > 0 && w.rows >= w.o.cfg.MaxFileRows) || (w.o.cfg.MaxFileBytes > 0 && w.cw.n >= w.o.cfg.MaxFileBytes) {
-			if err := w.finish(); err != nil {
-				w.err = err
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// Close finishes the current file.
-func (w *RollingWriter) Close(ctx context.Context) error {
-	if w.err != nil {
-		if w.f != nil {
-			w.f.Close()
-			w.f = nil
-		}
-		return w.err
-	}
-	return w.finish()
-}
-
-var _ ferry.BatchWriter = (*RollingWriter)(nil)
+// abandon closes the file without finishing it.
+func (fw *fileWriter) abandon() { fw.f.Close() }

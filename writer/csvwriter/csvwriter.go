@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -40,38 +41,29 @@ type Config struct {
 	// or bytes; 0 means no limit.
 	MaxFileRows  int64
 	MaxFileBytes int64
+	// Compress is "" or "none" (default), or "gzip": every file is
+	// gzipped and part files end in .csv.gz.
+	Compress string
 }
 
 // ParseConfig parses a csv:// URL (see the package documentation).
 func ParseConfig(urlstr string) (Config, error) {
-	u, err := url.Parse(urlstr)
-	if err != nil {
-		return Config{}, fmt.Errorf("csvwriter: malformed URL %s", ferry.Redact(urlstr))
-	}
-	return configFromURL(u)
+	return fileset.ParseURL("csvwriter", urlstr, configFromURL)
 }
 
 func configFromURL(u *url.URL) (Config, error) {
-	if u.Scheme != "csv" {
-		return Config{}, fmt.Errorf("csvwriter: URL scheme %q is not csv", u.Scheme)
-	}
-	q := urlparam.New("csvwriter", u)
-	cfg := Config{Path: u.Host + u.Path}
-	if u.Opaque != "" {
-		cfg.Path = u.Opaque
-	}
-	mode, err := ferry.ParseWriteMode(q.String("mode", ""))
+	path, q, err := fileset.URLParams("csvwriter", "csv", u)
 	if err != nil {
-		q.Fail("mode", err)
+		return Config{}, err
 	}
-	cfg.Mode = mode
+	cfg := Config{Path: path}
+	cfg.Mode, cfg.MaxFileRows, cfg.MaxFileBytes = fileset.OutputParams(q)
 	cfg.NoHeader = !q.Bool("header", true)
 	cfg.Delimiter = byteParam(q, "delimiter", ',')
 	cfg.Quote = byteParam(q, "quote", '"')
 	cfg.NullString = q.String("nullString", "")
 	cfg.CRLF = q.Bool("crlf", false)
-	cfg.MaxFileRows = q.Int64("maxFileRows", 0)
-	cfg.MaxFileBytes = q.Int64("maxFileBytes", 0)
+	cfg.Compress = q.String("compress", "")
 	if err := q.Done(); err != nil {
 		return Config{}, err
 	}
@@ -97,23 +89,25 @@ func byteParam(q *urlparam.Values, name string, def byte) byte {
 }
 
 func init() {
-	ferry.DefaultURLMux().RegisterWriter("csv", ferry.WriterOpenerFunc(func(ctx context.Context, u *url.URL) (ferry.Writer, error) {
+	fileset.RegisterWriter("csv", func(ctx context.Context, u *url.URL) (*Writer, error) {
 		cfg, err := configFromURL(u)
 		if err != nil {
 			return nil, err
 		}
 		return Open(ctx, cfg)
-	}))
+	})
 }
 
-// Writer writes CSV files; see fileset.Output for names, rolling, Commit
-// and Abort.
+// Writer writes CSV files. The embedded fileset.Output gives it the
+// staged protocol (ferry.StageWriter), Commit, Abort, CollectStages and
+// Outputs; see fileset.Output for the names of the files and how Commit
+// switches them in.
 type Writer struct {
+	*fileset.Output
 	cfg Config
-	out *fileset.Output
 }
 
-var _ ferry.Writer = (*Writer)(nil)
+var _ ferry.StageWriter = (*Writer)(nil)
 
 // Open checks cfg and returns a Writer. Nothing is created before Prepare.
 func Open(ctx context.Context, cfg Config) (*Writer, error) {
@@ -126,42 +120,36 @@ func Open(ctx context.Context, cfg Config) (*Writer, error) {
 	if cfg.Delimiter == cfg.Quote || cfg.Delimiter == '\n' || cfg.Delimiter == '\r' {
 		return nil, fmt.Errorf("csvwriter: delimiter %q and quote %q must differ and not be line breaks", cfg.Delimiter, cfg.Quote)
 	}
+	var gz bool
+	switch strings.ToLower(cfg.Compress) {
+	case "", "none":
+	case "gzip", "gz":
+		gz = true
+	default:
+		return nil, fmt.Errorf("csvwriter: compress %q not supported (want none or gzip)", cfg.Compress)
+	}
 	w := &Writer{cfg: cfg}
 	out, err := fileset.NewOutput(fileset.OutputConfig{
 		Pkg: "csvwriter", Path: cfg.Path, Ext: ".csv", Mode: cfg.Mode,
-		MaxFileRows: cfg.MaxFileRows, MaxFileBytes: cfg.MaxFileBytes,
+		MaxFileRows: cfg.MaxFileRows, MaxFileBytes: cfg.MaxFileBytes, Gzip: gz,
+		Check:      checkSchema,
 		NewEncoder: w.newEncoder,
 	})
 	if err != nil {
 		return nil, err
 	}
-	w.out = out
+	w.Output = out
 	return w, nil
 }
 
-// Prepare checks the schema and the output path.
-func (w *Writer) Prepare(ctx context.Context, schema *arrow.Schema) error {
+func checkSchema(schema *arrow.Schema) error {
 	for _, f := range schema.Fields() {
 		if err := fileset.Supported(f.Type); err != nil {
 			return fmt.Errorf("csvwriter: column %q: %w", f.Name, err)
 		}
 	}
-	return w.out.Prepare(schema)
+	return nil
 }
-
-// Open returns the BatchWriter of one worker; each worker writes its own files.
-func (w *Writer) Open(ctx context.Context) (ferry.BatchWriter, error) {
-	return w.out.NewWriter(), nil
-}
-
-// Commit renames the files into place.
-func (w *Writer) Commit(ctx context.Context) error { return w.out.Commit(ctx) }
-
-// Abort removes the temporary files; existing output is untouched.
-func (w *Writer) Abort(ctx context.Context, cause error) error { return w.out.Abort() }
-
-// Close does nothing.
-func (w *Writer) Close() error { return nil }
 
 type encoder struct {
 	w      *Writer

@@ -119,23 +119,40 @@ func TestFilesModesAndRolling(t *testing.T) {
 	got, _ := os.ReadFile(path)
 	require.Equal(t, "id\n1\n2\n3\n", string(got), "abort keeps the old file")
 
-	// rolling: 2 rows per file, two workers
+	// rolling: 2 rows per file, two workers: t.csv becomes a directory of
+	// part files, switched with the old file in one rename
 	require.NoError(t, run(t, csvwriter.Config{Path: path, Mode: ferry.ModeOverwrite, MaxFileRows: 2}, 2, false, b1, b2))
-	require.Equal(t, []string{"t-0-0.csv", "t-0-1.csv", "t-1-0.csv"}, list(t, dir), "overwrite removed t.csv")
-	got, _ = os.ReadFile(filepath.Join(dir, "t-0-1.csv"))
+	require.Equal(t, []string{"t.csv"}, list(t, dir), "no stage or temporary file left")
+	parts := list(t, path)
+	require.Len(t, parts, 4)
+	require.Equal(t, fileset.RunMarker, parts[0])
+	for _, p := range parts[1:] {
+		require.True(t, fileset.IsPartName(p), p)
+		require.Equal(t, ".csv", filepath.Ext(p))
+	}
+	got, _ = os.ReadFile(filepath.Join(path, parts[2]))
 	require.Equal(t, "id\n3\n", string(got))
 
-	// overwrite back to one file removes the parts
+	// overwrite back to one file replaces the directory
 	require.NoError(t, run(t, csvwriter.Config{Path: path, Mode: ferry.ModeOverwrite}, 1, false, b2))
 	require.Equal(t, []string{"t.csv"}, list(t, dir))
+	got, err = os.ReadFile(path)
+	require.NoError(t, err)
+	require.Equal(t, "id\n4\n5\n", string(got))
 
-	// a directory: insert adds part files
+	// a directory: insert creates it, then adds part files
 	out := filepath.Join(dir, "parts") + "/"
 	require.NoError(t, run(t, csvwriter.Config{Path: out}, 2, false, b1, b2))
 	require.NoError(t, run(t, csvwriter.Config{Path: out}, 1, false, b1))
-	require.Len(t, list(t, out), 3)
+	require.Len(t, list(t, out), 4, "3 parts and the run marker")
 	require.NoError(t, run(t, csvwriter.Config{Path: out, Mode: ferry.ModeOverwrite}, 1, false, b2))
-	require.Len(t, list(t, out), 1)
+	require.Len(t, list(t, out), 2, "1 part and the run marker")
+	require.Equal(t, []string{"parts", "t.csv"}, list(t, dir))
+
+	// overwrite never replaces a directory holding files Ferry did not write
+	require.NoError(t, os.WriteFile(filepath.Join(out, "notes.txt"), []byte("mine"), 0o644))
+	err = run(t, csvwriter.Config{Path: out, Mode: ferry.ModeOverwrite}, 1, false, b2)
+	require.ErrorContains(t, err, "notes.txt")
 
 	_, err = csvwriter.Open(context.Background(), csvwriter.Config{Path: path, Mode: ferry.ModeUpsert})
 	require.ErrorContains(t, err, "not supported")

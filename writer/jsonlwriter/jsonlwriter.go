@@ -12,7 +12,6 @@ import (
 
 	"github.com/ferrydata/ferry"
 	"github.com/ferrydata/ferry/internal/fileset"
-	"github.com/ferrydata/ferry/internal/urlparam"
 )
 
 // Config configures a Writer. Zero values mean defaults.
@@ -33,30 +32,17 @@ type Config struct {
 
 // ParseConfig parses a jsonl:// URL (see the package documentation).
 func ParseConfig(urlstr string) (Config, error) {
-	u, err := url.Parse(urlstr)
-	if err != nil {
-		return Config{}, fmt.Errorf("jsonlwriter: malformed URL %s", ferry.Redact(urlstr))
-	}
-	return configFromURL(u)
+	return fileset.ParseURL("jsonlwriter", urlstr, configFromURL)
 }
 
 func configFromURL(u *url.URL) (Config, error) {
-	if u.Scheme != "jsonl" {
-		return Config{}, fmt.Errorf("jsonlwriter: URL scheme %q is not jsonl", u.Scheme)
-	}
-	q := urlparam.New("jsonlwriter", u)
-	cfg := Config{Path: u.Host + u.Path}
-	if u.Opaque != "" {
-		cfg.Path = u.Opaque
-	}
-	mode, err := ferry.ParseWriteMode(q.String("mode", ""))
+	path, q, err := fileset.URLParams("jsonlwriter", "jsonl", u)
 	if err != nil {
-		q.Fail("mode", err)
+		return Config{}, err
 	}
-	cfg.Mode = mode
+	cfg := Config{Path: path}
+	cfg.Mode, cfg.MaxFileRows, cfg.MaxFileBytes = fileset.OutputParams(q)
 	cfg.OmitNulls = q.Bool("omitNulls", false)
-	cfg.MaxFileRows = q.Int64("maxFileRows", 0)
-	cfg.MaxFileBytes = q.Int64("maxFileBytes", 0)
 	if err := q.Done(); err != nil {
 		return Config{}, err
 	}
@@ -67,23 +53,25 @@ func configFromURL(u *url.URL) (Config, error) {
 }
 
 func init() {
-	ferry.DefaultURLMux().RegisterWriter("jsonl", ferry.WriterOpenerFunc(func(ctx context.Context, u *url.URL) (ferry.Writer, error) {
+	fileset.RegisterWriter("jsonl", func(ctx context.Context, u *url.URL) (*Writer, error) {
 		cfg, err := configFromURL(u)
 		if err != nil {
 			return nil, err
 		}
 		return Open(ctx, cfg)
-	}))
+	})
 }
 
-// Writer writes JSON Lines files; see fileset.Output for names, rolling,
-// Commit and Abort.
+// Writer writes JSON Lines files. The embedded fileset.Output gives it the
+// staged protocol (ferry.StageWriter), Commit, Abort, CollectStages and
+// Outputs; see fileset.Output for the names of the files and how Commit
+// switches them in.
 type Writer struct {
+	*fileset.Output
 	cfg Config
-	out *fileset.Output
 }
 
-var _ ferry.Writer = (*Writer)(nil)
+var _ ferry.StageWriter = (*Writer)(nil)
 
 // Open checks cfg and returns a Writer. Nothing is created before Prepare.
 func Open(ctx context.Context, cfg Config) (*Writer, error) {
@@ -91,38 +79,24 @@ func Open(ctx context.Context, cfg Config) (*Writer, error) {
 	out, err := fileset.NewOutput(fileset.OutputConfig{
 		Pkg: "jsonlwriter", Path: cfg.Path, Ext: ".jsonl", Mode: cfg.Mode,
 		MaxFileRows: cfg.MaxFileRows, MaxFileBytes: cfg.MaxFileBytes,
+		Check:      checkSchema,
 		NewEncoder: w.newEncoder,
 	})
 	if err != nil {
 		return nil, err
 	}
-	w.out = out
+	w.Output = out
 	return w, nil
 }
 
-// Prepare checks the schema and the output path.
-func (w *Writer) Prepare(ctx context.Context, schema *arrow.Schema) error {
+func checkSchema(schema *arrow.Schema) error {
 	for _, f := range schema.Fields() {
 		if err := fileset.Supported(f.Type); err != nil {
 			return fmt.Errorf("jsonlwriter: column %q: %w", f.Name, err)
 		}
 	}
-	return w.out.Prepare(schema)
+	return nil
 }
-
-// Open returns the BatchWriter of one worker; each worker writes its own files.
-func (w *Writer) Open(ctx context.Context) (ferry.BatchWriter, error) {
-	return w.out.NewWriter(), nil
-}
-
-// Commit renames the files into place.
-func (w *Writer) Commit(ctx context.Context) error { return w.out.Commit(ctx) }
-
-// Abort removes the temporary files; existing output is untouched.
-func (w *Writer) Abort(ctx context.Context, cause error) error { return w.out.Abort() }
-
-// Close does nothing.
-func (w *Writer) Close() error { return nil }
 
 type encoder struct {
 	w    *Writer

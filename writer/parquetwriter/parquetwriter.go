@@ -17,7 +17,6 @@ import (
 
 	"github.com/ferrydata/ferry"
 	"github.com/ferrydata/ferry/internal/fileset"
-	"github.com/ferrydata/ferry/internal/urlparam"
 )
 
 // DefaultRowGroupRows is the default number of rows per row group.
@@ -45,34 +44,21 @@ type Config struct {
 
 // ParseConfig parses a parquet:// URL (see the package documentation).
 func ParseConfig(urlstr string) (Config, error) {
-	u, err := url.Parse(urlstr)
-	if err != nil {
-		return Config{}, fmt.Errorf("parquetwriter: malformed URL %s", ferry.Redact(urlstr))
-	}
-	return configFromURL(u)
+	return fileset.ParseURL("parquetwriter", urlstr, configFromURL)
 }
 
 func configFromURL(u *url.URL) (Config, error) {
-	if u.Scheme != "parquet" {
-		return Config{}, fmt.Errorf("parquetwriter: URL scheme %q is not parquet", u.Scheme)
-	}
-	q := urlparam.New("parquetwriter", u)
-	cfg := Config{Path: u.Host + u.Path}
-	if u.Opaque != "" {
-		cfg.Path = u.Opaque
-	}
-	mode, err := ferry.ParseWriteMode(q.String("mode", ""))
+	path, q, err := fileset.URLParams("parquetwriter", "parquet", u)
 	if err != nil {
-		q.Fail("mode", err)
+		return Config{}, err
 	}
-	cfg.Mode = mode
+	cfg := Config{Path: path}
+	cfg.Mode, cfg.MaxFileRows, cfg.MaxFileBytes = fileset.OutputParams(q)
 	cfg.Compression = q.String("compression", "snappy")
 	if _, err := codec(cfg.Compression); err != nil {
 		q.Fail("compression", err)
 	}
 	cfg.RowGroupRows = q.Int64("rowGroupRows", 0)
-	cfg.MaxFileRows = q.Int64("maxFileRows", 0)
-	cfg.MaxFileBytes = q.Int64("maxFileBytes", 0)
 	if err := q.Done(); err != nil {
 		return Config{}, err
 	}
@@ -97,26 +83,28 @@ func codec(name string) (compress.Compression, error) {
 }
 
 func init() {
-	ferry.DefaultURLMux().RegisterWriter("parquet", ferry.WriterOpenerFunc(func(ctx context.Context, u *url.URL) (ferry.Writer, error) {
+	fileset.RegisterWriter("parquet", func(ctx context.Context, u *url.URL) (*Writer, error) {
 		cfg, err := configFromURL(u)
 		if err != nil {
 			return nil, err
 		}
 		return Open(ctx, cfg)
-	}))
+	})
 }
 
-// Writer writes Parquet files; see fileset.Output for names, rolling,
-// Commit and Abort.
+// Writer writes Parquet files. The embedded fileset.Output gives it the
+// staged protocol (ferry.StageWriter), Commit, Abort, CollectStages and
+// Outputs; see fileset.Output for the names of the files and how Commit
+// switches them in.
 type Writer struct {
+	*fileset.Output
 	cfg     Config
 	codec   compress.Compression
-	out     *fileset.Output
 	storage *arrow.Schema
 	convert []bool
 }
 
-var _ ferry.Writer = (*Writer)(nil)
+var _ ferry.StageWriter = (*Writer)(nil)
 
 // Open checks cfg and returns a Writer. Nothing is created before Prepare.
 func Open(ctx context.Context, cfg Config) (*Writer, error) {
@@ -134,17 +122,18 @@ func Open(ctx context.Context, cfg Config) (*Writer, error) {
 	out, err := fileset.NewOutput(fileset.OutputConfig{
 		Pkg: "parquetwriter", Path: cfg.Path, Ext: ".parquet", Mode: cfg.Mode,
 		MaxFileRows: cfg.MaxFileRows, MaxFileBytes: cfg.MaxFileBytes,
+		Check:      w.checkSchema,
 		NewEncoder: w.newEncoder,
 	})
 	if err != nil {
 		return nil, err
 	}
-	w.out = out
+	w.Output = out
 	return w, nil
 }
 
-// Prepare works out the Parquet schema and checks the output path.
-func (w *Writer) Prepare(ctx context.Context, schema *arrow.Schema) error {
+// checkSchema works out the Parquet schema.
+func (w *Writer) checkSchema(schema *arrow.Schema) error {
 	st, conv, err := fileset.ParquetStorage(schema)
 	if err != nil {
 		return fmt.Errorf("parquetwriter: %w", err)
@@ -153,22 +142,8 @@ func (w *Writer) Prepare(ctx context.Context, schema *arrow.Schema) error {
 		return fmt.Errorf("parquetwriter: schema: %w", err)
 	}
 	w.storage, w.convert = st, conv
-	return w.out.Prepare(schema)
+	return nil
 }
-
-// Open returns the BatchWriter of one worker; each worker writes its own files.
-func (w *Writer) Open(ctx context.Context) (ferry.BatchWriter, error) {
-	return w.out.NewWriter(), nil
-}
-
-// Commit renames the files into place.
-func (w *Writer) Commit(ctx context.Context) error { return w.out.Commit(ctx) }
-
-// Abort removes the temporary files; existing output is untouched.
-func (w *Writer) Abort(ctx context.Context, cause error) error { return w.out.Abort() }
-
-// Close does nothing.
-func (w *Writer) Close() error { return nil }
 
 type encoder struct {
 	w  *Writer
