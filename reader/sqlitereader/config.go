@@ -10,6 +10,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/ferrydata/ferry"
+	"github.com/ferrydata/ferry/internal/sqlident"
+	"github.com/ferrydata/ferry/internal/sqlsource"
 	"github.com/ferrydata/ferry/internal/urlparam"
 )
 
@@ -21,7 +23,9 @@ const DefaultBatchRows = 65536
 type Config struct {
 	// Path is the database file. It must exist; the reader opens it read-only.
 	Path string
-	// Table is the table or view to read. Exactly one of Table and QuerySQL is set.
+	// Table is the table or view to read, "table" or "schema.table" (a part
+	// in double quotes may hold dots: "my.table"). Exactly one of Table and
+	// QuerySQL is set.
 	Table string
 	// Columns lists the columns to read, in order; nil means every column.
 	Columns []string
@@ -57,11 +61,8 @@ func configFromURL(u *url.URL) (Config, error) {
 	var cfg Config
 	cfg.Path = PathFromURL(u)
 	p := urlparam.New("sqlitereader", u)
-	cfg.Table = p.String("table", "")
-	cfg.Columns = p.List("columns")
-	cfg.Where = p.String("where", "")
-	cfg.QuerySQL = p.String("querySql", "")
-	cfg.SplitPK = p.String("splitPk", "")
+	src := sqlsource.FromParams(p)
+	cfg.Table, cfg.Columns, cfg.Where, cfg.QuerySQL, cfg.SplitPK = src.Table, src.Columns, src.Where, src.QuerySQL, src.SplitPK
 	cfg.BatchRows = p.Int("batchRows", 0)
 	if err := p.Done(); err != nil {
 		return Config{}, err
@@ -88,26 +89,43 @@ func (c Config) validate() error {
 	if c.Path == "" {
 		errs = append(errs, errors.New("no database file (want sqlite:///path/to/file.db?table=t)"))
 	}
-	switch {
-	case c.Table == "" && c.QuerySQL == "":
-		errs = append(errs, errors.New("one of table and querySql is required"))
-	case c.Table != "" && c.QuerySQL != "":
-		errs = append(errs, errors.New("table and querySql are exclusive"))
-	case c.QuerySQL != "" && (len(c.Columns) > 0 || c.Where != "" || c.SplitPK != ""):
-		errs = append(errs, errors.New("columns, where and splitPk apply to a table, not to querySql"))
+	src := c.source()
+	if err := src.Check("sqlitereader"); err != nil {
+		// Check prefixes its message; keep one prefix.
+		errs = append(errs, errors.New(strings.TrimPrefix(err.Error(), "sqlitereader: ")))
+	}
+	if c.Table != "" {
+		if _, err := sqlident.SQLite.Split(c.Table); err != nil {
+			errs = append(errs, fmt.Errorf("table: %w", err))
+		}
+	}
+	for _, col := range c.Columns {
+		if err := sqlident.Check(col); err != nil && col != "" {
+			errs = append(errs, fmt.Errorf("columns: %w", err))
+		}
+	}
+	if c.SplitPK != "" {
+		if err := sqlident.Check(c.SplitPK); err != nil {
+			errs = append(errs, fmt.Errorf("splitPk: %w", err))
+		}
+	}
+	if c.Where != "" {
+		if err := sqlsource.CheckFragment("where", c.Where); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if c.BatchRows < 0 {
 		errs = append(errs, fmt.Errorf("batchRows %d is negative", c.BatchRows))
-	}
-	for _, col := range c.Columns {
-		if col == "" {
-			errs = append(errs, errors.New("empty column name in columns"))
-		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("sqlitereader: %w", err)
 	}
 	return nil
+}
+
+// source is the part of c that internal/sqlsource checks.
+func (c Config) source() sqlsource.Source {
+	return sqlsource.Source{Table: c.Table, Columns: c.Columns, Where: c.Where, QuerySQL: c.QuerySQL, SplitPK: c.SplitPK}
 }
 
 func init() {
@@ -120,9 +138,4 @@ func openURL(ctx context.Context, u *url.URL) (ferry.Reader, error) {
 		return nil, err
 	}
 	return Open(ctx, cfg)
-}
-
-// quoteIdent quotes an SQLite identifier.
-func quoteIdent(s string) string {
-	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
 }

@@ -423,6 +423,11 @@ func (c *column) parseBool(v any) error {
 func (c *column) parseString(v any) error {
 	switch v := v.(type) {
 	case string:
+		// SQLite stores TEXT as given: it may not be UTF-8, which an Arrow
+		// string must be.
+		if !utf8.ValidString(v) {
+			return errors.New("text is not valid UTF-8")
+		}
 		c.s = v
 	case int64:
 		c.s = strconv.FormatInt(v, 10)

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -21,6 +22,7 @@ import (
 	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
 
 	"github.com/ferrydata/ferry"
+	"github.com/ferrydata/ferry/internal/sqlident"
 )
 
 // sqliteDriver is modernc.org/sqlite's driver, used below database/sql so
@@ -42,13 +44,18 @@ type Reader struct {
 	key        string
 	keyIsRowid bool
 	name       string // for split IDs and errors: the table, or "query"
+	// schemaName and tableName are the parts of Table; from is the quoted,
+	// qualified name the queries read.
+	schemaName, tableName, from string
 }
 
 type colInfo struct {
-	name string
-	decl string
-	typ  arrow.DataType
-	kind kind
+	name    string
+	decl    string
+	typ     arrow.DataType
+	kind    kind
+	notNull bool
+	pk      int64 // 1-based position in the primary key, 0 if not in it
 }
 
 var _ ferry.Reader = (*Reader)(nil)
@@ -69,6 +76,17 @@ func Open(ctx context.Context, cfg Config) (*Reader, error) {
 	if r.name == "" {
 		r.name = "query"
 	}
+	if cfg.Table != "" {
+		parts, err := sqlident.SQLite.Split(cfg.Table)
+		if err != nil {
+			return nil, fmt.Errorf("sqlitereader: table: %w", err)
+		}
+		r.schemaName, r.tableName = "main", parts[len(parts)-1]
+		if len(parts) == 2 {
+			r.schemaName = parts[0]
+		}
+		r.from = sqlident.SQLite.MustQuote(r.schemaName) + "." + sqlident.SQLite.MustQuote(r.tableName)
+	}
 	conn, err := openConn(ctx, cfg.Path)
 	if err != nil {
 		return nil, err
@@ -84,20 +102,39 @@ func Open(ctx context.Context, cfg Config) (*Reader, error) {
 	}
 	fields := make([]arrow.Field, len(r.cols))
 	for i, c := range r.cols {
-		fields[i] = arrow.Field{Name: c.name, Type: c.typ, Nullable: true,
-			Metadata: arrow.NewMetadata([]string{MetaSourceType}, []string{c.decl})}
+		fields[i] = arrow.Field{Name: c.name, Type: c.typ, Nullable: true, Metadata: c.metadata()}
 	}
 	r.schema = arrow.NewSchema(fields, nil)
 	return r, nil
 }
 
+// metadata is the field metadata of a column: the ferry.Meta* keys.
+func (c colInfo) metadata() arrow.Metadata {
+	keys := []string{ferry.MetaSourceType, ferry.MetaSourceEngine}
+	vals := []string{c.decl, ferry.EngineSQLite}
+	if c.notNull {
+		keys, vals = append(keys, ferry.MetaNotNull), append(vals, "true")
+	}
+	if c.pk > 0 {
+		keys, vals = append(keys, ferry.MetaPrimaryKey), append(vals, strconv.FormatInt(c.pk, 10))
+	}
+	if n := charLength(c.decl); n > 0 {
+		keys, vals = append(keys, ferry.MetaCharLength), append(vals, strconv.Itoa(n))
+	}
+	return arrow.NewMetadata(keys, vals)
+}
+
 // openConn opens path read-only and checks that it is a database.
 func openConn(ctx context.Context, path string) (driver.Conn, error) {
-	if _, err := os.Stat(path); err != nil {
+	st, err := os.Stat(path)
+	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("sqlitereader: database file %s does not exist", path)
 		}
 		return nil, fmt.Errorf("sqlitereader: database file %s: %w", path, err)
+	}
+	if st.IsDir() {
+		return nil, fmt.Errorf("sqlitereader: %s is a directory, not a database file", path)
 	}
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?mode=ro&_pragma=busy_timeout(10000)"
 	c, err := sqliteDriver.Open(dsn)
@@ -147,20 +184,26 @@ func queryAll(ctx context.Context, c driver.Conn, q string, args ...any) ([][]dr
 
 func (r *Reader) describeTable(ctx context.Context, c driver.Conn) error {
 	p := r.cfg.Path
-	list, err := queryAll(ctx, c, `SELECT type, wr FROM pragma_table_list WHERE name = ? AND schema = 'main'`, r.cfg.Table)
+	list, err := queryAll(ctx, c, `SELECT type, wr FROM pragma_table_list WHERE name = ? AND schema = ?`, r.tableName, r.schemaName)
 	if err != nil {
 		return fmt.Errorf("sqlitereader: %s: look up table %s: %w", p, r.cfg.Table, err)
 	}
 	if len(list) == 0 {
-		return fmt.Errorf("sqlitereader: %s: no table or view named %q", p, r.cfg.Table)
+		return fmt.Errorf("sqlitereader: %s: no table or view named %q in schema %s", p, r.tableName, r.schemaName)
 	}
 	hasRowid := list[0][0] == "table" && list[0][1] == int64(0)
-	info, err := queryAll(ctx, c, `SELECT name, type, hidden FROM pragma_table_xinfo(?)`, r.cfg.Table)
+	info, err := queryAll(ctx, c, `SELECT name, type, hidden, "notnull", pk FROM pragma_table_xinfo(?, ?)`, r.tableName, r.schemaName)
 	if err != nil {
 		return fmt.Errorf("sqlitereader: %s: columns of %s: %w", p, r.cfg.Table, err)
 	}
 	all := map[string]colInfo{}
 	var order []string
+	npk := 0
+	for _, row := range info {
+		if n, _ := row[4].(int64); n > 0 {
+			npk++
+		}
+	}
 	for _, row := range info {
 		name, _ := row[0].(string)
 		decl, _ := row[1].(string)
@@ -171,7 +214,11 @@ func (r *Reader) describeTable(ctx context.Context, c driver.Conn) error {
 		if err != nil {
 			return fmt.Errorf("sqlitereader: %s: table %s column %s: %w", p, r.cfg.Table, name, err)
 		}
-		all[strings.ToLower(name)] = colInfo{name: name, decl: decl, typ: t, kind: k}
+		nn, _ := row[3].(int64)
+		pk, _ := row[4].(int64)
+		// An INTEGER PRIMARY KEY of a rowid table is the rowid: never NULL.
+		rowidAlias := hasRowid && npk == 1 && pk == 1 && strings.EqualFold(strings.TrimSpace(decl), "INTEGER")
+		all[strings.ToLower(name)] = colInfo{name: name, decl: decl, typ: t, kind: k, notNull: nn == 1 || rowidAlias, pk: pk}
 		order = append(order, name)
 	}
 	names := r.cfg.Columns
@@ -194,7 +241,7 @@ func (r *Reader) describeTable(ctx context.Context, c driver.Conn) error {
 		if ci.kind > kUint64 {
 			return fmt.Errorf("sqlitereader: %s: splitPk: column %s of %s is declared %q, not an integer", p, ci.name, r.cfg.Table, ci.decl)
 		}
-		r.key = quoteIdent(ci.name)
+		r.key = sqlident.SQLite.MustQuote(ci.name)
 	case hasRowid:
 		// A column may be named rowid; SQLite has two other names for it.
 		for _, alias := range []string{"rowid", "_rowid_", "oid"} {
@@ -233,8 +280,11 @@ func (r *Reader) describeQuery(ctx context.Context, c driver.Conn) error {
 	return nil
 }
 
-// Schema returns the schema of the batches. Every field keeps its declared
-// SQLite type in the metadata key "ferry.source_type".
+// Schema returns the schema of the batches. Every field of a table carries
+// ferry.MetaSourceType (its declared type), ferry.MetaSourceEngine
+// ("sqlite"), and where they hold ferry.MetaNotNull, ferry.MetaPrimaryKey
+// and ferry.MetaCharLength (from VARCHAR(n), CHAR(n), ...). The fields are
+// nullable whatever the column declares.
 func (r *Reader) Schema(context.Context) (*arrow.Schema, error) { return r.schema, nil }
 
 // splitSpec is the Spec of a Split.
@@ -268,7 +318,7 @@ func (r *Reader) Splits(ctx context.Context, hint int) ([]ferry.Split, error) {
 	if !r.keyIsRowid {
 		cond = fmt.Sprintf("typeof(%s) = 'integer'", r.key)
 	}
-	q := fmt.Sprintf("SELECT min(%s), max(%s) FROM %s WHERE %s%s", r.key, r.key, quoteIdent(r.cfg.Table), cond, r.andWhere())
+	q := fmt.Sprintf("SELECT min(%s), max(%s) FROM %s WHERE %s%s", r.key, r.key, r.from, cond, r.andWhere())
 	mm, err := queryAll(ctx, conn, q)
 	if err != nil {
 		return nil, fmt.Errorf("sqlitereader: %s: range of %s.%s: %w", r.cfg.Path, r.cfg.Table, r.key, err)
@@ -339,10 +389,10 @@ func (r *Reader) query(s splitSpec) (q string, args []any, withKey bool) {
 			// the stored text instead of its own time.Time reading of it.
 			b.WriteByte('+')
 		}
-		b.WriteString(quoteIdent(c.name))
+		b.WriteString(sqlident.SQLite.MustQuote(c.name))
 	}
 	b.WriteString(" FROM ")
-	b.WriteString(quoteIdent(r.cfg.Table))
+	b.WriteString(r.from)
 	switch s.Part {
 	case "range":
 		fmt.Fprintf(&b, " WHERE %s >= ? AND %s <= ?", r.key, r.key)

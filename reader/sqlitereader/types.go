@@ -7,11 +7,28 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/extensions"
+
+	"github.com/ferrydata/ferry"
 )
 
 // MetaSourceType is the field metadata key that keeps a column's declared
-// SQLite type.
-const MetaSourceType = "ferry.source_type"
+// SQLite type; it is ferry.MetaSourceType.
+const MetaSourceType = ferry.MetaSourceType
+
+// charLength returns n of a character type declared with a length
+// (VARCHAR(16), CHAR(3), NVARCHAR(40), CHARACTER VARYING(8)), or 0.
+func charLength(decl string) int {
+	u := strings.ToUpper(strings.TrimSpace(decl))
+	i := strings.IndexByte(u, '(')
+	if i < 0 || !strings.HasSuffix(u, ")") || !strings.Contains(u[:i], "CHAR") {
+		return 0
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(u[i+1 : len(u)-1]))
+	if err != nil || n < 1 {
+		return 0
+	}
+	return n
+}
 
 // kind is how a column's values are decoded.
 type kind uint8
