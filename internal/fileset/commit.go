@@ -15,6 +15,9 @@ import (
 
 var errNoExchange = errors.New("atomic exchange not supported")
 
+// forceNoExchange makes Commit use the two-rename fallback (tests).
+var forceNoExchange bool
+
 // renameIfAbsent is the fallback of renameNoReplace (racy between the
 // check and the rename, which the stage lock makes moot for our own runs).
 func renameIfAbsent(a, b string) error {
@@ -136,6 +139,17 @@ func (o *Output) makePlan() (commitPlan, error) {
 			return p, fmt.Errorf("%s: %w", o.cfg.Pkg, err)
 		}
 		rm := runMarker{Run: o.runID, Rows: p.Rows, FilePath: !o.dirTarget}
+		want := map[string]bool{RunMarker: true}
+		for _, f := range p.Files {
+			want[f.Dst] = true
+		}
+		if es, err := os.ReadDir(out); err == nil {
+			for _, e := range es {
+				if !want[e.Name()] {
+					os.RemoveAll(filepath.Join(out, e.Name())) // an earlier, killed Commit's
+				}
+			}
+		}
 		for _, f := range p.Files {
 			rm.Files = append(rm.Files, f.Dst)
 			if exists(o.sp(f.Src)) {
@@ -228,7 +242,10 @@ func (o *Output) doSwitch(p *commitPlan) error {
 		if err := o.replaceable(o.target); err != nil {
 			return err
 		}
-		err := exchange(newp, o.target)
+		err := errNoExchange
+		if !forceNoExchange {
+			err = exchange(newp, o.target)
+		}
 		if errors.Is(err, errNoExchange) {
 			// two renames: a reader sees no output between them, and a
 			// kill there is finished by the next Commit (or undone by
