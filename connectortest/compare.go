@@ -7,7 +7,6 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
-	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -16,7 +15,7 @@ import (
 
 // checkSchema fails t unless got has want's field names in order, with the
 // standard types or those of types.
-func checkSchema(t *testing.T, want, got *arrow.Schema, types map[string]arrow.DataType) {
+func checkSchema(t T, want, got *arrow.Schema, types map[string]arrow.DataType) {
 	t.Helper()
 	if got.NumFields() != want.NumFields() {
 		t.Fatalf("schema has %d fields, want %d:\ngot  %s\nwant %s", got.NumFields(), want.NumFields(), got, want)
@@ -39,7 +38,7 @@ func checkSchema(t *testing.T, want, got *arrow.Schema, types map[string]arrow.D
 // rowIndex maps ids to (batch, row) in got.
 type rowRef struct{ b, row int }
 
-func indexByID(t *testing.T, got []arrow.RecordBatch) map[int64]rowRef {
+func indexByID(t T, got []arrow.RecordBatch) map[int64]rowRef {
 	t.Helper()
 	idx := map[int64]rowRef{}
 	for bi, b := range got {
@@ -63,7 +62,7 @@ func indexByID(t *testing.T, got []arrow.RecordBatch) map[int64]rowRef {
 
 // assertRows fails t unless got holds exactly the rows of want, in any
 // order and any batching, with equal values in every column.
-func assertRows(t *testing.T, want arrow.RecordBatch, got []arrow.RecordBatch) {
+func assertRows(t T, want arrow.RecordBatch, got []arrow.RecordBatch) {
 	t.Helper()
 	idx := indexByID(t, got)
 	wantIDs := want.Column(0).(*array.Int64)
@@ -192,7 +191,7 @@ func jsonEqual(x, y string) bool {
 
 // readAll reads every split of r (each split's batches retained) and
 // returns the batches. The caller releases them.
-func readAll(t *testing.T, rr array.RecordReader) ([]arrow.RecordBatch, error) {
+func readAll(t T, rr array.RecordReader) ([]arrow.RecordBatch, error) {
 	t.Helper()
 	var out []arrow.RecordBatch
 	for rr.Next() {

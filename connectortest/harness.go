@@ -37,6 +37,12 @@ type ReaderHarness struct {
 	// t.Cleanup; the suite closes the Reader.
 	New func(t *testing.T, ctx context.Context, mem memory.Allocator, data arrow.RecordBatch, batchRows int) ferry.Reader
 
+	// Open, when set, returns another Reader over the source that the last
+	// New call of the test made, opened from the same configuration the way
+	// a second process would open it. The suite then checks that splits
+	// planned by the first Reader are read exactly by this one.
+	Open func(t *testing.T, ctx context.Context, mem memory.Allocator, batchRows int) ferry.Reader
+
 	// Columns lists the standard columns (see Columns) the source can hold;
 	// nil means all of them. "id" and "str" are always included.
 	Columns []string

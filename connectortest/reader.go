@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"sync"
-	"testing"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -23,25 +22,31 @@ import (
 //   - Empty: an empty source gives no rows and no error;
 //   - CancelMidStream: cancelling the context stops the read with an error
 //     that wraps context.Canceled;
+//   - SplitsReadElsewhere (when the harness has Open): splits shipped
+//     through JSON, with the reader's exported state, are read exactly by a
+//     second Reader opened from the same configuration;
 //
 // and checks after each that Close left no Arrow memory allocated.
-func RunReaderTests(t *testing.T, h ReaderHarness) {
+func RunReaderTests(t T, h ReaderHarness) {
 	t.Helper()
 	if h.New == nil {
 		t.Fatal("connectortest: ReaderHarness.New is nil")
 	}
-	t.Run("RoundTrip", func(t *testing.T) { testReaderRoundTrip(t, h) })
-	t.Run("SplitsCoverEveryRowOnce", func(t *testing.T) { testReaderSplits(t, h) })
-	t.Run("Empty", func(t *testing.T) { testReaderEmpty(t, h) })
-	t.Run("CancelMidStream", func(t *testing.T) { testReaderCancel(t, h) })
+	subtest(t, "RoundTrip", func(t T) { testReaderRoundTrip(t, h) })
+	subtest(t, "SplitsCoverEveryRowOnce", func(t T) { testReaderSplits(t, h) })
+	subtest(t, "Empty", func(t T) { testReaderEmpty(t, h) })
+	subtest(t, "CancelMidStream", func(t T) { testReaderCancel(t, h) })
+	if h.Open != nil {
+		subtest(t, "SplitsReadElsewhere", func(t T) { testReaderElsewhere(t, h) })
+	}
 }
 
 // readerUnderTest opens a reader over data with a checked allocator and
 // returns it with a function that closes it and checks for leaks.
-func readerUnderTest(t *testing.T, h ReaderHarness, data arrow.RecordBatch, batchRows int) (ferry.Reader, *memory.CheckedAllocator) {
+func readerUnderTest(t T, h ReaderHarness, data arrow.RecordBatch, batchRows int) (ferry.Reader, *memory.CheckedAllocator) {
 	t.Helper()
 	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
-	r := h.New(t, context.Background(), mem, data, batchRows)
+	r := h.New(tb(t), context.Background(), mem, data, batchRows)
 	if r == nil {
 		t.Fatal("harness New returned a nil Reader")
 	}
@@ -56,7 +61,7 @@ func readerUnderTest(t *testing.T, h ReaderHarness, data arrow.RecordBatch, batc
 
 // readSplits reads every split (concurrently when parallel) and returns
 // the batches.
-func readSplits(t *testing.T, ctx context.Context, r ferry.Reader, splits []ferry.Split, parallel bool) []arrow.RecordBatch {
+func readSplits(t T, ctx context.Context, r ferry.Reader, splits []ferry.Split, parallel bool) []arrow.RecordBatch {
 	t.Helper()
 	var (
 		mu   sync.Mutex
@@ -96,7 +101,7 @@ func readSplits(t *testing.T, ctx context.Context, r ferry.Reader, splits []ferr
 	return out
 }
 
-func testReaderRoundTrip(t *testing.T, h ReaderHarness) {
+func testReaderRoundTrip(t T, h ReaderHarness) {
 	ctx := context.Background()
 	schema := Schema(h.Columns)
 	data := Batch(memory.DefaultAllocator, schema, 64)
@@ -128,7 +133,7 @@ func testReaderRoundTrip(t *testing.T, h ReaderHarness) {
 	assertRows(t, data, bs)
 }
 
-func testReaderSplits(t *testing.T, h ReaderHarness) {
+func testReaderSplits(t T, h ReaderHarness) {
 	ctx := context.Background()
 	schema := Schema([]string{})
 	data := Batch(memory.DefaultAllocator, schema, 5000)
@@ -141,15 +146,7 @@ func testReaderSplits(t *testing.T, h ReaderHarness) {
 	if err != nil {
 		t.Fatalf("Splits: %v", err)
 	}
-	// Ship the plan through JSON, as a distributed run would.
-	blob, err := json.Marshal(splits)
-	if err != nil {
-		t.Fatalf("marshal splits: %v", err)
-	}
-	var shipped []ferry.Split
-	if err := json.Unmarshal(blob, &shipped); err != nil {
-		t.Fatalf("unmarshal splits: %v", err)
-	}
+	shipped := shipSplits(t, splits)
 	ids := map[string]bool{}
 	for _, s := range shipped {
 		if s.ID == "" || ids[s.ID] {
@@ -164,7 +161,21 @@ func testReaderSplits(t *testing.T, h ReaderHarness) {
 	}
 }
 
-func testReaderEmpty(t *testing.T, h ReaderHarness) {
+// shipSplits sends splits through JSON, as a distributed run would.
+func shipSplits(t T, splits []ferry.Split) []ferry.Split {
+	t.Helper()
+	blob, err := json.Marshal(splits)
+	if err != nil {
+		t.Fatalf("marshal splits: %v", err)
+	}
+	var shipped []ferry.Split
+	if err := json.Unmarshal(blob, &shipped); err != nil {
+		t.Fatalf("unmarshal splits: %v", err)
+	}
+	return shipped
+}
+
+func testReaderEmpty(t T, h ReaderHarness) {
 	ctx := context.Background()
 	schema := Schema([]string{})
 	data := Batch(memory.DefaultAllocator, schema, 0)
@@ -188,7 +199,7 @@ func testReaderEmpty(t *testing.T, h ReaderHarness) {
 	}
 }
 
-func testReaderCancel(t *testing.T, h ReaderHarness) {
+func testReaderCancel(t T, h ReaderHarness) {
 	schema := Schema([]string{})
 	data := Batch(memory.DefaultAllocator, schema, 20000)
 	defer data.Release()

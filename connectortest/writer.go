@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -31,49 +33,79 @@ import (
 //     reruns giving the same table, the last row for a key winning;
 //   - Dirty (when the harness has Dirty): exactly the bad rows are
 //     reported, the others land;
+//   - Staged (when the writer is a ferry.StageWriter, for insert and, when
+//     claimed, overwrite): two writers attached to one stage copy different
+//     splits, a split copied twice counts once with its last attempt, a
+//     discarded attempt counts not at all, nothing is visible before
+//     Commit, a second Commit changes nothing; a writer that dies with a
+//     split half written leaves a stage that a new writer resumes exactly;
+//     an attached writer can Abort. Every other test also drives a
+//     StageWriter through the staged protocol, as the Pipeline does;
 //
 // and checks after each that Close left no Arrow memory allocated.
-func RunWriterTests(t *testing.T, h WriterHarness) {
+func RunWriterTests(t T, h WriterHarness) {
 	t.Helper()
 	if h.New == nil || h.ReadBack == nil {
 		t.Fatal("connectortest: WriterHarness.New and ReadBack are required")
 	}
-	t.Run("Insert/RoundTrip", func(t *testing.T) { testWriterRoundTrip(t, h) })
-	t.Run("Insert/AbortLeavesDestination", func(t *testing.T) { testWriterAbort(t, h) })
-	t.Run("Insert/CancelledWrite", func(t *testing.T) { testWriterCancel(t, h) })
-	t.Run("Insert/Empty", func(t *testing.T) { testWriterEmpty(t, h) })
+	subtest(t, "Insert/RoundTrip", func(t T) { testWriterRoundTrip(t, h) })
+	subtest(t, "Insert/AbortLeavesDestination", func(t T) { testWriterAbort(t, h) })
+	subtest(t, "Insert/CancelledWrite", func(t T) { testWriterCancel(t, h) })
+	subtest(t, "Insert/Empty", func(t T) { testWriterEmpty(t, h) })
 	if slices.Contains(h.Modes, ferry.ModeOverwrite) {
-		t.Run("Overwrite", func(t *testing.T) { testWriterOverwrite(t, h) })
+		subtest(t, "Overwrite", func(t T) { testWriterOverwrite(t, h) })
 	}
 	for _, m := range []ferry.WriteMode{ferry.ModeUpsert, ferry.ModeReplace} {
 		if slices.Contains(h.Modes, m) {
-			t.Run(string(m), func(t *testing.T) { testWriterUpsert(t, h, m) })
+			subtest(t, string(m), func(t T) { testWriterUpsert(t, h, m) })
 		}
 	}
 	if h.Dirty != nil {
-		t.Run("Dirty", func(t *testing.T) { testWriterDirty(t, h) })
+		subtest(t, "Dirty", func(t T) { testWriterDirty(t, h) })
+	}
+	if isStaged(t, h) {
+		for _, m := range stagedModes(h) {
+			subtest(t, "Staged/TwoProcesses/"+string(m), func(t T) { testStagedTwoProcesses(t, h, m) })
+			subtest(t, "Staged/CrashAndResume/"+string(m), func(t T) { testStagedCrash(t, h, m) })
+		}
 	}
 }
 
 // run is one writer run under test.
 type writerRun struct {
-	t    *testing.T
-	h    WriterHarness
-	w    ferry.Writer
-	mem  *memory.CheckedAllocator
-	bws  []ferry.BatchWriter
-	done bool
+	t      T
+	h      WriterHarness
+	w      ferry.Writer
+	mem    *memory.CheckedAllocator
+	bws    []ferry.BatchWriter
+	done   bool
+	staged ferry.StageWriter // the writer, when it offers the staged protocol
+	splits []string          // the splits the BatchWriters write, when staged
 }
 
-func startRun(t *testing.T, h WriterHarness, dest string, schema *arrow.Schema, mode ferry.WriteMode, workers int) *writerRun {
+var runCounter atomic.Int64
+
+// newRunID returns a run ID unique within the process.
+func newRunID() string {
+	return fmt.Sprintf("ct%d_%d", time.Now().UnixNano()%1_000_000_000, runCounter.Add(1))
+}
+
+func startRun(t T, h WriterHarness, dest string, schema *arrow.Schema, mode ferry.WriteMode, workers int) *writerRun {
 	t.Helper()
 	ctx := context.Background()
 	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
-	w := h.New(t, ctx, dest, schema, mode, mem)
+	w := h.New(tb(t), ctx, dest, schema, mode, mem)
 	if w == nil {
 		t.Fatal("harness New returned a nil Writer")
 	}
-	if err := w.Prepare(ctx, schema); err != nil {
+	sw, staged := w.(ferry.StageWriter)
+	var err error
+	if staged {
+		err = sw.PrepareStage(ctx, newRunID(), schema)
+	} else {
+		err = w.Prepare(ctx, schema)
+	}
+	if err != nil {
 		w.Abort(ctx, err)
 		w.Close()
 		t.Fatalf("Prepare(%s): %v", mode, err)
@@ -81,7 +113,7 @@ func startRun(t *testing.T, h WriterHarness, dest string, schema *arrow.Schema, 
 	if h.NoConcurrentOpen {
 		workers = 1
 	}
-	r := &writerRun{t: t, h: h, w: w, mem: mem}
+	r := &writerRun{t: t, h: h, w: w, mem: mem, staged: sw}
 	// A test that fails half way must not leave the writer's transaction
 	// open: it would block the harness's clean-up (a DROP TABLE waiting on
 	// a lock). Cleanups run last-in first-out, so this runs before the
@@ -89,14 +121,25 @@ func startRun(t *testing.T, h WriterHarness, dest string, schema *arrow.Schema, 
 	t.Cleanup(func() {
 		if !r.done {
 			for _, bw := range r.bws {
-				bw.Close(context.Background())
+				if s, ok := bw.(ferry.SplitWriter); ok {
+					s.Discard(context.Background())
+				} else {
+					bw.Close(context.Background())
+				}
 			}
 			r.w.Abort(context.Background(), errors.New("connectortest: test failed"))
 			r.w.Close()
 		}
 	})
-	for range workers {
-		bw, err := w.Open(ctx)
+	for i := range workers {
+		var bw ferry.BatchWriter
+		if staged {
+			id := fmt.Sprintf("part-%d", i)
+			bw, err = sw.OpenSplit(ctx, id)
+			r.splits = append(r.splits, id)
+		} else {
+			bw, err = w.Open(ctx)
+		}
 		if err != nil {
 			t.Fatalf("Open: %v", err)
 		}
@@ -139,10 +182,41 @@ func (r *writerRun) closeWriters() {
 func (r *writerRun) commit() {
 	r.t.Helper()
 	r.closeWriters()
+	if r.staged != nil {
+		checkMarked(r.t, r.staged, r.splits)
+	}
 	if err := r.w.Commit(context.Background()); err != nil {
 		r.t.Fatalf("Commit: %v", err)
 	}
+	if r.staged != nil {
+		st, err := r.staged.Status(context.Background())
+		if err != nil || !st.Committed {
+			r.t.Errorf("after Commit, Status() = %+v, %v; want Committed", st, err)
+		}
+	}
 	r.finish()
+}
+
+// checkMarked fails t unless Status lists exactly the splits want as done.
+func checkMarked(t T, sw ferry.StageWriter, want []string) ferry.StageStatus {
+	t.Helper()
+	st, err := sw.Status(context.Background())
+	if err != nil {
+		t.Fatalf("Status: %v", err)
+	}
+	var got []string
+	for _, m := range st.Done {
+		got = append(got, m.Split)
+	}
+	slices.Sort(got)
+	want = slices.Sorted(slices.Values(want))
+	if !slices.Equal(got, want) {
+		t.Fatalf("Status() marks %v done, want %v", got, want)
+	}
+	if st.Committed || st.Aborted {
+		t.Fatalf("Status() = %+v before Commit", st)
+	}
+	return st
 }
 
 func (r *writerRun) abort() {
@@ -167,16 +241,16 @@ func (r *writerRun) finish() {
 }
 
 // readBack returns the destination's rows.
-func readBack(t *testing.T, h WriterHarness, dest string, schema *arrow.Schema) arrow.RecordBatch {
+func readBack(t T, h WriterHarness, dest string, schema *arrow.Schema) arrow.RecordBatch {
 	t.Helper()
-	b := h.ReadBack(t, context.Background(), dest, schema)
+	b := h.ReadBack(tb(t), context.Background(), dest, schema)
 	if b == nil {
 		t.Fatal("ReadBack returned nil")
 	}
 	return b
 }
 
-func expectRows(t *testing.T, h WriterHarness, dest string, want arrow.RecordBatch) {
+func expectRows(t T, h WriterHarness, dest string, want arrow.RecordBatch) {
 	t.Helper()
 	got := readBack(t, h, dest, want.Schema())
 	defer got.Release()
@@ -229,7 +303,7 @@ func idRange(lo, hi int64) []int64 {
 	return ids
 }
 
-func testWriterRoundTrip(t *testing.T, h WriterHarness) {
+func testWriterRoundTrip(t T, h WriterHarness) {
 	schema := Schema(h.Columns)
 	data := Batch(memory.DefaultAllocator, schema, 64)
 	defer data.Release()
@@ -239,7 +313,7 @@ func testWriterRoundTrip(t *testing.T, h WriterHarness) {
 	expectRows(t, h, "roundtrip", data)
 }
 
-func testWriterAbort(t *testing.T, h WriterHarness) {
+func testWriterAbort(t T, h WriterHarness) {
 	schema := Schema([]string{})
 	first := rows(schema, idRange(1, 20), "first")
 	defer first.Release()
@@ -255,7 +329,7 @@ func testWriterAbort(t *testing.T, h WriterHarness) {
 	expectRows(t, h, "abort", first)
 }
 
-func testWriterCancel(t *testing.T, h WriterHarness) {
+func testWriterCancel(t T, h WriterHarness) {
 	schema := Schema([]string{})
 	first := rows(schema, idRange(1, 10), "first")
 	defer first.Release()
@@ -276,7 +350,7 @@ func testWriterCancel(t *testing.T, h WriterHarness) {
 	expectRows(t, h, "cancel", first)
 }
 
-func testWriterEmpty(t *testing.T, h WriterHarness) {
+func testWriterEmpty(t T, h WriterHarness) {
 	schema := Schema([]string{})
 	r := startRun(t, h, "empty", schema, ferry.ModeInsert, 1)
 	r.commit()
@@ -287,7 +361,7 @@ func testWriterEmpty(t *testing.T, h WriterHarness) {
 	}
 }
 
-func testWriterOverwrite(t *testing.T, h WriterHarness) {
+func testWriterOverwrite(t T, h WriterHarness) {
 	schema := Schema([]string{})
 	old := rows(schema, idRange(1, 20), "old")
 	defer old.Release()
@@ -319,7 +393,7 @@ func testWriterOverwrite(t *testing.T, h WriterHarness) {
 	expectRows(t, h, "overwrite", repl)
 }
 
-func testWriterUpsert(t *testing.T, h WriterHarness, mode ferry.WriteMode) {
+func testWriterUpsert(t T, h WriterHarness, mode ferry.WriteMode) {
 	schema := Schema([]string{})
 	old := rows(schema, idRange(1, 20), "old")
 	defer old.Release()
@@ -360,10 +434,10 @@ func testWriterUpsert(t *testing.T, h WriterHarness, mode ferry.WriteMode) {
 }
 
 // concat concatenates and releases bs.
-func concat(t *testing.T, schema *arrow.Schema, bs ...arrow.RecordBatch) arrow.RecordBatch {
+func concat(t T, schema *arrow.Schema, bs ...arrow.RecordBatch) arrow.RecordBatch {
 	t.Helper()
 	defer release(bs)
-	return Concat(t, schema, bs)
+	return Concat(tb(t), schema, bs)
 }
 
 // Concat concatenates bs, which stay owned by the caller, into one batch of
@@ -401,9 +475,9 @@ func Concat(t testing.TB, schema *arrow.Schema, bs []arrow.RecordBatch) arrow.Re
 	return out
 }
 
-func testWriterDirty(t *testing.T, h WriterHarness) {
+func testWriterDirty(t T, h WriterHarness) {
 	schema := Schema(h.Columns)
-	b, bad := h.Dirty(t, memory.DefaultAllocator, schema)
+	b, bad := h.Dirty(tb(t), memory.DefaultAllocator, schema)
 	defer b.Release()
 	r := startRun(t, h, "dirty", b.Schema(), ferry.ModeInsert, 1)
 	err := r.bws[0].Write(context.Background(), b)

@@ -44,10 +44,27 @@ type Options struct {
 	// Dirty, when set, is called after each batch; the rows it returns are
 	// reported through ferry.DirtyReporter as rows the reader skipped.
 	Dirty func(split string, batch int) []dirty.RowError
+	// Fault makes the reader break its contract on purpose, so that tests
+	// can prove the conformance suite catches it. "" is a correct reader.
+	Fault Fault
 }
+
+// A Fault is a deliberate contract breach, for testing test suites.
+type Fault string
+
+// The faults.
+const (
+	FaultDropRow      Fault = "drop-row"      // every batch loses its last row
+	FaultDuplicateRow Fault = "duplicate-row" // every split's first batch comes twice
+	FaultLeak         Fault = "leak"          // every batch returned is retained forever
+	FaultIgnoreCancel Fault = "ignore-cancel" // reads go on after the context is cancelled
+	FaultOverlap      Fault = "overlap"       // a split also reads the first batch of the next
+	FaultPlannerOnly  Fault = "planner-only"  // only the Reader that planned a split can read it
+)
 
 // Reader serves batches from memory. It is safe for concurrent use.
 type Reader struct {
+	planned sync.Map // split IDs this Reader made (FaultPlannerOnly)
 	schema  *arrow.Schema
 	batches []arrow.RecordBatch
 	opts    Options
@@ -116,6 +133,9 @@ func (r *Reader) Splits(context.Context, int) ([]ferry.Split, error) {
 		sp, _ := json.Marshal(spec{First: first, Count: n})
 		out = append(out, ferry.Split{ID: fmt.Sprintf("mem[%d,%d)", first, first+n), Spec: sp})
 	}
+	for _, s := range out {
+		r.planned.Store(s.ID, true)
+	}
 	return out, nil
 }
 
@@ -127,6 +147,12 @@ func (r *Reader) Read(ctx context.Context, s ferry.Split) (array.RecordReader, e
 	var sp spec
 	if err := json.Unmarshal(s.Spec, &sp); err != nil {
 		return nil, fmt.Errorf("memreader: split %s: %w", s.ID, err)
+	}
+	if _, ok := r.planned.Load(s.ID); !ok && r.opts.Fault == FaultPlannerOnly {
+		return nil, fmt.Errorf("memreader: split %s was not planned by this reader", s.ID)
+	}
+	if r.opts.Fault == FaultOverlap && sp.Count > 0 && sp.First+sp.Count < len(r.batches)*r.opts.Repeat {
+		sp.Count++
 	}
 	r.mu.Lock()
 	r.attempts[s.ID]++
@@ -175,6 +201,9 @@ type recordReader struct {
 	refs  int64
 	dirty []dirty.RowError
 	done  bool
+
+	owned      arrow.RecordBatch // a slice made for a fault, released on Next
+	duplicated bool
 }
 
 var (
@@ -191,6 +220,10 @@ func (rr *recordReader) Release() {
 }
 
 func (rr *recordReader) finish() {
+	if rr.owned != nil {
+		rr.owned.Release()
+		rr.owned = nil
+	}
 	if !rr.done {
 		rr.done = true
 		rr.r.active.Add(-1)
@@ -204,7 +237,12 @@ func (rr *recordReader) Next() bool {
 		rr.finish()
 		return false
 	}
-	if err := rr.ctx.Err(); err != nil {
+	if rr.owned != nil {
+		rr.owned.Release()
+		rr.owned = nil
+	}
+	fault := rr.r.opts.Fault
+	if err := rr.ctx.Err(); err != nil && fault != FaultIgnoreCancel {
 		rr.err = fmt.Errorf("memreader: split %s: %w", rr.id, err)
 		return false
 	}
@@ -227,6 +265,20 @@ func (rr *recordReader) Next() bool {
 	rr.cur = rr.r.batches[(rr.sp.First+rr.i)%len(rr.r.batches)]
 	if f := rr.r.opts.Dirty; f != nil {
 		rr.dirty = append(rr.dirty, f(rr.id, rr.i)...)
+	}
+	switch fault {
+	case FaultDropRow:
+		if n := rr.cur.NumRows(); n > 0 {
+			rr.owned = rr.cur.NewSlice(0, n-1)
+			rr.cur = rr.owned
+		}
+	case FaultDuplicateRow:
+		if rr.i == 0 && !rr.duplicated {
+			rr.duplicated = true
+			return true // the same batch again next time
+		}
+	case FaultLeak:
+		rr.cur.Retain()
 	}
 	rr.i++
 	return true

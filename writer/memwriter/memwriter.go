@@ -143,6 +143,8 @@ type Options struct {
 	// Fault makes the writer break its contract on purpose, so that tests
 	// can prove the conformance suite catches it. "" is a correct writer.
 	Fault Fault
+	// Allocator is what FaultLeak leaks from; nil means the default.
+	Allocator memory.Allocator
 }
 
 // A Fault is a deliberate contract breach, for testing test suites.
@@ -400,7 +402,11 @@ func (bw *batchWriter) Write(ctx context.Context, b arrow.RecordBatch) error {
 			}
 		}
 	case FaultLeak:
-		b.Retain()
+		mem := w.opts.Allocator
+		if mem == nil {
+			mem = memory.DefaultAllocator
+		}
+		memory.NewResizableBuffer(mem).Resize(64) // never released
 	}
 	var bad []dirty.RowError
 	var keep []arrow.RecordBatch
