@@ -3,7 +3,6 @@ package mysqlreader
 import (
 	"context"
 	"fmt"
-	"github.com/ferrydata/ferry/internal/mysqlx"
 	"net/url"
 	"time"
 
@@ -11,6 +10,8 @@ import (
 	"github.com/go-sql-driver/mysql"
 
 	"github.com/ferrydata/ferry"
+	"github.com/ferrydata/ferry/internal/mysqlx"
+	"github.com/ferrydata/ferry/internal/sqlsource"
 	"github.com/ferrydata/ferry/internal/urlparam"
 )
 
@@ -48,7 +49,8 @@ type Config struct {
 	// reader needs (text protocol, UTC session time zone).
 	Conn *mysql.Config
 
-	// Table is the table to read ("t" or "db.t").
+	// Table is the table to read: "t", "db.t", or backquoted parts with
+	// dots inside ("`my.db`.`t`"). It is parsed and quoted, never pasted.
 	Table string
 	// Columns are the columns to read; nil means every column.
 	Columns []string
@@ -57,7 +59,9 @@ type Config struct {
 	// QuerySQL, instead of Table, is a query whose result is read as one split.
 	QuerySQL string
 	// SplitPK is the column whose value ranges cut the table into splits.
-	// Without it the table is read as one split.
+	// "" means the table's primary key when it is a single integer column;
+	// without one the table is read as one split (Splits says why in
+	// SplitNote).
 	SplitPK string
 	// BatchRows is the number of rows per batch; 0 means 65536.
 	BatchRows int
@@ -65,11 +69,12 @@ type Config struct {
 	// are wall-clock times: they are then read as instants
 	// (timestamp[us, UTC]). Nil keeps DATETIME zone-less (timestamp[us]).
 	TimeZone *time.Location
-	// TimeAsDuration reads TIME columns as duration[us], which holds MySQL's
-	// whole TIME range (-838:59:59 to 838:59:59). The default is time64[us]
-	// (a time of day), and a value outside 00:00:00..23:59:59.999999 is an
-	// error naming the column.
-	TimeAsDuration bool
+	// TimeOfDay reads TIME columns as time64[us] (a time of day). The
+	// default is duration[us], which holds MySQL's whole TIME range
+	// (-838:59:59.999999 to 838:59:59.999999) exactly. With TimeOfDay a row
+	// whose TIME is outside 00:00:00..23:59:59.999999 is a dirty row
+	// (reported through ferry.DirtyReporter), not a failed read.
+	TimeOfDay bool
 	// ZeroDate is the zero-date policy; "" means ZeroDateError.
 	ZeroDate ZeroDatePolicy
 	// NoSnapshot turns the consistent snapshot off: each split is then read
@@ -91,25 +96,26 @@ func ParseConfig(urlstr string) (Config, error) {
 }
 
 func configFromURL(u *url.URL) (Config, error) {
-	conn, err := mysqlx.ConnConfig("mysqlreader", u)
+	p := urlparam.New("mysqlreader", u)
+	conn, err := mysqlx.ConnConfig("mysqlreader", u, p)
 	if err != nil {
 		return Config{}, err
 	}
-	p := urlparam.New("mysqlreader", u)
+	src := sqlsource.FromParams(p)
 	cfg := Config{
-		Conn:           conn,
-		Table:          p.String("table", ""),
-		Columns:        p.List("columns"),
-		Where:          p.String("where", ""),
-		QuerySQL:       p.String("querySql", ""),
-		SplitPK:        p.String("splitPk", ""),
-		BatchRows:      p.Int("batchRows", 0),
-		TimeAsDuration: p.String("time", "time64") == "duration",
-		ZeroDate:       ZeroDatePolicy(p.String("zeroDate", string(ZeroDateError))),
-		NoSnapshot:     !p.Bool("snapshot", true),
+		Conn:       conn,
+		Table:      src.Table,
+		Columns:    src.Columns,
+		Where:      src.Where,
+		QuerySQL:   src.QuerySQL,
+		SplitPK:    src.SplitPK,
+		BatchRows:  p.Int("batchRows", 0),
+		TimeOfDay:  p.String("time", "duration") == "time64",
+		ZeroDate:   ZeroDatePolicy(p.String("zeroDate", string(ZeroDateError))),
+		NoSnapshot: !p.Bool("snapshot", true),
 	}
-	if t := p.String("time", "time64"); t != "time64" && t != "duration" {
-		p.Fail("time", fmt.Errorf("%q is not time64 or duration", t))
+	if t := p.String("time", "duration"); t != "time64" && t != "duration" {
+		p.Fail("time", fmt.Errorf("%q is not duration or time64", t))
 	}
 	if tz := p.String("timeZone", ""); tz != "" {
 		loc, err := time.LoadLocation(tz)
@@ -128,11 +134,13 @@ func (c *Config) validate() error {
 	if c.Conn == nil {
 		return fmt.Errorf("mysqlreader: Config.Conn is nil")
 	}
-	if (c.Table == "") == (c.QuerySQL == "") {
-		return fmt.Errorf("mysqlreader: set exactly one of table and querySql")
+	if err := c.source().Check("mysqlreader"); err != nil {
+		return err
 	}
-	if c.QuerySQL != "" && (c.Where != "" || c.SplitPK != "" || len(c.Columns) > 0) {
-		return fmt.Errorf("mysqlreader: querySql cannot be combined with where, splitPk or columns")
+	if c.Table != "" {
+		if _, err := mysqlx.ParseTable(c.Table); err != nil {
+			return fmt.Errorf("mysqlreader: table: %w", err)
+		}
 	}
 	switch c.ZeroDate {
 	case "", ZeroDateError, ZeroDateNull:
@@ -143,4 +151,8 @@ func (c *Config) validate() error {
 		return fmt.Errorf("mysqlreader: batchRows=%d is negative", c.BatchRows)
 	}
 	return nil
+}
+
+func (c *Config) source() sqlsource.Source {
+	return sqlsource.Source{Table: c.Table, Columns: c.Columns, Where: c.Where, QuerySQL: c.QuerySQL, SplitPK: c.SplitPK}
 }

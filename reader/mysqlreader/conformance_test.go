@@ -21,7 +21,9 @@ import (
 // with the standard type. Not here: f32/f64 (no NaN or infinity in MySQL;
 // see TestAllTypes), lists, intervals, vectors (no such types), and tstz: an
 // instant is stored in a DATETIME (TIMESTAMP ends in 2038) and read back
-// zone-less unless timeZone is set (see TestTimeZoneAndDuration).
+// zone-less unless timeZone is set (see TestTimeZoneAndDuration). tod is
+// the standard time64[us] column: read with time=time64 (the default is
+// duration[us], which carries every MySQL TIME).
 var readerColumns = []string{"str", "i16", "i32", "i64", "u8", "u16", "u32", "u64", "dec", "dec256", "bin", "flag", "day", "tod", "ts", "uid", "doc"}
 
 func TestConformance(t *testing.T) {
@@ -43,7 +45,7 @@ func TestConformance(t *testing.T) {
 			require.NoError(t, bw.Close(ctx))
 			require.NoError(t, w.Commit(ctx))
 
-			cfg, err := mysqlreader.ParseConfig(base + "?splitPk=id&table=" + name + "&batchRows=" + strconv.Itoa(batchRows))
+			cfg, err := mysqlreader.ParseConfig(base + "?splitPk=id&time=time64&table=" + name + "&batchRows=" + strconv.Itoa(batchRows))
 			require.NoError(t, err)
 			cfg.Allocator = mem
 			r, err := mysqlreader.Open(ctx, cfg)

@@ -198,7 +198,7 @@ func newDecoder(col *column, fb array.Builder, loc *time.Location, zeroNull bool
 		return func(b []byte) error {
 			v, err := parseTime(b)
 			if err == nil && tod && (v < 0 || v >= 86_400_000_000) {
-				err = fmt.Errorf("TIME %s is not a time of day (read TIME as duration with time=duration)", b)
+				err = fmt.Errorf("TIME %s is not a time of day (the default time=duration carries every TIME)", b)
 			}
 			app(v)
 			return err

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ferrydata/ferry"
+	"github.com/ferrydata/ferry/dirty"
 	"github.com/ferrydata/ferry/reader/mysqlreader"
 )
 
@@ -46,23 +47,47 @@ func TestTimeZoneAndDuration(t *testing.T) {
 		"VALUES (1, '2024-07-01 08:00:00.000001', '-838:59:59'), (2, '2024-01-01 00:30:00', '100:00:00.5')")
 	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
 	defer mem.AssertSize(t, 0)
-	r := open(t, ctx, base+"?table="+name+"&timeZone=Asia/Shanghai&time=duration", mem)
+	// TIME is duration[us] by default: every legal value, exactly.
+	r := open(t, ctx, base+"?table="+name+"&timeZone=Asia/Shanghai", mem)
 	defer r.Close()
 	sch, _ := r.Schema(ctx)
 	require.Equal(t, "timestamp[us, tz=UTC]", sch.Field(1).Type.String())
 	require.Equal(t, "duration[us]", sch.Field(2).Type.String())
 	require.Equal(t, []string{"1|2024-07-01T00:00:00.000001Z|-3020399000000us", "2|2023-12-31T16:30:00Z|360000500000us"}, readAll(t, ctx, r, 1))
 
-	// without time=duration, a TIME outside a day is an error naming the column
-	r2 := open(t, ctx, base+"?table="+name, mem)
+	// with time=time64, a TIME outside a day is a dirty row naming the
+	// column, and the other rows are read
+	_, err := db.Exec("INSERT INTO " + name + " VALUES (3, NULL, '23:59:59.999999'), (4, NULL, NULL)")
+	require.NoError(t, err)
+	r2 := open(t, ctx, base+"?table="+name+"&time=time64", mem)
 	defer r2.Close()
+	sch2, _ := r2.Schema(ctx)
+	require.Equal(t, "time64[us]", sch2.Field(2).Type.String())
 	splits, _ := r2.Splits(ctx, 1)
 	rr, err := r2.Read(ctx, splits[0])
 	require.NoError(t, err)
-	for rr.Next() {
+	var got []string
+	var bad []dirty.RowError
+	for {
+		ok := rr.Next()
+		bad = append(bad, rr.(ferry.DirtyReporter).TakeDirty()...)
+		if !ok {
+			break
+		}
+		b := rr.RecordBatch()
+		for i := 0; i < int(b.NumRows()); i++ {
+			got = append(got, b.Column(0).ValueStr(i)+"|"+b.Column(2).ValueStr(i))
+		}
 	}
-	require.ErrorContains(t, rr.Err(), "column tm")
+	require.NoError(t, rr.Err())
 	rr.Release()
+	require.Equal(t, []string{"3|23:59:59.999999", "4|(null)"}, got)
+	require.Len(t, bad, 2)
+	require.Equal(t, "tm", bad[0].Column)
+	require.EqualValues(t, 0, bad[0].Row)
+	require.Equal(t, "-838:59:59.000000", bad[0].Value)
+	require.EqualValues(t, 1, bad[1].Row)
+	require.ErrorContains(t, bad[1].Err, "not a time of day")
 }
 
 func TestQuerySQLAndErrors(t *testing.T) {

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"github.com/ferrydata/ferry/internal/mysqlx"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -13,22 +12,25 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/go-sql-driver/mysql"
 
 	"github.com/ferrydata/ferry"
+	"github.com/ferrydata/ferry/dirty"
+	"github.com/ferrydata/ferry/internal/mysqlx"
 )
 
 // Reader reads a MySQL or MariaDB table or query. It is safe for
 // concurrent use.
 type Reader struct {
-	cfg  Config
-	db   *sql.DB
-	mem  memory.Allocator
-	cols []column
+	cfg   Config
+	db    *sql.DB
+	mem   memory.Allocator
+	table mysqlx.Table // parsed Config.Table
+	cols  []column
 
-	schema *arrow.Schema
-	pkKind kind // kind of SplitPK
-	pkNull bool // SplitPK is nullable
+	schema    *arrow.Schema
+	pkKind    kind   // kind of SplitPK
+	pkNull    bool   // SplitPK is nullable
+	splitNote string // why the table is one split, when it is
 
 	mu          sync.Mutex
 	pool        chan *sql.Conn // snapshot connections, nil until Splits
@@ -54,12 +56,14 @@ func Open(ctx context.Context, cfg Config) (*Reader, error) {
 	if mem == nil {
 		mem = memory.DefaultAllocator
 	}
-	conn, err := mysql.NewConnector(mysqlx.Session(cfg.Conn, ""))
+	db, err := mysqlx.OpenDB("mysqlreader", mysqlx.Session(cfg.Conn, ""))
 	if err != nil {
-		return nil, fmt.Errorf("mysqlreader: %w", err)
+		return nil, err
 	}
-	db := sql.OpenDB(conn)
 	r := &Reader{cfg: cfg, db: db, mem: mem, consistency: "none: each split is read on its own connection when it is read"}
+	if cfg.Table != "" {
+		r.table, _ = mysqlx.ParseTable(cfg.Table) // checked by validate
+	}
 	if err := r.describe(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -73,11 +77,12 @@ func (r *Reader) describe(ctx context.Context) error {
 	if r.cfg.QuerySQL != "" {
 		infos, err = queryColumns(ctx, r.db, r.cfg.QuerySQL)
 	} else {
-		infos, err = tableColumns(ctx, r.db, r.cfg.Table)
+		infos, err = tableColumns(ctx, r.db, r.table)
 	}
 	if err != nil {
 		return err
 	}
+	all := infos
 	if len(r.cfg.Columns) > 0 {
 		byName := map[string]colInfo{}
 		for _, ci := range infos {
@@ -103,11 +108,10 @@ func (r *Reader) describe(ctx context.Context) error {
 		fields[i] = col.field
 	}
 	r.schema = arrow.NewSchema(fields, nil)
+	if r.cfg.SplitPK == "" && r.cfg.Table != "" {
+		r.cfg.SplitPK, r.splitNote = r.defaultSplitPK(all)
+	}
 	if r.cfg.SplitPK != "" {
-		all, err := tableColumns(ctx, r.db, r.cfg.Table)
-		if err != nil {
-			return err
-		}
 		found := false
 		for _, ci := range all {
 			if strings.EqualFold(ci.name, r.cfg.SplitPK) {
@@ -124,6 +128,36 @@ func (r *Reader) describe(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// defaultSplitPK returns the table's primary key when it is one integer
+// column, else "" and why.
+func (r *Reader) defaultSplitPK(all []colInfo) (string, string) {
+	var pk []colInfo
+	for _, ci := range all {
+		if ci.pkPos > 0 {
+			pk = append(pk, ci)
+		}
+	}
+	switch {
+	case len(pk) == 0:
+		return "", "no splitPk and the table has no primary key"
+	case len(pk) > 1:
+		return "", fmt.Sprintf("no splitPk and the primary key has %d columns", len(pk))
+	}
+	c, err := r.cfg.mapColumn(pk[0])
+	if err != nil || c.kind > kUint64 {
+		return "", fmt.Sprintf("no splitPk and the primary key %s is %s, not an integer", pk[0].name, pk[0].colType)
+	}
+	return pk[0].name, ""
+}
+
+// SplitNote says why Splits made one split of the table when it asked for
+// more ("no splitPk and the table has no primary key"); "" otherwise.
+func (r *Reader) SplitNote() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.splitNote
 }
 
 // Schema returns the schema of the batches. Every field carries the source
@@ -168,14 +202,14 @@ func (r *Reader) selectSQL(s *splitSpec) (string, []any) {
 		b.WriteString(c.expr)
 	}
 	b.WriteString(" FROM ")
-	b.WriteString(mysqlx.QuoteTable(r.cfg.Table))
+	b.WriteString(r.table.Quoted())
 	var conds []string
 	var args []any
 	if r.cfg.Where != "" {
 		conds = append(conds, "("+r.cfg.Where+")")
 	}
 	if s != nil {
-		pk := mysqlx.QuoteIdent(r.cfg.SplitPK)
+		pk := mysqlx.MustQuote(r.cfg.SplitPK)
 		switch {
 		case s.Null:
 			conds = append(conds, pk+" IS NULL")
@@ -233,6 +267,9 @@ func (r *Reader) Read(ctx context.Context, s ferry.Split) (array.RecordReader, e
 	rr.dec = make([]decoder, len(r.cols))
 	for i := range r.cols {
 		rr.dec[i] = newDecoder(&r.cols[i], rr.bld.Field(i), r.cfg.TimeZone, r.cfg.ZeroDate == ZeroDateNull)
+		if r.cols[i].kind == kTime {
+			rr.tod = append(rr.tod, i)
+		}
 	}
 	return rr, nil
 }
@@ -288,6 +325,38 @@ type recordReader struct {
 	err  error
 	row  int64
 	done bool
+
+	tod   []int // time-of-day columns, checked before a row is decoded
+	dirty []dirty.RowError
+}
+
+var _ ferry.DirtyReporter = (*recordReader)(nil)
+
+// TakeDirty returns the rows skipped since the last call: with TimeOfDay,
+// rows whose TIME is not a time of day. Row is the row's position in the
+// split (counting from 0, skipped rows included).
+func (rr *recordReader) TakeDirty() []dirty.RowError {
+	d := rr.dirty
+	rr.dirty = nil
+	return d
+}
+
+// skipRow reports whether the scanned row has a TIME outside a day in a
+// time-of-day column, and records it as dirty; nothing of it is decoded.
+func (rr *recordReader) skipRow() bool {
+	for _, i := range rr.tod {
+		v := rr.raw[i]
+		if v == nil {
+			continue
+		}
+		if us, err := parseTime(v); err == nil && (us < 0 || us >= 86_400_000_000) {
+			c := &rr.r.cols[i]
+			rr.dirty = append(rr.dirty, dirty.RowError{Row: rr.row, Column: c.name, Value: string(v),
+				Err: fmt.Errorf("mysqlreader: %s, split %s: TIME %s is not a time of day (time=time64; the default time=duration carries every TIME)", rr.r.source(), rr.split, v)})
+			return true
+		}
+	}
+	return false
 }
 
 func (rr *recordReader) Schema() *arrow.Schema { return rr.r.schema }
@@ -340,6 +409,10 @@ func (rr *recordReader) Next() bool {
 	for n < max && size < maxBatchBytes && rr.rows.Next() {
 		if err := rr.rows.Scan(rr.dest...); err != nil {
 			return rr.fail(fmt.Errorf("mysqlreader: split %s: row %d: %w", rr.split, rr.row, err))
+		}
+		if len(rr.tod) > 0 && rr.skipRow() {
+			rr.row++
+			continue
 		}
 		for i, v := range rr.raw {
 			if v == nil {

@@ -4,12 +4,14 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"github.com/ferrydata/ferry/internal/mysqlx"
 	"strconv"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/extensions"
+
+	"github.com/ferrydata/ferry"
+	"github.com/ferrydata/ferry/internal/mysqlx"
 )
 
 // kind is how one column's text is decoded.
@@ -59,11 +61,13 @@ type colInfo struct {
 	scale     int64
 	nullable  bool
 	json      bool
+	charLen   int64 // declared length of char/varchar, else 0
+	pkPos     int   // 1-based position in the primary key, else 0
 }
 
 // mapColumn chooses the Arrow type of one column.
 func (c *Config) mapColumn(ci colInfo) (column, error) {
-	col := column{name: ci.name, expr: mysqlx.QuoteIdent(ci.name), srcTyp: ci.colType}
+	col := column{name: ci.name, expr: mysqlx.MustQuote(ci.name), srcTyp: ci.colType}
 	unsigned := strings.Contains(ci.colType, "unsigned")
 	var t arrow.DataType
 	pick := func(k kind, signed, uns arrow.DataType, ku kind) {
@@ -107,7 +111,7 @@ func (c *Config) mapColumn(ci colInfo) (column, error) {
 	case "float":
 		col.kind, t = kFloat32, arrow.PrimitiveTypes.Float32
 		if c.QuerySQL == "" { // table read: the text protocol prints FLOAT with 6 digits only
-			col.expr = "CAST(" + mysqlx.QuoteIdent(ci.name) + " AS DOUBLE)"
+			col.expr = "CAST(" + mysqlx.MustQuote(ci.name) + " AS DOUBLE)"
 		}
 	case "double", "real", "double precision":
 		col.kind, t = kFloat64, arrow.PrimitiveTypes.Float64
@@ -125,10 +129,10 @@ func (c *Config) mapColumn(ci colInfo) (column, error) {
 	case "date":
 		col.kind, t = kDate, arrow.FixedWidthTypes.Date32
 	case "time":
-		if c.TimeAsDuration {
-			col.kind, t = kDuration, arrow.FixedWidthTypes.Duration_us
-		} else {
+		if c.TimeOfDay {
 			col.kind, t = kTime, arrow.FixedWidthTypes.Time64us
+		} else {
+			col.kind, t = kDuration, arrow.FixedWidthTypes.Duration_us
 		}
 	case "datetime":
 		col.kind, t = kDateTime, &arrow.TimestampType{Unit: arrow.Microsecond}
@@ -140,7 +144,16 @@ func (c *Config) mapColumn(ci colInfo) (column, error) {
 	default:
 		return col, fmt.Errorf("mysqlreader: column %s has type %s, which Ferry cannot carry (cast it in querySql)", ci.name, ci.colType)
 	}
-	md := map[string]string{"ferry.source_type": ci.colType}
+	md := map[string]string{ferry.MetaSourceType: ci.colType, ferry.MetaSourceEngine: ferry.EngineMySQL}
+	if !ci.nullable {
+		md[ferry.MetaNotNull] = "true"
+	}
+	if ci.pkPos > 0 {
+		md[ferry.MetaPrimaryKey] = strconv.Itoa(ci.pkPos)
+	}
+	if ci.charLen > 0 && (ci.dataType == "char" || ci.dataType == "varchar") {
+		md[ferry.MetaCharLength] = strconv.FormatInt(ci.charLen, 10)
+	}
 	if ci.dataType == "datetime" && c.TimeZone != nil {
 		md["ferry.source_time_zone"] = c.TimeZone.String()
 	}
@@ -149,18 +162,16 @@ func (c *Config) mapColumn(ci colInfo) (column, error) {
 }
 
 // tableColumns reads the table's columns from information_schema.
-func tableColumns(ctx context.Context, db *sql.DB, table string) ([]colInfo, error) {
-	schema, name := mysqlx.SplitTable(table)
-	schemaExpr := "DATABASE()"
-	args := []any{name}
-	if schema != "" {
-		schemaExpr = "?"
-		args = []any{name, schema}
-	}
+func tableColumns(ctx context.Context, db *sql.DB, table mysqlx.Table) ([]colInfo, error) {
+	schemaCond, args := table.SchemaArg("c.TABLE_SCHEMA")
+	args = append([]any{table.Name}, args...)
 	q := `SELECT c.COLUMN_NAME, c.DATA_TYPE, c.COLUMN_TYPE, COALESCE(c.NUMERIC_PRECISION, 0), COALESCE(c.NUMERIC_SCALE, 0), c.IS_NULLABLE,
 	 EXISTS(SELECT 1 FROM information_schema.CHECK_CONSTRAINTS k WHERE k.CONSTRAINT_SCHEMA = c.TABLE_SCHEMA AND k.TABLE_NAME = c.TABLE_NAME
-	   AND k.CHECK_CLAUSE = CONCAT('json_valid(` + "`" + `', c.COLUMN_NAME, '` + "`" + `)'))
-	FROM information_schema.COLUMNS c WHERE c.TABLE_NAME = ? AND c.TABLE_SCHEMA = ` + schemaExpr + ` ORDER BY c.ORDINAL_POSITION`
+	   AND k.CHECK_CLAUSE = CONCAT('json_valid(` + "`" + `', c.COLUMN_NAME, '` + "`" + `)')),
+	 COALESCE(c.CHARACTER_MAXIMUM_LENGTH, 0),
+	 COALESCE((SELECT u.ORDINAL_POSITION FROM information_schema.KEY_COLUMN_USAGE u WHERE u.TABLE_SCHEMA = c.TABLE_SCHEMA
+	   AND u.TABLE_NAME = c.TABLE_NAME AND u.CONSTRAINT_NAME = 'PRIMARY' AND u.COLUMN_NAME = c.COLUMN_NAME), 0)
+	FROM information_schema.COLUMNS c WHERE c.TABLE_NAME = ? AND ` + schemaCond + ` ORDER BY c.ORDINAL_POSITION`
 	rows, err := db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("mysqlreader: columns of %s: %w", table, err)
@@ -170,7 +181,7 @@ func tableColumns(ctx context.Context, db *sql.DB, table string) ([]colInfo, err
 	for rows.Next() {
 		var ci colInfo
 		var nullable string
-		if err := rows.Scan(&ci.name, &ci.dataType, &ci.colType, &ci.precision, &ci.scale, &nullable, &ci.json); err != nil {
+		if err := rows.Scan(&ci.name, &ci.dataType, &ci.colType, &ci.precision, &ci.scale, &nullable, &ci.json, &ci.charLen, &ci.pkPos); err != nil {
 			return nil, fmt.Errorf("mysqlreader: columns of %s: %w", table, err)
 		}
 		ci.dataType = strings.ToLower(ci.dataType)
@@ -182,7 +193,7 @@ func tableColumns(ctx context.Context, db *sql.DB, table string) ([]colInfo, err
 		return nil, fmt.Errorf("mysqlreader: columns of %s: %w", table, err)
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("mysqlreader: table %s not found (or has no columns you can see)", table)
+		return nil, fmt.Errorf("mysqlreader: table %s not found (or has no columns you can see); name it as db.table, or `a.b` in backquotes when the name holds a dot", table)
 	}
 	return out, nil
 }

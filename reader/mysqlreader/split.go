@@ -5,11 +5,11 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"github.com/ferrydata/ferry/internal/mysqlx"
 	"strconv"
 	"strings"
 
 	"github.com/ferrydata/ferry"
+	"github.com/ferrydata/ferry/internal/mysqlx"
 )
 
 // maxSnapshotConns caps the snapshot pool: more concurrent Reads wait for a
@@ -48,7 +48,8 @@ func mkSplit(id string, s splitSpec) ferry.Split {
 	return ferry.Split{ID: id, Spec: b}
 }
 
-// Splits cuts the table into at most hint key ranges of SplitPK (integer
+// Splits cuts the table into at most hint key ranges of SplitPK (by
+// default the primary key, when it is a single integer column; integer
 // keys: equal ranges between MIN and MAX; other keys: boundaries sampled at
 // equal row counts in key order), plus one split for NULL keys when the key
 // is nullable. The first and last ranges are open-ended, so every row
@@ -62,6 +63,17 @@ func (r *Reader) Splits(ctx context.Context, hint int) ([]ferry.Split, error) {
 	var splits []ferry.Split
 	name := r.source()
 	if r.cfg.SplitPK == "" || hint <= 1 || r.cfg.QuerySQL != "" {
+		if hint > 1 {
+			// Say in the plan why a parallel run gets one split.
+			note := r.splitNote
+			if r.cfg.QuerySQL != "" {
+				note = "querySql is read as one split"
+			}
+			r.mu.Lock()
+			r.splitNote = note
+			r.mu.Unlock()
+			name += " (one split: " + note + ")"
+		}
 		splits = []ferry.Split{mkSplit(name, splitSpec{Whole: true})}
 	} else {
 		var err error
@@ -93,8 +105,8 @@ func (r *Reader) where(extra string) string {
 }
 
 func (r *Reader) rangeSplits(ctx context.Context, n int) ([]ferry.Split, error) {
-	pk := mysqlx.QuoteIdent(r.cfg.SplitPK)
-	tbl := mysqlx.QuoteTable(r.cfg.Table)
+	pk := mysqlx.MustQuote(r.cfg.SplitPK)
+	tbl := r.table.Quoted()
 	var bounds []string
 	kind := "text"
 	switch r.pkKind {
@@ -211,7 +223,7 @@ func (r *Reader) openSnapshots(ctx context.Context, n int) error {
 		// Do not wait long behind a writer's open transaction: without the
 		// lock the snapshots are still taken, back to back.
 		c.ExecContext(ctx, "SET SESSION lock_wait_timeout = 10")
-		if _, err := c.ExecContext(ctx, "LOCK TABLES "+mysqlx.QuoteTable(r.cfg.Table)+" READ"); err != nil {
+		if _, err := c.ExecContext(ctx, "LOCK TABLES "+r.table.Quoted()+" READ"); err != nil {
 			c.Close()
 			how = fmt.Sprintf("snapshots taken back to back without a lock (LOCK TABLES failed: %v)", err)
 		} else {

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"github.com/ferrydata/ferry/internal/mysqlx"
 	"io"
 	"regexp"
 	"strconv"
@@ -18,15 +17,23 @@ import (
 	"github.com/ferrydata/ferry"
 	"github.com/ferrydata/ferry/dirty"
 	"github.com/ferrydata/ferry/internal/bisect"
+	"github.com/ferrydata/ferry/internal/crashpoint"
+	"github.com/ferrydata/ferry/internal/mysqlx"
 )
 
 var handlerSeq atomic.Uint64
 
-// batchWriter writes the batches of one worker on its own connection and
-// transaction.
+// batchWriter writes one attempt at a split on its own connection and
+// transaction into the staging table, its rows tagged with the attempt.
 type batchWriter struct {
 	w      *Writer
 	conn   *sql.Conn
+	split  string
+	att    int64 // attempt, in the column _ferry_att
+	seq    int64 // rows loaded so far: the last _ferry_seq
+	prev   int64 // the split's earlier attempt, whose rows begin deleted
+	rows   int64 // rows written
+	writes int
 	inTx   bool
 	closed bool
 	broken error
@@ -34,7 +41,7 @@ type batchWriter struct {
 	args   []any
 }
 
-var _ ferry.BatchWriter = (*batchWriter)(nil)
+var _ ferry.SplitWriter = (*batchWriter)(nil)
 
 // dataError is a batch the server took with warnings (LOAD DATA LOCAL turns
 // errors into warnings): it was rolled back, and is bad data.
@@ -48,10 +55,22 @@ func (bw *batchWriter) Write(ctx context.Context, b arrow.RecordBatch) error {
 	if bw.broken != nil {
 		return bw.broken
 	}
+	if !bw.inTx {
+		return errors.New("mysqlwriter: Write after Close or Discard")
+	}
 	if b.NumRows() == 0 {
 		return nil
 	}
+	bw.writes++
+	if bw.writes == 3 {
+		crashpoint.Hit("mysqlwriter.write3")
+	}
 	err := bisect.Write(ctx, b, bw.writeAtomic, isDataError, columnOf)
+	if err == nil {
+		bw.rows += b.NumRows()
+	} else if rows := dirty.Rows(err); rows != nil {
+		bw.rows += b.NumRows() - int64(len(rows))
+	}
 	if err != nil && !isDataError(err) && !dirty.Is(err) {
 		var rerr interface{ Retryable() bool }
 		if !errors.As(err, &rerr) {
@@ -110,23 +129,22 @@ func (bw *batchWriter) encoders(b arrow.RecordBatch) ([]encoder, error) {
 	return encs, nil
 }
 
-// columnsClause returns "(a, b, @v2) SET c = CAST(@v2 AS UNSIGNED)" for LOAD DATA.
-func (w *Writer) columnsClause() string {
+// columnsClause returns "(a, b, @v2) SET c = CAST(@v2 AS UNSIGNED),
+// _ferry_att = N" for LOAD DATA.
+func (bw *batchWriter) columnsClause() string {
+	w := bw.w
 	var cols, set []string
 	for i, f := range w.schema.Fields() {
 		if w.targets[i].dataType == "bit" {
 			v := "@ferry_v" + strconv.Itoa(i)
 			cols = append(cols, v)
-			set = append(set, mysqlx.QuoteIdent(f.Name)+" = CAST("+v+" AS UNSIGNED)")
+			set = append(set, mysqlx.MustQuote(f.Name)+" = CAST("+v+" AS UNSIGNED)")
 		} else {
-			cols = append(cols, mysqlx.QuoteIdent(f.Name))
+			cols = append(cols, mysqlx.MustQuote(f.Name))
 		}
 	}
-	s := "(" + strings.Join(cols, ", ") + ")"
-	if len(set) > 0 {
-		s += " SET " + strings.Join(set, ", ")
-	}
-	return s
+	set = append(set, attCol+" = "+strconv.FormatInt(bw.att, 10), seqCol+" = (@ferry_seq := @ferry_seq + 1)")
+	return "(" + strings.Join(cols, ", ") + ") SET " + strings.Join(set, ", ")
 }
 
 func (bw *batchWriter) load(ctx context.Context, b arrow.RecordBatch) error {
@@ -139,19 +157,19 @@ func (bw *batchWriter) load(ctx context.Context, b arrow.RecordBatch) error {
 	if step <= 0 {
 		step = n
 	}
-	verb := ""
-	if bw.w.cfg.Mode == ferry.ModeReplace {
-		verb = " REPLACE"
-	}
+	verb := "" // the staging table has no keys: replace happens at Commit
 	for lo := 0; lo < n; lo += step {
 		hi := min(lo+step, n)
 		// The rows are encoded as the driver reads them, a few hundred KiB at
 		// a time: no batch-sized buffer, and encoding overlaps the sending.
+		if _, err := bw.conn.ExecContext(ctx, "SET @ferry_seq = ?", bw.seq); err != nil {
+			return bw.wrap(err)
+		}
 		st := &loadStream{b: b, encs: encs, row: lo, hi: hi, buf: bw.buf[:0]}
 		name := "ferry_" + strconv.FormatUint(handlerSeq.Add(1), 10)
 		mysql.RegisterReaderHandler(name, func() io.Reader { return st })
-		q := "LOAD DATA LOCAL INFILE 'Reader::" + name + "'" + verb + " INTO TABLE " + bw.w.into +
-			" CHARACTER SET binary FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' " + bw.w.columnsClause()
+		q := "LOAD DATA LOCAL INFILE 'Reader::" + name + "'" + verb + " INTO TABLE " + bw.w.stage.Quoted() +
+			" CHARACTER SET binary FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' " + bw.columnsClause()
 		_, err := bw.conn.ExecContext(ctx, q)
 		mysql.DeregisterReaderHandler(name)
 		bw.buf = st.buf
@@ -161,6 +179,7 @@ func (bw *batchWriter) load(ctx context.Context, b arrow.RecordBatch) error {
 		if err := bw.warnings(ctx); err != nil {
 			return err
 		}
+		bw.seq += int64(hi - lo)
 	}
 	return nil
 }
@@ -265,13 +284,10 @@ func (bw *batchWriter) insert(ctx context.Context, b arrow.RecordBatch) error {
 		step = 1000
 	}
 	ncol := int(b.NumCols())
-	if step*ncol > 60000 {
-		step = max(1, 60000/ncol)
+	if step*(ncol+1) > 60000 {
+		step = max(1, 60000/(ncol+1))
 	}
-	verb := "INSERT"
-	if bw.w.cfg.Mode == ferry.ModeReplace {
-		verb = "REPLACE"
-	}
+	verb := "INSERT" // the staging table has no keys: replace happens at Commit
 	ph := make([]string, ncol)
 	for c := range ph {
 		ph[c] = "?"
@@ -279,8 +295,8 @@ func (bw *batchWriter) insert(ctx context.Context, b arrow.RecordBatch) error {
 			ph[c] = "CAST(? AS UNSIGNED)"
 		}
 	}
-	tuple := "(" + strings.Join(ph, ", ") + ")"
-	head := verb + " INTO " + bw.w.into + " (" + bw.w.columnList() + ") VALUES "
+	tuple := "(" + strings.Join(ph, ", ") + ", " + strconv.FormatInt(bw.att, 10) + ", ?)"
+	head := verb + " INTO " + bw.w.stage.Quoted() + " (" + bw.w.columnList() + ", " + attCol + ", " + seqCol + ") VALUES "
 	for lo := 0; lo < n; lo += step {
 		hi := min(lo+step, n)
 		var q strings.Builder
@@ -304,6 +320,7 @@ func (bw *batchWriter) insert(ctx context.Context, b arrow.RecordBatch) error {
 					args = append(args, string(v))
 				}
 			}
+			args = append(args, bw.seq+int64(i-lo)+1)
 		}
 		bw.args = args
 		if _, err := bw.conn.ExecContext(ctx, q.String(), args...); err != nil {
@@ -312,24 +329,100 @@ func (bw *batchWriter) insert(ctx context.Context, b arrow.RecordBatch) error {
 		if err := bw.warnings(ctx); err != nil {
 			return err
 		}
+		bw.seq += int64(hi - lo)
 	}
 	clear(bw.args)
 	return nil
 }
 
-// Close ends the worker: in the staged modes it commits its rows into the
-// staging table; in the direct modes they wait for Writer.Commit.
+// begin starts the attempt's transaction (READ COMMITTED: the locking
+// reads of the marker table take no gap locks, so attempts at different
+// splits never deadlock on it) and deletes in it the rows of the split's
+// earlier attempt, so that the attempt can load the same keys again. A
+// concurrent attempt at the same split waits for this one to end.
+func (bw *batchWriter) begin(ctx context.Context) error {
+	for _, q := range []string{"SET TRANSACTION ISOLATION LEVEL READ COMMITTED", "START TRANSACTION"} {
+		if _, err := bw.conn.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("mysqlwriter: split %s: begin: %w", bw.split, err)
+		}
+	}
+	bw.inTx = true
+	w := bw.w
+	err := bw.conn.QueryRowContext(ctx, "SELECT att FROM "+w.marker.Quoted()+" WHERE k = ? FOR UPDATE", splitKey(bw.split)).Scan(&bw.prev)
+	if err != nil && err != sql.ErrNoRows {
+		return fmt.Errorf("mysqlwriter: split %s: read its marker: %w", bw.split, err)
+	}
+	if bw.prev != 0 {
+		if _, err := bw.conn.ExecContext(ctx, "DELETE FROM "+w.stage.Quoted()+" WHERE "+attCol+" = ?", bw.prev); err != nil {
+			return fmt.Errorf("mysqlwriter: split %s: drop the rows of its earlier attempt: %w", bw.split, err)
+		}
+	}
+	return nil
+}
+
+// Close commits the attempt: in one transaction its rows, the deletion of
+// the rows of the split's earlier attempt, and the split's marker. Attempts
+// at one split close one at a time (a named lock), in any process.
 func (bw *batchWriter) Close(ctx context.Context) error {
 	if bw.broken != nil {
 		return bw.broken
 	}
-	if bw.w.staged() && bw.inTx {
-		if _, err := bw.conn.ExecContext(ctx, "COMMIT"); err != nil {
-			return fmt.Errorf("mysqlwriter: commit into staging table: %w", err)
+	if !bw.inTx {
+		if bw.closed {
+			return nil
 		}
-		bw.inTx = false
+		return errors.New("mysqlwriter: Close after Discard")
 	}
+	crashpoint.Hit("mysqlwriter.split_close")
+	w := bw.w
+	lock := w.splitLock(bw.split)
+	var got sql.NullInt64
+	if err := bw.conn.QueryRowContext(ctx, "SELECT GET_LOCK(?, 600)", lock).Scan(&got); err != nil || got.Int64 != 1 {
+		return fmt.Errorf("mysqlwriter: split %s: wait for another attempt's close: %v", bw.split, err)
+	}
+	defer bw.conn.ExecContext(context.WithoutCancel(ctx), "DO RELEASE_LOCK(?)", lock)
+	var prev int64
+	err := bw.conn.QueryRowContext(ctx, "SELECT att FROM "+w.marker.Quoted()+" WHERE k = ? FOR UPDATE", splitKey(bw.split)).Scan(&prev)
+	if err != nil && err != sql.ErrNoRows {
+		return fmt.Errorf("mysqlwriter: split %s: read its marker: %w", bw.split, err)
+	}
+	if prev != 0 && prev != bw.att && prev != bw.prev {
+		// An attempt that ran alongside this one closed first.
+		if _, err := bw.conn.ExecContext(ctx, "DELETE FROM "+w.stage.Quoted()+" WHERE "+attCol+" = ?", prev); err != nil {
+			return fmt.Errorf("mysqlwriter: split %s: drop the rows of its earlier attempt: %w", bw.split, err)
+		}
+	}
+	if _, err := bw.conn.ExecContext(ctx, "INSERT INTO "+w.marker.Quoted()+" (k, att, n, at) VALUES (?, ?, ?, UTC_TIMESTAMP(6)) ON DUPLICATE KEY UPDATE att = VALUES(att), n = VALUES(n), at = VALUES(at)",
+		splitKey(bw.split), bw.att, bw.rows); err != nil {
+		return fmt.Errorf("mysqlwriter: split %s: write its marker: %w", bw.split, err)
+	}
+	crashpoint.Hit("mysqlwriter.split_commit")
+	if _, err := bw.conn.ExecContext(ctx, "COMMIT"); err != nil {
+		bw.broken = fmt.Errorf("mysqlwriter: split %s: commit: %w", bw.split, err)
+		var me *mysql.MySQLError
+		if !errors.As(err, &me) {
+			bw.broken = ferry.OutcomeUnknown(bw.broken)
+		}
+		return bw.broken
+	}
+	bw.inTx = false
 	bw.closed = true
+	bw.conn.Close()
+	return nil
+}
+
+// Discard rolls the attempt back: nothing it wrote counts.
+func (bw *batchWriter) Discard(ctx context.Context) error {
+	if !bw.inTx {
+		return nil
+	}
+	bw.inTx = false
+	ctx = context.WithoutCancel(ctx)
+	_, err := bw.conn.ExecContext(ctx, "ROLLBACK")
+	bw.conn.Close()
+	if err != nil && bw.broken == nil {
+		return fmt.Errorf("mysqlwriter: split %s: discard: %w", bw.split, err)
+	}
 	return nil
 }
 

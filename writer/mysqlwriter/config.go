@@ -3,7 +3,6 @@ package mysqlwriter
 import (
 	"context"
 	"fmt"
-	"github.com/ferrydata/ferry/internal/mysqlx"
 	"net/url"
 	"time"
 
@@ -11,6 +10,7 @@ import (
 	"github.com/go-sql-driver/mysql"
 
 	"github.com/ferrydata/ferry"
+	"github.com/ferrydata/ferry/internal/mysqlx"
 	"github.com/ferrydata/ferry/internal/urlparam"
 )
 
@@ -42,7 +42,8 @@ type Config struct {
 	// ParseConfig fills it from the URL. Open copies it and sets the
 	// session the writer needs (UTC time zone, strict SQL mode).
 	Conn *mysql.Config
-	// Table is the target table ("t" or "db.t").
+	// Table is the target table: "t", "db.t", or backquoted parts with dots
+	// inside ("`my.db`.`t`"). It is parsed and quoted, never pasted.
 	Table string
 	// Mode is the write mode; "" means ferry.ModeInsert.
 	Mode ferry.WriteMode
@@ -69,6 +70,11 @@ type Config struct {
 	// Method forces a write method (MethodLoad or MethodInsert); "" picks
 	// LOAD DATA when the server allows local_infile, else INSERT.
 	Method string
+	// StaleAge is how old the stage of a dead run prepared with PrepareStage
+	// must be before the next run on the same target drops it; 0 means
+	// DefaultStaleAge. Stages of ended runs and of one-process runs (made by
+	// Prepare) are dropped at any age, those a live run holds never.
+	StaleAge time.Duration
 	// Allocator is unused by the writer itself (it allocates no Arrow
 	// memory); it is here for symmetry with the other connectors.
 	Allocator memory.Allocator
@@ -86,12 +92,12 @@ func ParseConfig(urlstr string) (Config, error) {
 }
 
 func configFromURL(u *url.URL) (Config, error) {
-	c, err := mysqlx.ConnConfig("mysqlwriter", u)
+	p := urlparam.New("mysqlwriter", u)
+	c, err := mysqlx.ConnConfig("mysqlwriter", u, p)
 	if err != nil {
 		return Config{}, err
 	}
-
-	p := urlparam.New("mysqlwriter", u)
+	q, _ := urlparam.Parse(u.RawQuery) // its errors are p's, reported by Done
 	cfg := Config{
 		Conn:      c,
 		Table:     p.String("table", ""),
@@ -100,10 +106,11 @@ func configFromURL(u *url.URL) (Config, error) {
 		BatchRows: p.Int("batchRows", 0),
 		Create:    p.Bool("create", false),
 		Method:    p.String("method", ""),
+		StaleAge:  p.Duration("staleAge", 0),
 	}
 	// preSql/postSql may hold commas: each occurrence is one statement.
-	cfg.PreSQL = u.Query()["preSql"]
-	cfg.PostSQL = u.Query()["postSql"]
+	cfg.PreSQL = q["preSql"]
+	cfg.PostSQL = q["postSql"]
 	p.Has("preSql")
 	p.Has("postSql")
 	mode, err := ferry.ParseWriteMode(p.String("mode", ""))
@@ -131,6 +138,15 @@ func (c *Config) validate() error {
 	if c.Table == "" {
 		return fmt.Errorf("mysqlwriter: table is required")
 	}
+	if _, err := mysqlx.ParseTable(c.Table); err != nil {
+		return fmt.Errorf("mysqlwriter: table: %w", err)
+	}
+	if err := mysqlx.CheckNames("mysqlwriter: key column", c.Key); err != nil {
+		return err
+	}
+	if c.StaleAge < 0 {
+		return fmt.Errorf("mysqlwriter: staleAge=%s is negative", c.StaleAge)
+	}
 	switch c.Mode {
 	case "", ferry.ModeInsert, ferry.ModeOverwrite, ferry.ModeUpsert, ferry.ModeReplace:
 	case ferry.ModePartitionOverwrite:
@@ -153,12 +169,3 @@ func (c *Config) validate() error {
 
 // strictSQLMode makes bad values errors instead of silent changes.
 const strictSQLMode = "'STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION'"
-
-// sibling returns a quoted table name in the target's database.
-func sibling(target, name string) string {
-	db, _ := mysqlx.SplitTable(target)
-	if db == "" {
-		return mysqlx.QuoteIdent(name)
-	}
-	return mysqlx.QuoteIdent(db) + "." + mysqlx.QuoteIdent(name)
-}

@@ -88,7 +88,7 @@ func readBack(t testing.TB, ctx context.Context, base, table string, schema *arr
 	for _, f := range schema.Fields() {
 		names = append(names, f.Name)
 	}
-	cfg, err := mysqlreader.ParseConfig(base + "?table=" + table + "&columns=" + strings.Join(names, ","))
+	cfg, err := mysqlreader.ParseConfig(base + "?time=time64&table=" + table + "&columns=" + strings.Join(names, ","))
 	require.NoError(t, err)
 	cfg.Allocator = mem
 	cfg.QuerySQL, cfg.Table, cfg.Columns = "", table, names

@@ -3,40 +3,123 @@ package mysqlwriter
 import (
 	"context"
 	"fmt"
-	"github.com/ferrydata/ferry/internal/mysqlx"
+	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/extensions"
+
+	"github.com/ferrydata/ferry"
+	"github.com/ferrydata/ferry/internal/mysqlx"
+	"github.com/ferrydata/ferry/internal/sqlident"
 )
 
-// createDDL returns CREATE TABLE for schema. Instants (timestamps with a
-// zone) become DATETIME(6): MySQL's TIMESTAMP ends in 2038.
+// createDDL returns CREATE TABLE for schema. The types come from the
+// Arrow types and from what the source declared (ferry.MetaSourceType and
+// the other meta.go keys): a MySQL source's own column type when it is a
+// plain one (varchar(16), decimal(10,2) unsigned, int(11), ...); a char or
+// varchar length from any engine; NOT NULL; the primary key from Key, else
+// from ferry.MetaPrimaryKey. Instants (timestamps with a zone) become
+// DATETIME(6): MySQL's TIMESTAMP ends in 2038.
 func (w *Writer) createDDL(ctx context.Context, schema *arrow.Schema) (string, error) {
 	var version string
 	w.db.QueryRowContext(ctx, "SELECT VERSION()").Scan(&version)
 	hasUUID := mariaDBAtLeast(version, 10, 7)
+	keys := w.cfg.Key
+	if len(keys) == 0 {
+		keys = ferry.PrimaryKey(schema)
+	}
 	var defs []string
 	for _, f := range schema.Fields() {
-		key := containsFold(w.cfg.Key, f.Name)
-		t, err := sqlType(f, key, hasUUID)
+		if err := sqlident.Check(f.Name); err != nil {
+			return "", fmt.Errorf("mysqlwriter: field %q: %w", f.Name, err)
+		}
+		key := containsFold(keys, f.Name)
+		t, err := declaredType(f, key)
 		if err != nil {
 			return "", err
 		}
-		d := mysqlx.QuoteIdent(f.Name) + " " + t
-		if !f.Nullable || key {
+		if t == "" {
+			if t, err = sqlType(f, key, hasUUID); err != nil {
+				return "", err
+			}
+		}
+		d := mysqlx.MustQuote(f.Name) + " " + t
+		if !f.Nullable || key || ferry.FieldMeta(f, ferry.MetaNotNull) == "true" {
 			d += " NOT NULL"
 		}
 		defs = append(defs, d)
 	}
-	if len(w.cfg.Key) > 0 {
+	if len(keys) > 0 {
 		var ks []string
-		for _, k := range w.cfg.Key {
-			ks = append(ks, mysqlx.QuoteIdent(k))
+		for _, k := range keys {
+			q, err := mysqlx.Quote(k)
+			if err != nil {
+				return "", fmt.Errorf("mysqlwriter: key column: %w", err)
+			}
+			ks = append(ks, q)
 		}
 		defs = append(defs, "PRIMARY KEY ("+strings.Join(ks, ", ")+")")
 	}
-	return "CREATE TABLE " + mysqlx.QuoteTable(w.cfg.Table) + " (\n  " + strings.Join(defs, ",\n  ") + "\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4", nil
+	return "CREATE TABLE " + w.table.Quoted() + " (\n  " + strings.Join(defs, ",\n  ") + "\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4", nil
+}
+
+// plainType is a MySQL column type that is safe to repeat in DDL: a name,
+// an optional list of numbers and the unsigned/zerofill attributes.
+var plainType = regexp.MustCompile(`^([a-z]+)(\(([0-9]{1,5})(,[0-9]{1,2})?\))?( unsigned)?( zerofill)?$`)
+
+// mysqlTypes are the MySQL type names a MySQL source's declared type may
+// use verbatim, by the Arrow type ID they are read as.
+var mysqlTypes = map[string][]arrow.Type{
+	"tinyint": {arrow.INT8, arrow.UINT8, arrow.BOOL}, "smallint": {arrow.INT16, arrow.UINT16}, "mediumint": {arrow.INT32, arrow.UINT32},
+	"int": {arrow.INT32, arrow.UINT32}, "bigint": {arrow.INT64, arrow.UINT64}, "year": {arrow.INT16},
+	"decimal": {arrow.DECIMAL128, arrow.DECIMAL256}, "float": {arrow.FLOAT32}, "double": {arrow.FLOAT64},
+	"char": {arrow.STRING}, "varchar": {arrow.STRING}, "tinytext": {arrow.STRING}, "text": {arrow.STRING},
+	"mediumtext": {arrow.STRING}, "longtext": {arrow.STRING},
+	"binary": {arrow.BINARY}, "varbinary": {arrow.BINARY}, "tinyblob": {arrow.BINARY}, "blob": {arrow.BINARY},
+	"mediumblob": {arrow.BINARY}, "longblob": {arrow.BINARY},
+	"date": {arrow.DATE32}, "time": {arrow.DURATION, arrow.TIME64}, "datetime": {arrow.TIMESTAMP}, "timestamp": {arrow.TIMESTAMP},
+	"bit": {arrow.BOOL, arrow.UINT64}, "json": {arrow.EXTENSION}, "uuid": {arrow.EXTENSION}, "inet4": {arrow.STRING}, "inet6": {arrow.STRING},
+}
+
+// declaredType returns the column type the source declared, when the
+// destination can repeat it: "" means derive it from the Arrow type.
+func declaredType(f arrow.Field, key bool) (string, error) {
+	src := strings.ToLower(strings.TrimSpace(ferry.FieldMeta(f, ferry.MetaSourceType)))
+	engine := ferry.FieldMeta(f, ferry.MetaSourceEngine)
+	if engine == ferry.EngineMySQL && src != "" {
+		m := plainType.FindStringSubmatch(src)
+		if m != nil && key && (strings.HasSuffix(m[1], "text") || strings.HasSuffix(m[1], "blob")) {
+			m = nil // a key needs a bounded type
+		}
+		if m != nil {
+			for _, id := range mysqlTypes[m[1]] {
+				if id == f.Type.ID() {
+					if m[1] == "timestamp" {
+						// TIMESTAMP ends in 2038 and converts with the session
+						// zone: keep the instant in DATETIME of the same precision.
+						return "DATETIME" + m[2], nil
+					}
+					return src, nil
+				}
+			}
+		}
+	}
+	// A declared length, from any engine, for text.
+	if id := f.Type.ID(); id == arrow.STRING || id == arrow.LARGE_STRING {
+		n, err := strconv.Atoi(ferry.FieldMeta(f, ferry.MetaCharLength))
+		if err != nil || n <= 0 {
+			return "", nil
+		}
+		if n <= 255 && (strings.HasPrefix(src, "char") || strings.HasPrefix(src, "character(") || strings.HasPrefix(src, "bpchar") || strings.HasPrefix(src, "nchar")) {
+			return fmt.Sprintf("CHAR(%d)", n), nil
+		}
+		if n <= 16383 { // 65,535 bytes of utf8mb4
+			return fmt.Sprintf("VARCHAR(%d)", n), nil
+		}
+	}
+	return "", nil
 }
 
 func mariaDBAtLeast(version string, major, minor int) bool {

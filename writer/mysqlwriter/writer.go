@@ -2,55 +2,70 @@ package mysqlwriter
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/ferrydata/ferry/internal/mysqlx"
 	"strings"
 	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/go-sql-driver/mysql"
 
 	"github.com/ferrydata/ferry"
+	"github.com/ferrydata/ferry/internal/mysqlx"
 )
 
 // Writer writes Arrow batches into a MySQL or MariaDB table.
 //
-// Every mode leaves the target untouched until Commit:
-//   - insert and replace load straight into the target inside one
-//     transaction per BatchWriter; Commit commits them (one after the
-//     other: a failure in the middle of Commit can leave earlier workers'
-//     rows committed), Abort rolls them back;
-//   - overwrite loads into a staging table made with CREATE TABLE ... LIKE
-//     the target, and Commit swaps it in with one atomic RENAME TABLE;
-//   - upsert loads into a staging table without keys, and Commit applies it
-//     in one transaction with INSERT ... SELECT ... ON DUPLICATE KEY UPDATE
-//     in load order (the last row for a key wins);
-//   - partition-overwrite loads into a staging table, and Commit deletes the
-//     partition's rows and inserts the new ones in one transaction.
+// Every mode loads into a staging table named from the run ID
+// (`_ferry_<run>_s`, in the target's database) and leaves the target
+// untouched until Commit, which makes the whole run visible in one step:
+//   - insert and replace: Commit runs INSERT (REPLACE) INTO target SELECT
+//     ... FROM the stage in one transaction;
+//   - overwrite: the stage is made with CREATE TABLE ... LIKE the target, and
+//     Commit swaps it in with one atomic RENAME TABLE;
+//   - upsert: the stage has no keys, and Commit applies it in one
+//     transaction with INSERT ... SELECT ... ON DUPLICATE KEY UPDATE in load
+//     order (the last row for a key wins);
+//   - partition-overwrite: Commit refuses the run when a staged row is
+//     outside the partition, else deletes the partition's rows and inserts
+//     the new ones in one transaction.
+//
+// Writer implements ferry.StageWriter: each BatchWriter or SplitWriter is
+// one attempt at a split, whose rows and done marker (in the marker table
+// `_ferry_<run>_m`) commit in one transaction; a later attempt at the same
+// split replaces it. It implements ferry.StageCollector too.
 type Writer struct {
 	cfg    Config
 	db     *sql.DB
+	table  mysqlx.Table
 	method string
 
 	schema  *arrow.Schema
 	targets []target // per schema field
-	stage   string   // quoted staging table, "" for direct modes
-	into    string   // quoted table the BatchWriters load into
 	hasBit  bool
+
+	run      string       // run ID
+	stage    mysqlx.Table // `_ferry_<run>_s`
+	marker   mysqlx.Table // `_ferry_<run>_m`
+	old      mysqlx.Table // `_ferry_<run>_o`: the target's old rows during an overwrite swap
+	oneShot  bool         // prepared by Prepare: the marker table goes at Close after the run ends
+	lockConn *sql.Conn    // holds GET_LOCK(lockName(run)) while the run is live here
 
 	mu      sync.Mutex
 	workers []*batchWriter
-	done    bool
+	nsplit  int
+	ended   bool // committed or aborted here
 	closed  bool
 }
 
-var _ ferry.Writer = (*Writer)(nil)
+var (
+	_ ferry.Writer         = (*Writer)(nil)
+	_ ferry.StageWriter    = (*Writer)(nil)
+	_ ferry.StageCollector = (*Writer)(nil)
+)
 
-// Open connects to the server. The caller calls Prepare next and Close at the end.
+// Open connects to the server. The caller calls Prepare (or PrepareStage)
+// next and Close at the end.
 func Open(ctx context.Context, cfg Config) (*Writer, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
@@ -58,11 +73,12 @@ func Open(ctx context.Context, cfg Config) (*Writer, error) {
 	if cfg.Mode == "" {
 		cfg.Mode = ferry.ModeInsert
 	}
-	conn, err := mysql.NewConnector(mysqlx.Session(cfg.Conn, strictSQLMode))
+	tbl, _ := mysqlx.ParseTable(cfg.Table) // checked by validate
+	db, err := mysqlx.OpenDB("mysqlwriter", mysqlx.Session(cfg.Conn, strictSQLMode))
 	if err != nil {
-		return nil, fmt.Errorf("mysqlwriter: %w", err)
+		return nil, err
 	}
-	w := &Writer{cfg: cfg, db: sql.OpenDB(conn)}
+	w := &Writer{cfg: cfg, db: db, table: tbl}
 	if err := w.db.PingContext(ctx); err != nil {
 		w.db.Close()
 		return nil, fmt.Errorf("mysqlwriter: connect to %s: %w", cfg.Conn.Addr, err)
@@ -75,18 +91,60 @@ func Open(ctx context.Context, cfg Config) (*Writer, error) {
 // local_infile off).
 func (w *Writer) Method() string { return w.method }
 
-func (w *Writer) staged() bool {
-	return w.cfg.Mode == ferry.ModeOverwrite || w.cfg.Mode == ferry.ModeUpsert || w.cfg.Mode == ferry.ModePartitionOverwrite
+// RunID returns the run ID the stage is named from (after Prepare or
+// PrepareStage).
+func (w *Writer) RunID() string { return w.run }
+
+// Prepare is PrepareStage for a new run ID, for a run in one process: the
+// marker table is dropped at Close once the run is committed or aborted.
+func (w *Writer) Prepare(ctx context.Context, schema *arrow.Schema) error {
+	w.oneShot = true
+	if err := w.PrepareStage(ctx, ferry.NewRunID(), schema); err != nil {
+		w.oneShot = false
+		return err
+	}
+	return nil
 }
 
-// Prepare runs preSql, creates the target when Create is set and it is
-// missing, checks that it has every column of schema, and creates the
-// staging table of the staged modes.
-func (w *Writer) Prepare(ctx context.Context, schema *arrow.Schema) error {
-	w.schema = schema
-	for _, q := range w.cfg.PreSQL {
-		if _, err := w.db.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("mysqlwriter: preSql %q: %w", q, err)
+// PrepareStage prepares the run runID. The first process to call it runs
+// preSql, creates the target when Create is set and it is missing, checks
+// it, drops the stale stages of killed runs on the same target (older than
+// StaleAge, not held by a live run), and creates the marker and staging
+// tables. A process calling it later with the same runID attaches to the
+// stage and runs no preSql. The process holds GET_LOCK('ferry_<run>') while
+// the writer is open, so no collector takes the stage from a live run.
+func (w *Writer) PrepareStage(ctx context.Context, runID string, schema *arrow.Schema) error {
+	if err := ferry.CheckRunID(runID); err != nil {
+		return fmt.Errorf("mysqlwriter: %w", err)
+	}
+	if w.schema != nil {
+		return errors.New("mysqlwriter: the writer is already prepared")
+	}
+	names := make([]string, schema.NumFields())
+	for i, f := range schema.Fields() {
+		names[i] = f.Name
+	}
+	if err := mysqlx.CheckNames("mysqlwriter: field", names); err != nil {
+		return err
+	}
+	w.run = runID
+	w.stage, w.marker, w.old = stageNames(w.table, runID)
+	if err := w.lock(ctx); err != nil {
+		return err
+	}
+	attached, err := w.tableExists(ctx, w.marker)
+	if err != nil {
+		return err
+	}
+	if attached {
+		if err := w.checkRun(ctx); err != nil {
+			return err
+		}
+	} else {
+		for _, q := range w.cfg.PreSQL {
+			if _, err := w.db.ExecContext(ctx, q); err != nil {
+				return fmt.Errorf("mysqlwriter: preSql %q: %w", q, err)
+			}
 		}
 	}
 	w.method = w.cfg.Method
@@ -98,64 +156,93 @@ func (w *Writer) Prepare(ctx context.Context, schema *arrow.Schema) error {
 			w.method = MethodLoad
 		}
 	}
-	cols, err := w.tableColumns(ctx, w.cfg.Table)
+	cols, err := w.tableColumns(ctx, w.table)
 	if err != nil {
 		return err
 	}
 	if len(cols) == 0 {
 		if !w.cfg.Create {
-			return fmt.Errorf("mysqlwriter: table %s does not exist (set create=true to create it)", w.cfg.Table)
+			ddl, derr := w.createDDL(ctx, schema)
+			hint := "set create=true to create it from the source's schema"
+			if derr == nil {
+				hint += ", or create it yourself: " + ddl
+			}
+			return fmt.Errorf("mysqlwriter: table %s does not exist (%s)", w.table, hint)
 		}
 		ddl, err := w.createDDL(ctx, schema)
 		if err != nil {
 			return err
 		}
 		if _, err := w.db.ExecContext(ctx, ddl); err != nil {
-			return fmt.Errorf("mysqlwriter: create %s: %w", w.cfg.Table, err)
+			return fmt.Errorf("mysqlwriter: create %s: %w", w.table, err)
 		}
-		if cols, err = w.tableColumns(ctx, w.cfg.Table); err != nil {
+		if cols, err = w.tableColumns(ctx, w.table); err != nil {
 			return err
 		}
 	}
+	if err := w.checkColumns(ctx, schema, cols); err != nil {
+		return err
+	}
+	w.schema = schema
+	if !attached {
+		if err := w.collectStale(ctx); err != nil {
+			return err
+		}
+		if err := w.createStage(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkColumns maps the schema's fields to the target's columns and checks
+// what would otherwise fail row by row: a NOT NULL column without a default
+// that the source lacks, key columns that do not exist, and an upsert
+// target without a primary or unique key.
+func (w *Writer) checkColumns(ctx context.Context, schema *arrow.Schema, cols map[string]target) error {
 	w.targets = make([]target, schema.NumFields())
+	have := map[string]bool{}
 	for i, f := range schema.Fields() {
 		t, ok := cols[strings.ToLower(f.Name)]
 		if !ok {
-			return fmt.Errorf("mysqlwriter: table %s has no column %q", w.cfg.Table, f.Name)
+			return fmt.Errorf("mysqlwriter: table %s has no column %q", w.table, f.Name)
 		}
 		w.targets[i] = t
+		have[strings.ToLower(f.Name)] = true
 		if t.dataType == "bit" {
 			w.hasBit = true
 		}
 	}
-	w.into = mysqlx.QuoteTable(w.cfg.Table)
-	if w.staged() {
-		_, name := mysqlx.SplitTable(w.cfg.Table)
-		if len(name) > 40 {
-			name = name[:40]
+	for _, t := range cols {
+		if t.required && !have[strings.ToLower(t.name)] {
+			return fmt.Errorf("mysqlwriter: column %s of %s is NOT NULL without a default, and the source has no such field: map a field to it or give it a default", t.name, w.table)
 		}
-		var rnd [4]byte
-		rand.Read(rnd[:])
-		w.stage = sibling(w.cfg.Table, "_ferry_"+name+"_"+hex.EncodeToString(rnd[:]))
-		var q string
-		if w.cfg.Mode == ferry.ModeUpsert {
-			// No keys: the same key may come several times, the last wins at Commit.
-			q = "CREATE TABLE " + w.stage + " ENGINE=InnoDB AS SELECT " + w.columnList() + " FROM " + w.into + " WHERE 1=0"
-		} else {
-			q = "CREATE TABLE " + w.stage + " LIKE " + w.into
+	}
+	for _, k := range w.cfg.Key {
+		if !have[strings.ToLower(k)] {
+			return fmt.Errorf("mysqlwriter: key column %q is not a field of the source (fields: %s)", k, strings.Join(fieldNames(schema), ", "))
 		}
-		if _, err := w.db.ExecContext(ctx, q); err != nil {
-			w.stage = ""
-			return fmt.Errorf("mysqlwriter: create staging table for %s: %w", w.cfg.Table, err)
+	}
+	if w.cfg.Mode == ferry.ModeUpsert {
+		var n int
+		cond, args := w.table.SchemaArg("TABLE_SCHEMA")
+		q := "SELECT COUNT(*) FROM information_schema.STATISTICS WHERE TABLE_NAME = ? AND " + cond + " AND NON_UNIQUE = 0"
+		if err := w.db.QueryRowContext(ctx, q, append([]any{w.table.Name}, args...)...).Scan(&n); err != nil {
+			return fmt.Errorf("mysqlwriter: keys of %s: %w", w.table, err)
 		}
-		if w.cfg.Mode == ferry.ModeUpsert {
-			if _, err := w.db.ExecContext(ctx, "ALTER TABLE "+w.stage+" ADD COLUMN _ferry_seq BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY"); err != nil {
-				return fmt.Errorf("mysqlwriter: create staging table for %s: %w", w.cfg.Table, err)
-			}
+		if n == 0 {
+			return fmt.Errorf("mysqlwriter: mode upsert needs a primary or unique key on %s, which has none (ALTER TABLE %s ADD PRIMARY KEY (...))", w.table, w.table.Quoted())
 		}
-		w.into = w.stage
 	}
 	return nil
+}
+
+func fieldNames(s *arrow.Schema) []string {
+	var out []string
+	for _, f := range s.Fields() {
+		out = append(out, f.Name)
+	}
+	return out
 }
 
 func (w *Writer) columnList() string {
@@ -164,24 +251,20 @@ func (w *Writer) columnList() string {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString(mysqlx.QuoteIdent(f.Name))
+		b.WriteString(mysqlx.MustQuote(f.Name))
 	}
 	return b.String()
 }
 
-// tableColumns returns the target's columns by lower-case name; an empty
+// tableColumns returns the columns of table by lower-case name; an empty
 // map when the table does not exist.
-func (w *Writer) tableColumns(ctx context.Context, table string) (map[string]target, error) {
-	db, name := mysqlx.SplitTable(table)
-	q := "SELECT COLUMN_NAME, DATA_TYPE FROM information_schema.COLUMNS WHERE TABLE_NAME = ? AND TABLE_SCHEMA = "
-	args := []any{name}
-	if db == "" {
-		q += "DATABASE()"
-	} else {
-		q += "?"
-		args = append(args, db)
-	}
-	rows, err := w.db.QueryContext(ctx, q, args...)
+func (w *Writer) tableColumns(ctx context.Context, table mysqlx.Table) (map[string]target, error) {
+	cond, args := table.SchemaArg("TABLE_SCHEMA")
+	q := `SELECT COLUMN_NAME, DATA_TYPE,
+	  IS_NULLABLE = 'NO' AND COLUMN_DEFAULT IS NULL AND EXTRA NOT LIKE '%auto_increment%' AND EXTRA NOT LIKE '%GENERATED%'
+	    AND EXTRA NOT LIKE '%PERSISTENT%' AND EXTRA NOT LIKE '%VIRTUAL%'
+	  FROM information_schema.COLUMNS WHERE TABLE_NAME = ? AND ` + cond
+	rows, err := w.db.QueryContext(ctx, q, append([]any{table.Name}, args...)...)
 	if err != nil {
 		return nil, fmt.Errorf("mysqlwriter: columns of %s: %w", table, err)
 	}
@@ -189,7 +272,7 @@ func (w *Writer) tableColumns(ctx context.Context, table string) (map[string]tar
 	out := map[string]target{}
 	for rows.Next() {
 		var t target
-		if err := rows.Scan(&t.name, &t.dataType); err != nil {
+		if err := rows.Scan(&t.name, &t.dataType, &t.required); err != nil {
 			return nil, fmt.Errorf("mysqlwriter: columns of %s: %w", table, err)
 		}
 		t.dataType = strings.ToLower(t.dataType)
@@ -198,168 +281,49 @@ func (w *Writer) tableColumns(ctx context.Context, table string) (map[string]tar
 	return out, rows.Err()
 }
 
-// Open returns a BatchWriter with its own connection. Safe for concurrent use.
+// Open returns a BatchWriter with its own connection, one attempt at a
+// split of its own: its rows count once its Close commits them with their
+// marker. Safe for concurrent use.
 func (w *Writer) Open(ctx context.Context) (ferry.BatchWriter, error) {
+	w.mu.Lock()
+	w.nsplit++
+	id := fmt.Sprintf("worker-%d", w.nsplit)
+	w.mu.Unlock()
+	return w.OpenSplit(ctx, id)
+}
+
+// OpenSplit returns the SplitWriter of one attempt at split splitID, with
+// its own connection and transaction. Safe for concurrent use.
+func (w *Writer) OpenSplit(ctx context.Context, splitID string) (ferry.SplitWriter, error) {
 	if w.schema == nil {
-		return nil, errors.New("mysqlwriter: Open before Prepare")
+		return nil, errors.New("mysqlwriter: OpenSplit before Prepare")
+	}
+	if splitID == "" || len(splitID) > maxSplitID {
+		return nil, fmt.Errorf("mysqlwriter: split ID %q must be 1 to %d bytes", splitID, maxSplitID)
+	}
+	if w.lockConn == nil {
+		w.lock(ctx) // the run's other process held it; take it over if it died
 	}
 	conn, err := w.db.Conn(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("mysqlwriter: connect: %w", err)
 	}
-	bw := &batchWriter{w: w, conn: conn}
-	if _, err := conn.ExecContext(ctx, "START TRANSACTION"); err != nil {
+	bw := &batchWriter{w: w, conn: conn, split: splitID, att: newAttempt()}
+	if err := bw.begin(ctx); err != nil {
+		conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
 		conn.Close()
-		return nil, fmt.Errorf("mysqlwriter: begin: %w", err)
+		return nil, err
 	}
-	bw.inTx = true
 	w.mu.Lock()
 	w.workers = append(w.workers, bw)
 	w.mu.Unlock()
 	return bw, nil
 }
 
-// Commit makes the rows visible according to the mode, then runs postSql.
-func (w *Writer) Commit(ctx context.Context) error {
-	w.mu.Lock()
-	workers := w.workers
-	w.mu.Unlock()
-	for _, bw := range workers {
-		if !bw.closed {
-			return fmt.Errorf("mysqlwriter: Commit with a BatchWriter not closed")
-		}
-	}
-	// Direct modes: the rows wait in the workers' transactions.
-	for i, bw := range workers {
-		if !bw.inTx {
-			continue
-		}
-		if _, err := bw.conn.ExecContext(ctx, "COMMIT"); err != nil {
-			if i > 0 {
-				return fmt.Errorf("mysqlwriter: commit worker %d of %d into %s (the earlier workers' rows are committed): %w", i+1, len(workers), w.cfg.Table, err)
-			}
-			return fmt.Errorf("mysqlwriter: commit into %s: %w", w.cfg.Table, err)
-		}
-		bw.inTx = false
-	}
-	if err := w.apply(ctx); err != nil {
-		return err
-	}
-	w.done = true
-	for _, q := range w.cfg.PostSQL {
-		if _, err := w.db.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("mysqlwriter: postSql %q (the data is committed): %w", q, err)
-		}
-	}
-	return nil
-}
-
-// apply moves the staging table into the target.
-func (w *Writer) apply(ctx context.Context) error {
-	if w.stage == "" {
-		return nil
-	}
-	tgt := mysqlx.QuoteTable(w.cfg.Table)
-	switch w.cfg.Mode {
-	case ferry.ModeOverwrite:
-		_, name := mysqlx.SplitTable(w.cfg.Table)
-		if len(name) > 40 {
-			name = name[:40]
-		}
-		var rnd [4]byte
-		rand.Read(rnd[:])
-		old := sibling(w.cfg.Table, "_ferry_old_"+name+"_"+hex.EncodeToString(rnd[:]))
-		if _, err := w.db.ExecContext(ctx, "RENAME TABLE "+tgt+" TO "+old+", "+w.stage+" TO "+tgt); err != nil {
-			return fmt.Errorf("mysqlwriter: swap the new rows into %s: %w", w.cfg.Table, err)
-		}
-		w.stage = ""
-		if _, err := w.db.ExecContext(ctx, "DROP TABLE "+old); err != nil {
-			return fmt.Errorf("mysqlwriter: drop the old rows of %s (kept as %s; the new rows are in place): %w", w.cfg.Table, old, err)
-		}
-		return nil
-	case ferry.ModeUpsert, ferry.ModePartitionOverwrite:
-		conn, err := w.db.Conn(ctx)
-		if err != nil {
-			return fmt.Errorf("mysqlwriter: apply to %s: %w", w.cfg.Table, err)
-		}
-		defer conn.Close()
-		tx, err := conn.BeginTx(ctx, nil)
-		if err != nil {
-			return fmt.Errorf("mysqlwriter: apply to %s: %w", w.cfg.Table, err)
-		}
-		defer tx.Rollback()
-		cols := w.columnList()
-		var q string
-		if w.cfg.Mode == ferry.ModePartitionOverwrite {
-			if _, err := tx.ExecContext(ctx, "DELETE FROM "+tgt+" WHERE "+w.cfg.Partition); err != nil {
-				return fmt.Errorf("mysqlwriter: delete partition %q of %s: %w", w.cfg.Partition, w.cfg.Table, err)
-			}
-			q = "INSERT INTO " + tgt + " (" + cols + ") SELECT " + cols + " FROM " + w.stage
-		} else {
-			var set []string
-			for _, f := range w.schema.Fields() {
-				if !containsFold(w.cfg.Key, f.Name) {
-					set = append(set, mysqlx.QuoteIdent(f.Name)+" = VALUES("+mysqlx.QuoteIdent(f.Name)+")")
-				}
-			}
-			if len(set) == 0 { // only key columns: nothing to update
-				f := w.schema.Field(0).Name
-				set = append(set, mysqlx.QuoteIdent(f)+" = "+mysqlx.QuoteIdent(f))
-			}
-			q = "INSERT INTO " + tgt + " (" + cols + ") SELECT " + cols + " FROM " + w.stage + " ORDER BY _ferry_seq ON DUPLICATE KEY UPDATE " + strings.Join(set, ", ")
-		}
-		if _, err := tx.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("mysqlwriter: apply staged rows to %s: %w", w.cfg.Table, err)
-		}
-		if err := tx.Commit(); err != nil {
-			return fmt.Errorf("mysqlwriter: commit into %s: %w", w.cfg.Table, err)
-		}
-		w.dropStage(ctx)
-	}
-	return nil
-}
-
-func containsFold(list []string, s string) bool {
-	for _, v := range list {
-		if strings.EqualFold(v, s) {
-			return true
-		}
-	}
-	return false
-}
-
-func (w *Writer) dropStage(ctx context.Context) error {
-	if w.stage == "" {
-		return nil
-	}
-	_, err := w.db.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS "+w.stage)
-	if err == nil {
-		w.stage = ""
-	}
-	return err
-}
-
-// Abort rolls back the workers' transactions and drops the staging table:
-// the target is as it was before Prepare (preSql is not undone).
-func (w *Writer) Abort(ctx context.Context, cause error) error {
-	ctx = context.WithoutCancel(ctx)
-	w.mu.Lock()
-	workers := w.workers
-	w.mu.Unlock()
-	var errs []error
-	for _, bw := range workers {
-		if bw.inTx {
-			bw.conn.ExecContext(ctx, "ROLLBACK")
-			bw.inTx = false
-		}
-	}
-	if err := w.dropStage(ctx); err != nil {
-		errs = append(errs, fmt.Errorf("mysqlwriter: drop staging table %s: %w", w.stage, err))
-	}
-	return errors.Join(errs...)
-}
-
-// Close releases the connections. Rows not committed are rolled back.
+// Close releases the connections and the run's lock. Rows not committed
+// are rolled back. A run prepared with Prepare and committed or aborted
+// leaves nothing behind; a run prepared with PrepareStage keeps its marker
+// table (Status reads it; CollectStages or the next run's clean-up drops it).
 func (w *Writer) Close() error {
 	w.mu.Lock()
 	if w.closed {
@@ -376,8 +340,17 @@ func (w *Writer) Close() error {
 		}
 		bw.conn.Close()
 	}
-	if w.stage != "" {
-		w.dropStage(context.Background())
+	if w.run != "" && w.oneShot {
+		ctx := context.Background()
+		if !w.ended {
+			// Prepared here and never ended: nobody can resume it.
+			w.Abort(ctx, errors.New("closed before Commit"))
+		}
+		w.db.ExecContext(ctx, "DROP TABLE IF EXISTS "+w.marker.Quoted())
+	}
+	if w.lockConn != nil {
+		w.lockConn.ExecContext(context.Background(), "DO RELEASE_LOCK(?)", lockName(w.run))
+		w.lockConn.Close()
 	}
 	return w.db.Close()
 }
