@@ -10,6 +10,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/ferrydata/ferry"
+	"github.com/ferrydata/ferry/internal/sqlident"
+	"github.com/ferrydata/ferry/internal/sqlsource"
 	"github.com/ferrydata/ferry/internal/urlparam"
 )
 
@@ -27,7 +29,8 @@ const DefaultBatchRows = 256
 type Config struct {
 	// Path is the database file; it is created when it does not exist.
 	Path string
-	// Table is the destination table.
+	// Table is the destination table, "table" or "schema.table" (a part in
+	// double quotes may hold dots: "my.table").
 	Table string
 	// Mode is the write mode: insert (the default), overwrite, upsert,
 	// replace or partition-overwrite.
@@ -50,6 +53,9 @@ type Config struct {
 	// PostSQL just before it commits.
 	PreSQL  []string
 	PostSQL []string
+	// RunID names the temporary file a new database is built in
+	// (".<name>.ferry-<RunID>.tmp"); empty means a new ferry.NewRunID().
+	RunID string
 	// Allocator is accepted for symmetry with other connectors; the writer
 	// allocates no Arrow memory. nil means memory.DefaultAllocator.
 	Allocator memory.Allocator
@@ -142,6 +148,23 @@ func (c Config) validate() error {
 	}
 	if c.Table == "" {
 		errs = append(errs, errors.New("table is required"))
+	} else if _, err := sqlident.SQLite.Split(c.Table); err != nil {
+		errs = append(errs, fmt.Errorf("table: %w", err))
+	}
+	for _, k := range c.Key {
+		if err := sqlident.Check(k); err != nil {
+			errs = append(errs, fmt.Errorf("key: %w", err))
+		}
+	}
+	if c.Partition != "" {
+		if err := sqlsource.CheckFragment("partition", c.Partition); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if c.RunID != "" {
+		if err := ferry.CheckRunID(c.RunID); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if _, err := ferry.ParseWriteMode(string(c.Mode)); err != nil {
 		errs = append(errs, err)
@@ -172,9 +195,4 @@ func openURL(ctx context.Context, u *url.URL) (ferry.Writer, error) {
 		return nil, err
 	}
 	return Open(ctx, cfg)
-}
-
-// quoteIdent quotes an SQLite identifier.
-func quoteIdent(s string) string {
-	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
 }

@@ -2,11 +2,17 @@ package sqlitewriter
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/extensions"
+
+	"github.com/ferrydata/ferry"
+	"github.com/ferrydata/ferry/internal/sqlident"
+	"github.com/ferrydata/ferry/reader/sqlitereader"
 )
 
 // DeclaredType returns the SQLite column type the writer declares for an
@@ -118,35 +124,136 @@ func elementDecl(t arrow.DataType) (string, error) {
 }
 
 // CreateTableSQL returns the CREATE TABLE statement the writer runs for a
-// missing table: one column per field of schema, typed by DeclaredType,
-// NOT NULL where the field is not nullable, and PRIMARY KEY(key...) when
-// key is not empty.
+// missing table ("table" or "schema.table"): one column per field of
+// schema, typed by ColumnType (the declared type the source kept in the
+// field's metadata where SQLite holds it exactly, else DeclaredType),
+// NOT NULL where the field is not nullable or its metadata says
+// ferry.MetaNotNull, and PRIMARY KEY (key...) when key is not empty (the
+// writer passes Config.Key, else the source's primary key from
+// ferry.MetaPrimaryKey).
 func CreateTableSQL(table string, schema *arrow.Schema, key []string) (string, error) {
+	from, err := sqlident.SQLite.QuoteQualified(table)
+	if err != nil {
+		return "", err
+	}
+	return createTableSQL(from, schema, key)
+}
+
+func createTableSQL(from string, schema *arrow.Schema, key []string) (string, error) {
 	var b strings.Builder
-	fmt.Fprintf(&b, "CREATE TABLE %s (", quoteIdent(table))
+	fmt.Fprintf(&b, "CREATE TABLE %s (", from)
 	for i, f := range schema.Fields() {
-		decl, err := DeclaredType(f.Type)
+		decl, err := ColumnType(f)
 		if err != nil {
 			return "", fmt.Errorf("column %s: %w", f.Name, err)
+		}
+		name, err := sqlident.SQLite.Quote(f.Name)
+		if err != nil {
+			return "", err
 		}
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		fmt.Fprintf(&b, "%s %s", quoteIdent(f.Name), decl)
-		if !f.Nullable {
+		fmt.Fprintf(&b, "%s %s", name, decl)
+		if !f.Nullable || ferry.FieldMeta(f, ferry.MetaNotNull) == "true" {
 			b.WriteString(" NOT NULL")
 		}
 	}
 	if len(key) > 0 {
 		q := make([]string, len(key))
 		for i, k := range key {
-			if !slices.ContainsFunc(schema.Fields(), func(f arrow.Field) bool { return strings.EqualFold(f.Name, k) }) {
+			j := slices.IndexFunc(schema.Fields(), func(f arrow.Field) bool { return strings.EqualFold(f.Name, k) })
+			if j < 0 {
 				return "", fmt.Errorf("key column %q is not in the schema", k)
 			}
-			q[i] = quoteIdent(k)
+			q[i] = sqlident.SQLite.MustQuote(schema.Field(j).Name)
 		}
 		fmt.Fprintf(&b, ", PRIMARY KEY (%s)", strings.Join(q, ", "))
 	}
 	b.WriteString(")")
 	return b.String(), nil
+}
+
+// plainType is a declared type the writer may copy from a SQLite source as
+// written: words, and an optional (n) or (p,s). Anything else (quotes,
+// parentheses elsewhere, punctuation) is never pasted into DDL.
+var plainType = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*( [A-Za-z][A-Za-z0-9_]*)*( ?\( ?[0-9]{1,3} ?(, ?[0-9]{1,3} ?)?\))?( [A-Za-z][A-Za-z0-9_]*)*$`)
+
+// ColumnType is the declared type of f in a table the writer creates. It
+// keeps what the source declared (the ferry.MetaSourceType and
+// ferry.MetaSourceEngine metadata) where SQLite holds it exactly and
+// sqlitereader reads it back as the same Arrow type:
+//
+//   - a SQLite source's declared type as written ("VARCHAR(16)",
+//     "INTEGER", "DATETIME"), when its affinity is the affinity of
+//     DeclaredType(f.Type) and it reads back as f.Type; a NUMERIC(10,2)
+//     column becomes DECIMAL TEXT(10,2), since NUMERIC affinity would
+//     round the text '1.50' into the REAL 1.5;
+//   - from any engine, a character column with a declared length
+//     (ferry.MetaCharLength): VARCHAR(n), or CHAR(n) for a fixed-length
+//     source type (SQLite does not enforce the length; the declaration
+//     carries it to the next engine);
+//   - PostgreSQL jsonb: JSONB TEXT (read back as json, and the source type
+//     says jsonb);
+//
+// and is DeclaredType(f.Type) otherwise (decimals keep their precision and
+// scale from the Arrow type).
+func ColumnType(f arrow.Field) (string, error) {
+	base, err := DeclaredType(f.Type)
+	if err != nil {
+		return "", err
+	}
+	src := strings.TrimSpace(ferry.FieldMeta(f, ferry.MetaSourceType))
+	if src == "" {
+		return base, nil
+	}
+	if ferry.FieldMeta(f, ferry.MetaSourceEngine) == ferry.EngineSQLite {
+		if plainType.MatchString(src) && affinity(src) == affinity(base) {
+			if t, err := sqlitereader.ArrowType(src); err == nil && arrow.TypeEqual(t, f.Type) {
+				return src, nil
+			}
+		}
+		return base, nil
+	}
+	lower := strings.ToLower(src)
+	switch {
+	case isString(f.Type):
+		n, err := strconv.Atoi(ferry.FieldMeta(f, ferry.MetaCharLength))
+		if err != nil || n < 1 {
+			return base, nil
+		}
+		if (strings.HasPrefix(lower, "char") || strings.HasPrefix(lower, "nchar") || strings.HasPrefix(lower, "bpchar") ||
+			strings.HasPrefix(lower, "character")) && !strings.Contains(lower, "var") {
+			return fmt.Sprintf("CHAR(%d)", n), nil
+		}
+		return fmt.Sprintf("VARCHAR(%d)", n), nil
+	case base == "JSON TEXT" && lower == "jsonb":
+		return "JSONB TEXT", nil
+	}
+	return base, nil
+}
+
+func isString(t arrow.DataType) bool {
+	switch t.ID() {
+	case arrow.STRING, arrow.LARGE_STRING, arrow.STRING_VIEW:
+		return true
+	}
+	return false
+}
+
+// affinity is SQLite's type affinity of a declared type (section 3.1 of
+// https://sqlite.org/datatype3.html).
+func affinity(decl string) string {
+	u := strings.ToUpper(decl)
+	switch {
+	case strings.Contains(u, "INT"):
+		return "INTEGER"
+	case strings.Contains(u, "CHAR"), strings.Contains(u, "CLOB"), strings.Contains(u, "TEXT"):
+		return "TEXT"
+	case strings.Contains(u, "BLOB"), u == "":
+		return "BLOB"
+	case strings.Contains(u, "REAL"), strings.Contains(u, "FLOA"), strings.Contains(u, "DOUB"):
+		return "REAL"
+	}
+	return "NUMERIC"
 }

@@ -10,6 +10,8 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
@@ -20,6 +22,8 @@ import (
 	"github.com/ferrydata/ferry"
 	"github.com/ferrydata/ferry/dirty"
 	"github.com/ferrydata/ferry/internal/bisect"
+	"github.com/ferrydata/ferry/internal/crashpoint"
+	"github.com/ferrydata/ferry/internal/sqlident"
 )
 
 // sqliteDriver is modernc.org/sqlite's driver, used below database/sql so
@@ -47,7 +51,10 @@ type Writer struct {
 	inTx      bool
 	done      bool // committed or aborted
 	committed bool
-	created   bool // Prepare created the database file
+	created   bool // Prepare created the database file (under tmpPath)
+	tmpPath   string
+	tmpLock   *os.File
+	openPath  string // the file the connection has open: Path or tmpPath
 	schema    *arrow.Schema
 	ncols     int
 	rows      int // rows per full INSERT statement
@@ -56,6 +63,13 @@ type Writer struct {
 	colList   string
 	stmts     map[int]driver.Stmt // prepared INSERT by row count
 	key       []string
+	tableCols []string // the destination table's columns
+	// the destination table: its schema and name, and both quoted
+	tschema, tname, from string
+	withoutRowid         bool
+	// partition-overwrite into a table WITHOUT ROWID: the rows outside the
+	// partition after the delete, checked again at Commit
+	outside int64
 }
 
 var _ ferry.Writer = (*Writer)(nil)
@@ -69,7 +83,17 @@ func Open(ctx context.Context, cfg Config) (*Writer, error) {
 	if cfg.BatchRows == 0 {
 		cfg.BatchRows = DefaultBatchRows
 	}
-	return &Writer{cfg: cfg, mode: mode}, nil
+	if cfg.RunID == "" {
+		cfg.RunID = ferry.NewRunID()
+	}
+	w := &Writer{cfg: cfg, mode: mode}
+	parts, _ := sqlident.SQLite.Split(cfg.Table) // checked by validate
+	w.tschema, w.tname = "main", parts[len(parts)-1]
+	if len(parts) == 2 {
+		w.tschema = parts[0]
+	}
+	w.from = sqlident.SQLite.MustQuote(w.tschema) + "." + sqlident.SQLite.MustQuote(w.tname)
+	return w, nil
 }
 
 func (w *Writer) errorf(format string, args ...any) error {
@@ -128,20 +152,48 @@ func (w *Writer) Prepare(ctx context.Context, schema *arrow.Schema) error {
 		return w.errorf("the schema has no columns")
 	}
 	for _, f := range schema.Fields() {
+		if err := sqlident.Check(f.Name); err != nil {
+			return w.errorf("column %q: %w", f.Name, err)
+		}
 		if _, err := DeclaredType(f.Type); err != nil {
 			return w.errorf("column %s: %w", f.Name, err)
 		}
 	}
-	// A database file this run creates has no other users: it is loaded
-	// with the rollback journal in memory (nothing of the new pages is
-	// journaled at all) and removed again by Abort. An existing file is
-	// switched to WAL, so that readers (the source, when it is the same
-	// file) read while the run writes. Either way synchronous=OFF and no
-	// automatic checkpoint while loading: Commit makes the result durable.
-	if _, err := os.Stat(w.cfg.Path); errors.Is(err, fs.ErrNotExist) {
+	// A database file this run creates has no other users: it is built
+	// under a temporary name (see newfile.go), loaded with the rollback
+	// journal in memory (nothing of the new pages is journaled at all),
+	// and linked into place at Commit. An existing file is switched to
+	// WAL, so that readers (the source, when it is the same file) read
+	// while the run writes. Either way synchronous=OFF and no automatic
+	// checkpoint while loading: Commit makes the result durable.
+	st, err := os.Stat(w.cfg.Path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
 		w.created = true
+	case err != nil:
+		return fmt.Errorf("sqlitewriter: database file %s: %w", w.cfg.Path, err)
+	case st.IsDir():
+		return fmt.Errorf("sqlitewriter: %s is a directory, not a database file", w.cfg.Path)
 	}
-	dsn := "file:" + (&url.URL{Path: w.cfg.Path}).EscapedPath() + "?_pragma=busy_timeout(10000)"
+	// Temp files of killed runs into a new file are no one's: remove them.
+	collectTemps(ctx, w.cfg.Path, "", 0, false)
+	w.openPath = w.cfg.Path
+	if w.created {
+		if d := filepath.Dir(w.cfg.Path); d != "" {
+			if st, err := os.Stat(d); err != nil {
+				return fmt.Errorf("sqlitewriter: directory of %s: %w", w.cfg.Path, err)
+			} else if !st.IsDir() {
+				return fmt.Errorf("sqlitewriter: %s: %s is not a directory", w.cfg.Path, d)
+			}
+		}
+		w.tmpPath = tempPath(w.cfg.Path, w.cfg.RunID)
+		f, err := createTemp(w.tmpPath)
+		if err != nil {
+			return fmt.Errorf("sqlitewriter: create %s: %w", w.cfg.Path, err)
+		}
+		w.tmpLock, w.openPath = f, w.tmpPath
+	}
+	dsn := "file:" + (&url.URL{Path: w.openPath}).EscapedPath() + "?_pragma=busy_timeout(10000)"
 	c, err := sqliteDriver.Open(dsn)
 	if err != nil {
 		return fmt.Errorf("sqlitewriter: open %s: %w", w.cfg.Path, err)
@@ -175,28 +227,89 @@ func (w *Writer) Prepare(ctx context.Context, schema *arrow.Schema) error {
 	}
 	switch w.mode {
 	case ferry.ModeOverwrite:
-		if err := w.exec(ctx, "DELETE FROM "+quoteIdent(w.cfg.Table)); err != nil {
+		if err := w.exec(ctx, "DELETE FROM "+w.from); err != nil {
 			return w.wrap("overwrite: delete the old rows", err)
 		}
 	case ferry.ModePartitionOverwrite:
-		if err := w.exec(ctx, "DELETE FROM "+quoteIdent(w.cfg.Table)+" WHERE ("+w.cfg.Partition+")"); err != nil {
+		if err := w.exec(ctx, "DELETE FROM "+w.from+" WHERE ("+w.cfg.Partition+")"); err != nil {
 			return w.wrap("partition-overwrite: delete the partition", err)
+		}
+		if err := w.guardPartition(ctx); err != nil {
+			return err
 		}
 	}
 	w.rows = max(1, min(w.cfg.BatchRows, MaxVariables/w.ncols))
 	w.stmts = map[int]driver.Stmt{}
-	// Prepare the INSERT now, so that a key without a unique index (upsert)
-	// or a misspelt column fails here rather than at the first batch.
+	// Prepare the INSERT now, so that a misspelt column fails here rather
+	// than at the first batch.
 	if _, err := w.stmt(ctx, w.rows); err != nil {
 		return err
 	}
+	crashpoint.Hit("sqlitewriter.prepared")
 	return nil
+}
+
+// partitionMessage is the message of the trigger that refuses a row outside
+// the partition of partition-overwrite.
+const partitionMessage = "ferry: row outside the partition"
+
+// guardPartition makes partition-overwrite refuse rows outside the
+// partition predicate, as PostgreSQL's writer does: otherwise they would be
+// inserted, and a rerun (which deletes only the partition) would double
+// them. A rowid table gets a TEMP trigger that checks each inserted row
+// against the predicate (the predicate names the table's columns, so it is
+// evaluated on the row read back by its rowid); a table WITHOUT ROWID is
+// checked by counting the rows outside the partition again at Commit.
+func (w *Writer) guardPartition(ctx context.Context) error {
+	if w.withoutRowid {
+		n, err := w.countOutside(ctx)
+		if err != nil {
+			return w.wrap("partition-overwrite: count the rows outside the partition", err)
+		}
+		w.outside = n
+		return nil
+	}
+	rowid := w.rowidName()
+	if rowid == "" {
+		return w.errorf("partition-overwrite: the table has columns named rowid, _rowid_ and oid")
+	}
+	msg, _ := sqlident.SQLite.Literal(partitionMessage)
+	trig := sqlident.SQLite.MustQuote("ferry_partition_" + w.cfg.RunID)
+	ddl := fmt.Sprintf("CREATE TEMP TRIGGER %s AFTER INSERT ON %s WHEN NOT EXISTS (SELECT 1 FROM %s WHERE %s = NEW.%s AND (%s)) BEGIN SELECT RAISE(ABORT, %s); END",
+		trig, w.from, w.from, rowid, rowid, w.cfg.Partition, msg)
+	if err := w.exec(ctx, ddl); err != nil {
+		return w.wrap("partition-overwrite: check the partition predicate", err)
+	}
+	return nil
+}
+
+func (w *Writer) countOutside(ctx context.Context) (int64, error) {
+	rows, err := w.queryAll(ctx, "SELECT count(*) FROM "+w.from+" WHERE NOT coalesce(("+w.cfg.Partition+"), 0)")
+	if err != nil {
+		return 0, err
+	}
+	n, _ := rows[0][0].(int64)
+	return n, nil
+}
+
+// rowidName is a name of the rowid that no column of the table takes.
+func (w *Writer) rowidName() string {
+	for _, alias := range []string{"rowid", "_rowid_", "oid"} {
+		if !slices.ContainsFunc(w.tableCols, func(c string) bool { return strings.EqualFold(c, alias) }) {
+			return alias
+		}
+	}
+	return ""
+}
+
+func isPartitionError(err error) bool {
+	return err != nil && strings.Contains(err.Error(), partitionMessage)
 }
 
 // prepareTable creates the table or checks the existing one, and builds the
 // INSERT statement's parts.
 func (w *Writer) prepareTable(ctx context.Context) error {
-	info, err := w.queryAll(ctx, `SELECT name, pk FROM pragma_table_info(?)`, w.cfg.Table)
+	info, err := w.queryAll(ctx, `SELECT name, type, "notnull", dflt_value, pk, hidden FROM pragma_table_xinfo(?, ?)`, w.tname, w.tschema)
 	if err != nil {
 		if isNotADatabase(err) {
 			return fmt.Errorf("sqlitewriter: open %s: %w", w.cfg.Path, err)
@@ -205,27 +318,57 @@ func (w *Writer) prepareTable(ctx context.Context) error {
 	}
 	var pk []string
 	if len(info) == 0 {
-		if w.cfg.NoCreate {
-			return w.errorf("the table does not exist (and create=false)")
+		createKey := w.cfg.Key
+		if len(createKey) == 0 {
+			createKey = ferry.PrimaryKey(w.schema)
 		}
-		ddl, err := CreateTableSQL(w.cfg.Table, w.schema, w.cfg.Key)
+		ddl, err := createTableSQL(w.from, w.schema, createKey)
 		if err != nil {
 			return w.errorf("create table: %w", err)
+		}
+		if w.cfg.NoCreate {
+			return w.errorf("the table does not exist (and create=false): create it first, in preSql or beforehand, "+
+				"or drop create=false to let the writer run: %s", ddl)
 		}
 		if err := w.exec(ctx, ddl); err != nil {
 			return w.wrap("create table", err)
 		}
-		pk = w.cfg.Key
+		pk = createKey
+		for _, f := range w.schema.Fields() {
+			w.tableCols = append(w.tableCols, f.Name)
+		}
 	} else {
+		list, err := w.queryAll(ctx, `SELECT wr FROM pragma_table_list WHERE schema = ? AND name = ?`, w.tschema, w.tname)
+		if err == nil && len(list) == 1 {
+			w.withoutRowid = list[0][0] == int64(1)
+		}
 		have := map[string]bool{}
-		var names []string
 		pkAt := map[int64]string{}
+		type required struct{ name, decl string }
+		var notNull []required
+		npk := 0
+		for _, row := range info {
+			if n, _ := row[4].(int64); n > 0 {
+				npk++
+			}
+		}
 		for _, row := range info {
 			name, _ := row[0].(string)
+			decl, _ := row[1].(string)
+			nn, _ := row[2].(int64)
+			n, _ := row[4].(int64)
+			hidden, _ := row[5].(int64)
+			if hidden != 0 { // generated columns and hidden virtual-table columns take no value
+				continue
+			}
 			have[strings.ToLower(name)] = true
-			names = append(names, name)
-			if n, _ := row[1].(int64); n > 0 {
+			w.tableCols = append(w.tableCols, name)
+			if n > 0 {
 				pkAt[n] = name
+			}
+			rowidAlias := !w.withoutRowid && npk == 1 && n == 1 && strings.EqualFold(strings.TrimSpace(decl), "INTEGER")
+			if nn == 1 && row[3] == nil && !rowidAlias {
+				notNull = append(notNull, required{name, decl})
 			}
 		}
 		for i := int64(1); i <= int64(len(pkAt)); i++ {
@@ -233,8 +376,20 @@ func (w *Writer) prepareTable(ctx context.Context) error {
 		}
 		for _, f := range w.schema.Fields() {
 			if !have[strings.ToLower(f.Name)] {
-				return w.errorf("the table has no column %q (it has %s)", f.Name, strings.Join(names, ", "))
+				return w.errorf("the table has no column %q (it has %s)", f.Name, strings.Join(w.tableCols, ", "))
 			}
+		}
+		// A NOT NULL column without a default that the source does not
+		// fill would make every row dirty: say so now.
+		var missing []string
+		for _, r := range notNull {
+			if !slices.ContainsFunc(w.schema.Fields(), func(f arrow.Field) bool { return strings.EqualFold(f.Name, r.name) }) {
+				missing = append(missing, fmt.Sprintf("%s %s NOT NULL", r.name, r.decl))
+			}
+		}
+		if len(missing) > 0 {
+			return w.errorf("column(s) %s have no default and the source has no such column: every row would be refused; "+
+				"give them a DEFAULT, map a source column to them, or make them nullable", strings.Join(missing, ", "))
 		}
 	}
 	w.key = w.cfg.Key
@@ -243,7 +398,7 @@ func (w *Writer) prepareTable(ctx context.Context) error {
 	}
 	quoted := make([]string, w.ncols)
 	for i, f := range w.schema.Fields() {
-		quoted[i] = quoteIdent(f.Name)
+		quoted[i] = sqlident.SQLite.MustQuote(f.Name)
 	}
 	w.colList = strings.Join(quoted, ", ")
 	w.verb = "INSERT INTO"
@@ -255,16 +410,24 @@ func (w *Writer) prepareTable(ctx context.Context) error {
 		if len(w.key) == 0 {
 			return w.errorf("upsert needs a key: set key=... or give the table a primary key")
 		}
+		if err := w.checkUniqueKey(ctx, pk); err != nil {
+			return err
+		}
 		isKey := map[string]bool{}
 		qk := make([]string, len(w.key))
 		for i, k := range w.key {
 			isKey[strings.ToLower(k)] = true
-			qk[i] = quoteIdent(k)
+			q, err := sqlident.SQLite.Quote(k)
+			if err != nil {
+				return w.errorf("key: %w", err)
+			}
+			qk[i] = q
 		}
 		var sets []string
 		for _, f := range w.schema.Fields() {
 			if !isKey[strings.ToLower(f.Name)] {
-				sets = append(sets, fmt.Sprintf("%s = excluded.%s", quoteIdent(f.Name), quoteIdent(f.Name)))
+				q := sqlident.SQLite.MustQuote(f.Name)
+				sets = append(sets, fmt.Sprintf("%s = excluded.%s", q, q))
 			}
 		}
 		if len(sets) == 0 {
@@ -278,13 +441,59 @@ func (w *Writer) prepareTable(ctx context.Context) error {
 	return nil
 }
 
+// checkUniqueKey reports an upsert key that no PRIMARY KEY or UNIQUE index
+// of the table covers exactly (ON CONFLICT needs one), and a key column the
+// source does not have.
+func (w *Writer) checkUniqueKey(ctx context.Context, pk []string) error {
+	for _, k := range w.key {
+		if !slices.ContainsFunc(w.schema.Fields(), func(f arrow.Field) bool { return strings.EqualFold(f.Name, k) }) {
+			return w.errorf("upsert key column %q is not a column of the source", k)
+		}
+	}
+	same := func(cols []string) bool {
+		if len(cols) != len(w.key) {
+			return false
+		}
+		for _, k := range w.key {
+			if !slices.ContainsFunc(cols, func(c string) bool { return strings.EqualFold(c, k) }) {
+				return false
+			}
+		}
+		return true
+	}
+	if same(pk) {
+		return nil
+	}
+	idx, err := w.queryAll(ctx, `SELECT name FROM pragma_index_list(?, ?) WHERE "unique" = 1 AND partial = 0`, w.tname, w.tschema)
+	if err != nil {
+		return w.wrap("upsert: read the table's indexes", err)
+	}
+	for _, row := range idx {
+		name, _ := row[0].(string)
+		cols, err := w.queryAll(ctx, `SELECT name FROM pragma_index_info(?, ?)`, name, w.tschema)
+		if err != nil {
+			return w.wrap("upsert: read the table's indexes", err)
+		}
+		var names []string
+		for _, c := range cols {
+			n, _ := c[0].(string)
+			names = append(names, n)
+		}
+		if same(names) {
+			return nil
+		}
+	}
+	return w.errorf("upsert: no PRIMARY KEY or UNIQUE index on (%s): create one (CREATE UNIQUE INDEX ... ON %s (%s)) or set key= to the columns of one",
+		strings.Join(w.key, ", "), w.from, strings.Join(w.key, ", "))
+}
+
 // stmt returns the prepared INSERT of n rows.
 func (w *Writer) stmt(ctx context.Context, n int) (driver.Stmt, error) {
 	if s, ok := w.stmts[n]; ok {
 		return s, nil
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s (%s) VALUES ", w.verb, quoteIdent(w.cfg.Table), w.colList)
+	fmt.Fprintf(&b, "%s %s (%s) VALUES ", w.verb, w.from, w.colList)
 	row := "(" + strings.TrimSuffix(strings.Repeat("?,", w.ncols), ",") + ")"
 	for i := 0; i < n; i++ {
 		if i > 0 {
@@ -322,11 +531,14 @@ func (w *Writer) Open(ctx context.Context) (ferry.BatchWriter, error) {
 	return bw, nil
 }
 
-// Commit runs PostSQL and commits the transaction, durably
-// (synchronous=FULL for the COMMIT).
+// Commit runs PostSQL and commits the transaction, durably: an existing
+// file is checkpointed with synchronous=FULL; a new file, built under its
+// temporary name, is fsynced and linked into place (then the directory is
+// fsynced).
 func (w *Writer) Commit(ctx context.Context) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	crashpoint.Hit("sqlitewriter.commit")
 	if !w.inTx || w.done {
 		return w.errorf("Commit without a prepared run")
 	}
@@ -335,24 +547,38 @@ func (w *Writer) Commit(ctx context.Context) error {
 			return w.wrap("postSql", err)
 		}
 	}
+	if w.mode == ferry.ModePartitionOverwrite && w.withoutRowid {
+		n, err := w.countOutside(ctx)
+		if err != nil {
+			return w.wrap("partition-overwrite: count the rows outside the partition", err)
+		}
+		if n != w.outside {
+			return w.errorf("partition-overwrite: %d written row(s) are outside the partition (%s); nothing was committed", n-w.outside, w.cfg.Partition)
+		}
+	}
 	w.closeStmts()
 	ctx = context.WithoutCancel(ctx)
 	if err := w.exec(ctx, "COMMIT"); err != nil {
 		return w.wrap("commit", err)
 	}
 	w.inTx, w.done, w.committed = false, true, true
+	crashpoint.Hit("sqlitewriter.committed")
 	if w.created {
-		// Rollback-journal mode without sync: fsync the file ourselves.
-		f, err := os.OpenFile(w.cfg.Path, os.O_RDWR, 0)
+		// Rollback-journal mode without sync: close, fsync the file
+		// ourselves, and put it in place.
+		err := w.conn.Close()
+		w.conn = nil
 		if err == nil {
-			err = f.Sync()
-			if cerr := f.Close(); err == nil {
-				err = cerr
-			}
+			err = syncFile(w.tmpPath)
+		}
+		if err == nil {
+			err = publish(w.tmpPath, w.cfg.Path)
 		}
 		if err != nil {
-			return w.wrap("sync after commit", err)
+			return w.wrap("publish the new database", err)
 		}
+		releaseTemp(w.tmpLock, w.tmpPath)
+		w.tmpLock, w.created = nil, false
 		return nil
 	}
 	// Make the commit durable: copy the WAL into the database, fsyncing
@@ -366,14 +592,23 @@ func (w *Writer) Commit(ctx context.Context) error {
 	return nil
 }
 
+func hitLinked() { crashpoint.Hit("sqlitewriter.linked") }
+
 // Abort rolls the transaction back: the table (created or not), its rows
 // and whatever PreSQL did are as they were before Prepare. A database file
-// the run created is removed by Close.
+// the run created is removed (its temporary file: the destination path was
+// never created).
 func (w *Writer) Abort(ctx context.Context, cause error) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.done = true
-	return w.rollback()
+	err := w.rollback()
+	if w.created {
+		if cerr := w.dropTemp(); err == nil {
+			err = cerr
+		}
+	}
+	return err
 }
 
 func (w *Writer) rollback() error {
@@ -388,6 +623,25 @@ func (w *Writer) rollback() error {
 	return nil
 }
 
+// dropTemp closes the connection and removes the temporary file of a new
+// database that was not committed.
+func (w *Writer) dropTemp() error {
+	var err error
+	if w.conn != nil {
+		err = w.conn.Close()
+		w.conn = nil
+	}
+	if rerr := removeDB(w.tmpPath); err == nil {
+		err = rerr
+	}
+	releaseTemp(w.tmpLock, w.tmpPath)
+	w.tmpLock, w.created = nil, false
+	if err != nil {
+		return fmt.Errorf("sqlitewriter: remove %s: %w", w.tmpPath, err)
+	}
+	return nil
+}
+
 func (w *Writer) closeStmts() {
 	for k, s := range w.stmts {
 		s.Close()
@@ -396,23 +650,21 @@ func (w *Writer) closeStmts() {
 }
 
 // Close rolls back a transaction neither committed nor aborted, and closes
-// the connection.
+// the connection. A new database that was not committed is removed.
 func (w *Writer) Close() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	err := w.rollback()
+	if w.created {
+		if cerr := w.dropTemp(); err == nil {
+			err = cerr
+		}
+	}
 	if w.conn != nil {
 		if cerr := w.conn.Close(); err == nil && cerr != nil {
 			err = fmt.Errorf("sqlitewriter: close %s: %w", w.cfg.Path, cerr)
 		}
 		w.conn = nil
-	}
-	if w.created && !w.committed {
-		// The run created the file and did not commit: leave no file.
-		for _, suffix := range []string{"", "-journal", "-wal", "-shm"} {
-			os.Remove(w.cfg.Path + suffix)
-		}
-		w.created = false
 	}
 	return err
 }
@@ -455,6 +707,9 @@ func (bw *batchWriter) Write(ctx context.Context, b arrow.RecordBatch) error {
 			// An interrupted statement: report the cancellation.
 			return w.wrap("insert", fmt.Errorf("%w (%v)", cerr, err))
 		}
+		if isPartitionError(err) {
+			return w.errorf("partition-overwrite: a row is outside the partition (%s); the run is refused so that a rerun cannot double it", w.cfg.Partition)
+		}
 		if !isDataError(err) {
 			return w.wrap("insert", err)
 		}
@@ -467,6 +722,9 @@ func (bw *batchWriter) Write(ctx context.Context, b arrow.RecordBatch) error {
 			return bw.insert(ctx, part, pe, 0, int(part.NumRows()))
 		}, isDataError, columnOf)
 		chunk.Release()
+		if isPartitionError(err) {
+			return w.errorf("partition-overwrite: a row is outside the partition (%s); the run is refused so that a rerun cannot double it", w.cfg.Partition)
+		}
 		rows := dirty.Rows(err)
 		if err != nil && rows == nil {
 			return w.wrap("insert", err)
@@ -476,6 +734,7 @@ func (bw *batchWriter) Write(ctx context.Context, b arrow.RecordBatch) error {
 			bad = append(bad, re)
 		}
 	}
+	crashpoint.Hit("sqlitewriter.write")
 	if len(bad) > 0 {
 		return &dirty.RowErrors{Rows: bad}
 	}
@@ -543,6 +802,9 @@ func (bw *batchWriter) resetOrdinals(k int) {
 // database: a constraint violation, a type mismatch, a value too big, or a
 // value the writer cannot store.
 func isDataError(err error) bool {
+	if isPartitionError(err) {
+		return false
+	}
 	var ee *encodeError
 	if errors.As(err, &ee) {
 		return true

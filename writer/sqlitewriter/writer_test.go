@@ -273,7 +273,7 @@ func TestUpsertKeyWithoutUniqueIndex(t *testing.T) {
 	db.Close()
 	schema := connectortest.Schema([]string{})
 	err := run(t, sqlitewriter.Config{Path: path, Table: "t", Mode: ferry.ModeUpsert, Key: []string{"id"}}, schema, false)
-	if err == nil || !strings.Contains(err.Error(), "ON CONFLICT clause does not match") {
+	if err == nil || !strings.Contains(err.Error(), "upsert: no PRIMARY KEY or UNIQUE index on (id): create one") {
 		t.Errorf("got %v, want the ON CONFLICT error from Prepare", err)
 	}
 }
