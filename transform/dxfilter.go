@@ -211,65 +211,91 @@ func (f *dxFilter) comparer(fld arrow.Field) (func(a arrow.Array, i int) (int, b
 
 // timeComparer compares date and time values with v: epoch milliseconds
 // (DataX's Date.getTime(), floored) when v is an integer, otherwise the
-// instant v names, at the column's precision.
+// instant v names, at the column's precision (dates in microseconds).
 func timeComparer(dt arrow.DataType, v string) (func(a arrow.Array, i int) (int, bool), error) {
-	// nanos returns value i as nanoseconds since the epoch (or midnight).
-	var nanos func(a arrow.Array, i int) int64
+	// val returns value i in unit (since the epoch, or midnight for clock).
+	var val func(a arrow.Array, i int) int64
+	unit := arrow.Microsecond
 	loc := time.UTC
 	clock := false
 	switch t := dt.(type) {
 	case *arrow.Date32Type:
-		nanos = func(a arrow.Array, i int) int64 { return int64(a.(*array.Date32).Value(i)) * 86400e9 }
+		val = func(a arrow.Array, i int) int64 { return int64(a.(*array.Date32).Value(i)) * 86400e6 }
 	case *arrow.Date64Type:
-		nanos = func(a arrow.Array, i int) int64 { return int64(a.(*array.Date64).Value(i)) * 1e6 }
+		val = func(a arrow.Array, i int) int64 { return int64(a.(*array.Date64).Value(i)) * 1e3 }
 	case *arrow.TimestampType:
 		var err error
 		if loc, err = zoneOf(t); err != nil {
 			return nil, err
 		}
-		mul := int64(t.Unit.Multiplier())
-		nanos = func(a arrow.Array, i int) int64 { return int64(a.(*array.Timestamp).Value(i)) * mul }
+		unit = t.Unit
+		val = func(a arrow.Array, i int) int64 { return int64(a.(*array.Timestamp).Value(i)) }
 	case *arrow.Time32Type:
-		clock = true
-		mul := int64(t.Unit.Multiplier())
-		nanos = func(a arrow.Array, i int) int64 { return int64(a.(*array.Time32).Value(i)) * mul }
+		clock, unit = true, t.Unit
+		val = func(a arrow.Array, i int) int64 { return int64(a.(*array.Time32).Value(i)) }
 	case *arrow.Time64Type:
-		clock = true
-		mul := int64(t.Unit.Multiplier())
-		nanos = func(a arrow.Array, i int) int64 { return int64(a.(*array.Time64).Value(i)) * mul }
+		clock, unit = true, t.Unit
+		val = func(a arrow.Array, i int) int64 { return int64(a.(*array.Time64).Value(i)) }
 	}
+	perMilli := int64(time.Millisecond) / int64(unit.Multiplier())
 	if ms, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if perMilli == 0 { // seconds
+			return func(a arrow.Array, i int) (int, bool) {
+				x := val(a, i)
+				if x > math.MaxInt64/1000 || x < math.MinInt64/1000 {
+					return cmpInt(x, ms/1000), true
+				}
+				return cmpInt(x*1000, ms), true
+			}, nil
+		}
 		return func(a arrow.Array, i int) (int, bool) {
-			return cmpInt(floorDiv(nanos(a, i), 1e6), ms), true
+			return cmpInt(floorDiv(val(a, i), perMilli), ms), true
 		}, nil
 	}
-	x, err := parseTimeLiteral(v, loc, clock)
-	if err != nil {
-		return nil, err
+	var x int64
+	if clock {
+		d, err := parseClock(v)
+		if err != nil {
+			return nil, err
+		}
+		x = int64(d) / int64(unit.Multiplier())
+	} else {
+		t, err := parseTimeLiteral(v, loc)
+		if err != nil {
+			return nil, err
+		}
+		ts, err := arrow.TimestampFromTime(t, unit)
+		if err != nil {
+			return nil, fmt.Errorf("%s is out of the column's range: %w", t, err)
+		}
+		x = int64(ts)
 	}
-	return func(a arrow.Array, i int) (int, bool) { return cmpInt(nanos(a, i), x), true }, nil
+	return func(a arrow.Array, i int) (int, bool) { return cmpInt(val(a, i), x), true }, nil
 }
 
-// parseTimeLiteral reads a date, timestamp or time-of-day literal in loc
-// and returns nanoseconds since the epoch (since midnight for clock).
-func parseTimeLiteral(v string, loc *time.Location, clock bool) (int64, error) {
-	if clock {
-		for _, layout := range []string{"15:04:05.999999999", "15:04"} {
-			if t, err := time.Parse(layout, v); err == nil {
-				return int64(t.Hour())*3600e9 + int64(t.Minute())*60e9 + int64(t.Second())*1e9 + int64(t.Nanosecond()), nil
-			}
+// parseClock reads a time of day HH:MM[:SS[.fff]].
+func parseClock(v string) (time.Duration, error) {
+	for _, layout := range []string{"15:04:05.999999999", "15:04"} {
+		if t, err := time.Parse(layout, v); err == nil {
+			return time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute +
+				time.Duration(t.Second())*time.Second + time.Duration(t.Nanosecond()), nil
 		}
-		return 0, fmt.Errorf("want epoch milliseconds or a time of day HH:MM:SS")
 	}
+	return 0, fmt.Errorf("want epoch milliseconds or a time of day HH:MM:SS")
+}
+
+// parseTimeLiteral reads a date or timestamp literal; one without an offset
+// is read in loc.
+func parseTimeLiteral(v string, loc *time.Location) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
-		return t.UnixNano(), nil
+		return t, nil
 	}
-	for _, layout := range []string{"2006-01-02 15:04:05.999999999", "2006-01-02T15:04:05.999999999", "2006-01-02 15:04", time.DateOnly} {
+	for _, layout := range []string{"2006-01-02 15:04:05.999999999", "2006-01-02T15:04:05.999999999", "2006-01-02 15:04", time.DateOnly, "2006-01-02 15:04:05.999999999Z07:00"} {
 		if t, err := time.ParseInLocation(layout, v, loc); err == nil {
-			return t.UnixNano(), nil
+			return t, nil
 		}
 	}
-	return 0, fmt.Errorf("want epoch milliseconds, a date (2006-01-02) or a timestamp (2006-01-02 15:04:05)")
+	return time.Time{}, fmt.Errorf("want epoch milliseconds, a date (2006-01-02) or a timestamp (2006-01-02 15:04:05)")
 }
 
 func floorDiv(a, b int64) int64 {

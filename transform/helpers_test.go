@@ -87,3 +87,25 @@ func ids(t testing.TB, b arrow.RecordBatch) []int64 {
 	t.Helper()
 	return b.Column(0).(*array.Int64).Int64Values()
 }
+
+// timestampsAsText renders a timestamp array as wall clocks
+// ("2006-01-02 15:04:05[.fraction]") and any other array with String.
+func timestampsAsText(a arrow.Array) string {
+	ts, ok := a.(*array.Timestamp)
+	if !ok {
+		return a.String()
+	}
+	unit := ts.DataType().(*arrow.TimestampType).Unit
+	out := "["
+	for i := 0; i < ts.Len(); i++ {
+		if i > 0 {
+			out += " "
+		}
+		if ts.IsNull(i) {
+			out += "(null)"
+			continue
+		}
+		out += ts.Value(i).ToTime(unit).Format("2006-01-02 15:04:05.999999999")
+	}
+	return out + "]"
+}

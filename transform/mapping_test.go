@@ -67,10 +67,10 @@ func TestColumnMappingErrors(t *testing.T) {
 		require.ErrorContains(t, err, tt.want)
 	}
 	for spec, want := range map[string]string{
-		`{"name":"select","parameter":{}}`:                               "select: parameter: no columns",
+		`{"name":"select","parameter":{}}`:                                "select: parameter: no columns",
 		`{"name":"select","parameter":{"columns":["a"],"positions":[1]}}`: "exclusive",
-		`{"name":"map","parameter":{"pairs":[]}}`:                        "map: parameter: no pairs",
-		`{"name":"rename","parameter":{"cols":{}}}`:                      `unknown field "cols"`,
+		`{"name":"map","parameter":{"pairs":[]}}`:                         "map: parameter: no pairs",
+		`{"name":"rename","parameter":{"cols":{}}}`:                       `unknown field "cols"`,
 	} {
 		var s transform.Spec
 		require.NoError(t, jsonUnmarshal(spec, &s))
