@@ -12,6 +12,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/ferrydata/ferry/dirty"
+	"github.com/ferrydata/ferry/internal/crashpoint"
 )
 
 // CopySplit copies the split splitID of pl into the writer, with the
@@ -132,7 +133,9 @@ func (p *Pipeline) copyStaged(ctx context.Context, sw StageWriter, s Split, a *a
 	}
 	err = p.copyInto(ctx, w, s, a)
 	if err == nil {
+		crashpoint.Hit("ferry.split.before_close")
 		if err = w.Close(ctx); err == nil {
+			crashpoint.Hit("ferry.split.closed")
 			return nil
 		}
 		err = fmt.Errorf("close split writer: %w", err)
@@ -346,6 +349,7 @@ func (p *Pipeline) consume(ctx context.Context, bw BatchWriter, s Split, a *atte
 		switch Classify(err) {
 		case ClassNone:
 			p.wrote(s, a, n, size)
+			crashpoint.Hit("ferry.batch.written")
 			return nil
 		case ClassDirty:
 			rows := dirty.Rows(err)

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/ferrydata/ferry/internal/crashpoint"
 )
 
 // ErrIncomplete is wrapped by Finish's error when splits of the plan are not
@@ -131,7 +133,9 @@ func (p *Pipeline) finish(ctx context.Context, pl *Plan, results []SplitSummary,
 	if ck != nil {
 		ck.setStatus(statusCommitting, nil)
 	}
+	crashpoint.Hit("ferry.commit.before")
 	err := p.w.Commit(ctx)
+	crashpoint.Hit("ferry.commit.after")
 	if err != nil && staged && IsOutcomeUnknown(err) {
 		// The commit may have happened: the destination knows.
 		if st, serr := sw.Status(context.WithoutCancel(ctx)); serr == nil && st.Committed {
