@@ -30,6 +30,8 @@ const usage = `usage: ferry <command> [flags]
 
 commands:
   sync     copy rows from one URL to another (ferry sync -h for flags)
+  resume   finish a run checkpointed with ferry sync --checkpoint DIR
+  gc       drop the stages (staging tables, temp files) killed runs left in a destination
   schemes  list the registered reader and writer URL schemes
 `
 
@@ -42,6 +44,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "sync":
 		return runSync(ctx, args[1:], stdout, stderr)
+	case "resume":
+		return runResume(ctx, args[1:], stdout, stderr)
+	case "gc":
+		return runGC(ctx, args[1:], stdout, stderr)
 	case "schemes":
 		return runSchemes(stdout)
 	case "-h", "--help", "help":

@@ -25,6 +25,7 @@ type syncFlags struct {
 	dirtyFile     string
 	json          bool
 	progress      string
+	checkpoint    string
 }
 
 func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -42,6 +43,7 @@ func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.dirtyFile, "dirty-file", "", "write every dirty row with its reason to this JSON Lines file")
 	fs.BoolVar(&f.json, "json", false, "print the summary as JSON instead of the report")
 	fs.StringVar(&f.progress, "progress", "auto", "progress line on stderr: auto (when a terminal), always, never")
+	fs.StringVar(&f.checkpoint, "checkpoint", "", "keep the run's plan and state in this directory, so that `ferry resume DIR` can finish it after a failure or a kill")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -77,6 +79,12 @@ func doSync(ctx context.Context, f syncFlags, stderr io.Writer) (*ferry.Summary,
 		RowsPerSecond:  f.rowsPerSec,
 		BytesPerSecond: f.bytesPerSec,
 		Dirty:          policy(f.maxDirty, f.maxDirtyRatio),
+		Checkpoint:     f.checkpoint,
+	}
+	if f.checkpoint != "" {
+		if opts.CheckpointOrigin, err = newSyncOrigin(f, to); err != nil {
+			return nil, err
+		}
 	}
 	if f.dirtyFile != "" {
 		sink, err := dirty.CreateFileSink(f.dirtyFile)
