@@ -1,0 +1,349 @@
+package job
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/ferrydata/ferry"
+	"github.com/ferrydata/ferry/dirty"
+	"github.com/ferrydata/ferry/internal/fileset"
+	"github.com/ferrydata/ferry/transform"
+	"github.com/ferrydata/ferry/writer/streamwriter"
+)
+
+// RunOptions configure Open, Run, Plan and Check. The zero value (or nil)
+// means the defaults.
+type RunOptions struct {
+	// Stdout is where a streamwriter prints; nil means os.Stdout.
+	Stdout io.Writer
+	// Allocator is used for the batches the job builds; nil means
+	// memory.DefaultAllocator.
+	Allocator memory.Allocator
+	// Logger receives the engine's warnings; nil means slog.Default().
+	Logger *slog.Logger
+	// Progress is passed to ferry.Options.Progress.
+	Progress func(ferry.Progress)
+	// DirtySinks receive every dirty row, besides the job's dirty file.
+	DirtySinks []dirty.Sink
+}
+
+func (o *RunOptions) orDefault() RunOptions {
+	if o == nil {
+		return RunOptions{}
+	}
+	return *o
+}
+
+// Opened is a job with its connectors open, ready to Run.
+type Opened struct {
+	// Reader reads every source part.
+	Reader ferry.Reader
+	// Writer writes the destination; nil when opened for Plan or Check.
+	Writer ferry.Writer
+	// Options are the run's engine options (limits, dirty policy,
+	// transformers).
+	Options ferry.Options
+	// Projection is the mapping transformer (the first of
+	// Options.Transformers).
+	Projection *Projection
+	// SourceSchema is the schema the source reads; DestSchema the
+	// destination table's, nil when unknown (a file, a table to create).
+	SourceSchema, DestSchema *arrow.Schema
+	// DestErr is why the destination's schema could not be read.
+	DestErr error
+}
+
+// Close closes what Open opened (after Run, which closes them itself, it
+// does nothing).
+func (o *Opened) Close() error {
+	var errs []error
+	if o.Reader != nil {
+		errs = append(errs, o.Reader.Close())
+		o.Reader = nil
+	}
+	if o.Writer != nil {
+		errs = append(errs, o.Writer.Close())
+		o.Writer = nil
+	}
+	closeSinks(o.Options.DirtySinks)
+	o.Options.DirtySinks = nil
+	return errors.Join(errs...)
+}
+
+func closeSinks(sinks []dirty.Sink) {
+	for _, s := range sinks {
+		s.Close()
+	}
+}
+
+// Run runs the opened job once; the connectors are closed when it returns.
+func (o *Opened) Run(ctx context.Context) (*ferry.Summary, error) {
+	if o.Writer == nil {
+		return nil, errors.New("job: opened without a writer (for plan or check)")
+	}
+	r, w := o.Reader, o.Writer
+	o.Reader, o.Writer = nil, nil
+	opts := o.Options
+	o.Options.DirtySinks = nil
+	return ferry.New(r, w, &opts).Run(ctx)
+}
+
+// Run opens the job's connectors and runs it.
+func (p *Parsed) Run(ctx context.Context, ro *RunOptions) (*ferry.Summary, error) {
+	op, err := p.Open(ctx, ro)
+	if err != nil {
+		return nil, err
+	}
+	defer op.Close()
+	return op.Run(ctx)
+}
+
+// Open opens the source (connecting, reading its schema), reads the
+// destination table's schema when it is a database table, and opens the
+// writer. Nothing is written until Run.
+func (p *Parsed) Open(ctx context.Context, ro *RunOptions) (*Opened, error) {
+	return p.open(ctx, ro, true)
+}
+
+func (p *Parsed) open(ctx context.Context, ro *RunOptions, withWriter bool) (op *Opened, err error) {
+	o := ro.orDefault()
+	op = &Opened{}
+	defer func() {
+		if err != nil {
+			op.Close()
+			op = nil
+		}
+	}()
+	if err := p.Job.checkNonConflict(); err != nil {
+		return nil, err
+	}
+	readers := make([]ferry.Reader, 0, len(p.Source.Parts))
+	names := make([]string, 0, len(p.Source.Parts))
+	for i, part := range p.Source.Parts {
+		r, err := openPart(ctx, part, p.Mask)
+		if err != nil {
+			for _, r := range readers {
+				r.Close()
+			}
+			return nil, fmt.Errorf("%s (part %d of %d)", err, i+1, len(p.Source.Parts))
+		}
+		readers = append(readers, r)
+		names = append(names, partName(part, i))
+	}
+	if len(readers) == 1 {
+		op.Reader = readers[0]
+	} else {
+		u, err := newUnion(ctx, readers, names)
+		if err != nil {
+			for _, r := range readers {
+				r.Close()
+			}
+			return nil, errors.New(p.Mask(err.Error()))
+		}
+		op.Reader = u
+	}
+	if op.SourceSchema, err = op.Reader.Schema(ctx); err != nil {
+		return nil, errors.New(p.Mask(err.Error()))
+	}
+	op.DestSchema, op.DestErr = probeDest(ctx, p.Destination)
+	if op.DestErr != nil {
+		op.DestErr = errors.New(p.Mask(op.DestErr.Error()))
+	}
+	proj := NewProjection(p.Mapping, op.DestSchema, o.Allocator)
+	if _, err := proj.OutputSchema(op.SourceSchema); err != nil {
+		return nil, err
+	}
+	op.Projection = proj
+	ts := []ferry.Transformer{proj}
+	if len(p.Transforms) > 0 {
+		specs := make([]transform.Spec, len(p.Transforms))
+		for i, t := range p.Transforms {
+			specs[i] = transform.Spec{Name: t.Name, Parameter: t.Parameter}
+		}
+		more, err := transform.BuildAll(specs, &transform.Options{Allocator: o.Allocator})
+		if err != nil {
+			return nil, fmt.Errorf("job: %w", err)
+		}
+		ts = append(ts, more...)
+	}
+	op.Options = ferry.Options{
+		Concurrency:    p.Concurrency,
+		RowsPerSecond:  p.RowsPerSecond,
+		BytesPerSecond: p.BytesPerSecond,
+		Dirty:          p.Dirty.Policy(),
+		Transformers:   ts,
+		Progress:       o.Progress,
+		Logger:         o.Logger,
+		Allocator:      o.Allocator,
+		DirtySinks:     append([]dirty.Sink(nil), o.DirtySinks...),
+	}
+	if !withWriter {
+		return op, nil
+	}
+	if p.Dirty.File != "" {
+		sink, err := dirty.CreateFileSink(p.Dirty.File)
+		if err != nil {
+			return nil, fmt.Errorf("job: dirty file: %w", err)
+		}
+		op.Options.DirtySinks = append(op.Options.DirtySinks, sink)
+	}
+	w, err := openWriter(ctx, p.Destination, o.Stdout)
+	if err != nil {
+		return nil, errors.New(p.Mask(err.Error()))
+	}
+	op.Writer = w
+	return op, nil
+}
+
+func openWriter(ctx context.Context, e Endpoint, stdout io.Writer) (ferry.Writer, error) {
+	if e.Plugin == "streamwriter" || strings.HasPrefix(e.URL, "stream:") {
+		cfg, err := streamwriter.ParseConfig(e.URL)
+		if err != nil {
+			return nil, fmt.Errorf("job: destination: %w", err)
+		}
+		if cfg.Out == nil && stdout != nil {
+			cfg.Out = stdout
+		}
+		return streamwriter.New(cfg), nil
+	}
+	w, err := ferry.OpenWriter(ctx, e.URL)
+	if err != nil {
+		return nil, fmt.Errorf("job: destination %w", err)
+	}
+	return w, nil
+}
+
+func partName(e Endpoint, i int) string {
+	pu, err := url.Parse(e.URL)
+	if err != nil {
+		return fmt.Sprintf("part%d", i)
+	}
+	q := pu.Query()
+	switch {
+	case q.Get("table") != "":
+		if len(e.Failover) == 0 && pu.Host != "" {
+			return pu.Host + path.Clean("/"+strings.TrimPrefix(pu.Path, "/")) + "." + q.Get("table")
+		}
+		return q.Get("table")
+	case q.Get("querySql") != "":
+		return fmt.Sprintf("query%d", i)
+	case pu.Path != "" && pu.Path != "/":
+		return path.Base(pu.Path)
+	}
+	return fmt.Sprintf("part%d", i)
+}
+
+// Writer parameters that a reader of the same URL does not take.
+var writerOnlyParams = []string{"mode", "key", "partition", "preSql", "postSql", "create", "conns", "batchRows", "method", "timeZone"}
+
+// destProbeURL returns the reader URL that reads the destination table's
+// schema, or "" when the destination is not a database table.
+func destProbeURL(e Endpoint) (string, bool, error) {
+	pu, err := url.Parse(e.URL)
+	if err != nil {
+		return "", false, fmt.Errorf("job: destination: malformed URL %s", ferry.Redact(e.URL))
+	}
+	q := pu.Query()
+	create := q.Get("create") == "true"
+	switch pu.Scheme {
+	case "postgres", "postgresql", "mysql", "mariadb", "sqlserver":
+	case "sqlite", "sqlite3":
+		create = q.Get("create") != "false"
+		if _, err := os.Stat(fileset.URLPath(pu)); err != nil {
+			return "", create, nil // a new database file
+		}
+	default:
+		return "", false, nil
+	}
+	if q.Get("table") == "" {
+		return "", create, nil
+	}
+	for _, k := range writerOnlyParams {
+		q.Del(k)
+	}
+	if pu.Scheme == "mysql" || pu.Scheme == "mariadb" {
+		q.Set("snapshot", "false")
+	}
+	pu.RawQuery = strings.ReplaceAll(q.Encode(), "+", "%20")
+	return pu.String(), create, nil
+}
+
+// probeDest reads the destination table's schema through a reader of the
+// same database (reading nothing but the catalog). A missing table is an
+// error unless the writer creates it.
+func probeDest(ctx context.Context, e Endpoint) (*arrow.Schema, error) {
+	u, create, err := destProbeURL(e)
+	if err != nil || u == "" {
+		return nil, err
+	}
+	r, err := ferry.OpenReader(ctx, u)
+	if err != nil {
+		if create {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("job: destination: %w", err)
+	}
+	defer r.Close()
+	s, err := r.Schema(ctx)
+	if err != nil {
+		if create {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("job: destination table: %w", err)
+	}
+	return s, nil
+}
+
+// checkNonConflict is txtfilewriter's writeMode nonConflict: no file may
+// start with the file name.
+func (j *Job) checkNonConflict() error {
+	prefix := j.Destination.nonConflict
+	if prefix == "" {
+		return nil
+	}
+	m, _ := filepath.Glob(globEscape(prefix) + "*")
+	if len(m) > 0 {
+		return fmt.Errorf("job: txtfilewriter writeMode nonConflict: %s already exists", m[0])
+	}
+	return nil
+}
+
+func globEscape(s string) string {
+	r := strings.NewReplacer("*", `\*`, "?", `\?`, "[", `\[`)
+	return r.Replace(s)
+}
+
+// Shown returns the job as JSON with URLs redacted and secrets masked.
+func (p *Parsed) Shown() string {
+	cp := *p.Job
+	red := func(e Endpoint) Endpoint {
+		e.URL = ferry.Redact(e.URL)
+		fo := make([]string, len(e.Failover))
+		for i, u := range e.Failover {
+			fo[i] = ferry.Redact(u)
+		}
+		if len(fo) > 0 {
+			e.Failover = fo
+		}
+		return e
+	}
+	cp.Source.Parts = make([]Endpoint, len(p.Source.Parts))
+	for i, e := range p.Source.Parts {
+		cp.Source.Parts[i] = red(e)
+	}
+	cp.Destination = red(p.Destination)
+	b, _ := json.MarshalIndent(&cp, "", "  ")
+	return p.Mask(string(b))
+}

@@ -1,0 +1,202 @@
+package job
+
+import (
+	"bufio"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/simplifiedchinese"
+
+	"github.com/ferrydata/ferry"
+	"github.com/ferrydata/ferry/internal/fileset"
+)
+
+// openPart opens one source part: the first of its URLs (the failover
+// list) whose reader opens and answers Schema.
+func openPart(ctx context.Context, e Endpoint, mask func(string) string) (ferry.Reader, error) {
+	urls := append([]string{e.URL}, e.Failover...)
+	var errs []string
+	for _, u := range urls {
+		if e.Plugin == "txtfilereader" {
+			var err error
+			if u, err = sniffColumns(u); err != nil {
+				return nil, fmt.Errorf("job: %s: %s", e.Plugin, mask(err.Error()))
+			}
+		}
+		r, err := ferry.OpenReader(ctx, u)
+		if err == nil {
+			if _, err = r.Schema(ctx); err == nil {
+				return r, nil
+			}
+			r.Close()
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		errs = append(errs, mask(err.Error()))
+	}
+	if len(urls) == 1 {
+		return nil, fmt.Errorf("job: source %s", errs[0])
+	}
+	return nil, fmt.Errorf("job: source: none of the %d jdbcUrl entries answered: %s", len(urls), strings.Join(errs, "; "))
+}
+
+// sniffColumns gives a txtfilereader part its columns, all read as text
+// (DataX reads text files as strings and converts them per column): the
+// field count, and the names when the first line is a header.
+func sniffColumns(u string) (string, error) {
+	pu, err := url.Parse(u)
+	if err != nil {
+		return "", fmt.Errorf("malformed URL %s", ferry.Redact(u))
+	}
+	q := pu.Query()
+	if q.Get("columns") != "" {
+		return u, nil
+	}
+	files, err := fileset.Expand(fileset.URLPath(pu), ".csv", ".tsv", ".txt")
+	if err != nil {
+		return "", err
+	}
+	delim := q.Get("delimiter")
+	if delim == "tab" {
+		delim = "\t"
+	}
+	f, err := os.Open(files[0])
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	var rd io.Reader = bufio.NewReader(f)
+	if enc := textEncoding(q.Get("encoding")); enc != nil {
+		rd = enc.NewDecoder().Reader(rd)
+	}
+	cr := csv.NewReader(rd)
+	cr.Comma = rune(delim[0])
+	cr.LazyQuotes = true
+	cr.FieldsPerRecord = -1
+	rec, err := cr.Read()
+	if errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("%s is empty: its columns are unknown", files[0])
+	}
+	if err != nil {
+		return "", fmt.Errorf("%s: first line: %w", files[0], err)
+	}
+	header := q.Get("header") == "true"
+	specs := make([]string, len(rec))
+	for i, name := range rec {
+		if !header {
+			name = fmt.Sprintf("c%d", i+1)
+		}
+		name = strings.TrimPrefix(name, "\ufeff")
+		if strings.ContainsAny(name, ",:") || name == "" {
+			return "", fmt.Errorf("%s: header column %d (%q): names with ',' or ':' are not supported; set skipHeader false", files[0], i+1, name)
+		}
+		specs[i] = name + ":utf8"
+	}
+	q.Set("columns", strings.Join(specs, ","))
+	pu.RawQuery = strings.ReplaceAll(q.Encode(), "+", "%20")
+	return pu.String(), nil
+}
+
+func textEncoding(name string) encoding.Encoding {
+	switch strings.ToLower(strings.ReplaceAll(name, "-", "")) {
+	case "gbk":
+		return simplifiedchinese.GBK
+	case "gb18030":
+		return simplifiedchinese.GB18030
+	case "latin1", "iso88591":
+		return charmap.ISO8859_1
+	}
+	return nil
+}
+
+// union reads several parts (shards) as one source: its splits are every
+// part's splits, and every part must have the same columns.
+type union struct {
+	parts  []ferry.Reader
+	names  []string
+	schema *arrow.Schema
+}
+
+type unionSpec struct {
+	Part  int             `json:"part"`
+	Split json.RawMessage `json:"split"`
+}
+
+func newUnion(ctx context.Context, parts []ferry.Reader, names []string) (*union, error) {
+	u := &union{parts: parts, names: names}
+	for i, r := range parts {
+		s, err := r.Schema(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("job: source part %s: %w", names[i], err)
+		}
+		if i == 0 {
+			u.schema = s
+			continue
+		}
+		if s.NumFields() != u.schema.NumFields() {
+			return nil, fmt.Errorf("job: source part %s has %d columns (%s), but part %s has %d (%s): shards must have the same columns", names[i], s.NumFields(), fieldNames(s), names[0], u.schema.NumFields(), fieldNames(u.schema))
+		}
+		for k, f := range s.Fields() {
+			if !arrow.TypeEqual(f.Type, u.schema.Field(k).Type) {
+				return nil, fmt.Errorf("job: source part %s: column %s is %s, but in part %s it is %s: shards must have the same column types", names[i], f.Name, f.Type, names[0], u.schema.Field(k).Type)
+			}
+		}
+	}
+	return u, nil
+}
+
+func (u *union) Schema(ctx context.Context) (*arrow.Schema, error) { return u.schema, nil }
+
+// Splits asks each part for its share of the hint (at least one split
+// each), as DataX gives each table ceil(channels/tables) pieces.
+func (u *union) Splits(ctx context.Context, hint int) ([]ferry.Split, error) {
+	per := max(1, (hint+len(u.parts)-1)/len(u.parts))
+	var out []ferry.Split
+	for i, r := range u.parts {
+		ss, err := r.Splits(ctx, per)
+		if err != nil {
+			return nil, fmt.Errorf("job: source part %s: %w", u.names[i], err)
+		}
+		for _, s := range ss {
+			raw, err := json.Marshal(s)
+			if err != nil {
+				return nil, err
+			}
+			spec, _ := json.Marshal(unionSpec{Part: i, Split: raw})
+			out = append(out, ferry.Split{ID: u.names[i] + "/" + s.ID, Spec: spec})
+		}
+	}
+	return out, nil
+}
+
+func (u *union) Read(ctx context.Context, s ferry.Split) (array.RecordReader, error) {
+	var us unionSpec
+	if err := json.Unmarshal(s.Spec, &us); err != nil || us.Part < 0 || us.Part >= len(u.parts) {
+		return nil, fmt.Errorf("job: split %s is not a split of this source", s.ID)
+	}
+	var inner ferry.Split
+	if err := json.Unmarshal(us.Split, &inner); err != nil {
+		return nil, fmt.Errorf("job: split %s: %w", s.ID, err)
+	}
+	return u.parts[us.Part].Read(ctx, inner)
+}
+
+func (u *union) Close() error {
+	var errs []error
+	for _, r := range u.parts {
+		errs = append(errs, r.Close())
+	}
+	return errors.Join(errs...)
+}
