@@ -36,6 +36,9 @@ type Column struct {
 	Scale     int
 	Nullable  bool
 	Collation string
+	// CodePage is the code page of Collation (COLLATIONPROPERTY), 65001
+	// for a _UTF8 collation, 0 for non-character columns.
+	CodePage int
 	// PKPos is the 1-based position in the primary key, 0 if not in it.
 	PKPos    int
 	Identity bool

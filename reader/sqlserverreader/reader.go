@@ -24,7 +24,7 @@ type Reader struct {
 	cfg   Config
 	db    *sql.DB
 	mem   memory.Allocator
-	table tableName
+	table mssqlx.TableName
 	cols  []column // the columns read, in order
 
 	schema *arrow.Schema
@@ -212,7 +212,7 @@ func (r *Reader) selectSQL(s *splitSpec) (string, []any) {
 		b.WriteString(c.quoted)
 	}
 	b.WriteString(" FROM ")
-	b.WriteString(r.table.quoted)
+	b.WriteString(r.table.Quoted)
 	var conds []string
 	var args []any
 	if r.cfg.Source.Where != "" {

@@ -4,74 +4,25 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strings"
 
 	"github.com/ferrydata/ferry/internal/mssqlx"
-	"github.com/ferrydata/ferry/internal/sqlident"
 )
 
-// catalogSQL lists the columns of one table with their base types (alias
-// types resolved, CLR types by their own name), nullability, collation and
-// primary-key position. %s is the catalog prefix ("" or "[db].").
-const catalogSQL = `SELECT c.name,
-  CASE WHEN t.is_assembly_type = 1 THEN t.name WHEN t.is_user_defined = 1 THEN TYPE_NAME(c.system_type_id) ELSE t.name END,
-  c.max_length, c.precision, c.scale, c.is_nullable, ISNULL(c.collation_name, N''),
-  ISNULL(ic.key_ordinal, 0), c.is_identity, c.is_computed
-FROM %[1]ssys.columns AS c
-JOIN %[1]ssys.types AS t ON t.user_type_id = c.user_type_id
-LEFT JOIN %[1]ssys.indexes AS i ON i.object_id = c.object_id AND i.is_primary_key = 1
-LEFT JOIN %[1]ssys.index_columns AS ic ON ic.object_id = i.object_id AND ic.index_id = i.index_id AND ic.column_id = c.column_id
-WHERE c.object_id = OBJECT_ID(@p1)
-ORDER BY c.column_id`
-
-// tableName is a parsed table name: its quoted form and catalog prefix.
-type tableName struct {
-	quoted  string // [s].[t] or [db].[s].[t]
-	catalog string // "" or [db].
-	parts   []string
+func parseTable(name string) (mssqlx.TableName, error) {
+	t, err := mssqlx.ParseTable(name)
+	if err != nil {
+		return t, fmt.Errorf("sqlserverreader: table %q: %w", name, err)
+	}
+	return t, nil
 }
 
-func parseTable(name string) (tableName, error) {
-	parts, err := sqlident.SQLServer.Split(name)
+func tableColumns(ctx context.Context, db *sql.DB, t mssqlx.TableName) ([]mssqlx.Column, error) {
+	cols, err := mssqlx.TableColumns(ctx, db, t)
 	if err != nil {
-		return tableName{}, fmt.Errorf("sqlserverreader: table %q: %w", name, err)
-	}
-	q, _ := sqlident.SQLServer.QuoteParts(parts...)
-	tn := tableName{quoted: q, parts: parts}
-	if len(parts) == 3 {
-		tn.catalog = sqlident.SQLServer.MustQuote(parts[0]) + "."
-	}
-	return tn, nil
-}
-
-// CatalogSQL returns the catalog query for table t (for tests and docs).
-func (t tableName) catalogSQL() string { return fmt.Sprintf(catalogSQL, t.catalog) }
-
-func tableColumns(ctx context.Context, db *sql.DB, t tableName) ([]mssqlx.Column, error) {
-	rows, err := db.QueryContext(ctx, t.catalogSQL(), t.quoted)
-	if err != nil {
-		return nil, fmt.Errorf("sqlserverreader: columns of %s: %w", t.quoted, err)
-	}
-	defer rows.Close()
-	var cols []mssqlx.Column
-	for rows.Next() {
-		var c mssqlx.Column
-		var typ string
-		var maxLen int16
-		var prec, scale uint8
-		var pk int64
-		if err := rows.Scan(&c.Name, &typ, &maxLen, &prec, &scale, &c.Nullable, &c.Collation, &pk, &c.Identity, &c.Computed); err != nil {
-			return nil, fmt.Errorf("sqlserverreader: columns of %s: %w", t.quoted, err)
-		}
-		c.Type = strings.ToLower(typ)
-		c.MaxLength, c.Precision, c.Scale, c.PKPos = int(maxLen), int(prec), int(scale), int(pk)
-		cols = append(cols, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlserverreader: columns of %s: %w", t.quoted, err)
+		return nil, fmt.Errorf("sqlserverreader: columns of %s: %w", t.Quoted, err)
 	}
 	if len(cols) == 0 {
-		return nil, fmt.Errorf("sqlserverreader: table %s not found (or it has no columns you may see)", t.quoted)
+		return nil, fmt.Errorf("sqlserverreader: table %s not found (or it has no columns you may see)", t.Quoted)
 	}
 	return cols, nil
 }

@@ -159,7 +159,7 @@ func (r *Reader) where(extra string) string {
 // minMaxSQL and ntileSQL are the boundary queries (golden-tested).
 func (r *Reader) minMaxSQL() string {
 	pk := r.pk.quoted
-	return "SELECT CONVERT(nvarchar(30), MIN(" + pk + ")), CONVERT(nvarchar(30), MAX(" + pk + ")) FROM " + r.table.quoted + r.where("")
+	return "SELECT CONVERT(nvarchar(30), MIN(" + pk + ")), CONVERT(nvarchar(30), MAX(" + pk + ")) FROM " + r.table.Quoted + r.where("")
 }
 
 func (r *Reader) ntileSQL(n int, samplePct int) string {
@@ -169,7 +169,7 @@ func (r *Reader) ntileSQL(n int, samplePct int) string {
 		sample = fmt.Sprintf(" TABLESAMPLE SYSTEM (%d PERCENT)", samplePct)
 	}
 	return fmt.Sprintf("SELECT %s FROM (SELECT %s AS k, NTILE(%d) OVER (ORDER BY %s) AS tile FROM %s%s%s) AS x GROUP BY tile ORDER BY tile",
-		boundExpr(r.pk, "MAX(k)"), pk, n, pk, r.table.quoted, sample, r.where(pk+" IS NOT NULL"))
+		boundExpr(r.pk, "MAX(k)"), pk, n, pk, r.table.Quoted, sample, r.where(pk+" IS NOT NULL"))
 }
 
 const rowCountSQL = "SELECT ISNULL(SUM(row_count), 0) FROM %ssys.dm_db_partition_stats WHERE object_id = OBJECT_ID(@p1) AND index_id IN (0, 1)"
@@ -187,7 +187,7 @@ func (r *Reader) bounds(ctx context.Context, n int) ([]string, error) {
 	}
 	pct := 0
 	var rows int64
-	if err := r.db.QueryRowContext(ctx, fmt.Sprintf(rowCountSQL, r.table.catalog), r.table.quoted).Scan(&rows); err == nil && rows > sampleAbove {
+	if err := r.db.QueryRowContext(ctx, fmt.Sprintf(rowCountSQL, r.table.Catalog), r.table.Quoted).Scan(&rows); err == nil && rows > sampleAbove {
 		pct = max(1, int(100*1_000_000/rows))
 	}
 	q := r.ntileSQL(n, pct)
@@ -283,14 +283,14 @@ func (r *Reader) prepareConsistency(ctx context.Context, n int) error {
 		}
 		// Writers are held off while the snapshots start, so every split
 		// sees the same committed state; do not wait long behind one.
-		_, err = c.ExecContext(ctx, "SET LOCK_TIMEOUT 10000; BEGIN TRANSACTION; SELECT TOP (1) 1 FROM "+r.table.quoted+" WITH (TABLOCK, HOLDLOCK)")
+		_, err = c.ExecContext(ctx, "SET LOCK_TIMEOUT 10000; BEGIN TRANSACTION; SELECT TOP (1) 1 FROM "+r.table.Quoted+" WITH (TABLOCK, HOLDLOCK)")
 		if err != nil {
 			c.ExecContext(context.WithoutCancel(ctx), "IF @@TRANCOUNT > 0 ROLLBACK TRANSACTION")
 			c.Close()
 			how = fmt.Sprintf("%d SNAPSHOT transactions started back to back without a lock (the shared table lock failed: %v)", n, err)
 		} else {
 			lock = c
-			how = fmt.Sprintf("one consistent state: %d SNAPSHOT transactions started under a shared lock on %s", n, r.table.quoted)
+			how = fmt.Sprintf("one consistent state: %d SNAPSHOT transactions started under a shared lock on %s", n, r.table.Quoted)
 		}
 	}
 	for _, c := range conns {
@@ -319,7 +319,7 @@ func (r *Reader) prepareConsistency(ctx context.Context, n int) error {
 func (r *Reader) startSnapshotSQL(touch bool) string {
 	q := "SET TRANSACTION ISOLATION LEVEL SNAPSHOT; BEGIN TRANSACTION"
 	if touch {
-		q += "; SELECT TOP (1) 1 FROM " + r.table.quoted
+		q += "; SELECT TOP (1) 1 FROM " + r.table.Quoted
 	}
 	return q
 }
@@ -329,9 +329,9 @@ func (r *Reader) startSnapshotSQL(touch bool) string {
 func (r *Reader) snapshotAllowed(ctx context.Context) (bool, string, error) {
 	q := "SELECT snapshot_isolation_state, name FROM sys.databases WHERE database_id = DB_ID()"
 	var args []any
-	if len(r.table.parts) == 3 {
+	if len(r.table.Parts) == 3 {
 		q = "SELECT snapshot_isolation_state, name FROM sys.databases WHERE name = @p1"
-		args = append(args, r.table.parts[0])
+		args = append(args, r.table.Parts[0])
 	}
 	var state int64
 	var name string
