@@ -284,7 +284,10 @@ func toInt(v any) (int64, error) {
 		if i, err := strconv.ParseInt(s, 10, 64); err == nil {
 			return i, nil
 		}
-		return 0, fmt.Errorf("%q is not an integer", x)
+		if r, ok := new(big.Rat).SetString(s); ok && r.IsInt() && r.Num().IsInt64() {
+			return r.Num().Int64(), nil
+		}
+		return 0, fmt.Errorf("%q is not an integer in range", x)
 	}
 	return 0, fmt.Errorf("%v (%T) is not an integer", v, v)
 }
