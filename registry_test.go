@@ -65,13 +65,14 @@ func TestRegisterTwicePanics(t *testing.T) {
 
 func TestRedact(t *testing.T) {
 	tests := map[string]string{
-		"postgres://u:pw@h:5432/db?sslmode=disable": "postgres://u:xxxxx@h:5432/db?sslmode=disable",
-		"mysql://root@h/db":                         "mysql://root@h/db",
-		"s3://bucket/key?secret_access_key=abc&x=1": "s3://bucket/key?secret_access_key=xxxxx&x=1",
-		"http://h/?password=hunter2":                "http://h/?password=xxxxx",
-		"postgres://u:p@w@h:bad port/x":             "postgres://u:xxxxx@h:bad port/x",
-		"postgres://u:pw@h/db?sslmode=bogus%zz":     "postgres://u:xxxxx@h/db?sslmode=bogus%zz",
-		"mysql://u:s3cr%t@h/db?password=x%&a=1":     "mysql://u:xxxxx@h/db?password=xxxxx&a=1",
+		"postgres://u:pw@h:5432/db?sslmode=disable":  "postgres://u:xxxxx@h:5432/db?sslmode=disable",
+		"mysql://root@h/db":                          "mysql://root@h/db",
+		"s3://bucket/key?secret_access_key=abc&x=1":  "s3://bucket/key?secret_access_key=xxxxx&x=1",
+		"http://h/?password=hunter2":                 "http://h/?password=xxxxx",
+		"postgres://h/db?table=t&key=id&api_token=z": "postgres://h/db?api_token=xxxxx&key=id&table=t",
+		"postgres://u:p@w@h:bad port/x":              "postgres://u:xxxxx@h:bad port/x",
+		"postgres://u:pw@h/db?sslmode=bogus%zz":      "postgres://u:xxxxx@h/db?sslmode=bogus%zz",
+		"mysql://u:s3cr%t@h/db?password=x%&a=1":      "mysql://u:xxxxx@h/db?password=xxxxx&a=1",
 	}
 	for in, want := range tests {
 		require.Equal(t, want, ferry.Redact(in), in)
