@@ -1,6 +1,8 @@
 package csvreader
 
 import (
+	"compress/bzip2"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -8,6 +10,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -30,6 +33,8 @@ const (
 	DefaultBatchRows  = 65536
 	DefaultSampleRows = 1000
 	DefaultSplitBytes = 64 << 20
+	// DefaultMaxRecordBytes is the default limit of one record's size.
+	DefaultMaxRecordBytes = 16 << 20
 )
 
 // Config configures a Reader. The zero value of every field but Path means
@@ -69,34 +74,30 @@ type Config struct {
 	// (so quoted line breaks are handled exactly). 0 means 64 MiB; negative
 	// means one split per file.
 	SplitBytes int64
+	// MaxRecordBytes is the most bytes one record (with its quoted line
+	// breaks) may take; 0 means 16 MiB. A longer record is a dirty row
+	// (ErrRecordTooLarge) and reading goes on at the line after its start.
+	// It bounds the memory a split needs: about three times this.
+	MaxRecordBytes int
+	// Compress is how the files are compressed: "auto" or "" (default: by
+	// the extension, .gz is gzip and .bz2 bzip2), "none", "gzip" or
+	// "bzip2". Compressed files are not split.
+	Compress string
 	// Allocator allocates the batches; nil means memory.DefaultAllocator.
 	Allocator memory.Allocator
 }
 
 // ParseConfig parses a csv:// URL (see the package documentation).
 func ParseConfig(urlstr string) (Config, error) {
-	u, err := url.Parse(urlstr)
-	if err != nil {
-		return Config{}, fmt.Errorf("csvreader: malformed URL %s", ferry.Redact(urlstr))
-	}
-	return configFromURL(u)
-}
-
-// URLPath returns the file path of a file URL: scheme:///abs/path,
-// scheme://rel/path (host and path joined) or scheme:rel/path.
-func urlPath(u *url.URL) string {
-	if u.Opaque != "" {
-		return u.Opaque
-	}
-	return u.Host + u.Path
+	return fileset.ParseURL("csvreader", urlstr, configFromURL)
 }
 
 func configFromURL(u *url.URL) (Config, error) {
-	if u.Scheme != "csv" {
-		return Config{}, fmt.Errorf("csvreader: URL scheme %q is not csv", u.Scheme)
+	path, q, err := fileset.URLParams("csvreader", "csv", u)
+	if err != nil {
+		return Config{}, err
 	}
-	q := urlparam.New("csvreader", u)
-	cfg := Config{Path: urlPath(u)}
+	cfg := Config{Path: path}
 	cfg.NoHeader = !q.Bool("header", true)
 	cfg.Delimiter = byteParam(q, "delimiter", ',')
 	cfg.Quote = byteParam(q, "quote", '"')
@@ -112,6 +113,8 @@ func configFromURL(u *url.URL) (Config, error) {
 	cfg.SampleRows = q.Int("sampleRows", 0)
 	cfg.BatchRows = q.Int("batchRows", 0)
 	cfg.SplitBytes = q.Int64("splitBytes", 0)
+	cfg.MaxRecordBytes = q.Int("maxRecordBytes", 0)
+	cfg.Compress = q.String("compress", "")
 	if err := q.Done(); err != nil {
 		return Config{}, err
 	}
@@ -137,13 +140,13 @@ func byteParam(q *urlparam.Values, name string, def byte) byte {
 }
 
 func init() {
-	ferry.DefaultURLMux().RegisterReader("csv", ferry.ReaderOpenerFunc(func(ctx context.Context, u *url.URL) (ferry.Reader, error) {
+	fileset.RegisterReader("csv", func(ctx context.Context, u *url.URL) (*Reader, error) {
 		cfg, err := configFromURL(u)
 		if err != nil {
 			return nil, err
 		}
 		return Open(ctx, cfg)
-	}))
+	})
 }
 
 // Reader reads CSV files. It is safe for concurrent use.
@@ -180,6 +183,21 @@ func Open(ctx context.Context, cfg Config) (*Reader, error) {
 	if cfg.Allocator == nil {
 		cfg.Allocator = memory.DefaultAllocator
 	}
+	if cfg.MaxRecordBytes <= 0 {
+		cfg.MaxRecordBytes = DefaultMaxRecordBytes
+	}
+	switch strings.ToLower(cfg.Compress) {
+	case "", "auto":
+		cfg.Compress = "auto"
+	case "none", "gzip", "bzip2":
+		cfg.Compress = strings.ToLower(cfg.Compress)
+	case "gz":
+		cfg.Compress = "gzip"
+	case "bz2":
+		cfg.Compress = "bzip2"
+	default:
+		return nil, fmt.Errorf("csvreader: compress %q not supported (want auto, none, gzip or bzip2)", cfg.Compress)
+	}
 	r := &Reader{cfg: cfg}
 	switch strings.ToLower(strings.ReplaceAll(cfg.Encoding, "-", "")) {
 	case "", "utf8":
@@ -199,7 +217,7 @@ func Open(ctx context.Context, cfg Config) (*Reader, error) {
 			}
 		}
 	}
-	files, err := fileset.Expand(cfg.Path, ".csv", ".tsv", ".txt")
+	files, err := fileset.Expand(cfg.Path, ".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz", ".txt.gz", ".csv.bz2", ".tsv.bz2", ".txt.bz2")
 	if err != nil {
 		return nil, fmt.Errorf("csvreader: %w", err)
 	}
@@ -213,14 +231,44 @@ func Open(ctx context.Context, cfg Config) (*Reader, error) {
 // Files returns the files the Reader reads.
 func (r *Reader) Files() []string { return r.files }
 
+// compression returns how path is compressed: "", "gzip" or "bzip2".
+func (r *Reader) compression(path string) string {
+	switch c := r.cfg.Compress; c {
+	case "gzip", "bzip2":
+		return c
+	case "auto":
+		switch strings.ToLower(filepath.Ext(path)) {
+		case ".gz":
+			return "gzip"
+		case ".bz2":
+			return "bzip2"
+		}
+	}
+	return ""
+}
+
+// plain reports whether path is read byte for byte (so it can be split).
+func (r *Reader) plain(path string) bool { return r.enc == nil && r.compression(path) == "" }
+
 func (r *Reader) open(path string) (io.ReadCloser, io.Reader, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("csvreader: %w", err)
 	}
 	var rd io.Reader = f
+	switch r.compression(path) {
+	case "gzip":
+		zr, err := gzip.NewReader(f)
+		if err != nil {
+			f.Close()
+			return nil, nil, fmt.Errorf("csvreader: %s: gzip: %w", path, err)
+		}
+		rd = zr
+	case "bzip2":
+		rd = bzip2.NewReader(f)
+	}
 	if r.enc != nil {
-		rd = transform.NewReader(f, r.enc.NewDecoder())
+		rd = transform.NewReader(rd, r.enc.NewDecoder())
 	}
 	return f, rd, nil
 }
@@ -232,7 +280,7 @@ func (r *Reader) header(path string) ([]string, error) {
 		return nil, err
 	}
 	defer f.Close()
-	p := newParser(skipBOM(rd), r.cfg.Delimiter, r.cfg.Quote, 0, 0)
+	p := newParser(skipBOM(rd), r.cfg.Delimiter, r.cfg.Quote, 0, 0, r.cfg.MaxRecordBytes)
 	switch err := p.next(); {
 	case err == io.EOF:
 		return nil, nil
@@ -348,7 +396,7 @@ func (r *Reader) Splits(ctx context.Context, hint int) ([]ferry.Split, error) {
 			return nil, fmt.Errorf("csvreader: %w", err)
 		}
 		var specs []splitSpec
-		if r.enc == nil && r.cfg.SplitBytes > 0 && st.Size() > r.cfg.SplitBytes {
+		if r.plain(path) && r.cfg.SplitBytes > 0 && st.Size() > r.cfg.SplitBytes {
 			if specs, err = r.cut(ctx, path, st.Size()); err != nil {
 				return nil, err
 			}
@@ -379,7 +427,7 @@ func (r *Reader) cut(ctx context.Context, path string, size int64) ([]splitSpec,
 		return nil, fmt.Errorf("csvreader: %w", err)
 	}
 	defer f.Close()
-	specs, err := scanCuts(ctx, f, path, size, r.cfg.SplitBytes, r.cfg.Delimiter, r.cfg.Quote)
+	specs, err := scanCuts(ctx, f, path, size, r.cfg.SplitBytes, int64(r.cfg.MaxRecordBytes), r.cfg.Delimiter, r.cfg.Quote)
 	if err != nil {
 		return nil, fmt.Errorf("csvreader: scan %s: %w", path, err)
 	}
@@ -419,7 +467,7 @@ func (r *Reader) Read(ctx context.Context, s ferry.Split) (array.RecordReader, e
 		return nil, err
 	}
 	start := spec.Start
-	if r.enc != nil {
+	if !r.plain(path) {
 		rd = skipBOM(rd) // never split: offsets do not matter
 	} else {
 		if start == 0 {
@@ -433,7 +481,7 @@ func (r *Reader) Read(ctx context.Context, s ferry.Split) (array.RecordReader, e
 			return nil, fmt.Errorf("csvreader: seek %s: %w", path, err)
 		}
 	}
-	p := newParser(rd, r.cfg.Delimiter, r.cfg.Quote, start, spec.Line)
+	p := newParser(rd, r.cfg.Delimiter, r.cfg.Quote, start, spec.Line, r.cfg.MaxRecordBytes)
 	skipHeader := !r.cfg.NoHeader && spec.Start == 0
 	types := make([]arrow.DataType, nfields)
 	textual := make([]bool, nfields)
@@ -467,8 +515,15 @@ func (r *Reader) Read(ctx context.Context, s ferry.Split) (array.RecordReader, e
 				}
 			}
 			if err != nil {
-				if errors.Is(err, ErrUnterminatedQuote) || errors.Is(err, ErrAfterQuote) {
+				switch {
+				case errors.Is(err, ErrUnterminatedQuote):
+					bad = append(bad, dirty.RowError{Row: p.startLine, Value: string(p.raw), Err: fmt.Errorf("csvreader: %s line %d: %w (the line is skipped; reading goes on at the next one)", path, p.startLine, err)})
+					continue
+				case errors.Is(err, ErrAfterQuote):
 					bad = append(bad, dirty.RowError{Row: p.startLine, Value: string(p.raw), Err: fmt.Errorf("csvreader: %s line %d: %w", path, p.startLine, err)})
+					continue
+				case errors.Is(err, ErrRecordTooLarge):
+					bad = append(bad, dirty.RowError{Row: p.startLine, Value: string(p.raw), Err: fmt.Errorf("csvreader: %s line %d: %w: more than maxRecordBytes=%d bytes (the line is skipped, its value cut at the limit)", path, p.startLine, err, r.cfg.MaxRecordBytes)})
 					continue
 				}
 				return n, bad, true, fmt.Errorf("csvreader: read %s near line %d: %w", path, p.line, err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -84,7 +85,7 @@ func TestMalformed(t *testing.T) {
 		"6,\"quote\"junk,1\n" + // line 8
 		"7,short\n" + // line 9
 		"8,last,4\n" + // line 10
-		"9,\"never closed,5\n10,x,6\n" // line 11, runs to EOF
+		"9,\"never closed,5\n10,x,6\n" // line 11, runs to EOF: only line 11 is skipped
 	path := writeFile(t, "bad.csv", content)
 	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
 	defer mem.AssertSize(t, 0)
@@ -97,7 +98,7 @@ func TestMalformed(t *testing.T) {
 	for i := 0; i < ids.Len(); i++ {
 		gotIDs = append(gotIDs, ids.Value(i))
 	}
-	require.Equal(t, []int64{1, 4, 8}, gotIDs)
+	require.Equal(t, []int64{1, 4, 8, 10}, gotIDs, "the line after an unterminated quote is read")
 	want := []struct {
 		line   int64
 		column string
@@ -254,3 +255,128 @@ func TestParseConfig(t *testing.T) {
 }
 
 var _ = errors.New
+
+// TestUnterminatedQuoteResyncs: with a dirty tolerance, a stray quote costs
+// its line, not the rest of the file: the 10,001 lines after it are read,
+// in one split and in many, and each bad line is reported on its own (the
+// first quote pairs with a later one, a character after which makes the
+// record bad; the second runs to the end of the file).
+func TestUnterminatedQuoteResyncs(t *testing.T) {
+	var sb strings.Builder
+	sb.WriteString("id,name\n1,\"oops\n") // line 2: never closed
+	for i := 2; i <= 10002; i++ {
+		fmt.Fprintf(&sb, "%d,n%d\n", i, i)
+	}
+	sb.WriteString("10003,\"again\n10004,x,extra\n10005,y\n") // lines 10004..10006
+	path := writeFile(t, "q.csv", sb.String())
+	schema, err := fileset.ParseColumns("id:int64,name:utf8")
+	require.NoError(t, err)
+	for _, split := range []int64{-1, 4096} {
+		mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+		got, bad := filetest.ReadAll(t, open(t, csvreader.Config{Path: path, Schema: schema, SplitBytes: split, Allocator: mem}), true)
+		require.EqualValues(t, 10002, got.NumRows(), "split %d", split)
+		ids := got.Column(0).(*array.Int64)
+		require.EqualValues(t, 2, ids.Value(0))
+		require.EqualValues(t, 10005, ids.Value(int(got.NumRows())-1))
+		got.Release()
+		mem.AssertSize(t, 0)
+		require.Equal(t, 3, len(bad))
+		require.EqualValues(t, 2, bad[0].Row)
+		require.ErrorIs(t, bad[0].Err, csvreader.ErrAfterQuote)
+		require.Equal(t, "1,\"oops\n", bad[0].Value)
+		require.EqualValues(t, 10004, bad[1].Row)
+		require.ErrorIs(t, bad[1].Err, csvreader.ErrUnterminatedQuote)
+		require.EqualValues(t, 10005, bad[2].Row)
+		require.ErrorIs(t, bad[2].Err, csvreader.ErrFieldCount)
+	}
+}
+
+// TestUnterminatedQuoteToEOF is the reported case: a quote never closed,
+// then 10,001 good lines: one dirty row, 10,001 rows read.
+func TestUnterminatedQuoteToEOF(t *testing.T) {
+	var sb strings.Builder
+	sb.WriteString("id,name\n1,\"oops\n")
+	for i := 2; i <= 10002; i++ {
+		fmt.Fprintf(&sb, "%d,n%d\n", i, i)
+	}
+	path := writeFile(t, "q.csv", sb.String())
+	schema, err := fileset.ParseColumns("id:int64,name:utf8")
+	require.NoError(t, err)
+	got, bad := filetest.ReadAll(t, open(t, csvreader.Config{Path: path, Schema: schema, SplitBytes: 1000}), true)
+	defer got.Release()
+	require.EqualValues(t, 10001, got.NumRows())
+	require.Equal(t, 1, len(bad))
+	require.EqualValues(t, 2, bad[0].Row)
+	require.ErrorIs(t, bad[0].Err, csvreader.ErrUnterminatedQuote)
+}
+
+// TestRecordTooLarge: a record over MaxRecordBytes (one long line, or a
+// quoted field running over many lines) is a dirty row naming its line and
+// the limit; reading goes on with the next line, memory stays bounded.
+func TestRecordTooLarge(t *testing.T) {
+	big := strings.Repeat("x", 3<<20)
+	content := "id,name\n1,a\n2," + big + "\n3,b\n4,\"" + strings.Repeat("y\n", 1<<20) + "\"\n5,c\n"
+	path := writeFile(t, "big.csv", content)
+	schema, err := fileset.ParseColumns("id:int64,name:utf8")
+	require.NoError(t, err)
+	for _, split := range []int64{-1, 1 << 20} {
+		got, bad := filetest.ReadAll(t, open(t, csvreader.Config{Path: path, Schema: schema, MaxRecordBytes: 1 << 20, SplitBytes: split}), true)
+		ids := got.Column(0).(*array.Int64)
+		var gotIDs []int64
+		for i := 0; i < ids.Len(); i++ {
+			gotIDs = append(gotIDs, ids.Value(i))
+		}
+		got.Release()
+		require.Equal(t, []int64{1, 3, 5}, gotIDs, "split %d", split)
+		// line 3 is too long; the record at line 5 is too large, and each of
+		// the 2^20-1 lines "y" after it is a record with too few fields, and
+		// its closing line "\"" an unterminated quote
+		require.Equal(t, 2+(1<<20-1)+1, len(bad), "split %d", split)
+		require.ErrorIs(t, bad[len(bad)-1].Err, csvreader.ErrUnterminatedQuote)
+		require.EqualValues(t, 3, bad[0].Row)
+		require.ErrorIs(t, bad[0].Err, csvreader.ErrRecordTooLarge)
+		require.ErrorContains(t, bad[0].Err, "line 3")
+		require.ErrorContains(t, bad[0].Err, "maxRecordBytes=1048576")
+		require.LessOrEqual(t, len(bad[0].Value.(string)), 1<<20+1)
+		require.EqualValues(t, 5, bad[1].Row)
+		require.ErrorIs(t, bad[1].Err, csvreader.ErrRecordTooLarge)
+		require.EqualValues(t, 6, bad[2].Row)
+		require.ErrorIs(t, bad[2].Err, csvreader.ErrFieldCount)
+	}
+	// the default limit is 16 MiB, and raising it reads the record
+	got, bad := filetest.ReadAll(t, open(t, csvreader.Config{Path: path, Schema: schema}), true)
+	require.EqualValues(t, 5, got.NumRows())
+	require.Equal(t, big, got.Column(1).(*array.String).Value(1))
+	got.Release()
+	require.Empty(t, bad)
+}
+
+// TestCompressed reads gzip and bzip2 files, by extension and by the
+// compress parameter.
+func TestCompressed(t *testing.T) {
+	dir := t.TempDir()
+	content := "id,name\n1,a\n2,\"b\nc\"\n"
+	plain := filepath.Join(dir, "t.csv")
+	require.NoError(t, os.WriteFile(plain, []byte(content), 0o644))
+	for _, tool := range []string{"gzip", "bzip2"} {
+		require.NoError(t, exec.Command(tool, "-k", plain).Run(), tool)
+	}
+	require.NoError(t, os.Rename(filepath.Join(dir, "t.csv.gz"), filepath.Join(dir, "z.data")))
+	os.Remove(plain)
+	for _, c := range []struct{ url, path string }{
+		{"csv://" + dir + "/t.csv.bz2", ""},
+		{"csv://" + dir + "/z.data?compress=gzip", ""},
+	} {
+		r, err := ferry.OpenReader(context.Background(), c.url)
+		require.NoError(t, err, c.url)
+		got, bad := filetest.ReadAll(t, r, true)
+		require.Empty(t, bad)
+		require.EqualValues(t, 2, got.NumRows(), c.url)
+		require.Equal(t, "b\nc", got.Column(1).(*array.String).Value(1))
+		got.Release()
+	}
+	_, err := csvreader.ParseConfig("csv:///x.csv?compress=zip")
+	require.NoError(t, err)
+	_, err = csvreader.Open(context.Background(), csvreader.Config{Path: dir, Compress: "zip"})
+	require.ErrorContains(t, err, "compress")
+}

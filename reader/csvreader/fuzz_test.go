@@ -24,6 +24,8 @@ func FuzzCSVReader(f *testing.F) {
 		"id,s,n\n1,\"unterminated\n2,x,3\n",
 		"id,s,n\n1,\"a\"b,3\n\n\n4,\xff,5\r\n",
 		"\xEF\xBB\xBFid,s,n\n-9223372036854775808,\\N,1e400\n",
+		"id,s,n\n1,\"stray\n2,b,3\n3,\"x\"y,4\n5,c,6\n",
+		"id,s,n\n1,abcdefghijklmnopqrstuvwxyz,2\n3,\"a\nbbbbbbbbbbbbbbbbbb\n\",4\n5,c,6\n",
 	} {
 		f.Add([]byte(s))
 	}
@@ -73,6 +75,7 @@ func FuzzCSVReader(f *testing.F) {
 			cfg := csvreader.Config{SplitBytes: -1}
 			if typed {
 				cfg.Schema = schema
+				cfg.MaxRecordBytes = 12 // exercise the record limit and its resync
 			}
 			lines = nil
 			rows, bad, ok := count(cfg)

@@ -94,7 +94,7 @@ func (r *Reader) infer(path string, names []string) (*arrow.Schema, error) {
 		return nil, err
 	}
 	defer f.Close()
-	p := newParser(skipBOM(rd), r.cfg.Delimiter, r.cfg.Quote, 0, 0)
+	p := newParser(skipBOM(rd), r.cfg.Delimiter, r.cfg.Quote, 0, 0, r.cfg.MaxRecordBytes)
 	var guesses []colGuess
 	if names != nil {
 		guesses = make([]colGuess, len(names))

@@ -16,7 +16,13 @@ var (
 	ErrAfterQuote = errors.New("unexpected character after closing quote")
 	// ErrFieldCount is a record with the wrong number of fields.
 	ErrFieldCount = errors.New("wrong number of fields")
+	// ErrRecordTooLarge is a record longer than Config.MaxRecordBytes.
+	ErrRecordTooLarge = errors.New("record too large")
 )
+
+// errLineTooLong is a line longer than the record limit; its bytes past
+// the limit were skipped.
+var errLineTooLong = errors.New("line too long")
 
 // parser reads RFC 4180 records: fields separated by delim, optionally
 // enclosed in quote with doubled quotes inside; quoted fields may hold
@@ -39,21 +45,65 @@ type parser struct {
 	// record position
 	startOff  int64
 	startLine int64
+
+	max     int    // the most bytes of one record
+	pending []byte // lines to read again before r (after a resync)
+	// long maps the pending lines that were too long (by line number) to
+	// the bytes skipped of them
+	longLines map[int64]int64
+	skipped   int64 // by the last readLine of a too long line
 }
 
-func newParser(r io.Reader, delim, quote byte, off, line int64) *parser {
-	return &parser{r: bufio.NewReaderSize(r, 256<<10), delim: delim, quote: quote, off: off, line: line}
+func newParser(r io.Reader, delim, quote byte, off, line int64, max int) *parser {
+	if max <= 0 {
+		max = DefaultMaxRecordBytes
+	}
+	return &parser{r: bufio.NewReaderSize(r, 256<<10), delim: delim, quote: quote, off: off, line: line, max: max}
 }
 
+// readLine returns the next line with its line break. A line longer than
+// the record limit returns errLineTooLong with its first max bytes, the
+// rest skipped.
 func (p *parser) readLine() ([]byte, error) {
+	if len(p.pending) > 0 {
+		// pending holds whole lines; only its last may lack a line break,
+		// and then it is the file's last
+		l := p.pending
+		if i := bytes.IndexByte(l, '\n'); i >= 0 {
+			l = l[:i+1]
+		}
+		p.pending = p.pending[len(l):]
+		p.off += int64(len(l))
+		p.line++
+		if skipped, ok := p.longLines[p.line]; ok {
+			delete(p.longLines, p.line)
+			p.off += skipped
+			return l[:len(l)-1], errLineTooLong
+		}
+		return l, nil
+	}
 	l, err := p.r.ReadSlice('\n')
+	var tooLong bool
+	p.skipped = 0
 	if err == bufio.ErrBufferFull {
 		p.long = append(p.long[:0], l...)
+		n := int64(len(l))
 		for err == bufio.ErrBufferFull {
 			l, err = p.r.ReadSlice('\n')
-			p.long = append(p.long, l...)
+			n += int64(len(l))
+			if len(p.long) <= p.max {
+				p.long = append(p.long, l...)
+			} else {
+				tooLong = true
+			}
+		}
+		if len(p.long) > p.max {
+			tooLong = true
+			p.long = p.long[:p.max]
 		}
 		l = p.long
+		p.skipped = n - int64(len(l))
+		p.off += p.skipped
 	}
 	p.off += int64(len(l))
 	if len(l) > 0 {
@@ -62,7 +112,26 @@ func (p *parser) readLine() ([]byte, error) {
 	if err == io.EOF && len(l) > 0 {
 		err = nil
 	}
+	if tooLong && err == nil {
+		err = errLineTooLong
+	}
 	return l, err
+}
+
+// resync gives up the current record after its first line: the lines that
+// followed are read again as records of their own, so a stray quote costs
+// one line, not the rest of the file.
+func (p *parser) resync() {
+	first := len(p.raw)
+	if i := bytes.IndexByte(p.raw, '\n'); i >= 0 {
+		first = i + 1
+	}
+	rest := make([]byte, 0, len(p.raw)-first+len(p.pending))
+	rest = append(rest, p.raw[first:]...)
+	p.pending = append(rest, p.pending...)
+	p.raw = p.raw[:first]
+	p.off = p.startOff + int64(first)
+	p.line = p.startLine
 }
 
 func lineEnd(l []byte) int {
@@ -86,11 +155,37 @@ func (p *parser) field(i int) []byte {
 }
 
 // next reads the next record. It returns io.EOF at the end, an I/O error,
-// or one of the record errors above (the record is then skipped).
+// or one of the record errors above. After a bad record only its first
+// line is skipped: reading goes on at the line after it, so a stray quote
+// costs one line, not the rest of the file.
 func (p *parser) next() error {
+	err := p.next1()
+	switch {
+	case err == errLineTooLong && len(p.raw) > 0 && bytes.IndexByte(p.raw, '\n') == len(p.raw)-1:
+		return ErrRecordTooLarge // the record's first line itself: skipped
+	case err == errLineTooLong, err == ErrRecordTooLarge, err == ErrUnterminatedQuote, err == ErrAfterQuote:
+		p.resync()
+		if err == errLineTooLong {
+			return ErrRecordTooLarge
+		}
+		return err
+	case err == nil && len(p.raw) > p.max:
+		p.resync()
+		return ErrRecordTooLarge
+	}
+	return err
+}
+
+func (p *parser) next1() error {
 	p.buf, p.ends, p.quoted, p.raw = p.buf[:0], p.ends[:0], p.quoted[:0], p.raw[:0]
 	p.startOff = p.off
 	l, err := p.readLine()
+	if err == errLineTooLong {
+		p.startLine = p.line
+		p.raw = append(p.raw, l...)
+		p.raw = append(p.raw, '\n')
+		return err
+	}
 	if err != nil {
 		return err
 	}
@@ -113,6 +208,16 @@ func (p *parser) next() error {
 					if err == io.EOF {
 						return ErrUnterminatedQuote
 					}
+					if err == errLineTooLong {
+						// replayed by resync as a too long line of its own
+						if p.longLines == nil {
+							p.longLines = map[int64]int64{}
+						}
+						p.longLines[p.line] = max(p.skipped-1, 0) // the '\n' added below
+						p.raw = append(p.raw, l...)
+						p.raw = append(p.raw, '\n')
+						return ErrRecordTooLarge
+					}
 					if err != nil {
 						return err
 					}
@@ -120,6 +225,9 @@ func (p *parser) next() error {
 						return ErrUnterminatedQuote
 					}
 					p.raw = append(p.raw, l...)
+					if len(p.raw) > p.max {
+						return ErrRecordTooLarge
+					}
 					end, pos = lineEnd(l), 0
 					continue
 				}

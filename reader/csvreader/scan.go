@@ -22,12 +22,15 @@ const (
 
 // scanCuts reads a CSV stream and returns the splits of about every bytes,
 // starting at record boundaries (offsets right after a record's final
-// line break), with the number of lines before each.
-func scanCuts(ctx context.Context, r io.Reader, path string, size, every int64, delim, quote byte) ([]splitSpec, error) {
+// line break), with the number of lines before each. After a record longer
+// than maxRecord (which the parser skips and resynchronises after) it cuts
+// no more: the rest of the file is one split, so that no record the
+// resynchronised parser sees can straddle a cut.
+func scanCuts(ctx context.Context, r io.Reader, path string, size, every, maxRecord int64, delim, quote byte) ([]splitSpec, error) {
 	br := bufio.NewReaderSize(r, 1<<20)
 	specs := []splitSpec{{Path: path}}
 	next := every
-	var off, line int64
+	var off, line, recStart int64
 	state := sFieldStart
 	buf := make([]byte, 1<<20)
 	for {
@@ -88,13 +91,17 @@ func scanCuts(ctx context.Context, r io.Reader, path string, size, every int64, 
 				case '\r':
 					state = sCRAfterQuote
 				default:
-					state = sSkipLine
+					// a bad record, which the parser skips and
+					// resynchronises after: no more cuts
+					specs[len(specs)-1].End = -1
+					return specs, nil
 				}
 			case sCRAfterQuote:
 				if c == '\n' {
 					boundary = true
 				} else {
-					state = sSkipLine
+					specs[len(specs)-1].End = -1
+					return specs, nil
 				}
 			case sSkipLine:
 				boundary = true // c is the line break
@@ -102,6 +109,11 @@ func scanCuts(ctx context.Context, r io.Reader, path string, size, every int64, 
 			if boundary {
 				state = sFieldStart
 				pos := off + int64(i) + 1
+				if pos-recStart > maxRecord {
+					specs[len(specs)-1].End = -1
+					return specs, nil
+				}
+				recStart = pos
 				if pos >= next && pos < size {
 					line += int64(bytes.Count(chunk[counted:i+1], nl))
 					counted = i + 1
@@ -113,6 +125,9 @@ func scanCuts(ctx context.Context, r io.Reader, path string, size, every int64, 
 		}
 		line += int64(bytes.Count(chunk[counted:], nl))
 		off += int64(n)
+		if state != sFieldStart && off-recStart > maxRecord {
+			break // an oversized record: no more cuts
+		}
 		if err == io.EOF || err == io.ErrUnexpectedEOF {
 			break
 		}
