@@ -186,6 +186,12 @@ func ParseDecimal(b []byte, prec, scale int32) (decimal128.Num, error) {
 	}
 	for ; int32(frac) < scale; frac++ {
 		add(0)
+		digits++
+	}
+	// Leading zeros do not count against the precision, but 39 or more
+	// digits could overflow decimal128 before the precision check.
+	if bi != nil && bi.BitLen() > 127 {
+		return decimal128.Num{}, fmt.Errorf("decimal %q does not fit decimal(%d,%d)", b, prec, scale)
 	}
 	var n decimal128.Num
 	if bi != nil {

@@ -296,7 +296,7 @@ func decimalEncoder(c codec, t arrow.DataType) (encodeFunc, error) {
 		get = func(a arrow.Array, i int) (decimal128.Num, error) {
 			v := a.(*array.Decimal256).Value(i)
 			bi := v.BigInt()
-			if bi.BitLen() > 126 {
+			if bi.BitLen() > 127 {
 				return decimal128.Num{}, fmt.Errorf("%s has more than 38 digits: %w", v.ToString(from), mssqlx.ErrRange)
 			}
 			return decimal128.FromBigInt(bi), nil
