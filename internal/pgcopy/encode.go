@@ -36,9 +36,18 @@ type encodeFn func(dst []byte, arr arrow.Array, i int) ([]byte, error)
 // Encoder encodes Arrow record batches of one schema into binary COPY
 // streams for a table's columns. An Encoder is used by one goroutine.
 type Encoder struct {
-	names []string
-	fns   []encodeFn
-	buf   []byte
+	names  []string
+	fns    []encodeFn
+	buf    []byte
+	extra  []byte // constant trailing fields of every row, encoded
+	nextra int
+}
+
+// AppendInt8 adds a constant bigint v after the batch columns of every row
+// (the stage's attempt number, say); the COPY column list must name it last.
+func (e *Encoder) AppendInt8(v int64) {
+	e.extra = binary.BigEndian.AppendUint64(put32(e.extra, 8), uint64(v))
+	e.nextra++
 }
 
 // NewEncoder returns an Encoder writing the fields of schema into the
@@ -88,7 +97,7 @@ func (r *batchReader) Read(p []byte) (int, error) {
 		cols := r.b.Columns()
 		for r.row < r.n && len(e.buf) < chunk {
 			i := r.row
-			e.buf = binary.BigEndian.AppendUint16(e.buf, uint16(len(cols)))
+			e.buf = binary.BigEndian.AppendUint16(e.buf, uint16(len(cols)+e.nextra))
 			for c, arr := range cols {
 				if arr.IsNull(i) {
 					e.buf = append(e.buf, 0xff, 0xff, 0xff, 0xff)
@@ -99,6 +108,7 @@ func (r *batchReader) Read(p []byte) (int, error) {
 					return 0, &EncodeError{Row: int64(i), Column: e.names[c], Err: err}
 				}
 			}
+			e.buf = append(e.buf, e.extra...)
 			r.row++
 		}
 		if r.row >= r.n && !r.done {
@@ -444,6 +454,30 @@ func newEncodeFn(dt arrow.DataType, oid uint32, ts Types) (encodeFn, error) {
 					return dst, fmt.Errorf("timestamp %d ns has sub-microsecond digits", v)
 				}
 				return binary.BigEndian.AppendUint64(put32(dst, 8), uint64(v/div*mul-pgEpochMicros)), nil
+			}, nil
+		}
+	case arrow.DURATION:
+		if base == OIDInterval {
+			var mul, div int64 = 1, 1
+			switch dt.(*arrow.DurationType).Unit {
+			case arrow.Second:
+				mul = 1e6
+			case arrow.Millisecond:
+				mul = 1e3
+			case arrow.Nanosecond:
+				div = 1e3
+			}
+			return func(dst []byte, arr arrow.Array, i int) ([]byte, error) {
+				v := int64(arr.(*array.Duration).Value(i))
+				if v%div != 0 {
+					return dst, fmt.Errorf("duration %d ns has sub-microsecond digits", v)
+				}
+				us := v / div
+				if mul > 1 && (us > math.MaxInt64/mul || us < math.MinInt64/mul) {
+					return dst, errRange(arr.ValueStr(i), "interval")
+				}
+				dst = binary.BigEndian.AppendUint64(put32(dst, 16), uint64(us*mul))
+				return put32(put32(dst, 0), 0), nil
 			}, nil
 		}
 	case arrow.INTERVAL_MONTH_DAY_NANO:

@@ -56,7 +56,7 @@ func TableName(t testing.TB, dest string) string {
 	h := sha1.Sum([]byte(t.Name() + "/" + dest))
 	name := "ferry_t_" + hex.EncodeToString(h[:6])
 	c := Connect(t)
-	if _, err := c.Exec(context.Background(), "DROP TABLE IF EXISTS "+name); err != nil {
+	if err := DropWithStages(context.Background(), c, name); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
@@ -64,11 +64,31 @@ func TableName(t testing.TB, dest string) string {
 		if err == nil {
 			// a failed test may leave a writer's transaction open on the table
 			c2.Exec(context.Background(), "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE relation = to_regclass($1) AND pid <> pg_backend_pid()", name)
-			c2.Exec(context.Background(), "DROP TABLE IF EXISTS "+name)
+			DropWithStages(context.Background(), c2, name)
 			c2.Close(context.Background())
 		}
 	})
 	return name
+}
+
+// DropWithStages drops table name (unqualified, in the search path) and the
+// pgwriter stages (name_ferry_*) left beside it.
+func DropWithStages(ctx context.Context, c *pgx.Conn, name string) error {
+	rows, err := c.Query(ctx, `SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE c.relkind = 'r' AND c.relname LIKE replace($1, '_', '\_') || '\_ferry\_%' AND n.nspname = current_schema()`, name)
+	if err != nil {
+		return err
+	}
+	stages, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return err
+	}
+	for _, s := range append(stages, pgx.Identifier{name}.Sanitize()) {
+		if _, err := c.Exec(ctx, "DROP TABLE IF EXISTS "+s); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // CreateTable creates name with the standard columns of schema (id primary key).

@@ -3,13 +3,15 @@ package pgreader
 import (
 	"context"
 	"fmt"
-	"github.com/ferrydata/ferry/internal/pgurl"
 	"net/url"
-	"strings"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/ferrydata/ferry"
+	"github.com/ferrydata/ferry/internal/pgurl"
+	"github.com/ferrydata/ferry/internal/sqlident"
+	"github.com/ferrydata/ferry/internal/sqlsource"
 	"github.com/ferrydata/ferry/internal/urlparam"
 )
 
@@ -27,15 +29,23 @@ type Config struct {
 	Where string
 	// QuerySQL is a query to read instead of Table.
 	QuerySQL string
-	// SplitPK is the column to cut splits on; default the first primary key
-	// column of Table, else ctid block ranges (Table only).
+	// SplitPK is the column to cut splits on (Table only); default the
+	// first primary key column of Table, else ctid block ranges.
 	SplitPK string
 	// Splits is the number of splits wanted; 0 means the Pipeline's hint.
 	Splits int
 	// BatchRows is the most rows per batch; 0 means 65536.
 	BatchRows int
+	// ReadTimeout fails a connection on which nothing arrived from the
+	// server for that long (URL readTimeout=10m); 0 waits forever. The
+	// connect timeout is libpq's connect_timeout (default 30 s).
+	ReadTimeout time.Duration
 	// Allocator allocates the batches; nil means memory.DefaultAllocator.
 	Allocator memory.Allocator
+}
+
+func (c *Config) source() sqlsource.Source {
+	return sqlsource.Source{Table: c.Table, Columns: c.Columns, Where: c.Where, QuerySQL: c.QuerySQL, SplitPK: c.SplitPK}
 }
 
 // ParseConfig parses a reader URL:
@@ -53,14 +63,16 @@ func ParseConfig(urlstr string) (Config, error) {
 
 func configFromURL(u *url.URL) (Config, error) {
 	p := urlparam.New("pgreader", u)
+	src := sqlsource.FromParams(p)
 	cfg := Config{
-		Table:     p.String("table", ""),
-		Columns:   p.List("columns"),
-		Where:     p.String("where", ""),
-		QuerySQL:  p.String("querySql", ""),
-		SplitPK:   p.String("splitPk", ""),
-		Splits:    p.Int("splits", 0),
-		BatchRows: p.Int("batchRows", 0),
+		Table:       src.Table,
+		Columns:     src.Columns,
+		Where:       src.Where,
+		QuerySQL:    src.QuerySQL,
+		SplitPK:     src.SplitPK,
+		Splits:      p.Int("splits", 0),
+		BatchRows:   p.Int("batchRows", 0),
+		ReadTimeout: pgurl.ReadTimeout(p),
 	}
 	connString, err := pgurl.ConnString("pgreader", u, p)
 	if err != nil {
@@ -74,17 +86,30 @@ func configFromURL(u *url.URL) (Config, error) {
 }
 
 func (c *Config) check() error {
-	switch {
-	case c.ConnString == "":
+	if c.ConnString == "" {
 		return fmt.Errorf("pgreader: no connection string")
-	case c.Table == "" && c.QuerySQL == "":
-		return fmt.Errorf("pgreader: set table or querySql")
-	case c.Table != "" && c.QuerySQL != "":
-		return fmt.Errorf("pgreader: set table or querySql, not both")
-	case c.QuerySQL != "" && (c.Where != "" || len(c.Columns) > 0):
-		return fmt.Errorf("pgreader: where and columns go with table, not querySql")
-	case c.BatchRows < 0 || c.Splits < 0:
+	}
+	src := c.source()
+	if src.QuerySQL != "" {
+		src.SplitPK = "" // pgreader splits a query on a column of its output too
+	}
+	if err := src.Check("pgreader"); err != nil {
+		return err
+	}
+	if c.BatchRows < 0 || c.Splits < 0 {
 		return fmt.Errorf("pgreader: batchRows and splits must not be negative")
+	}
+	if c.Table != "" {
+		if _, err := sqlident.PostgreSQL.QuoteQualified(c.Table); err != nil {
+			return fmt.Errorf("pgreader: table %q: %w", c.Table, err)
+		}
+	}
+	for _, n := range append(append([]string(nil), c.Columns...), c.SplitPK) {
+		if n != "" {
+			if err := sqlident.Check(n); err != nil {
+				return fmt.Errorf("pgreader: column %q: %w", n, err)
+			}
+		}
 	}
 	return nil
 }
@@ -101,19 +126,6 @@ func init() {
 	ferry.DefaultURLMux().RegisterReader("postgresql", open)
 }
 
-// quoteIdent quotes a possibly schema-qualified name ("s.t" → "s"."t"); a
-// name that already contains double quotes is taken as written.
-func quoteIdent(name string) string {
-	if strings.Contains(name, `"`) {
-		return name
-	}
-	parts := strings.Split(name, ".")
-	for i, p := range parts {
-		parts[i] = `"` + p + `"`
-	}
-	return strings.Join(parts, ".")
-}
+func quote(name string) string { return sqlident.PostgreSQL.MustQuote(name) }
 
-func quoteCol(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`) + `"` }
-
-func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+func literal(s string) (string, error) { return sqlident.PostgreSQL.Literal(s) }

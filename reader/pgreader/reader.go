@@ -17,6 +17,8 @@ import (
 
 	"github.com/ferrydata/ferry"
 	"github.com/ferrydata/ferry/internal/pgcopy"
+	"github.com/ferrydata/ferry/internal/pgurl"
+	"github.com/ferrydata/ferry/internal/sqlident"
 )
 
 // Reader reads a PostgreSQL table or query. All splits read one exported
@@ -34,7 +36,8 @@ type Reader struct {
 	sel      string // select list
 	key      *pgcopy.Column
 	keyInt   bool
-	ctid     bool // split by ctid block ranges
+	ctid     bool   // split by ctid block ranges
+	imported string // the planner's snapshot, from ImportState
 	mu       sync.Mutex
 	closed   bool
 }
@@ -46,9 +49,9 @@ func Open(ctx context.Context, cfg Config) (*Reader, error) {
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
-	cc, err := pgx.ParseConfig(cfg.ConnString)
+	cc, err := pgurl.ParseConfig("pgreader", cfg.ConnString, cfg.ReadTimeout)
 	if err != nil {
-		return nil, fmt.Errorf("pgreader: bad connection string: %w", redactErr(err))
+		return nil, err
 	}
 	r := &Reader{cfg: cfg, conncfg: cc, mem: cfg.Allocator}
 	if r.mem == nil {
@@ -57,9 +60,9 @@ func Open(ctx context.Context, cfg Config) (*Reader, error) {
 	if r.cfg.BatchRows == 0 {
 		r.cfg.BatchRows = 65536
 	}
-	r.conn, err = pgx.ConnectConfig(ctx, cc.Copy())
+	r.conn, err = pgurl.Connect(ctx, "pgreader", cc)
 	if err != nil {
-		return nil, fmt.Errorf("pgreader: connect: %w", err)
+		return nil, err
 	}
 	if err := r.init(ctx); err != nil {
 		r.conn.Close(context.Background())
@@ -67,8 +70,6 @@ func Open(ctx context.Context, cfg Config) (*Reader, error) {
 	}
 	return r, nil
 }
-
-func redactErr(err error) error { return errors.New(ferry.Redact(err.Error())) }
 
 func (r *Reader) what() string {
 	if r.cfg.Table != "" {
@@ -86,15 +87,23 @@ func (r *Reader) init(ctx context.Context) error {
 		return fmt.Errorf("pgreader: export snapshot: %w", err)
 	}
 	if r.cfg.Table != "" {
-		r.base = quoteIdent(r.cfg.Table)
+		var err error
+		if r.base, err = sqlident.PostgreSQL.QuoteQualified(r.cfg.Table); err != nil {
+			return fmt.Errorf("pgreader: table %q: %w", r.cfg.Table, err)
+		}
 		if len(r.cfg.Columns) > 0 {
-			q := make([]string, len(r.cfg.Columns))
-			for i, n := range r.cfg.Columns {
-				q[i] = quoteCol(n)
+			if r.sel, err = sqlident.PostgreSQL.QuoteList(r.cfg.Columns); err != nil {
+				return fmt.Errorf("pgreader: columns: %w", err)
 			}
-			r.sel = strings.Join(q, ", ")
 		} else {
 			r.sel = "*"
+		}
+		var found bool
+		if err := c.QueryRow(ctx, "SELECT to_regclass($1) IS NOT NULL", r.base).Scan(&found); err != nil {
+			return fmt.Errorf("pgreader: table %s: %w", r.cfg.Table, err)
+		}
+		if !found {
+			return fmt.Errorf("pgreader: table %s does not exist (a name with dots or capitals is written \"My.Schema\".\"Table\")", r.cfg.Table)
 		}
 	} else {
 		r.base = "(" + r.cfg.QuerySQL + ") AS ferry_q"
@@ -112,18 +121,29 @@ func (r *Reader) init(ctx context.Context) error {
 	for i, f := range sd.Fields {
 		oids[i], mods[i], tabs[i], atts[i] = f.DataTypeOID, f.TypeModifier, f.TableOID, int16(f.TableAttributeNumber)
 	}
-	rows, err := c.Query(ctx, `SELECT format_type(o, m), coalesce((SELECT attnotnull FROM pg_catalog.pg_attribute WHERE attrelid = t AND attnum = a), false)
+	rows, err := c.Query(ctx, `SELECT format_type(o, m), coalesce((SELECT attnotnull FROM pg_catalog.pg_attribute WHERE attrelid = t AND attnum = a), false),
+			t <> 0 AND a > 0,
+			(SELECT k.o FROM pg_catalog.pg_index pi, unnest(pi.indkey::int2[]) WITH ORDINALITY k(n, o) WHERE pi.indrelid = t AND pi.indisprimary AND k.n = a),
+			CASE WHEN o IN (1042, 1043) AND m >= 4 THEN m - 4 END
 		FROM unnest($1::oid[], $2::int4[], $3::oid[], $4::int2[]) WITH ORDINALITY AS x(o, m, t, a, i) ORDER BY i`, oids, mods, tabs, atts)
 	if err != nil {
 		return fmt.Errorf("pgreader: describe %s: %w", r.what(), err)
 	}
+	type colMeta struct {
+		table   bool
+		pk      *int64
+		charLen *int32
+	}
+	var metas []colMeta
 	for i := 0; rows.Next(); i++ {
 		col := pgcopy.Column{Name: sd.Fields[i].Name, OID: oids[i], TypMod: mods[i]}
-		if err := rows.Scan(&col.SourceType, &col.NotNull); err != nil {
+		var m colMeta
+		if err := rows.Scan(&col.SourceType, &col.NotNull, &m.table, &m.pk, &m.charLen); err != nil {
 			rows.Close()
 			return fmt.Errorf("pgreader: describe %s: %w", r.what(), err)
 		}
 		r.cols = append(r.cols, col)
+		metas = append(metas, m)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -137,9 +157,32 @@ func (r *Reader) init(ctx context.Context) error {
 		if fields[i], err = pgcopy.Field(col, r.types); err != nil {
 			return fmt.Errorf("pgreader: %s: %w", r.what(), err)
 		}
+		fields[i].Metadata = fieldMeta(fields[i].Metadata, col, metas[i].table, metas[i].pk, metas[i].charLen)
 	}
 	r.schema = arrow.NewSchema(fields, nil)
 	return r.pickKey(ctx)
+}
+
+// fieldMeta adds ferry's source metadata (meta.go) to a field's: the engine
+// always, and for a column of a table NOT NULL, its primary key position
+// and its declared character length.
+func fieldMeta(md arrow.Metadata, col pgcopy.Column, table bool, pk *int64, charLen *int32) arrow.Metadata {
+	keys := append([]string(nil), md.Keys()...)
+	vals := append([]string(nil), md.Values()...)
+	add := func(k, v string) { keys, vals = append(keys, k), append(vals, v) }
+	add(ferry.MetaSourceEngine, ferry.EnginePostgreSQL)
+	if table {
+		if col.NotNull {
+			add(ferry.MetaNotNull, "true")
+		}
+		if pk != nil {
+			add(ferry.MetaPrimaryKey, strconv.FormatInt(*pk, 10))
+		}
+		if charLen != nil {
+			add(ferry.MetaCharLength, strconv.Itoa(int(*charLen)))
+		}
+	}
+	return arrow.NewMetadata(keys, vals)
 }
 
 // pickKey chooses the split key: SplitPK, else the first primary key column
@@ -159,7 +202,11 @@ func (r *Reader) pickKey(ctx context.Context) error {
 		return nil
 	}
 	var keyType string
-	sd, err := r.conn.Prepare(ctx, "", "SELECT "+quoteCol(name)+" FROM "+r.base)
+	qn, err := sqlident.PostgreSQL.Quote(name)
+	if err != nil {
+		return fmt.Errorf("pgreader: splitPk: %w", err)
+	}
+	sd, err := r.conn.Prepare(ctx, "", "SELECT "+qn+" FROM "+r.base)
 	if err != nil {
 		return fmt.Errorf("pgreader: splitPk %q of %s: %w", name, r.what(), err)
 	}
@@ -236,7 +283,7 @@ func (r *Reader) Splits(ctx context.Context, hint int) ([]ferry.Split, error) {
 		}
 	case r.keyInt:
 		var lo, hi *int64
-		k := quoteCol(r.key.Name)
+		k := quote(r.key.Name)
 		if err := r.conn.QueryRow(ctx, "SELECT min("+k+")::int8, max("+k+")::int8 FROM "+r.base+where).Scan(&lo, &hi); err != nil {
 			return nil, fmt.Errorf("pgreader: key range of %s: %w", r.what(), err)
 		}
@@ -254,7 +301,7 @@ func (r *Reader) Splits(ctx context.Context, hint int) ([]ferry.Split, error) {
 		}
 		specs = rangeSpecs(bounds)
 	default:
-		k := quoteCol(r.key.Name)
+		k := quote(r.key.Name)
 		fr := make([]string, n-1)
 		for i := range fr {
 			fr[i] = strconv.FormatFloat(float64(i+1)/float64(n), 'f', -1, 64)
@@ -355,16 +402,26 @@ func (r *Reader) query(s splitSpec) (string, error) {
 		if r.key == nil {
 			return "", errors.New("pgreader: key split but no key")
 		}
-		k := quoteCol(r.key.Name)
+		k := quote(r.key.Name)
 		if s.Null {
 			conds = append(conds, k+" IS NULL")
 			break
 		}
+		// the bounds come from a split spec, maybe shipped from another
+		// process: literals, cast to the key's catalog type
 		if s.Lo != nil {
-			conds = append(conds, k+" >= "+quoteLiteral(*s.Lo)+"::"+r.key.SourceType)
+			lit, err := literal(*s.Lo)
+			if err != nil {
+				return "", fmt.Errorf("pgreader: split bound: %w", err)
+			}
+			conds = append(conds, k+" >= "+lit+"::"+r.key.SourceType)
 		}
 		if s.Hi != nil {
-			conds = append(conds, k+" < "+quoteLiteral(*s.Hi)+"::"+r.key.SourceType)
+			lit, err := literal(*s.Hi)
+			if err != nil {
+				return "", fmt.Errorf("pgreader: split bound: %w", err)
+			}
+			conds = append(conds, k+" < "+lit+"::"+r.key.SourceType)
 		}
 		if s.Lo == nil && s.Hi == nil {
 			conds = append(conds, k+" IS NOT NULL")
@@ -388,17 +445,13 @@ func (r *Reader) Read(ctx context.Context, sp ferry.Split) (array.RecordReader, 
 	if err != nil {
 		return nil, err
 	}
-	conn, err := pgx.ConnectConfig(ctx, r.conncfg.Copy())
+	conn, err := pgurl.Connect(ctx, "pgreader", r.conncfg)
 	if err != nil {
-		return nil, ferry.Retryable(fmt.Errorf("pgreader: split %s: connect: %w", sp.ID, err))
+		return nil, ferry.Retryable(fmt.Errorf("pgreader: split %s: %w", sp.ID, err))
 	}
-	if _, err := conn.Exec(ctx, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"); err != nil {
+	if err := r.setSnapshot(ctx, conn, r.readSnapshot()); err != nil {
 		conn.Close(context.Background())
 		return nil, fmt.Errorf("pgreader: split %s: %w", sp.ID, err)
-	}
-	if _, err := conn.Exec(ctx, "SET TRANSACTION SNAPSHOT "+quoteLiteral(r.snapshot)); err != nil {
-		conn.Close(context.Background())
-		return nil, fmt.Errorf("pgreader: split %s: set snapshot: %w", sp.ID, err)
 	}
 	rctx, cancel := context.WithCancel(ctx)
 	rr := &recordReader{schema: r.schema, ch: make(chan arrow.RecordBatch), done: make(chan struct{}), cancel: cancel, ctx: ctx}

@@ -3,13 +3,15 @@ package pgwriter
 import (
 	"context"
 	"fmt"
-	"github.com/ferrydata/ferry/internal/pgurl"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/ferrydata/ferry"
+	"github.com/ferrydata/ferry/internal/pgurl"
+	"github.com/ferrydata/ferry/internal/sqlident"
 	"github.com/ferrydata/ferry/internal/urlparam"
 )
 
@@ -39,6 +41,16 @@ type Config struct {
 	// On a small machine one connection often writes as fast as several,
 	// which only contend for the table's extension lock.
 	Conns int
+	// ReadTimeout fails a connection on which nothing arrived from the
+	// server for that long (URL readTimeout=10m); 0 waits forever. It must
+	// exceed the longest statement, Commit's included. The connect timeout
+	// is libpq's connect_timeout (default 30 s).
+	ReadTimeout time.Duration
+	// StaleAfter is the age after which the stage of another run on the same
+	// target that no live run holds is dropped when a run starts (URL
+	// staleAfter); 0 means 24 hours, negative never. Younger stages are kept
+	// so that their runs can still be resumed; ferry gc drops them sooner.
+	StaleAfter time.Duration
 	// Allocator is used for temporary Arrow memory; nil means the default.
 	Allocator memory.Allocator
 }
@@ -59,13 +71,15 @@ func ParseConfig(urlstr string) (Config, error) {
 
 func configFromURL(u *url.URL) (Config, error) {
 	p := urlparam.New("pgwriter", u)
-	q := u.Query()
+	q, _ := urlparam.Parse(u.RawQuery) // malformed pairs are reported by p.Done
 	cfg := Config{
-		Table:     p.String("table", ""),
-		Key:       p.List("key"),
-		Partition: p.String("partition", ""),
-		Create:    p.Bool("create", false),
-		Conns:     p.Int("conns", 0),
+		Table:       p.String("table", ""),
+		Key:         p.List("key"),
+		Partition:   p.String("partition", ""),
+		Create:      p.Bool("create", false),
+		Conns:       p.Int("conns", 0),
+		ReadTimeout: pgurl.ReadTimeout(p),
+		StaleAfter:  p.Duration("staleAfter", 0),
 	}
 	p.Has("preSql")
 	p.Has("postSql")
@@ -107,6 +121,14 @@ func (c *Config) check() error {
 	if c.Table == "" {
 		return fmt.Errorf("pgwriter: no table")
 	}
+	if _, err := sqlident.PostgreSQL.QuoteQualified(c.Table); err != nil {
+		return fmt.Errorf("pgwriter: table %q: %w", c.Table, err)
+	}
+	for _, k := range c.Key {
+		if err := sqlident.Check(k); err != nil {
+			return fmt.Errorf("pgwriter: key: %w", err)
+		}
+	}
 	if c.Conns < 0 {
 		return fmt.Errorf("pgwriter: conns must not be negative")
 	}
@@ -137,15 +159,9 @@ func init() {
 	ferry.DefaultURLMux().RegisterWriter("postgresql", open)
 }
 
-func quoteIdent(name string) string {
-	if strings.Contains(name, `"`) {
-		return name
-	}
-	parts := strings.Split(name, ".")
-	for i, p := range parts {
-		parts[i] = `"` + p + `"`
-	}
-	return strings.Join(parts, ".")
-}
+// quote quotes one identifier; names that cannot be quoted were refused by
+// Config.check or come from the catalog.
+func quote(name string) string { return sqlident.PostgreSQL.MustQuote(name) }
 
-func quoteCol(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`) + `"` }
+// quoteList quotes names and joins them with ", ".
+func quoteList(names []string) (string, error) { return sqlident.PostgreSQL.QuoteList(names) }

@@ -490,7 +490,7 @@ func TestCreateAndURL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := ferry.DefaultURLMux().OpenWriter(ctx, dsn("table="+tbl+"&create=true&key=id&preSql=SELECT%201;SELECT%202&postSql=DELETE%20FROM%20"+tbl+"%20WHERE%20id%20=%201"))
+	w, err := ferry.DefaultURLMux().OpenWriter(ctx, dsn("table="+tbl+"&create=true&key=id&preSql=SELECT%201%3BSELECT%202&postSql=DELETE%20FROM%20"+tbl+"%20WHERE%20id%20=%201"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,11 +2,10 @@ package pgwriter
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -17,15 +16,24 @@ import (
 	"github.com/ferrydata/ferry"
 	"github.com/ferrydata/ferry/internal/bisect"
 	"github.com/ferrydata/ferry/internal/pgcopy"
+	"github.com/ferrydata/ferry/internal/pgurl"
+	"github.com/ferrydata/ferry/internal/sqlident"
 )
 
 // Writer writes into a PostgreSQL table with binary COPY.
 //
-// Every mode is all-or-nothing: insert mode COPYs straight into the target
-// inside one transaction per worker, all left open until Commit commits them;
-// the other modes COPY into an UNLOGGED staging table and Commit moves the
-// rows into the target in one transaction. Abort rolls back and drops the
-// staging table, so the target is left as it was.
+// As a ferry.StageWriter (PrepareStage, OpenSplit, Status) every mode stages:
+// each split attempt COPYs into the run's UNLOGGED stage table in one
+// transaction that also writes the split's marker, and Commit moves the
+// marked rows into the target in one transaction; nothing of the run is
+// visible before it.
+//
+// Through the one-process path (Prepare, Open) every mode is all-or-nothing
+// too: insert mode COPYs straight into the target inside one transaction per
+// worker, all left open until Commit commits them one after another; the
+// other modes COPY into the stage and Commit moves the rows into the target
+// in one transaction. Abort rolls back and drops the stage, so the target is
+// left as it was.
 type Writer struct {
 	cfg     Config
 	conncfg *pgx.ConnConfig
@@ -35,14 +43,17 @@ type Writer struct {
 	cols    []pgcopy.Column // destination columns, in schema order
 	types   pgcopy.Types
 	target  string // quoted
-	stage   string // quoted, "" in insert mode
 	key     []string
 	colList string // quoted batch columns
+
+	stage // the run's stage, when there is one
 
 	mu    sync.Mutex
 	conns []*wconn // write connections, shared round-robin when Config.Conns caps them
 	next  int
 	done  bool
+	idle  []*pgx.Conn   // staged: connections of finished split attempts, for reuse
+	sem   chan struct{} // staged: caps open split attempts at Config.Conns
 }
 
 // wconn is one write connection (and, in insert mode, its transaction),
@@ -61,11 +72,26 @@ func New(cfg Config) (*Writer, error) {
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
-	cc, err := pgx.ParseConfig(cfg.ConnString)
+	cc, err := pgurl.ParseConfig("pgwriter", cfg.ConnString, cfg.ReadTimeout)
 	if err != nil {
-		return nil, fmt.Errorf("pgwriter: bad connection string: %s", ferry.Redact(err.Error()))
+		return nil, err
 	}
-	return &Writer{cfg: cfg, conncfg: cc, target: quoteIdent(cfg.Table)}, nil
+	target, err := sqlident.PostgreSQL.QuoteQualified(cfg.Table)
+	if err != nil {
+		return nil, fmt.Errorf("pgwriter: table %q: %w", cfg.Table, err)
+	}
+	return &Writer{cfg: cfg, conncfg: cc, target: target}, nil
+}
+
+func (w *Writer) connect(ctx context.Context) (*pgx.Conn, error) {
+	return pgurl.Connect(ctx, "pgwriter", w.conncfg)
+}
+
+// exec runs one statement built from quoted names over the extended
+// protocol: nothing stacked behind it can run.
+func exec(ctx context.Context, c *pgx.Conn, sql string) error {
+	_, err := pgurl.Exec(ctx, c, sql)
+	return err
 }
 
 func (w *Writer) staged() bool { return w.cfg.Mode != ferry.ModeInsert }
@@ -73,14 +99,28 @@ func (w *Writer) staged() bool { return w.cfg.Mode != ferry.ModeInsert }
 // Prepare connects, runs preSql, creates the table when asked, maps the
 // batch columns onto the table's and creates the staging table.
 func (w *Writer) Prepare(ctx context.Context, schema *arrow.Schema) error {
+	if err := w.prepareTarget(ctx, schema, true); err != nil {
+		return err
+	}
+	if w.staged() {
+		return w.openStage(ctx, ferry.NewRunID())
+	}
+	return nil
+}
+
+// prepareTarget connects the admin connection, runs preSql (when pre),
+// creates the table when asked and maps the batch columns onto it.
+func (w *Writer) prepareTarget(ctx context.Context, schema *arrow.Schema, pre bool) error {
 	var err error
-	if w.admin, err = pgx.ConnectConfig(ctx, w.conncfg.Copy()); err != nil {
-		return fmt.Errorf("pgwriter: connect: %w", err)
+	if w.admin, err = w.connect(ctx); err != nil {
+		return err
 	}
 	w.schema = schema
-	for _, s := range w.cfg.PreSQL {
-		if _, err := w.admin.Exec(ctx, s); err != nil {
-			return fmt.Errorf("pgwriter: preSql %q: %w", s, err)
+	if pre {
+		for _, s := range w.cfg.PreSQL {
+			if _, err := w.admin.Exec(ctx, s); err != nil {
+				return fmt.Errorf("pgwriter: preSql %q: %w", s, err)
+			}
 		}
 	}
 	if w.cfg.Create {
@@ -88,33 +128,40 @@ func (w *Writer) Prepare(ctx context.Context, schema *arrow.Schema) error {
 		if err != nil {
 			return err
 		}
-		if _, err := w.admin.Exec(ctx, ddl); err != nil {
+		if err := exec(ctx, w.admin, ddl); err != nil {
 			return fmt.Errorf("pgwriter: create %s: %w", w.cfg.Table, err)
 		}
 	}
-	if err := w.lookup(ctx); err != nil {
-		return err
-	}
-	if w.staged() {
-		return w.createStage(ctx)
-	}
-	return nil
+	return w.lookup(ctx)
 }
 
 func (w *Writer) lookup(ctx context.Context) error {
-	rows, err := w.admin.Query(ctx, `SELECT a.attname, a.atttypid, a.atttypmod, format_type(a.atttypid, a.atttypmod), a.attnotnull
+	var found bool
+	if err := w.admin.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL`, w.target).Scan(&found); err != nil {
+		return fmt.Errorf("pgwriter: table %s: %w", w.cfg.Table, err)
+	}
+	if !found {
+		return fmt.Errorf("pgwriter: table %s does not exist: create it, or set create=true (Config.Create) to create it from the source's columns, types and primary key", w.cfg.Table)
+	}
+	rows, err := w.admin.Query(ctx, `SELECT a.attname, a.atttypid, a.atttypmod, format_type(a.atttypid, a.atttypmod), a.attnotnull,
+			a.atthasdef OR a.attidentity <> '' OR a.attgenerated <> ''
 		FROM pg_catalog.pg_attribute a WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`, w.target)
 	if err != nil {
 		return fmt.Errorf("pgwriter: table %s: %w", w.cfg.Table, err)
 	}
 	dest := map[string]pgcopy.Column{}
+	var required []string // NOT NULL without a default, in table order
 	for rows.Next() {
 		var c pgcopy.Column
-		if err := rows.Scan(&c.Name, &c.OID, &c.TypMod, &c.SourceType, &c.NotNull); err != nil {
+		var hasDefault bool
+		if err := rows.Scan(&c.Name, &c.OID, &c.TypMod, &c.SourceType, &c.NotNull, &hasDefault); err != nil {
 			rows.Close()
 			return fmt.Errorf("pgwriter: table %s: %w", w.cfg.Table, err)
 		}
 		dest[c.Name] = c
+		if c.NotNull && !hasDefault {
+			required = append(required, c.Name)
+		}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -131,10 +178,20 @@ func (w *Writer) lookup(ctx context.Context) error {
 		}
 		w.cols = append(w.cols, c)
 		oids = append(oids, c.OID)
-		q = append(q, quoteCol(f.Name))
+		q = append(q, quote(c.Name))
 	}
 	if len(missing) > 0 {
 		return fmt.Errorf("pgwriter: table %s has no column(s) %s", w.cfg.Table, strings.Join(missing, ", "))
+	}
+	var lacking []string
+	for _, name := range required {
+		if w.schema.FieldIndices(name) == nil {
+			lacking = append(lacking, strconv.Quote(name))
+		}
+	}
+	if len(lacking) > 0 {
+		return fmt.Errorf("pgwriter: table %s: column(s) %s are NOT NULL without a default and the source has no such column: every row would be rejected (map a source column to it, give it a default, or drop NOT NULL)",
+			w.cfg.Table, strings.Join(lacking, ", "))
 	}
 	w.colList = strings.Join(q, ", ")
 	if w.types, err = pgcopy.LoadTypes(ctx, w.admin, oids); err != nil {
@@ -165,62 +222,54 @@ func (w *Writer) lookup(ctx context.Context) error {
 			}
 		}
 	}
-	return nil
-}
-
-func (w *Writer) createStage(ctx context.Context) error {
-	var nsp, rel string
-	if err := w.admin.QueryRow(ctx, `SELECT n.nspname, c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = $1::regclass`, w.target).Scan(&nsp, &rel); err != nil {
-		return fmt.Errorf("pgwriter: table %s: %w", w.cfg.Table, err)
-	}
-	var rnd [4]byte
-	_, _ = rand.Read(rnd[:])
-	if len(rel) > 40 {
-		rel = rel[:40]
-	}
-	w.stage = quoteCol(nsp) + "." + quoteCol(rel+"_ferry_"+hex.EncodeToString(rnd[:]))
-	like := "INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING GENERATED"
-	if w.cfg.Mode == ferry.ModeOverwrite || w.cfg.Mode == ferry.ModePartitionOverwrite {
-		like = "INCLUDING ALL" // unique indexes reject duplicates at load time, as the target would
-	}
-	ddl := "CREATE UNLOGGED TABLE " + w.stage + " (LIKE " + w.target + " " + like + ")"
-	if _, err := w.admin.Exec(ctx, ddl); err != nil {
-		return fmt.Errorf("pgwriter: create staging table for %s: %w", w.cfg.Table, err)
-	}
-	if w.cfg.Mode == ferry.ModeUpsert || w.cfg.Mode == ferry.ModeReplace {
-		if _, err := w.admin.Exec(ctx, "ALTER TABLE "+w.stage+" ADD COLUMN ferry_seq bigserial"); err != nil {
-			return fmt.Errorf("pgwriter: create staging table for %s: %w", w.cfg.Table, err)
+	if w.cfg.Mode == ferry.ModeUpsert {
+		// ON CONFLICT (key) needs a unique index on exactly the key columns;
+		// without one every staged row would be refused at Commit.
+		var ok bool
+		err := w.admin.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_index i
+			WHERE i.indrelid = $1::regclass AND i.indisunique AND i.indpred IS NULL AND i.indexprs IS NULL
+			AND (SELECT array_agg(a.attname::text ORDER BY a.attname) FROM pg_catalog.pg_attribute a
+				WHERE a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey::int2[])) = (SELECT array_agg(k ORDER BY k) FROM unnest($2::text[]) k)
+			AND cardinality(i.indkey::int2[]) = cardinality($2::text[]))`, w.target, w.key).Scan(&ok)
+		if err != nil {
+			return fmt.Errorf("pgwriter: unique keys of %s: %w", w.cfg.Table, err)
+		}
+		if !ok {
+			return fmt.Errorf("pgwriter: mode upsert on %s: no unique index or constraint on exactly the key column(s) %s (add one, e.g. ALTER TABLE ... ADD UNIQUE (%s), or use mode=replace)",
+				w.cfg.Table, strings.Join(w.key, ", "), strings.Join(w.key, ", "))
 		}
 	}
 	return nil
 }
 
-// Open connects a worker and starts its transaction.
+// Open connects a worker. In insert mode it starts the worker's transaction,
+// which Commit commits; in the staged modes each batch is one autocommitted
+// COPY into the stage.
 func (w *Writer) Open(ctx context.Context) (ferry.BatchWriter, error) {
 	enc, err := pgcopy.NewEncoder(w.schema, w.cols, w.types)
 	if err != nil {
 		return nil, fmt.Errorf("pgwriter: %w", err)
 	}
-	into := w.target
+	copySQL := "COPY " + w.target + " (" + w.colList + ") FROM STDIN (FORMAT binary)"
 	if w.staged() {
-		into = w.stage
+		enc.AppendInt8(0)
+		copySQL = w.stageCopySQL()
 	}
-	copySQL := "COPY " + into + " (" + w.colList + ") FROM STDIN (FORMAT binary)"
 	w.mu.Lock()
 	if w.cfg.Conns > 0 && len(w.conns) >= w.cfg.Conns {
 		c := w.conns[w.next%len(w.conns)]
 		w.next++
 		w.mu.Unlock()
-		return &batchWriter{w: w, c: c, enc: enc, copySQL: copySQL}, nil
+		return &batchWriter{w: w, c: c, enc: enc, copySQL: copySQL, sp: !w.staged()}, nil
 	}
 	w.mu.Unlock()
-	conn, err := pgx.ConnectConfig(ctx, w.conncfg.Copy())
+	conn, err := w.connect(ctx)
 	if err != nil {
-		return nil, ferry.Retryable(fmt.Errorf("pgwriter: connect: %w", err))
+		return nil, ferry.Retryable(err)
 	}
 	if !w.staged() {
 		// insert: one transaction per worker, committed by the Writer's Commit
-		if _, err := conn.Exec(ctx, "BEGIN"); err != nil {
+		if err := exec(ctx, conn, "BEGIN"); err != nil {
 			conn.Close(context.Background())
 			return nil, fmt.Errorf("pgwriter: begin: %w", err)
 		}
@@ -229,12 +278,15 @@ func (w *Writer) Open(ctx context.Context) (ferry.BatchWriter, error) {
 	w.mu.Lock()
 	w.conns = append(w.conns, c)
 	w.mu.Unlock()
-	return &batchWriter{w: w, c: c, enc: enc, copySQL: copySQL}, nil
+	return &batchWriter{w: w, c: c, enc: enc, copySQL: copySQL, sp: !w.staged()}, nil
 }
 
 // Commit makes the rows visible: it commits the workers' transactions
 // (insert) or moves the staged rows into the target in one transaction.
 func (w *Writer) Commit(ctx context.Context) error {
+	if w.runID != "" && w.stagedRun {
+		return w.commitStage(ctx)
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.done {
@@ -246,7 +298,7 @@ func (w *Writer) Commit(ctx context.Context) error {
 			if c.conn == nil {
 				continue
 			}
-			if _, err := c.conn.Exec(ctx, "COMMIT"); err != nil {
+			if err := exec(ctx, c.conn, "COMMIT"); err != nil {
 				return fmt.Errorf("pgwriter: commit into %s: %w", w.cfg.Table, err)
 			}
 			c.conn.Close(ctx)
@@ -257,63 +309,7 @@ func (w *Writer) Commit(ctx context.Context) error {
 		}
 		return w.inTx(ctx, func(tx pgx.Tx) error { return w.post(ctx, tx) })
 	}
-	return w.inTx(ctx, func(tx pgx.Tx) error {
-		var stmts []string
-		ins := "INSERT INTO " + w.target + " (" + w.colList + ") SELECT " + w.colList + " FROM " + w.stage
-		keys := make([]string, len(w.key))
-		for i, k := range w.key {
-			keys[i] = quoteCol(k)
-		}
-		kl := strings.Join(keys, ", ")
-		switch w.cfg.Mode {
-		case ferry.ModeOverwrite:
-			stmts = []string{"TRUNCATE " + w.target, ins}
-		case ferry.ModePartitionOverwrite:
-			var stray int64
-			if err := tx.QueryRow(ctx, "SELECT count(*) FROM "+w.stage+" WHERE NOT coalesce(("+w.cfg.Partition+"), false)").Scan(&stray); err != nil {
-				return fmt.Errorf("pgwriter: partition %q: %w", w.cfg.Partition, err)
-			}
-			if stray > 0 {
-				return fmt.Errorf("pgwriter: %d new row(s) do not match partition %q: a rerun would not replace them", stray, w.cfg.Partition)
-			}
-			stmts = []string{"DELETE FROM " + w.target + " WHERE " + w.cfg.Partition, ins}
-		case ferry.ModeUpsert, ferry.ModeReplace:
-			dedup := "INSERT INTO " + w.target + " (" + w.colList + ") SELECT DISTINCT ON (" + kl + ") " + w.colList +
-				" FROM " + w.stage + " ORDER BY " + kl + ", ferry_seq DESC"
-			if w.cfg.Mode == ferry.ModeReplace {
-				var on []string
-				for _, k := range keys {
-					on = append(on, "t."+k+" = s."+k)
-				}
-				stmts = []string{"DELETE FROM " + w.target + " t USING " + w.stage + " s WHERE " + strings.Join(on, " AND "), dedup}
-				break
-			}
-			var set []string
-			for _, f := range w.schema.Fields() {
-				if !contains(w.key, f.Name) {
-					set = append(set, quoteCol(f.Name)+" = EXCLUDED."+quoteCol(f.Name))
-				}
-			}
-			if len(set) == 0 {
-				dedup += " ON CONFLICT (" + kl + ") DO NOTHING"
-			} else {
-				dedup += " ON CONFLICT (" + kl + ") DO UPDATE SET " + strings.Join(set, ", ")
-			}
-			stmts = []string{dedup}
-		}
-		for _, s := range stmts {
-			if _, err := tx.Exec(ctx, s); err != nil {
-				return fmt.Errorf("pgwriter: %s into %s: %w", w.cfg.Mode, w.cfg.Table, err)
-			}
-		}
-		if err := w.post(ctx, tx); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, "DROP TABLE "+w.stage); err != nil {
-			return fmt.Errorf("pgwriter: drop staging table: %w", err)
-		}
-		return nil
-	})
+	return w.commitStageLocked(ctx)
 }
 
 func contains(s []string, v string) bool {
@@ -349,10 +345,10 @@ func (w *Writer) inTx(ctx context.Context, fn func(pgx.Tx) error) error {
 	return nil
 }
 
-// Abort rolls back every worker and drops the staging table.
+// Abort rolls back every worker and drops the stage, over a fresh
+// connection when the writer's own were killed.
 func (w *Writer) Abort(ctx context.Context, cause error) error {
 	w.mu.Lock()
-	defer w.mu.Unlock()
 	w.done = true
 	for _, c := range w.conns {
 		if c.conn != nil {
@@ -360,40 +356,25 @@ func (w *Writer) Abort(ctx context.Context, cause error) error {
 			c.conn = nil
 		}
 	}
-	if w.stage == "" {
+	w.mu.Unlock()
+	w.closeIdle()
+	if w.runID == "" {
 		return nil
 	}
-	ctx = context.WithoutCancel(ctx)
-	drop := "DROP TABLE IF EXISTS " + w.stage
-	var err error
-	if w.admin != nil && !w.admin.IsClosed() {
-		_, err = w.admin.Exec(ctx, drop)
-	}
-	if w.admin == nil || w.admin.IsClosed() || err != nil {
-		// the admin connection may have been killed too: use a fresh one
-		conn, cerr := pgx.ConnectConfig(ctx, w.conncfg.Copy())
-		if cerr != nil {
-			return fmt.Errorf("pgwriter: drop staging table %s: %w", w.stage, errors.Join(err, cerr))
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, drop); err != nil {
-			return fmt.Errorf("pgwriter: drop staging table %s: %w", w.stage, err)
-		}
-	}
-	w.stage = ""
-	return nil
+	return w.abortStage(context.WithoutCancel(ctx))
 }
 
-// Close closes the connections.
+// Close closes the connections (which releases the run's advisory lock).
 func (w *Writer) Close() error {
 	w.mu.Lock()
-	defer w.mu.Unlock()
 	for _, c := range w.conns {
 		if c.conn != nil {
 			c.conn.Close(context.Background())
 			c.conn = nil
 		}
 	}
+	w.mu.Unlock()
+	w.closeIdle()
 	if w.admin != nil {
 		w.admin.Close(context.Background())
 	}
@@ -405,10 +386,11 @@ type batchWriter struct {
 	c       *wconn
 	enc     *pgcopy.Encoder
 	copySQL string
+	sp      bool // each COPY in a savepoint of an open transaction
 }
 
-// Write COPYs b inside a savepoint; a batch rejected for bad data is
-// bisected until the bad rows are isolated.
+// Write COPYs b (inside a savepoint in insert mode); a batch rejected for
+// bad data is bisected until the bad rows are isolated.
 func (bw *batchWriter) Write(ctx context.Context, b arrow.RecordBatch) error {
 	bw.c.mu.Lock()
 	defer bw.c.mu.Unlock()
@@ -416,14 +398,16 @@ func (bw *batchWriter) Write(ctx context.Context, b arrow.RecordBatch) error {
 		return errors.New("pgwriter: write after a fatal error or Close")
 	}
 	if bw.c.reconnect {
-		conn, err := pgx.ConnectConfig(ctx, bw.w.conncfg.Copy())
+		conn, err := bw.w.connect(ctx)
 		if err != nil {
 			return ferry.Retryable(fmt.Errorf("pgwriter: reconnect: %w", err))
 		}
 		bw.c.conn.Close(context.Background())
 		bw.c.conn, bw.c.reconnect = conn, false
 	}
-	err := bisect.Write(ctx, b, bw.copyOnce, isData, columnOf)
+	err := bisect.Write(ctx, b, func(ctx context.Context, b arrow.RecordBatch) error {
+		return copyOnce(ctx, bw.w, bw.c, bw.enc, bw.copySQL, bw.sp, b)
+	}, isData, columnOf)
 	if err != nil && !isDirty(err) && !ferry.IsRetryable(err) {
 		bw.c.broken = true
 	}
@@ -432,20 +416,18 @@ func (bw *batchWriter) Write(ctx context.Context, b arrow.RecordBatch) error {
 
 func isDirty(err error) bool { return ferry.Classify(err) == ferry.ClassDirty }
 
-// copyOnce writes all of b or nothing: in insert mode inside a savepoint of
-// the worker's transaction, in the staged modes as one autocommitted COPY
-// into the staging table (the staging table is dropped on Abort), which
-// spares a subtransaction per batch.
-func (bw *batchWriter) copyOnce(ctx context.Context, b arrow.RecordBatch) error {
-	pc := bw.c.conn.PgConn()
-	sp := !bw.w.staged()
+// copyOnce writes all of b or nothing: with sp inside a savepoint of the
+// connection's open transaction, else as one autocommitted COPY into the
+// stage (dropped on Abort), which spares a subtransaction per batch.
+func copyOnce(ctx context.Context, w *Writer, c *wconn, enc *pgcopy.Encoder, copySQL string, sp bool, b arrow.RecordBatch) error {
+	pc := c.conn.PgConn()
 	if sp {
 		if _, err := pc.Exec(ctx, "SAVEPOINT ferry").ReadAll(); err != nil {
 			return fmt.Errorf("pgwriter: savepoint: %w", err)
 		}
 	}
-	er := &errReader{r: bw.enc.Reader(b)}
-	_, err := pc.CopyFrom(ctx, er, bw.copySQL)
+	er := &errReader{r: enc.Reader(b)}
+	_, err := pc.CopyFrom(ctx, er, copySQL)
 	er.stop() // pgconn may return while its goroutine still reads: b must not be touched after this
 	if err == nil {
 		if sp {
@@ -468,21 +450,21 @@ func (bw *batchWriter) copyOnce(ctx context.Context, b arrow.RecordBatch) error 
 			// and this autocommitted COPY either never reached the server or
 			// was ended by a FATAL error instead of completing (so it rolled
 			// back); reconnect on the retry
-			bw.c.reconnect = true
-			return ferry.Retryable(fmt.Errorf("pgwriter: copy into %s: connection lost, batch not applied: %w", bw.w.cfg.Table, err))
+			c.reconnect = true
+			return ferry.Retryable(fmt.Errorf("pgwriter: copy into %s: connection lost, batch not applied: %w", w.cfg.Table, err))
 		}
-		return notRetryable{fmt.Errorf("pgwriter: copy into %s: connection lost (the worker's work is rolled back): %w", bw.w.cfg.Table, err)}
+		return notRetryable{fmt.Errorf("pgwriter: copy into %s: connection lost (the worker's work is rolled back): %w", w.cfg.Table, err)}
 	}
 	if sp {
 		if _, rerr := pc.Exec(ctx, "ROLLBACK TO SAVEPOINT ferry").ReadAll(); rerr != nil {
-			return fmt.Errorf("pgwriter: copy into %s: %w (and rollback to savepoint: %v)", bw.w.cfg.Table, err, rerr)
+			return fmt.Errorf("pgwriter: copy into %s: %w (and rollback to savepoint: %v)", w.cfg.Table, err, rerr)
 		}
 	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01") {
-		return ferry.Retryable(fmt.Errorf("pgwriter: copy into %s: %w", bw.w.cfg.Table, err))
+		return ferry.Retryable(fmt.Errorf("pgwriter: copy into %s: %w", w.cfg.Table, err))
 	}
-	return fmt.Errorf("pgwriter: copy into %s: %w", bw.w.cfg.Table, err)
+	return fmt.Errorf("pgwriter: copy into %s: %w", w.cfg.Table, err)
 }
 
 // errReader remembers the encoder's error (pgconn reports only the server's
@@ -534,9 +516,9 @@ func columnOf(err error) string {
 	return ""
 }
 
-// Close ends the worker. Its rows are already in the staging table (staged
-// modes) or in its open transaction, which the Writer's Commit commits
-// (insert); the connection stays open until then.
+// Close ends the worker. Its rows are already in the stage (staged modes)
+// or in its open transaction, which the Writer's Commit commits (insert);
+// the connection stays open until then.
 func (bw *batchWriter) Close(ctx context.Context) error { return nil }
 
 // notRetryable hides the SafeToRetry of a pgconn error: the batch itself
