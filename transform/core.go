@@ -12,6 +12,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/compute"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/ferrydata/ferry"
 	"github.com/ferrydata/ferry/dirty"
 )
 
@@ -236,12 +237,24 @@ func replaceField(in *arrow.Schema, i int, f arrow.Field) *arrow.Schema {
 	return arrow.NewSchema(fields, &md)
 }
 
-// stringField is the utf8 field that replaces f when a transform turns its
-// values into strings: f itself when it is utf8 already, otherwise a
-// nullable utf8 field of the same name without the source's type metadata.
+// stringField is the utf8 field that replaces f when a transform rewrites
+// its values as strings: nullable, without the source's type name, engine
+// and length (the new values may not fit them).
 func stringField(f arrow.Field) arrow.Field {
-	if f.Type.ID() == arrow.STRING {
-		return f
+	return arrow.Field{Name: f.Name, Type: arrow.BinaryTypes.String, Nullable: true, Metadata: withoutSourceType(f.Metadata)}
+}
+
+// withoutSourceType drops the source's type name, engine and length from field
+// metadata, for a column whose type a transform changed (a writer creating
+// the table must not take the old type); the other keys stay.
+func withoutSourceType(md arrow.Metadata) arrow.Metadata {
+	var keys, vals []string
+	for i, k := range md.Keys() {
+		if k == ferry.MetaSourceType || k == ferry.MetaSourceEngine || k == ferry.MetaCharLength {
+			continue
+		}
+		keys = append(keys, k)
+		vals = append(vals, md.Values()[i])
 	}
-	return arrow.Field{Name: f.Name, Type: arrow.BinaryTypes.String, Nullable: true}
+	return arrow.NewMetadata(keys, vals)
 }

@@ -135,7 +135,6 @@ func trimmer(chars string, left, right bool) func(string) string {
 	return func(s string) string { return strings.TrimRight(s, chars) }
 }
 
-
 func init() {
 	builders["replace"] = func(raw json.RawMessage, o *Options) (ferry.Transformer, error) {
 		var p TextConfig
