@@ -3,6 +3,8 @@
 //	ferry sync --from URL --to URL [--mode insert|overwrite|upsert|replace|partition-overwrite]
 //	           [--concurrency N] [--rows-per-sec R] [--bytes-per-sec B]
 //	           [--max-dirty N] [--max-dirty-ratio F] [--dirty-file F] [--json]
+//	ferry run|plan|check [--bizdate D | --cyctime T] [--timezone Z] [--param k=expr]
+//	           [-p "-Dk=v ..."] [--catalog FILE] [--env dev|prod] [--json] JOB
 //
 // It prints the run's report (or its JSON summary with --json) on standard
 // output, a live progress line on standard error when that is a terminal,
@@ -48,6 +50,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runResume(ctx, args[1:], stdout, stderr)
 	case "gc":
 		return runGC(ctx, args[1:], stdout, stderr)
+	case "run":
+		return runJob(ctx, args[1:], stdout, stderr)
+	case "plan", "check":
+		return planJob(ctx, args[0], args[1:], stdout, stderr)
 	case "schemes":
 		return runSchemes(stdout)
 	case "-h", "--help", "help":

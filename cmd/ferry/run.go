@@ -1,0 +1,268 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/ferrydata/ferry"
+	"github.com/ferrydata/ferry/dirty"
+	"github.com/ferrydata/ferry/job"
+	"github.com/ferrydata/ferry/schedparam"
+)
+
+// jobFlags are the flags of ferry run, plan and check.
+type jobFlags struct {
+	bizdate, cyctime, timezone string
+	params                     multiFlag
+	dataxVars                  multiFlag
+	catalog, env               string
+	json                       bool
+	progress                   string
+	dirtyFile                  string
+}
+
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, " ") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+func jobFlagSet(cmd string, f *jobFlags, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("ferry "+cmd, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&f.bizdate, "bizdate", "", "business date YYYYMMDD (the run is scheduled the day after, at 00:00)")
+	fs.StringVar(&f.cyctime, "cyctime", "", "scheduled time YYYYMMDDHHMMSS (default: now); the business date is the day before")
+	fs.StringVar(&f.timezone, "timezone", "UTC", "time zone of --bizdate, --cyctime and now (an IANA name such as Asia/Shanghai)")
+	fs.Var(&f.params, "param", "custom scheduling parameter name=expr, e.g. 'pt=${yyyy-mm-dd}' (repeatable)")
+	fs.Var(&f.dataxVars, "p", `DataX variables as datax.py takes them: -p "-Dname=value -Dother=v2" (repeatable)`)
+	fs.StringVar(&f.catalog, "catalog", "", "data-source catalog file: {\"NAME\": {\"dev\": URL, \"prod\": URL}}")
+	fs.StringVar(&f.env, "env", "dev", "environment of the catalog entries: dev or prod")
+	fs.BoolVar(&f.json, "json", false, "print JSON instead of text")
+	if cmd == "run" {
+		fs.StringVar(&f.progress, "progress", "auto", "progress line on stderr: auto (when a terminal), always, never")
+		fs.StringVar(&f.dirtyFile, "dirty-file", "", "write every dirty row with its reason to this JSON Lines file")
+	}
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: ferry %s [flags] JOB\n\n%s\n\nflags:\n", cmd, jobUsage[cmd])
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+var jobUsage = map[string]string{
+	"run":   "Runs a DataX, DataWorks or Ferry job file and prints its report.",
+	"plan":  "Shows what a job would do: the resolved job (secrets masked), the source's splits, the column mapping\nwith types, and what each side runs. It connects to both sides but writes nothing and runs no pre/postSql.",
+	"check": "Validates a job file, connects to both sides and checks that the tables and mapped columns exist and that\nvalues convert. It writes nothing.",
+}
+
+// parseJob turns the flags and the job file into a parsed job; a usage
+// error is reported with usage == true.
+func parseJob(cmd string, args []string, stderr io.Writer) (p *job.Parsed, f jobFlags, code int) {
+	fs := jobFlagSet(cmd, &f, stderr)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, f, 0
+		}
+		return nil, f, 2
+	}
+	if fs.NArg() != 1 {
+		fmt.Fprintf(stderr, "ferry %s: give one job file after the flags\n", cmd)
+		fs.Usage()
+		return nil, f, 2
+	}
+	opts, err := jobOptions(f)
+	if err != nil {
+		fmt.Fprintf(stderr, "ferry %s: %v\n", cmd, err)
+		return nil, f, 2
+	}
+	if f.catalog != "" {
+		c, err := job.LoadCatalog(f.catalog)
+		if err != nil {
+			fmt.Fprintln(stderr, "ferry: "+oneLine(err))
+			return nil, f, 1
+		}
+		opts.Catalog = c
+	}
+	p, err = job.ParseFile(fs.Arg(0), opts)
+	if err != nil {
+		fmt.Fprintln(stderr, "ferry: "+oneLine(err))
+		return nil, f, 1
+	}
+	return p, f, -1
+}
+
+func jobOptions(f jobFlags) (*job.Options, error) {
+	loc, err := time.LoadLocation(f.timezone)
+	if err != nil {
+		return nil, fmt.Errorf("--timezone %q: %v", f.timezone, err)
+	}
+	o := &job.Options{Env: f.env, Params: map[string]string{}, Vars: map[string]string{}}
+	if f.env != job.EnvDev && f.env != job.EnvProd {
+		return nil, fmt.Errorf("--env %q: want dev or prod", f.env)
+	}
+	switch {
+	case f.bizdate != "" && f.cyctime != "":
+		return nil, errors.New("give --bizdate or --cyctime, not both")
+	case f.bizdate != "":
+		cs, err := schedparam.CycleTimesForDates(f.bizdate, f.bizdate, schedparam.BackfillOptions{Location: loc})
+		if err != nil {
+			return nil, fmt.Errorf("--bizdate: %v", err)
+		}
+		o.CycTime = cs[0]
+	case f.cyctime != "":
+		t, err := time.ParseInLocation("20060102150405", f.cyctime, loc)
+		if err != nil {
+			return nil, fmt.Errorf("--cyctime %q: want YYYYMMDDHHMMSS", f.cyctime)
+		}
+		o.CycTime = t
+	default:
+		o.CycTime = time.Now().In(loc).Truncate(time.Second)
+	}
+	for _, p := range f.params {
+		k, v, ok := strings.Cut(p, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("--param %q: want name=expr", p)
+		}
+		o.Params[k] = v
+	}
+	for _, s := range f.dataxVars {
+		vars, err := parseDataXVars(s)
+		if err != nil {
+			return nil, err
+		}
+		for k, v := range vars {
+			o.Vars[k] = v
+		}
+	}
+	return o, nil
+}
+
+// parseDataXVars parses datax.py's -p argument: "-Dname=value -Dother=v2",
+// with values optionally in single or double quotes.
+func parseDataXVars(s string) (map[string]string, error) {
+	out := map[string]string{}
+	var words []string
+	var cur strings.Builder
+	var quote rune
+	inWord := false
+	for _, r := range s {
+		switch {
+		case quote != 0:
+			if r == quote {
+				quote = 0
+			} else {
+				cur.WriteRune(r)
+			}
+		case r == '\'' || r == '"':
+			quote, inWord = r, true
+		case r == ' ' || r == '\t' || r == '\n':
+			if inWord {
+				words = append(words, cur.String())
+				cur.Reset()
+				inWord = false
+			}
+		default:
+			cur.WriteRune(r)
+			inWord = true
+		}
+	}
+	if quote != 0 {
+		return nil, fmt.Errorf("-p %q: unclosed quote", s)
+	}
+	if inWord {
+		words = append(words, cur.String())
+	}
+	for _, w := range words {
+		if !strings.HasPrefix(w, "-D") {
+			return nil, fmt.Errorf("-p: %q is not -Dname=value", w)
+		}
+		k, v, ok := strings.Cut(w[2:], "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("-p: %q is not -Dname=value", w)
+		}
+		out[k] = v
+	}
+	return out, nil
+}
+
+func runJob(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	p, f, code := parseJob("run", args, stderr)
+	if p == nil {
+		return code
+	}
+	for _, w := range p.Warnings {
+		fmt.Fprintln(stderr, "ferry: warning: "+p.Mask(w))
+	}
+	ro := &job.RunOptions{Stdout: stdout}
+	if f.dirtyFile != "" {
+		sink, err := dirty.CreateFileSink(f.dirtyFile)
+		if err != nil {
+			fmt.Fprintln(stderr, "ferry: "+oneLine(err))
+			return 1
+		}
+		ro.DirtySinks = []dirty.Sink{sink}
+	}
+	if showProgress(f.progress, stderr) {
+		ro.Progress = func(pr ferry.Progress) {
+			end := "\r"
+			if pr.Final {
+				end = "\n"
+			}
+			fmt.Fprintf(stderr, "\r\033[K%s%s", pr, end)
+		}
+	}
+	sum, err := p.Run(ctx, ro)
+	if err != nil && sum == nil {
+		closeSinks(ro.DirtySinks)
+	}
+	if sum != nil {
+		if f.json {
+			enc := json.NewEncoder(stdout)
+			enc.SetIndent("", "  ")
+			enc.Encode(sum)
+		} else {
+			fmt.Fprint(stdout, p.Mask(sum.Report()))
+		}
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "ferry: "+p.Mask(oneLine(err)))
+		return 1
+	}
+	return 0
+}
+
+func planJob(ctx context.Context, cmd string, args []string, stdout, stderr io.Writer) int {
+	p, f, code := parseJob(cmd, args, stderr)
+	if p == nil {
+		return code
+	}
+	var pl *job.Plan
+	var err error
+	if cmd == "check" {
+		pl, err = p.Check(ctx, nil)
+	} else {
+		pl, err = p.Plan(ctx, nil)
+	}
+	if pl != nil {
+		if f.json {
+			enc := json.NewEncoder(stdout)
+			enc.SetIndent("", "  ")
+			enc.Encode(pl)
+		} else {
+			fmt.Fprint(stdout, pl.String())
+		}
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "ferry: "+p.Mask(oneLine(err)))
+		return 1
+	}
+	if cmd == "check" && !f.json {
+		fmt.Fprintln(stdout, "\ncheck: OK")
+	}
+	return 0
+}
