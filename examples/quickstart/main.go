@@ -4,7 +4,12 @@
 // SQLite database under a dirty-row limit, keeping the dirty rows in a JSON
 // Lines file, exports the result to Parquet, and prints the reports.
 //
-//	go run ./examples/quickstart [-rows N] [-dir DIR]
+//	go run ./examples/quickstart [-rows N] [-dir DIR] [-keep]
+//
+// Its files (about 230 MB at 1,000,000 rows) go into a new directory under
+// the system's temporary directory, or into -dir. It says where and how
+// big they are, and removes them at the end unless -keep is given (the
+// files it made only: a -dir that existed stays).
 package main
 
 import (
@@ -14,6 +19,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log"
 	"os"
 	"path/filepath"
@@ -22,22 +28,87 @@ import (
 	"github.com/ferrydata/ferry"
 	"github.com/ferrydata/ferry/dirty"
 	"github.com/ferrydata/ferry/reader/sqlitereader"
+	"github.com/ferrydata/ferry/writer/parquetwriter"
 	"github.com/ferrydata/ferry/writer/sqlitewriter"
 )
 
 func main() {
 	rows := flag.Int("rows", 1_000_000, "number of sample orders")
 	dir := flag.String("dir", "", "output directory (default: a new directory under the system's temporary directory)")
+	keep := flag.Bool("keep", false, "keep the databases, the dirty-row file and the Parquet file (default: remove them at the end)")
 	flag.Parse()
-	if _, err := run(context.Background(), *rows, *dir, os.Stdout); err != nil {
+	res, err := run(context.Background(), *rows, *dir, os.Stdout)
+	if res != nil {
+		if cerr := res.finish(*keep, os.Stdout); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
 		log.Fatal(err)
 	}
+}
+
+// files are the files a run made, existing or not.
+func (r *result) files() []string {
+	var out []string
+	for _, p := range []string{r.Source, r.Dest, r.DirtyFile, r.Parquet} {
+		out = append(out, p, p+"-wal", p+"-shm", p+"-journal")
+	}
+	return out
+}
+
+// size is the bytes the run's files take.
+func (r *result) size() int64 {
+	var n int64
+	for _, p := range r.files() {
+		if st, err := os.Stat(p); err == nil {
+			n += st.Size()
+		}
+	}
+	return n
+}
+
+// finish says where the files are and how much they take, and removes them
+// (and the directory, when the run made it) unless keep.
+func (r *result) finish(keep bool, out io.Writer) error {
+	mb := float64(r.size()) / (1 << 20)
+	if keep {
+		fmt.Fprintf(out, "kept %.1f MB in %s (remove it when done)\n", mb, r.Dir)
+		return nil
+	}
+	var errs []error
+	// The Parquet writer keeps its committed stage (markers) beside the
+	// file until it is collected: collect it the way `ferry gc` does.
+	if w, err := parquetwriter.Open(context.Background(), parquetwriter.Config{Path: r.Parquet, Mode: ferry.ModeOverwrite}); err == nil {
+		if c, ok := any(w).(ferry.StageCollector); ok {
+			if _, err := c.CollectStages(context.Background(), 0, false); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		w.Close()
+	}
+	for _, p := range r.files() {
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	if r.madeDir {
+		if err := os.Remove(r.Dir); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("quickstart: remove the files in %s: %w", r.Dir, err)
+	}
+	fmt.Fprintf(out, "removed the %.1f MB of files in %s (run with -keep to keep them)\n", mb, r.Dir)
+	return nil
 }
 
 // result is what a quickstart run produced.
 type result struct {
 	Dir, Source, Dest, DirtyFile, Parquet string
 	Sync, Export                          *ferry.Summary
+	madeDir                               bool // Dir is a new temporary directory
 }
 
 // The sample data has 7 dirty rows: 4 with text in the INTEGER column qty,
@@ -54,16 +125,18 @@ func run(ctx context.Context, rows int, dir string, out io.Writer) (*result, err
 	if rows < 100 {
 		return nil, errors.New("quickstart: -rows must be at least 100")
 	}
+	madeDir := false
 	if dir == "" {
 		d, err := os.MkdirTemp("", "ferry-quickstart-")
 		if err != nil {
 			return nil, err
 		}
-		dir = d
+		dir, madeDir = d, true
 	} else if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
 	res := &result{
+		madeDir:   madeDir,
 		Dir:       dir,
 		Source:    filepath.Join(dir, "orders.db"),
 		Dest:      filepath.Join(dir, "warehouse.db"),
@@ -112,7 +185,7 @@ func run(ctx context.Context, rows int, dir string, out io.Writer) (*result, err
 	if err := exportParquet(ctx, res, out); err != nil {
 		return res, err
 	}
-	fmt.Fprintf(out, "dirty rows are in %s; the synced table is in %s\n", res.DirtyFile, res.Dest)
+	fmt.Fprintf(out, "dirty rows are in %s; the synced table is in %s (%.1f MB in %s)\n", res.DirtyFile, res.Dest, float64(res.size())/(1<<20), res.Dir)
 	return res, nil
 }
 

@@ -6,6 +6,8 @@ import (
 	"database/sql"
 	"io"
 	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -49,4 +51,48 @@ func TestQuickstart(t *testing.T) {
 		t.Errorf("destination has %d rows (want %d), min(weight) >= 0: %d", n, rows-DirtyRows, minWeight)
 	}
 	checkParquet(t, res, rows-DirtyRows)
+}
+
+// The quickstart says where its files are and how big, and removes them
+// unless asked to keep them: a temporary directory goes, a -dir stays.
+func TestQuickstartCleansUp(t *testing.T) {
+	ctx := context.Background()
+	var out strings.Builder
+	res, err := run(ctx, 200, "", &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "MB in "+res.Dir) {
+		t.Errorf("output does not say where the files are:\n%s", out.String())
+	}
+	out.Reset()
+	if err := res.finish(false, &out); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(res.Dir); !os.IsNotExist(err) {
+		t.Errorf("%s is still there: %v", res.Dir, err)
+	}
+	if !strings.Contains(out.String(), "removed the") || !strings.Contains(out.String(), "-keep") {
+		t.Errorf("finish said %q", out.String())
+	}
+
+	dir := filepath.Join(t.TempDir(), "mine")
+	res, err = run(ctx, 200, dir, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if err := res.finish(true, &out); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(res.Dest); err != nil || !strings.Contains(out.String(), "kept") {
+		t.Errorf("-keep: %v, said %q", err, out.String())
+	}
+	if err := res.finish(false, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil || len(entries) != 0 {
+		t.Errorf("-dir %s after clean-up: %v %v (want it there and empty)", dir, entries, err)
+	}
 }
