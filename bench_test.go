@@ -83,6 +83,27 @@ func BenchmarkPipeline(b *testing.B) {
 			b.ReportMetric(float64(batchRows*batches)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 		})
 	}
+	// The staged path (a SplitWriter per split, its marker at Close), with
+	// and without a checkpoint directory (an fsync'ed line per split): 16
+	// splits per op.
+	for _, ck := range []bool{false, true} {
+		b.Run(fmt.Sprintf("staged/checkpoint=%v", ck), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				r := memreader.New([]arrow.RecordBatch{batch}, &memreader.Options{Repeat: batches, BatchesPerSplit: 8})
+				w := memwriter.NewStaged(memwriter.NewTable(), &memwriter.Options{Discard: true})
+				o := &ferry.Options{Concurrency: 2}
+				if ck {
+					o.Checkpoint = b.TempDir()
+				}
+				sum, err := ferry.New(r, w, o).Run(context.Background())
+				if err != nil || sum.RowsWritten != batchRows*batches {
+					b.Fatal(err, sum.RowsWritten)
+				}
+			}
+			b.ReportMetric(float64(batchRows*batches)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+		})
+	}
 }
 
 // BenchmarkMemoryFlat runs 1x and 10x the rows through a pipeline whose
