@@ -10,15 +10,22 @@
 // The path after sqlite:// is the database file (three slashes for an
 // absolute path); the file must exist and is opened read-only. Parameters:
 //
-//	table      the table or view to read (one of table and querySql is required)
+//	table      the table or view to read (one of table and querySql is
+//	           required): "t" or "schema.t"; a part in double quotes may
+//	           hold dots ("my.table")
 //	columns    comma-separated columns to read, in this order (default: all)
-//	where      an SQL predicate added to every split's query
+//	where      an SQL predicate added to every split's query: one
+//	           expression (a ';' that starts a second statement, a --
+//	           comment or an unterminated quote is refused)
 //	querySql   a whole SELECT to read instead of a table, as one split
 //	splitPk    the integer column to split on (default: the rowid)
 //	batchRows  rows per batch (default 65536)
 //
-// Unknown parameters are an error. The URL carries no credentials; SQL text
-// comes only from where and querySql.
+// Unknown parameters are an error, and so is a malformed query pair (a bad
+// %-escape), naming the parameter. The URL carries no credentials; SQL text
+// comes only from where and querySql, and every identifier (table, columns,
+// splitPk) is quoted with internal/sqlident. A directory given as the
+// database is an error that says so.
 //
 // # Splits
 //
@@ -45,9 +52,11 @@
 // the JSON-text types sqlitewriter declares for what SQLite has no type for:
 // "INTEGER LIST" (list<int64>, any element type), "FLOAT32 VECTOR(3)"
 // (fixed_size_list<float32>[3]) and "INTERVAL MONTH_DAY_NANO". Each
-// field keeps its declared type in the metadata key "ferry.source_type"; a
-// table created by sqlitewriter reads back with the Arrow types it was
-// written from.
+// field of a table carries ferry.MetaSourceType (its declared type),
+// ferry.MetaSourceEngine ("sqlite"), ferry.MetaNotNull, ferry.MetaPrimaryKey
+// and ferry.MetaCharLength (VARCHAR(16) gives "16") where they hold, so a
+// writer of any engine can create the table as declared; a table created by
+// sqlitewriter reads back with the Arrow types it was written from.
 //
 // Values are parsed from what SQLite stores: dates and times as ISO-8601
 // text ('YYYY-MM-DD HH:MM:SS.ffffff', 'T' and a zone offset accepted,
@@ -61,7 +70,7 @@
 // SQLite is dynamically typed: 'abc' can sit in an INTEGER column. A value
 // that does not fit its column's type (text in a number column, a number
 // out of the column's range, a decimal with more digits than its scale,
-// an invalid date) makes its row dirty: the row is skipped and reported
+// an invalid date, TEXT that is not valid UTF-8) makes its row dirty: the row is skipped and reported
 // through the ferry.DirtyReporter of the RecordReader, with Row the row's
 // rowid (or its position in the split when the split has no key), the
 // column, the stored value and the reason. The Pipeline applies its dirty

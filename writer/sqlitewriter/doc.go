@@ -10,12 +10,15 @@
 // The path after sqlite:// is the database file (three slashes for an
 // absolute path); it is created when missing. Parameters:
 //
-//	table      the destination table (required)
+//	table      the destination table (required): "t" or "schema.t"; a
+//	           part in double quotes may hold dots ("my.table")
 //	mode       insert (default), overwrite (or truncate), upsert, replace,
 //	           partition-overwrite
 //	key        comma-separated key columns for upsert (default: the table's
 //	           primary key) and the primary key of a created table
-//	partition  the SQL predicate of the rows partition-overwrite replaces
+//	partition  the SQL predicate of the rows partition-overwrite replaces:
+//	           one expression (a ';' that starts a second statement, a --
+//	           comment or an unterminated quote is refused)
 //	create     create the table from the Arrow schema when it is missing
 //	           (default true; create=false makes a missing table an error)
 //	batchRows  rows per INSERT statement (default 256, fewer for wide
@@ -28,7 +31,9 @@
 // %3B in a URL: Go's URL parser drops a query parameter with a raw ";").
 // They run inside the write transaction, so they are undone by Abort, and
 // statements SQLite refuses in a transaction (VACUUM) cannot be used.
-// Unknown parameters are an error.
+// Unknown parameters are an error, and so is a malformed query pair (a bad
+// %-escape), naming the parameter. Every identifier (table, columns, key) is
+// quoted with internal/sqlident; none is pasted into SQL.
 //
 // # One transaction, one connection
 //
@@ -56,10 +61,29 @@
 // during the load is not covered: that is what synchronous=OFF trades).
 //
 // A database file that does not exist yet has no other users: the run
-// creates it and loads it with the rollback journal in memory
+// builds it under a temporary name beside it, ".<name>.ferry-<runID>.tmp"
+// (Config.RunID, random by default), held with flock(2) while the run
+// lives, and loads it with the rollback journal in memory
 // (journal_mode=MEMORY, so new pages are written once and never
-// journaled), Commit fsyncs it, and Abort (or Close without Commit)
-// removes it again. Its journal mode stays SQLite's default (DELETE).
+// journaled). Commit fsyncs it and links it into place (link(2), which
+// never replaces a file that appeared meanwhile), then fsyncs the
+// directory; Abort (or Close without Commit) removes it. So the
+// destination path only ever holds a complete database: a run killed at
+// any point leaves no destination or the committed one, and at most its
+// temp file, which the next run's Prepare removes (a temp file no live run
+// holds) and which Writer.CollectStages (`ferry gc`) lists and removes.
+// Its journal mode stays SQLite's default (DELETE). A directory given as
+// the database is an error that says so.
+//
+// # No staged (resumable) runs
+//
+// SQLite holds one write transaction per database, so the Writer does not
+// implement ferry.StageWriter: it cannot keep finished splits durable while
+// others are still being written without committing them. A run that fails
+// or is killed leaves the destination as it was (see above), and a resumed
+// run starts the copy over. The staged protocol's guarantees (nothing
+// visible before the one final commit, no duplicates) hold all the same:
+// they come from the single transaction.
 //
 // # Write modes
 //
@@ -69,11 +93,25 @@
 //	                     (the key needs a PRIMARY KEY or UNIQUE index; the last row
 //	                     for a key wins)
 //	replace              INSERT OR REPLACE INTO ...
-//	partition-overwrite  DELETE FROM t WHERE (partition), then insert, in one transaction
+//	partition-overwrite  DELETE FROM t WHERE (partition), then insert, in one transaction;
+//	                     a row outside the partition fails the run (a TEMP
+//	                     trigger checks each inserted row; a table WITHOUT
+//	                     ROWID is counted again at Commit), so a rerun
+//	                     never doubles rows
+//
+// Prepare checks what would otherwise fail late: a NOT NULL column without
+// a default that the source does not have, an upsert key that no PRIMARY
+// KEY or UNIQUE index covers, a missing table with create=false (the error
+// gives the CREATE TABLE the writer would run).
 //
 // # Types
 //
-// A created table declares its columns with DeclaredType, so that
+// A created table declares its columns with ColumnType: the type the
+// source declared (ferry.MetaSourceType from any engine's reader:
+// VARCHAR(16), CHAR(2), JSONB TEXT, a SQLite declaration as written) where
+// SQLite keeps it exactly, else DeclaredType; NOT NULL from the field or
+// ferry.MetaNotNull, and the primary key from Config.Key or
+// ferry.MetaPrimaryKey. Both are chosen so that
 // sqlitereader reads them back as the same Arrow types and SQLite's type
 // affinity never changes a value: DECIMAL TEXT(p,s) and JSON TEXT keep the
 // exact text ('1.50' stays '1.50'; a column declared DECIMAL(p,s) would
