@@ -121,8 +121,14 @@ func (c *Config) check() error {
 	if c.Table == "" {
 		return fmt.Errorf("pgwriter: no table")
 	}
-	if _, err := sqlident.PostgreSQL.QuoteQualified(c.Table); err != nil {
+	parts, err := sqlident.PostgreSQL.Split(c.Table)
+	if err != nil {
 		return fmt.Errorf("pgwriter: table %q: %w", c.Table, err)
+	}
+	for _, p := range parts {
+		if len(p) > maxIdent {
+			return fmt.Errorf("pgwriter: table %q: name %q is longer than PostgreSQL's %d bytes", c.Table, p, maxIdent)
+		}
 	}
 	for _, k := range c.Key {
 		if err := sqlident.Check(k); err != nil {

@@ -119,6 +119,9 @@ func declaredType(f arrow.Field) (string, error) {
 	return base, nil
 }
 
+// maxIdent is PostgreSQL's identifier length limit (NAMEDATALEN-1).
+const maxIdent = 63
+
 // createSQL returns CREATE TABLE IF NOT EXISTS for schema, with the
 // declared types (declaredType), NOT NULL where the field is not nullable or
 // its metadata says so, and key, else the source's primary key (field
@@ -129,6 +132,9 @@ func createSQL(table string, schema *arrow.Schema, key []string) (string, error)
 		name, err := sqlident.PostgreSQL.Quote(f.Name)
 		if err != nil {
 			return "", fmt.Errorf("pgwriter: create %s: %w", table, err)
+		}
+		if len(f.Name) > maxIdent {
+			return "", fmt.Errorf("pgwriter: create %s: column name %q is longer than PostgreSQL's %d bytes (it would be cut short)", table, f.Name, maxIdent)
 		}
 		t, err := declaredType(f)
 		if err != nil {
