@@ -257,10 +257,8 @@ func rdbmsReader(j *Job, plugin, dialect string, p *obj) (readerSide, error) {
 	}
 	var cols []readerCol
 	star := false
-	if len(colsRaw) == 0 {
-		return rs, fmt.Errorf("job: %s is required (a list of columns, or [\"*\"])", p.at("column"))
-	}
-	if len(colsRaw) == 1 && strings.TrimSpace(colsRaw[0]) == "*" {
+	noColumn := len(colsRaw) == 0
+	if noColumn || len(colsRaw) == 1 && strings.TrimSpace(colsRaw[0]) == "*" {
 		star = true
 	} else {
 		for _, s := range colsRaw {
@@ -306,6 +304,9 @@ func rdbmsReader(j *Job, plugin, dialect string, p *obj) (readerSide, error) {
 		if err != nil {
 			return rs, fmt.Errorf("job: %s: %w", c.at("table"), err)
 		}
+		if len(tables) > 0 && noColumn {
+			return rs, fmt.Errorf("job: %s is required (a list of columns, or [\"*\"])", p.at("column"))
+		}
 		for _, t := range tables {
 			e := base
 			e.Params = cloneParams(extra)
@@ -346,7 +347,7 @@ func rdbmsReader(j *Job, plugin, dialect string, p *obj) (readerSide, error) {
 		_ = ci
 	}
 	if queryMode {
-		if !star || where != "" || splitPk != "" {
+		if !noColumn && !star || where != "" || splitPk != "" {
 			j.warn("%s: with querySql, column, where and splitPk are ignored (as in DataX)", p.path)
 		}
 		return rs, nil
