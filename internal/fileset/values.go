@@ -221,9 +221,9 @@ func parseScalar(dt arrow.DataType, s string) (any, error) {
 		return f, nil
 	case *arrow.BooleanType:
 		switch strings.ToLower(strings.TrimSpace(s)) {
-		case "true", "t", "1", "yes", "y":
+		case "true", "t", "1", "yes", "y", "on":
 			return true, nil
-		case "false", "f", "0", "no", "n":
+		case "false", "f", "0", "no", "n", "off":
 			return false, nil
 		}
 		return nil, fmt.Errorf("not a boolean: %q", s)
@@ -374,6 +374,11 @@ var tsLayouts = []string{
 	"2006-01-02T15:04:05.999999999Z07:00",
 	"2006-01-02 15:04:05.999999999Z07:00",
 	"2006-01-02 15:04:05.999999999 Z07:00",
+	// PostgreSQL's timestamptz output: +00, +0530 (and +05:30 above)
+	"2006-01-02 15:04:05.999999999Z07",
+	"2006-01-02T15:04:05.999999999Z07",
+	"2006-01-02 15:04:05.999999999Z0700",
+	"2006-01-02T15:04:05.999999999Z0700",
 	"2006-01-02T15:04:05.999999999",
 	"2006-01-02 15:04:05.999999999",
 	"2006-01-02",

@@ -380,3 +380,48 @@ func TestCompressed(t *testing.T) {
 	_, err = csvreader.Open(context.Background(), csvreader.Config{Path: dir, Compress: "zip"})
 	require.ErrorContains(t, err, "compress")
 }
+
+// TestInferNeverChangesAValue: leading zeros and long digit strings stay
+// text, decimal literals become exact decimals (not float64), floats only
+// where a value needs one, the boolean spellings of PostgreSQL, MySQL and
+// Excel, PostgreSQL's timestamptz offsets, nanosecond fractions kept, and
+// mixed zoned/zone-less timestamps left as text.
+func TestInferNeverChangesAValue(t *testing.T) {
+	path := writeFile(t, "i.csv", "zip,big,dec,flt,b,tz,ns,mixed,negzero,plus\n"+
+		"08123,12345678901234567890123,12.50,1e3,t,2025-07-01 00:00:01+00,2025-07-01 00:00:01.123456789,2025-07-01 00:00:01+00,-0,+5\n"+
+		"12345,1,3,2.5,f,2025-07-01 00:00:01+05:30,2025-07-01 00:00:02,2025-07-01 00:00:01,1,6\n"+
+		"99999,2,-0.125,-7,TRUE,2025-07-01 00:00:01+0530,2025-07-01 00:00:03.5,,2,7\n"+
+		",,,,no,,,,,\n")
+	r := open(t, csvreader.Config{Path: path})
+	s, err := r.Schema(context.Background())
+	require.NoError(t, err)
+	var got []string
+	for _, f := range s.Fields() {
+		got = append(got, f.Name+":"+f.Type.String())
+	}
+	require.Equal(t, []string{"zip:utf8", "big:utf8", "dec:decimal(5, 3)", "flt:float64", "b:bool",
+		"tz:timestamp[us, tz=UTC]", "ns:timestamp[ns]", "mixed:utf8", "negzero:utf8", "plus:utf8"}, got)
+	b, bad := filetest.ReadAll(t, r, false)
+	defer b.Release()
+	require.Empty(t, bad)
+	require.Equal(t, "08123", b.Column(0).(*array.String).Value(0))
+	require.Equal(t, "12345678901234567890123", b.Column(1).(*array.String).Value(0))
+	require.Equal(t, []string{"12.5", "3", "-0.125"}, []string{b.Column(2).ValueStr(0), b.Column(2).ValueStr(1), b.Column(2).ValueStr(2)})
+	require.Equal(t, []string{"true", "false", "true", "false"}, []string{b.Column(4).ValueStr(0), b.Column(4).ValueStr(1), b.Column(4).ValueStr(2), b.Column(4).ValueStr(3)})
+	tz := b.Column(5).(*array.Timestamp)
+	require.Equal(t, []string{"2025-07-01T00:00:01Z", "2025-06-30T18:30:01Z", "2025-06-30T18:30:01Z"}, []string{tz.ValueStr(0), tz.ValueStr(1), tz.ValueStr(2)})
+	require.Equal(t, "2025-07-01T00:00:01.123456789", b.Column(6).(*array.Timestamp).ValueStr(0))
+	require.Equal(t, "-0", b.Column(8).(*array.String).Value(0))
+
+	// an explicit timestamptz column takes the same offsets, booleans on/off
+	path = writeFile(t, "tz.csv", "ts,b\n2025-07-01 00:00:01+00,on\n2025-07-01 00:00:01.5+0530,off\n2025-07-01 00:00:01-03,t\n")
+	schema, err := fileset.ParseColumns("ts:timestamp[us,UTC],b:bool")
+	require.NoError(t, err)
+	b2, bad := filetest.ReadAll(t, open(t, csvreader.Config{Path: path, Schema: schema}), false)
+	defer b2.Release()
+	require.Empty(t, bad)
+	ts := b2.Column(0).(*array.Timestamp)
+	require.Equal(t, []string{"2025-07-01T00:00:01Z", "2025-06-30T18:30:01.5Z", "2025-07-01T03:00:01Z"}, []string{ts.ValueStr(0), ts.ValueStr(1), ts.ValueStr(2)})
+	require.Equal(t, "true", b2.Column(1).ValueStr(0))
+	require.Equal(t, "false", b2.Column(1).ValueStr(1))
+}

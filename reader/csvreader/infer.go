@@ -15,6 +15,7 @@ import (
 // candidate types, tried in this order.
 const (
 	kInt = iota
+	kDecimal
 	kFloat
 	kDate
 	kTimestamp
@@ -22,23 +23,94 @@ const (
 	kString
 )
 
+// colGuess follows one column through the sample. Inference never changes
+// a value: a column is int64 only when every value is an integer literal
+// that prints back the same (no leading zeros, no '+', no spaces, in
+// range), decimal(p,s) when the values are decimal literals (exact, never
+// float), float64 only when a value needs it (an exponent, NaN, Inf),
+// timestamps keep their precision (ns when a value has more than 6
+// fraction digits) and are zoned only when every value has an offset.
 type colGuess struct {
-	fails  [kString]bool
-	zoned  bool
-	values int
+	fails          [kString]bool
+	zoned, unzoned bool
+	nanos          bool
+	intDigits      int // of decimal literals
+	scale          int
+	values         int
 }
 
-func (g *colGuess) observe(s string) {
+// decimalLiteral reports whether t is -?(0|[1-9][0-9]*)(\.[0-9]+)?, with
+// its integer and fraction digit counts; "-0" and "-0.0" are not (they
+// would print back as 0).
+func decimalLiteral(t string) (intDigits, scale int, ok bool) {
+	neg := strings.HasPrefix(t, "-")
+	if neg {
+		t = t[1:]
+	}
+	ip, fp, dot := strings.Cut(t, ".")
+	if ip == "" || (dot && fp == "") || (len(ip) > 1 && ip[0] == '0') {
+		return 0, 0, false
+	}
+	allZero := true
+	for _, part := range []string{ip, fp} {
+		for i := 0; i < len(part); i++ {
+			if part[i] < '0' || part[i] > '9' {
+				return 0, 0, false
+			}
+			allZero = allZero && part[i] == '0'
+		}
+	}
+	if neg && allZero {
+		return 0, 0, false
+	}
+	return len(ip), len(fp), true
+}
+
+// floatLiteral reports whether t is a decimal literal with an exponent, or
+// NaN or an infinity as Go and the writers spell them.
+func floatLiteral(t string) bool {
+	switch t {
+	case "NaN", "nan", "Inf", "+Inf", "-Inf", "inf", "-inf", "Infinity", "-Infinity":
+		return true
+	}
+	m, e, ok := strings.Cut(strings.ToLower(t), "e")
+	if !ok {
+		return false
+	}
+	e = strings.TrimPrefix(strings.TrimPrefix(e, "+"), "-")
+	if e == "" {
+		return false
+	}
+	for i := 0; i < len(e); i++ {
+		if e[i] < '0' || e[i] > '9' {
+			return false
+		}
+	}
+	_, _, ok = decimalLiteral(m)
+	return ok || m == "-0"
+}
+
+// boolWords are the spellings inference takes as booleans: PostgreSQL's
+// t/f and true/false, Excel's TRUE/FALSE, yes/no, y/n, on/off (MySQL
+// writes booleans as 1/0, which are integers).
+var boolWords = map[string]bool{"true": true, "false": true, "t": true, "f": true, "yes": true, "no": true, "y": true, "n": true, "on": true, "off": true}
+
+func (g *colGuess) observe(t string) {
 	g.values++
-	t := strings.TrimSpace(s)
 	if !g.fails[kInt] {
-		if _, err := strconv.ParseInt(t, 10, 64); err != nil {
+		if v, err := strconv.ParseInt(t, 10, 64); err != nil || strconv.FormatInt(v, 10) != t {
 			g.fails[kInt] = true
 		}
 	}
-	if !g.fails[kFloat] {
-		if _, err := strconv.ParseFloat(t, 64); err != nil {
-			g.fails[kFloat] = true
+	if !g.fails[kDecimal] || !g.fails[kFloat] {
+		ip, sc, ok := decimalLiteral(t)
+		switch {
+		case ok:
+			g.intDigits, g.scale = max(g.intDigits, ip), max(g.scale, sc)
+		case !g.fails[kFloat] && floatLiteral(t):
+			g.fails[kDecimal] = true
+		default:
+			g.fails[kDecimal], g.fails[kFloat] = true, true
 		}
 	}
 	if !g.fails[kDate] {
@@ -49,19 +121,32 @@ func (g *colGuess) observe(s string) {
 	if !g.fails[kTimestamp] {
 		if len(t) < 16 {
 			g.fails[kTimestamp] = true
-		} else if tm, err := fileset.ParseTime(t, time.FixedZone("", 0)); err != nil {
+		} else if _, err := fileset.ParseTime(t, time.UTC); err != nil {
 			g.fails[kTimestamp] = true
-		} else if tm.Location() != time.FixedZone("", 0) && (strings.HasSuffix(t, "Z") || strings.LastIndexAny(t, "+-") > 10) {
-			g.zoned = true
+		} else {
+			if hasOffset(t) {
+				g.zoned = true
+			} else {
+				g.unzoned = true
+			}
+			if _, frac, ok := strings.Cut(t[min(19, len(t)):], "."); ok {
+				n := 0
+				for n < len(frac) && frac[n] >= '0' && frac[n] <= '9' {
+					n++
+				}
+				g.nanos = g.nanos || n > 6
+			}
 		}
 	}
-	if !g.fails[kBool] {
-		switch strings.ToLower(t) {
-		case "true", "false":
-		default:
-			g.fails[kBool] = true
-		}
+	if !g.fails[kBool] && !boolWords[strings.ToLower(t)] {
+		g.fails[kBool] = true
 	}
+}
+
+// hasOffset reports whether a timestamp text ends with a zone offset (Z,
+// +hh, +hhmm, +hh:mm).
+func hasOffset(t string) bool {
+	return strings.HasSuffix(t, "Z") || strings.LastIndexAny(t, "+-") > 10
 }
 
 func (g *colGuess) typ() arrow.DataType {
@@ -71,15 +156,30 @@ func (g *colGuess) typ() arrow.DataType {
 	switch {
 	case !g.fails[kInt]:
 		return arrow.PrimitiveTypes.Int64
+	case !g.fails[kDecimal] && g.scale == 0:
+		return arrow.BinaryTypes.String // integer literals beyond int64: digit strings stay text
+	case !g.fails[kDecimal]:
+		p := int32(max(g.intDigits, 1) + g.scale)
+		switch {
+		case p <= 38:
+			return &arrow.Decimal128Type{Precision: p, Scale: int32(g.scale)}
+		case p <= 76:
+			return &arrow.Decimal256Type{Precision: p, Scale: int32(g.scale)}
+		}
+		return arrow.BinaryTypes.String
 	case !g.fails[kFloat]:
 		return arrow.PrimitiveTypes.Float64
 	case !g.fails[kDate]:
 		return arrow.FixedWidthTypes.Date32
-	case !g.fails[kTimestamp]:
-		if g.zoned {
-			return &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "UTC"}
+	case !g.fails[kTimestamp] && !(g.zoned && g.unzoned):
+		unit := arrow.Microsecond
+		if g.nanos {
+			unit = arrow.Nanosecond
 		}
-		return &arrow.TimestampType{Unit: arrow.Microsecond}
+		if g.zoned {
+			return &arrow.TimestampType{Unit: unit, TimeZone: "UTC"}
+		}
+		return &arrow.TimestampType{Unit: unit}
 	case !g.fails[kBool]:
 		return arrow.FixedWidthTypes.Boolean
 	}
