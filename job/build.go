@@ -117,15 +117,16 @@ func (p *Parsed) Open(ctx context.Context, ro *RunOptions) (*Opened, error) {
 	return p.open(ctx, ro, true)
 }
 
-func (p *Parsed) open(ctx context.Context, ro *RunOptions, withWriter bool) (op *Opened, err error) {
+func (p *Parsed) open(ctx context.Context, ro *RunOptions, withWriter bool) (*Opened, error) {
 	o := ro.orDefault()
-	op = &Opened{}
+	op := &Opened{}
+	ok := false
 	defer func() {
-		if err != nil {
+		if !ok {
 			op.Close()
-			op = nil
 		}
 	}()
+	var err error
 	if err := p.Job.checkNonConflict(); err != nil {
 		return nil, err
 	}
@@ -190,6 +191,7 @@ func (p *Parsed) open(ctx context.Context, ro *RunOptions, withWriter bool) (op 
 		DirtySinks:     append([]dirty.Sink(nil), o.DirtySinks...),
 	}
 	if !withWriter {
+		ok = true
 		return op, nil
 	}
 	if p.Dirty.File != "" {
@@ -204,6 +206,7 @@ func (p *Parsed) open(ctx context.Context, ro *RunOptions, withWriter bool) (op 
 		return nil, errors.New(p.Mask(err.Error()))
 	}
 	op.Writer = w
+	ok = true
 	return op, nil
 }
 
