@@ -343,6 +343,9 @@ func (p *Pipeline) resumeAttach(ctx context.Context, pl *Plan, ck *checkpoint) e
 		if err != nil {
 			return err
 		}
+		if err := p.beginChecks(schema); err != nil {
+			return err
+		}
 		if sr, ok := p.r.(StatefulReader); ok && len(pl.ReaderState) > 0 {
 			note, err := sr.ImportState(ctx, pl.ReaderState)
 			if err != nil {

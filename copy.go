@@ -48,6 +48,7 @@ type attempt struct {
 	bytesRead, bytesWritten        atomic.Int64
 	delivered                      atomic.Bool // some batch reached the writer
 	reasons                        map[string]int64
+	checks                         []SplitCheck
 }
 
 func (r *run) undo(a *attempt) {
@@ -85,7 +86,7 @@ func (p *Pipeline) copyIndex(ctx context.Context, idx int) error {
 	for try := 1; ; try++ {
 		st.Attempts++
 		p.observe(Event{Kind: EventSplitStarted, Split: s.ID, Attempt: st.Attempts})
-		a := &attempt{reasons: map[string]int64{}}
+		a := &attempt{reasons: map[string]int64{}, checks: p.newSplitChecks()}
 		var err error
 		if staged {
 			err = p.copyStaged(ctx, sw, s, a)
@@ -103,6 +104,7 @@ func (p *Pipeline) copyIndex(ctx context.Context, idx int) error {
 			st.RowsRead, st.RowsWritten, st.RowsDirty = a.read.Load(), a.written.Load(), a.dirty.Load()
 			st.RowsFiltered, st.BytesRead, st.BytesWritten = a.filtered.Load(), a.bytesRead.Load(), a.bytesWritten.Load()
 			st.Elapsed = time.Since(start)
+			st.Checks = splitCheckStates(p, a.checks)
 			p.observe(Event{Kind: EventSplitFinished, Split: s.ID, Attempt: st.Attempts, Rows: st.RowsWritten, Bytes: st.BytesWritten, Elapsed: st.Elapsed})
 			return nil
 		}
@@ -348,12 +350,20 @@ func (p *Pipeline) consume(ctx context.Context, bw BatchWriter, s Split, a *atte
 		a.delivered.Store(true)
 		switch Classify(err) {
 		case ClassNone:
+			observeChecks(a.checks, cur, nil)
 			p.wrote(s, a, n, size)
 			crashpoint.Hit("ferry.batch.written")
 			return nil
 		case ClassDirty:
 			rows := dirty.Rows(err)
 			bad := int64(len(rows))
+			if len(a.checks) > 0 {
+				rejected := make([]int, len(rows))
+				for i, re := range rows {
+					rejected[i] = int(re.Row)
+				}
+				observeChecks(a.checks, cur, rejected)
+			}
 			p.wrote(s, a, n-bad, size*(n-bad)/n)
 			return p.recordDirty(ctx, s, a, rows, cur, item.off)
 		case ClassRetryable:

@@ -89,6 +89,7 @@ func (p *Pipeline) finish(ctx context.Context, pl *Plan, results []SplitSummary,
 		r.counter.AddFinished(res.RowsDirty)
 	}
 
+	stagedRows := int64(-1)
 	sw, staged := p.w.(StageWriter)
 	if staged {
 		st, err := sw.Status(ctx)
@@ -108,6 +109,10 @@ func (p *Pipeline) finish(ctx context.Context, pl *Plan, results []SplitSummary,
 		}
 		if missing := notDone(pl, st); len(missing) > 0 {
 			return r.summary(), fmt.Errorf("%w: %d of %d not marked in the destination (%s)", ErrIncomplete, len(missing), len(pl.Splits), abbreviate(missing, 5))
+		}
+		stagedRows = 0
+		for _, m := range st.Done {
+			stagedRows += m.Rows
 		}
 	} else {
 		if !p.planner {
@@ -134,7 +139,18 @@ func (p *Pipeline) finish(ctx context.Context, pl *Plan, results []SplitSummary,
 		ck.setStatus(statusCommitting, nil)
 	}
 	crashpoint.Hit("ferry.commit.before")
-	err := p.w.Commit(ctx)
+	var err error
+	if cc, ok := p.w.(CheckedCommitter); ok && len(p.opts.Checks) > 0 {
+		err = cc.CommitChecked(ctx, func(ctx context.Context, q Querier) error {
+			_, err := p.verifyChecks(ctx, q, stagedRows)
+			return err
+		})
+	} else {
+		if _, err := p.verifyChecks(ctx, nil, stagedRows); err != nil {
+			return fail(err)
+		}
+		err = p.w.Commit(ctx)
+	}
 	crashpoint.Hit("ferry.commit.after")
 	if err != nil && staged && IsOutcomeUnknown(err) {
 		// The commit may have happened: the destination knows.

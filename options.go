@@ -74,6 +74,10 @@ type Options struct {
 	// 1 to 40 of [a-z0-9_]; "" means a new random one (NewRunID).
 	RunID string
 
+	// Checks are data-quality rules verified before the final commit; a
+	// blocking one that fails aborts the run (see Check).
+	Checks []Check
+
 	// Observer, when set, receives the run's events (planned, split
 	// started/finished/retried, batch written, dirty rows, commit, abort).
 	Observer Observer

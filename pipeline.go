@@ -297,6 +297,7 @@ type run struct {
 	mu       sync.Mutex
 	byReason map[string]int64
 	notes    []string
+	checks   []CheckResult
 
 	committed bool
 	resumed   bool

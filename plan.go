@@ -154,6 +154,9 @@ func (p *Pipeline) Plan(ctx context.Context) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := p.beginChecks(schema); err != nil {
+		return nil, err
+	}
 	splits, err := p.r.Splits(ctx, p.opts.Concurrency)
 	if err != nil {
 		return nil, fmt.Errorf("ferry: plan splits: %w", err)
@@ -234,6 +237,9 @@ func (p *Pipeline) attach(ctx context.Context, pl *Plan) error {
 	}
 	schema, err := p.outputSchema(rs)
 	if err != nil {
+		return err
+	}
+	if err := p.beginChecks(schema); err != nil {
 		return err
 	}
 	if len(pl.ReaderState) > 0 {

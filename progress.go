@@ -82,6 +82,7 @@ func (r *run) summary() *Summary {
 	}
 	r.mu.Lock()
 	s.Notes = append(s.Notes, r.notes...)
+	s.Checks = append(s.Checks, r.checks...)
 	r.mu.Unlock()
 	if o, ok := r.p.w.(OutputReporter); ok && r.committed {
 		s.Outputs = o.Outputs()

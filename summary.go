@@ -64,6 +64,9 @@ type Summary struct {
 	// (an OutputReporter: the files of a file writer).
 	Outputs []string `json:"outputs,omitempty"`
 
+	// Checks are the verdicts of the data-quality checks.
+	Checks []CheckResult `json:"checks,omitempty"`
+
 	// Committed reports whether the writer committed.
 	Committed bool `json:"committed"`
 	// Error is the run's error text, if it failed.
@@ -86,6 +89,8 @@ type SplitSummary struct {
 	// Skipped reports a split that a resumed run found already done in the
 	// destination and did not copy again.
 	Skipped bool `json:"skipped,omitempty"`
+	// Checks holds the split's state of each data-quality check, by name.
+	Checks map[string]json.RawMessage `json:"checks,omitempty"`
 }
 
 // MarshalJSON writes durations as seconds.
@@ -133,6 +138,20 @@ func (s *Summary) Report() string {
 	fmt.Fprintf(&b, "  %-22s on reader %s, on writer %s\n", "waiting", s.WaitOnReader.Round(time.Millisecond), s.WaitOnWriter.Round(time.Millisecond))
 	if s.Retries > 0 {
 		fmt.Fprintf(&b, "  %-22s %d\n", "retries", s.Retries)
+	}
+	for _, c := range s.Checks {
+		verdict := "passed"
+		switch {
+		case !c.Passed && c.Blocking:
+			verdict = "FAILED (blocking)"
+		case !c.Passed:
+			verdict = "failed (warning)"
+		}
+		line := fmt.Sprintf("%s %s", c.Name, verdict)
+		if c.Detail != "" {
+			line += ": " + c.Detail
+		}
+		fmt.Fprintf(&b, "  %-22s %s\n", "check", line)
 	}
 	if s.Resumed {
 		fmt.Fprintf(&b, "  %-22s %d splits, %d rows (done before the resume)\n", "skipped", s.SplitsSkipped, s.RowsSkipped)
