@@ -30,8 +30,8 @@ type Config struct {
 	Table string
 	// Mode is the write mode; "" means ferry.ModeInsert.
 	Mode ferry.WriteMode
-	// Key are the key columns of upsert and replace; nil means the
-	// table's primary key.
+	// Key are the key columns of upsert and replace (nil means the
+	// table's primary key), and the primary key of a created table.
 	Key []string
 	// Partition is the SQL predicate of partition-overwrite
 	// ("biz_date = '20250726'"), sent as written.
@@ -159,8 +159,8 @@ func (c *Config) validate() error {
 		return fmt.Errorf("sqlserverwriter: mode partition-overwrite needs partition (an SQL predicate)")
 	case c.Mode != ferry.ModePartitionOverwrite && c.Partition != "":
 		return fmt.Errorf("sqlserverwriter: partition goes with mode partition-overwrite, not %s", c.Mode)
-	case len(c.Key) > 0 && c.Mode != ferry.ModeUpsert && c.Mode != ferry.ModeReplace:
-		return fmt.Errorf("sqlserverwriter: key goes with modes upsert and replace, not %s", c.Mode)
+	case len(c.Key) > 0 && c.Mode != ferry.ModeUpsert && c.Mode != ferry.ModeReplace && !c.Create:
+		return fmt.Errorf("sqlserverwriter: key goes with modes upsert and replace, or with create (the created table's primary key), not with mode %s alone", c.Mode)
 	case c.InsertRows < 0 || c.InsertRows > 1000:
 		return fmt.Errorf("sqlserverwriter: insertRows=%d (want 0..1000)", c.InsertRows)
 	}

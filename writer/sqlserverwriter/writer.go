@@ -35,6 +35,7 @@ type Writer struct {
 	bulkCols []string // the stage columns a bulk copy sends, unquoted
 	lockConn *sql.Conn
 	workers  int
+	oneProc  bool // prepared by Prepare: no other process asks Status, so the markers go too
 	open     map[*splitWriter]bool // old protocol: BatchWriters not yet closed
 }
 
@@ -79,7 +80,13 @@ func (w *Writer) Prepare(ctx context.Context, schema *arrow.Schema) error {
 	if id == "" {
 		id = ferry.NewRunID()
 	}
-	return w.PrepareStage(ctx, id, schema)
+	if err := w.PrepareStage(ctx, id, schema); err != nil {
+		return err
+	}
+	w.mu.Lock()
+	w.oneProc = w.cfg.RunID == ""
+	w.mu.Unlock()
+	return nil
 }
 
 // PrepareStage checks (or, with Create, creates) the target, and creates
@@ -271,7 +278,7 @@ func (w *Writer) newPlan(key string, schema *arrow.Schema, cols []mssqlx.Column)
 		codecs = append(codecs, codec{col: *c, kind: k, insert: w.cfg.Insert})
 	}
 	if p.mode == ferry.ModeUpsert || p.mode == ferry.ModeReplace {
-		keys := w.cfg.Key
+		keys := w.cfg.Key // the table's primary key when not set
 		if len(keys) == 0 {
 			type kp struct {
 				name string
@@ -461,6 +468,7 @@ func (w *Writer) Commit(ctx context.Context) error {
 		return rollback(err, "COMMIT")
 	}
 	conn.ExecContext(ctx, "SET XACT_ABORT OFF; DROP TABLE IF EXISTS "+p.stage)
+	w.dropMarks(ctx, conn, p)
 	return nil
 }
 
@@ -512,7 +520,19 @@ func (w *Writer) Abort(ctx context.Context, cause error) error {
 	if _, err := conn.ExecContext(ctx, "COMMIT TRANSACTION; SET XACT_ABORT OFF"); err != nil {
 		return fail(err)
 	}
+	w.dropMarks(ctx, conn, p)
 	return nil
+}
+
+// dropMarks drops the marker table of a one-process run (Prepare with no
+// Config.RunID), which nobody can ask about later.
+func (w *Writer) dropMarks(ctx context.Context, conn *sql.Conn, p *plan) {
+	w.mu.Lock()
+	one := w.oneProc
+	w.mu.Unlock()
+	if one {
+		conn.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS "+p.marks)
+	}
 }
 
 // Close releases the connections (and with them the run's lock).
