@@ -118,7 +118,7 @@ func (p *Pipeline) copyIndex(ctx context.Context, idx int) error {
 		r.undo(a)
 		r.retries.Add(1)
 		p.observe(Event{Kind: EventSplitRetried, Split: s.ID, Attempt: st.Attempts, Err: err})
-		p.opts.Logger.WarnContext(ctx, "ferry: retrying split", "run", p.opts.RunID, "split", s.ID, "attempt", st.Attempts+1, "err", err)
+		p.opts.Logger.WarnContext(ctx, "ferry: retrying split", "split", s.ID, "attempt", st.Attempts+1, "err", err)
 		if err := sleep(ctx, backoff); err != nil {
 			return fmt.Errorf("ferry: split %s: %w", s.ID, err)
 		}
@@ -369,7 +369,7 @@ func (p *Pipeline) consume(ctx context.Context, bw BatchWriter, s Split, a *atte
 		case ClassRetryable:
 			if attempt < p.opts.Retry.MaxAttempts {
 				r.retries.Add(1)
-				p.opts.Logger.WarnContext(ctx, "ferry: retrying write", "run", p.opts.RunID, "split", s.ID, "attempt", attempt+1, "err", err)
+				p.opts.Logger.WarnContext(ctx, "ferry: retrying write", "split", s.ID, "attempt", attempt+1, "err", err)
 				if err := sleep(ctx, backoff); err != nil {
 					return err
 				}
@@ -394,7 +394,7 @@ func (p *Pipeline) transform(ctx context.Context, i int, t Transformer, b arrow.
 			out.Release()
 		}
 		p.run.retries.Add(1)
-		p.opts.Logger.WarnContext(ctx, "ferry: retrying transform", "run", p.opts.RunID, "split", s.ID, "transformer", i, "attempt", attempt+1, "err", err)
+		p.opts.Logger.WarnContext(ctx, "ferry: retrying transform", "split", s.ID, "transformer", i, "attempt", attempt+1, "err", err)
 		if err := sleep(ctx, backoff); err != nil {
 			return nil, err
 		}

@@ -150,5 +150,7 @@ func (o Options) withDefaults() Options {
 	if o.RunID == "" {
 		o.RunID = NewRunID()
 	}
+	// Every line the run logs carries its ID.
+	o.Logger = o.Logger.With("run", o.RunID)
 	return o
 }
