@@ -328,6 +328,12 @@ func (w *Writer) openSplit(ctx context.Context, splitID string) (*splitWriter, e
 			return nil, ferry.Retryable(err)
 		}
 	}
+	w.mu.Lock()
+	if w.open == nil {
+		w.open = map[*pgx.Conn]bool{}
+	}
+	w.open[conn] = true
+	w.mu.Unlock()
 	// One attempt at a time per split: the attempt's transaction removes
 	// the rows of the marked earlier attempt (so that unique keys do not
 	// clash with them) and puts them back if it is discarded or lost.
@@ -346,6 +352,9 @@ func (w *Writer) openSplit(ctx context.Context, splitID string) (*splitWriter, e
 			_, err = conn.Exec(ctx, q.sql, q.args...)
 		}
 		if err != nil {
+			w.mu.Lock()
+			delete(w.open, conn)
+			w.mu.Unlock()
 			conn.Close(context.Background())
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
@@ -356,10 +365,13 @@ func (w *Writer) openSplit(ctx context.Context, splitID string) (*splitWriter, e
 	return &splitWriter{w: w, c: &wconn{conn: conn}, enc: enc, split: splitID, attempt: attempt, copySQL: w.stageCopySQL()}, nil
 }
 
-// release returns an attempt's connection for reuse (or closes it).
-func (w *Writer) release(conn *pgx.Conn) {
+// release ends the tracking of an attempt's connection and, with reuse,
+// keeps it for the next attempt (else closes it).
+func (w *Writer) release(conn *pgx.Conn, reuse bool) {
 	w.mu.Lock()
-	if conn != nil && !conn.IsClosed() && !w.done {
+	tracked := w.open[conn]
+	delete(w.open, conn)
+	if reuse && tracked && !conn.IsClosed() && !w.done {
 		w.idle = append(w.idle, conn)
 		conn = nil
 	}
@@ -437,8 +449,7 @@ func (sw *splitWriter) Close(ctx context.Context) error {
 	sw.ended = true
 	conn, w := sw.c.conn, sw.w
 	fail := func(what string, err error) error {
-		conn.Close(context.Background())
-		w.release(nil)
+		w.release(conn, false)
 		if isConnLost(err) {
 			err = ferry.Retryable(err) // copying the split again replaces whatever this attempt left
 		}
@@ -452,7 +463,7 @@ func (sw *splitWriter) Close(ctx context.Context) error {
 	if err := exec(ctx, conn, "COMMIT"); err != nil {
 		return fail("commit", err)
 	}
-	w.release(conn)
+	w.release(conn, true)
 	return nil
 }
 
@@ -464,18 +475,16 @@ func (sw *splitWriter) Discard(ctx context.Context) error {
 	sw.ended = true
 	conn := sw.c.conn
 	if conn.IsClosed() || sw.c.broken {
-		conn.Close(context.Background())
-		sw.w.release(nil)
+		sw.w.release(conn, false)
 		return nil
 	}
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	if err := exec(rctx, conn, "ROLLBACK"); err != nil {
-		conn.Close(context.Background()) // closing rolls back too
-		sw.w.release(nil)
+		sw.w.release(conn, false) // closing rolls back too
 		return nil
 	}
-	sw.w.release(conn)
+	sw.w.release(conn, true)
 	return nil
 }
 

@@ -53,6 +53,7 @@ type Writer struct {
 	next  int
 	done  bool
 	idle  []*pgx.Conn   // staged: connections of finished split attempts, for reuse
+	open  map[*pgx.Conn]bool // staged: connections of open split attempts
 	sem   chan struct{} // staged: caps open split attempts at Config.Conns
 }
 
@@ -350,6 +351,10 @@ func (w *Writer) inTx(ctx context.Context, fn func(pgx.Tx) error) error {
 func (w *Writer) Abort(ctx context.Context, cause error) error {
 	w.mu.Lock()
 	w.done = true
+	for c := range w.open {
+		c.Close(context.Background())
+	}
+	w.open = nil
 	for _, c := range w.conns {
 		if c.conn != nil {
 			c.conn.Close(context.Background()) // closing rolls back
@@ -367,6 +372,10 @@ func (w *Writer) Abort(ctx context.Context, cause error) error {
 // Close closes the connections (which releases the run's advisory lock).
 func (w *Writer) Close() error {
 	w.mu.Lock()
+	for c := range w.open { // attempts still open are rolled back
+		c.Close(context.Background())
+	}
+	w.open = nil
 	for _, c := range w.conns {
 		if c.conn != nil {
 			c.conn.Close(context.Background())
