@@ -96,6 +96,8 @@ var simpleTypes = map[string]arrow.DataType{
 	"uuid":        extensions.NewUUIDType(),
 	"json":        JSONType(),
 	"interval":    arrow.FixedWidthTypes.MonthDayNanoInterval, "month_day_nano_interval": arrow.FixedWidthTypes.MonthDayNanoInterval,
+	"float16":     arrow.FixedWidthTypes.Float16, "halffloat": arrow.FixedWidthTypes.Float16,
+	"null": arrow.Null,
 }
 
 // JSONType returns the arrow JSON extension type over utf8.
@@ -178,6 +180,35 @@ func ParseType(s string) (arrow.DataType, error) {
 		}
 		return arrow.ListOf(et), nil
 	}
+	if a, ok := args("fixed_size_binary", "[", "]"); ok {
+		n, err := strconv.Atoi(strings.TrimSpace(a))
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("bad fixed_size_binary size in %q", s)
+		}
+		return &arrow.FixedSizeBinaryType{ByteWidth: n}, nil
+	}
+	if a, ok := args("struct", "<", ">"); ok {
+		sub, err := ParseColumns(a)
+		if err != nil {
+			return nil, fmt.Errorf("struct fields: %w", err)
+		}
+		return arrow.StructOf(sub.Fields()...), nil
+	}
+	if a, ok := args("map", "<", ">"); ok {
+		parts, err := splitTop(a, ',')
+		if err != nil || len(parts) != 2 {
+			return nil, fmt.Errorf("map takes two types, map<key,value>: %q", s)
+		}
+		kt, err := ParseType(parts[0])
+		if err != nil {
+			return nil, err
+		}
+		vt, err := ParseType(parts[1])
+		if err != nil {
+			return nil, err
+		}
+		return arrow.MapOf(kt, vt), nil
+	}
 	if strings.HasPrefix(ls, "fixed_size_list<") && strings.HasSuffix(ls, "]") {
 		i := strings.LastIndex(s, ">[")
 		if i > 0 {
@@ -255,6 +286,22 @@ func FormatType(dt arrow.DataType) (string, error) {
 	case *arrow.FixedSizeListType:
 		et, err := FormatType(t.Elem())
 		return fmt.Sprintf("fixed_size_list<%s>[%d]", et, t.Len()), err
+	case *arrow.Float16Type:
+		return "float16", nil
+	case *arrow.NullType:
+		return "null", nil
+	case *arrow.FixedSizeBinaryType:
+		return fmt.Sprintf("fixed_size_binary[%d]", t.ByteWidth), nil
+	case *arrow.MapType:
+		kt, err := FormatType(t.KeyType())
+		if err != nil {
+			return "", err
+		}
+		vt, err := FormatType(t.ItemType())
+		return "map<" + kt + "," + vt + ">", err
+	case *arrow.StructType:
+		sub, err := FormatColumns(arrow.NewSchema(t.Fields(), nil))
+		return "struct<" + sub + ">", err
 	}
 	return "", fmt.Errorf("type %s has no column-spec name", dt)
 }

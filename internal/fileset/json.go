@@ -24,7 +24,7 @@ import (
 // timestamps RFC 3339), UUIDs as strings, JSON values embedded as they are (compacted only when they contain line breaks),
 // lists as arrays, intervals as {"months":m,"days":d,"nanoseconds":n}.
 func AppendJSON(dst []byte, a arrow.Array, i int) []byte {
-	if a.IsNull(i) {
+	if IsNull(a, i) {
 		return append(dst, "null"...)
 	}
 	switch a := a.(type) {
@@ -67,6 +67,15 @@ func AppendJSON(dst []byte, a arrow.Array, i int) []byte {
 	case *array.MonthDayNanoInterval:
 		v := a.Value(i)
 		return fmt.Appendf(dst, `{"months":%d,"days":%d,"nanoseconds":%d}`, v.Months, v.Days, v.Nanoseconds)
+	case *extensions.UUIDArray:
+		dst = append(dst, '"')
+		dst = appendScalar(dst, a, i)
+		return append(dst, '"')
+	}
+	if out, ok := appendNestedJSON(dst, a, i); ok {
+		return out
+	}
+	switch a := a.(type) {
 	case array.ListLike:
 		start, end := a.ValueOffsets(i)
 		vals := a.ListValues()
@@ -82,6 +91,12 @@ func AppendJSON(dst []byte, a arrow.Array, i int) []byte {
 	dst = append(dst, '"')
 	dst = appendScalar(dst, a, i)
 	return append(dst, '"')
+}
+
+// IsNull reports whether the value at i of a is NULL (every value of the
+// null type is, though its arrays have no validity bitmap).
+func IsNull(a arrow.Array, i int) bool {
+	return a.IsNull(i) || a.DataType().ID() == arrow.NULL
 }
 
 func appendJSONFloat(dst []byte, f float64, bits int) []byte {
@@ -174,6 +189,9 @@ func ParseJSON(dt arrow.DataType, raw []byte) (any, error) {
 	}
 	if string(raw) == "null" {
 		return nil, nil
+	}
+	if v, ok, err := parseNestedJSON(dt, raw); ok {
+		return v, err
 	}
 	switch t := dt.(type) {
 	case *arrow.StringType, *arrow.LargeStringType:

@@ -70,8 +70,18 @@ func AppendText(dst []byte, a arrow.Array, i int) []byte {
 		return append(dst, jsonStorageBytes(a, i)...)
 	case *array.List, *array.FixedSizeList, *array.MonthDayNanoInterval:
 		return AppendJSON(dst, a, i)
+	case *extensions.UUIDArray:
+		return appendScalar(dst, a, i)
+	}
+	if out, ok := appendNestedText(dst, a, i); ok {
+		return out
 	}
 	return appendScalar(dst, a, i)
+}
+
+// appendScalarFloat appends f in Go's shortest exact form (NaN, +Inf, -Inf).
+func appendScalarFloat(dst []byte, f float64, bits int) []byte {
+	return strconv.AppendFloat(dst, f, 'g', -1, bits)
 }
 
 func jsonStorageBytes(a *extensions.JSONArray, i int) []byte {
@@ -185,6 +195,11 @@ func ParseText(dt arrow.DataType, s string) (any, error) {
 		return ParseJSON(dt, []byte(s))
 	case *arrow.TimestampType:
 		return parseTimestamp(t, s)
+	case *extensions.UUIDType:
+		return parseScalar(dt, s)
+	}
+	if known, _ := supportedNested(dt); known {
+		return parseNestedText(dt, s)
 	}
 	return parseScalar(dt, s)
 }
@@ -433,6 +448,9 @@ func AppendValue(b array.Builder, v any) error {
 		b.AppendNull()
 		return nil
 	}
+	if handled, err := appendNested(b, v); handled {
+		return err
+	}
 	ok := true
 	switch b := b.(type) {
 	case *array.Int8Builder:
@@ -537,6 +555,9 @@ func Supported(dt arrow.DataType) error {
 		*arrow.Decimal128Type, *arrow.Decimal256Type, *arrow.Date32Type, *arrow.Date64Type,
 		*arrow.Time32Type, *arrow.Time64Type, *extensions.UUIDType:
 		return nil
+	}
+	if known, err := supportedNested(dt); known {
+		return err
 	}
 	return fmt.Errorf("%w %s", ErrUnsupported, dt)
 }

@@ -59,7 +59,15 @@ func TestParseColumns(t *testing.T) {
 	for i, f := range connectortest.Schema(nil).Fields() {
 		require.True(t, arrow.TypeEqual(f.Type, back.Field(i).Type), "%s: %s vs %s", f.Name, f.Type, back.Field(i).Type)
 	}
-	for _, bad := range []string{"", "a:int99", "a:decimal(99,2)", "a:int,a:int", "a:list<int", ":int"} {
+	nested := "s:struct<a:int64,b:list<struct<x:utf8>>>,m:map<utf8,list<int64>>,h:float16,fb:fixed_size_binary[3],n:null"
+	ns, err := ParseColumns(nested)
+	require.NoError(t, err)
+	require.Equal(t, "struct<a: int64 nullable, b: list<item: struct<x: utf8 nullable>, nullable> nullable>", ns.Field(0).Type.String())
+	require.Equal(t, "map<utf8, list<item: int64, nullable>, items_nullable>", ns.Field(1).Type.String())
+	spec, err = FormatColumns(ns)
+	require.NoError(t, err)
+	require.Equal(t, nested, spec)
+	for _, bad := range []string{"", "a:int99", "a:decimal(99,2)", "a:int,a:int", "a:list<int", ":int", "a:map<int>", "a:fixed_size_binary[0]", "a:struct<>"} {
 		_, err := ParseColumns(bad)
 		require.Error(t, err, bad)
 	}

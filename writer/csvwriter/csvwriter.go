@@ -218,7 +218,7 @@ func (e *encoder) Write(b arrow.RecordBatch) error {
 			if c > 0 {
 				e.buf = append(e.buf, e.w.cfg.Delimiter)
 			}
-			if col.IsNull(i) {
+			if fileset.IsNull(col, i) {
 				e.buf = append(e.buf, e.w.cfg.NullString...)
 				continue
 			}

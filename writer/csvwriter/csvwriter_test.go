@@ -14,6 +14,8 @@ import (
 
 	"github.com/ferrydata/ferry"
 	"github.com/ferrydata/ferry/internal/fileset"
+	"github.com/ferrydata/ferry/internal/fileset/filetest"
+	"github.com/ferrydata/ferry/reader/csvreader"
 	"github.com/ferrydata/ferry/writer/csvwriter"
 )
 
@@ -166,4 +168,31 @@ func TestParseConfig(t *testing.T) {
 		_, err := csvwriter.ParseConfig(bad)
 		require.ErrorContains(t, err, "csvwriter", bad)
 	}
+}
+
+// TestNestedTypes: struct, map and list of struct are written as a JSON
+// text cell, float16 as a number, fixed_size_binary as base64, the null type
+// as NULL and extension types as their storage; all read back to the same
+// Arrow types when the schema is given.
+func TestNestedTypes(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	data := filetest.NestedBatch(t, mem)
+	defer data.Release()
+	path := filepath.Join(t.TempDir(), "n.csv")
+	w, err := csvwriter.Open(context.Background(), csvwriter.Config{Path: path})
+	require.NoError(t, err)
+	filetest.WriteAll(t, w, data)
+	text, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.Equal(t, "id,s,m,ls,h,fb,n,e\n"+
+		`1,"{""a"":1,""b"":""x\""y,z\n""}","[{""key"":""a"",""value"":1},{""key"":""b"",""value"":null}]","[{""x"":1,""y"":""p""},{""x"":2,""y"":null}]",1.5,AQID,,1`+"\n"+
+		"2,,,,,,,\n"+
+		`3,"{""a"":null,""b"":""q""}",[],[],-0.25,AAD/,,0`+"\n", string(text))
+	r, err := csvreader.Open(context.Background(), csvreader.Config{Path: path, Schema: data.Schema(), Allocator: mem})
+	require.NoError(t, err)
+	got, bad := filetest.ReadAll(t, r, true)
+	defer got.Release()
+	require.Empty(t, bad)
+	filetest.RequireEqual(t, data, got)
 }

@@ -124,7 +124,7 @@ func (e *encoder) Write(b arrow.RecordBatch) error {
 		e.buf = append(e.buf, '{')
 		first := true
 		for c, col := range cols {
-			if e.w.cfg.OmitNulls && col.IsNull(i) {
+			if e.w.cfg.OmitNulls && fileset.IsNull(col, i) {
 				continue
 			}
 			if !first {

@@ -13,6 +13,8 @@ import (
 
 	"github.com/ferrydata/ferry"
 	"github.com/ferrydata/ferry/connectortest"
+	"github.com/ferrydata/ferry/internal/fileset/filetest"
+	"github.com/ferrydata/ferry/reader/jsonlreader"
 	"github.com/ferrydata/ferry/writer/jsonlwriter"
 )
 
@@ -68,4 +70,29 @@ func TestParseConfig(t *testing.T) {
 func cfg2(u string) jsonlwriter.Config {
 	c, _ := jsonlwriter.ParseConfig(u)
 	return c
+}
+
+// TestNestedTypes: struct, map, list of struct, float16,
+// fixed_size_binary, null and extension types are written as native JSON
+// and read back to the same Arrow types when the schema is given.
+func TestNestedTypes(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	data := filetest.NestedBatch(t, mem)
+	defer data.Release()
+	path := filepath.Join(t.TempDir(), "n.jsonl")
+	w, err := jsonlwriter.Open(context.Background(), jsonlwriter.Config{Path: path})
+	require.NoError(t, err)
+	filetest.WriteAll(t, w, data)
+	text, err := os.ReadFile(path)
+	require.NoError(t, err)
+	lines := strings.Split(string(text), "\n")
+	require.Equal(t, `{"id":1,"s":{"a":1,"b":"x\"y,z\n"},"m":[{"key":"a","value":1},{"key":"b","value":null}],"ls":[{"x":1,"y":"p"},{"x":2,"y":null}],"h":1.5,"fb":"AQID","n":null,"e":1}`, lines[0])
+	require.Equal(t, `{"id":2,"s":null,"m":null,"ls":null,"h":null,"fb":null,"n":null,"e":null}`, lines[1])
+	r, err := jsonlreader.Open(context.Background(), jsonlreader.Config{Path: path, Schema: data.Schema(), Allocator: mem})
+	require.NoError(t, err)
+	got, bad := filetest.ReadAll(t, r, true)
+	defer got.Release()
+	require.Empty(t, bad)
+	filetest.RequireEqual(t, data, got)
 }
