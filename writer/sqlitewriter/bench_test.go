@@ -66,7 +66,8 @@ func BenchmarkSQLiteToSQLite(b *testing.B) {
 		}
 		cpu0 := cpuSeconds()
 		sum, err := ferry.New(r, w, &ferry.Options{Concurrency: 2}).Run(ctx)
-		b.ReportMetric(cpuSeconds()-cpu0, "cpu-s")
+		b.ReportMetric((cpuSeconds()-cpu0)/(float64(n)/1e6), "cpu-s/Mrows")
+		b.ReportMetric(peakRSSMB(), "peak-MB")
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -2,13 +2,9 @@ package sqlitewriter
 
 import (
 	"context"
-	"database/sql"
-	"database/sql/driver"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -16,7 +12,6 @@ import (
 	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	sqlite "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/ferrydata/ferry"
@@ -24,16 +19,8 @@ import (
 	"github.com/ferrydata/ferry/internal/bisect"
 	"github.com/ferrydata/ferry/internal/crashpoint"
 	"github.com/ferrydata/ferry/internal/sqlident"
+	"github.com/ferrydata/ferry/writer/sqlitewriter/internal/lite"
 )
-
-// sqliteDriver is modernc.org/sqlite's driver, used below database/sql so
-// that the writer owns exactly one connection and binds values without
-// database/sql's conversions.
-var sqliteDriver = func() driver.Driver {
-	db, _ := sql.Open("sqlite", "")
-	defer db.Close()
-	return db.Driver()
-}()
 
 // Writer writes Arrow batches into one SQLite table.
 //
@@ -47,7 +34,7 @@ type Writer struct {
 	mode ferry.WriteMode
 
 	mu        sync.Mutex // guards everything below
-	conn      driver.Conn
+	conn      *lite.Conn
 	inTx      bool
 	done      bool // committed or aborted
 	committed bool
@@ -61,7 +48,7 @@ type Writer struct {
 	verb      string
 	suffix    string // ON CONFLICT clause
 	colList   string
-	stmts     map[int]driver.Stmt // prepared INSERT by row count
+	stmts     map[int]*lite.Stmt // prepared INSERT by row count
 	key       []string
 	tableCols []string // the destination table's columns
 	// the destination table: its schema and name, and both quoted
@@ -105,34 +92,11 @@ func (w *Writer) wrap(what string, err error) error {
 }
 
 func (w *Writer) exec(ctx context.Context, q string, args ...any) error {
-	named := make([]driver.NamedValue, len(args))
-	for i, a := range args {
-		named[i] = driver.NamedValue{Ordinal: i + 1, Value: a}
-	}
-	_, err := w.conn.(driver.ExecerContext).ExecContext(ctx, q, named)
-	return err
+	return w.conn.Exec(ctx, q, args...)
 }
 
-func (w *Writer) queryAll(ctx context.Context, q string, args ...any) ([][]driver.Value, error) {
-	named := make([]driver.NamedValue, len(args))
-	for i, a := range args {
-		named[i] = driver.NamedValue{Ordinal: i + 1, Value: a}
-	}
-	rows, err := w.conn.(driver.QueryerContext).QueryContext(ctx, q, named)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out [][]driver.Value
-	for {
-		dest := make([]driver.Value, len(rows.Columns()))
-		if err := rows.Next(dest); err == io.EOF {
-			return out, nil
-		} else if err != nil {
-			return nil, err
-		}
-		out = append(out, dest)
-	}
+func (w *Writer) queryAll(ctx context.Context, q string, args ...any) ([][]any, error) {
+	return w.conn.Query(ctx, q, args...)
 }
 
 // Prepare opens the database (creating the file if needed), switches an
@@ -193,8 +157,7 @@ func (w *Writer) Prepare(ctx context.Context, schema *arrow.Schema) error {
 		}
 		w.tmpLock, w.openPath = f, w.tmpPath
 	}
-	dsn := "file:" + (&url.URL{Path: w.openPath}).EscapedPath() + "?_pragma=busy_timeout(10000)"
-	c, err := sqliteDriver.Open(dsn)
+	c, err := lite.Open(w.openPath, 10000)
 	if err != nil {
 		return fmt.Errorf("sqlitewriter: open %s: %w", w.cfg.Path, err)
 	}
@@ -239,7 +202,7 @@ func (w *Writer) Prepare(ctx context.Context, schema *arrow.Schema) error {
 		}
 	}
 	w.rows = max(1, min(w.cfg.BatchRows, MaxVariables/w.ncols))
-	w.stmts = map[int]driver.Stmt{}
+	w.stmts = map[int]*lite.Stmt{}
 	// Prepare the INSERT now, so that a misspelt column fails here rather
 	// than at the first batch.
 	if _, err := w.stmt(ctx, w.rows); err != nil {
@@ -488,7 +451,7 @@ func (w *Writer) checkUniqueKey(ctx context.Context, pk []string) error {
 }
 
 // stmt returns the prepared INSERT of n rows.
-func (w *Writer) stmt(ctx context.Context, n int) (driver.Stmt, error) {
+func (w *Writer) stmt(ctx context.Context, n int) (*lite.Stmt, error) {
 	if s, ok := w.stmts[n]; ok {
 		return s, nil
 	}
@@ -510,7 +473,7 @@ func (w *Writer) stmt(ctx context.Context, n int) (driver.Stmt, error) {
 			}
 		}
 	}
-	s, err := w.conn.(driver.ConnPrepareContext).PrepareContext(ctx, b.String())
+	s, err := w.conn.Prepare(b.String())
 	if err != nil {
 		return nil, w.wrap("prepare INSERT", err)
 	}
@@ -526,8 +489,7 @@ func (w *Writer) Open(ctx context.Context) (ferry.BatchWriter, error) {
 	if !w.inTx || w.done {
 		return nil, w.errorf("Open before Prepare or after Commit/Abort")
 	}
-	bw := &batchWriter{w: w, args: make([]driver.NamedValue, w.rows*w.ncols)}
-	bw.resetOrdinals(len(bw.args))
+	bw := &batchWriter{w: w, args: make([]any, w.rows*w.ncols)}
 	return bw, nil
 }
 
@@ -671,7 +633,7 @@ func (w *Writer) Close() error {
 
 type batchWriter struct {
 	w    *Writer
-	args []driver.NamedValue // the values of one INSERT statement
+	args []any // the values of one INSERT statement
 }
 
 // Write inserts b with multi-row INSERT statements of BatchRows rows. The
@@ -763,18 +725,17 @@ func (bw *batchWriter) insert(ctx context.Context, b arrow.RecordBatch, encs []e
 	k := 0
 	defer func() {
 		clear(bw.args[:k]) // drop references into b
-		bw.resetOrdinals(k)
 	}()
 	for r := start; r < end; r++ {
 		for c := 0; c < w.ncols; c++ {
 			if b.Column(c).IsNull(r) {
-				bw.args[k].Value = nil
+				bw.args[k] = nil
 			} else {
 				v, err := encs[c](r)
 				if err != nil {
 					return &encodeError{column: b.ColumnName(c), err: err}
 				}
-				bw.args[k].Value = v
+				bw.args[k] = v
 			}
 			k++
 		}
@@ -788,14 +749,8 @@ func (bw *batchWriter) insert(ctx context.Context, b arrow.RecordBatch, encs []e
 	if err != nil {
 		return err
 	}
-	_, err = s.(driver.StmtExecContext).ExecContext(ctx, bw.args[:k])
+	err = s.Exec(ctx, bw.args[:k])
 	return err
-}
-
-func (bw *batchWriter) resetOrdinals(k int) {
-	for i := range bw.args[:k] {
-		bw.args[i].Ordinal = i + 1
-	}
 }
 
 // isDataError reports whether err is about the rows rather than the
@@ -809,9 +764,9 @@ func isDataError(err error) bool {
 	if errors.As(err, &ee) {
 		return true
 	}
-	var se *sqlite.Error
-	if errors.As(err, &se) {
-		switch se.Code() & 0xff {
+	var le *lite.Error
+	if errors.As(err, &le) {
+		switch le.Primary() {
 		case sqlite3.SQLITE_CONSTRAINT, sqlite3.SQLITE_MISMATCH, sqlite3.SQLITE_TOOBIG, sqlite3.SQLITE_RANGE:
 			return true
 		}
@@ -820,8 +775,8 @@ func isDataError(err error) bool {
 }
 
 func isNotADatabase(err error) bool {
-	var se *sqlite.Error
-	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_NOTADB
+	var le *lite.Error
+	return errors.As(err, &le) && le.Primary() == sqlite3.SQLITE_NOTADB
 }
 
 // columnOf names the column of a constraint error ("NOT NULL constraint

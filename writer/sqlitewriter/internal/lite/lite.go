@@ -1,0 +1,355 @@
+// Package lite is a small binding of modernc.org/sqlite/lib (the SQLite C
+// library transpiled to Go) for the writer's one connection: opened
+// SQLITE_OPEN_NOMUTEX, because exactly one goroutine at a time uses it
+// (the Writer's mutex), and with prepared statements bound straight from Go
+// values, without database/sql's boxing, the driver's per-parameter name
+// lookups and one C string allocation per value. modernc.org/sqlite's
+// driver opens every connection SQLITE_OPEN_FULLMUTEX, and the emulated
+// pthread mutex it then takes on every call was about a third of the CPU of
+// a SQLite load.
+//
+// A Conn and its Stmts must not be used by two goroutines at once.
+package lite
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"unsafe"
+
+	"modernc.org/libc"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// Error is an SQLite error: the extended result code and the message.
+type Error struct {
+	Code int
+	Msg  string
+}
+
+// Error is the message and the code, as modernc.org/sqlite writes them.
+func (e *Error) Error() string { return fmt.Sprintf("%s (%d)", e.Msg, e.Code) }
+
+// Primary is the primary result code (Code & 0xff).
+func (e *Error) Primary() int { return e.Code & 0xff }
+
+// Conn is one database connection.
+type Conn struct {
+	tls *libc.TLS
+	db  uintptr
+	// buf is C memory for the text and blob values of one execution; they
+	// are bound SQLITE_STATIC and live until the next execution rebinds.
+	buf    uintptr
+	bufCap int
+
+	imu  sync.Mutex // guards itls: interrupts come from another goroutine
+	itls *libc.TLS
+}
+
+// Open opens (or creates) the database file path, NOMUTEX, with extended
+// result codes and a busy timeout.
+func Open(path string, busyMillis int) (*Conn, error) {
+	tls := libc.NewTLS()
+	c := &Conn{tls: tls}
+	name, err := libc.CString(path)
+	if err != nil {
+		tls.Close()
+		return nil, err
+	}
+	defer libc.Xfree(tls, name)
+	pdb := libc.Xmalloc(tls, 8)
+	if pdb == 0 {
+		tls.Close()
+		return nil, errors.New("lite: out of memory")
+	}
+	defer libc.Xfree(tls, pdb)
+	*(*uintptr)(unsafe.Pointer(pdb)) = 0
+	flags := int32(sqlite3.SQLITE_OPEN_READWRITE | sqlite3.SQLITE_OPEN_CREATE | sqlite3.SQLITE_OPEN_NOMUTEX)
+	rc := sqlite3.Xsqlite3_open_v2(tls, name, pdb, flags, 0)
+	c.db = *(*uintptr)(unsafe.Pointer(pdb))
+	if rc != sqlite3.SQLITE_OK {
+		err := c.err(rc)
+		if c.db != 0 {
+			sqlite3.Xsqlite3_close_v2(tls, c.db)
+		}
+		tls.Close()
+		return nil, err
+	}
+	sqlite3.Xsqlite3_extended_result_codes(tls, c.db, 1)
+	sqlite3.Xsqlite3_busy_timeout(tls, c.db, int32(busyMillis))
+	return c, nil
+}
+
+func (c *Conn) err(rc int32) error {
+	if c.db == 0 {
+		return &Error{Code: int(rc), Msg: libc.GoString(sqlite3.Xsqlite3_errstr(c.tls, rc))}
+	}
+	code := sqlite3.Xsqlite3_extended_errcode(c.tls, c.db)
+	if code&0xff != rc&0xff {
+		code = rc
+	}
+	return &Error{Code: int(code), Msg: libc.GoString(sqlite3.Xsqlite3_errmsg(c.tls, c.db))}
+}
+
+// Close closes the connection; its statements must be closed first.
+func (c *Conn) Close() error {
+	if c.db == 0 {
+		return nil
+	}
+	rc := sqlite3.Xsqlite3_close_v2(c.tls, c.db)
+	var err error
+	if rc != sqlite3.SQLITE_OK {
+		err = c.err(rc)
+	}
+	c.db = 0
+	if c.buf != 0 {
+		libc.Xfree(c.tls, c.buf)
+		c.buf, c.bufCap = 0, 0
+	}
+	c.tls.Close()
+	c.imu.Lock()
+	if c.itls != nil {
+		c.itls.Close()
+		c.itls = nil
+	}
+	c.imu.Unlock()
+	return err
+}
+
+// interruptOn makes a cancelled ctx interrupt the statement running on c
+// until the returned stop is called.
+func (c *Conn) interruptOn(ctx context.Context) (stop func() bool) {
+	if ctx.Done() == nil {
+		return func() bool { return true }
+	}
+	return context.AfterFunc(ctx, func() {
+		c.imu.Lock()
+		defer c.imu.Unlock()
+		if c.db == 0 {
+			return
+		}
+		if c.itls == nil {
+			c.itls = libc.NewTLS()
+		}
+		sqlite3.Xsqlite3_interrupt(c.itls, c.db)
+	})
+}
+
+// Stmt is a prepared statement of one SQL statement.
+type Stmt struct {
+	c      *Conn
+	p      uintptr
+	nparam int
+	ncol   int
+}
+
+// Prepare prepares sql, which must be exactly one statement: text after
+// the first statement is an error (so names can never stack a statement).
+func (c *Conn) Prepare(sql string) (*Stmt, error) {
+	z, err := libc.CString(sql)
+	if err != nil {
+		return nil, err
+	}
+	defer libc.Xfree(c.tls, z)
+	pp := libc.Xmalloc(c.tls, 16)
+	if pp == 0 {
+		return nil, errors.New("lite: out of memory")
+	}
+	defer libc.Xfree(c.tls, pp)
+	rc := sqlite3.Xsqlite3_prepare_v2(c.tls, c.db, z, int32(len(sql)+1), pp, pp+8)
+	if rc != sqlite3.SQLITE_OK {
+		return nil, c.err(rc)
+	}
+	p := *(*uintptr)(unsafe.Pointer(pp))
+	tail := *(*uintptr)(unsafe.Pointer(pp + 8))
+	if p == 0 {
+		return nil, errors.New("lite: no SQL statement")
+	}
+	for q := tail; q != 0; q++ {
+		ch := *(*byte)(unsafe.Pointer(q))
+		if ch == 0 {
+			break
+		}
+		if ch != ' ' && ch != '\t' && ch != '\n' && ch != '\r' && ch != ';' {
+			sqlite3.Xsqlite3_finalize(c.tls, p)
+			return nil, fmt.Errorf("lite: more than one statement in %q", sql)
+		}
+	}
+	return &Stmt{c: c, p: p, nparam: int(sqlite3.Xsqlite3_bind_parameter_count(c.tls, p)), ncol: int(sqlite3.Xsqlite3_column_count(c.tls, p))}, nil
+}
+
+// Close finalizes the statement.
+func (s *Stmt) Close() error {
+	if s.p == 0 {
+		return nil
+	}
+	sqlite3.Xsqlite3_finalize(s.c.tls, s.p)
+	s.p = 0
+	return nil
+}
+
+// NumParams is the number of parameters.
+func (s *Stmt) NumParams() int { return s.nparam }
+
+// Exec binds args (nil, int64, float64, string, []byte), runs the
+// statement to completion and resets it. A string or []byte must stay
+// unchanged only during the call.
+func (s *Stmt) Exec(ctx context.Context, args []any) error {
+	if len(args) != s.nparam {
+		return fmt.Errorf("lite: %d arguments for %d parameters", len(args), s.nparam)
+	}
+	if err := s.bind(args); err != nil {
+		return err
+	}
+	stop := s.c.interruptOn(ctx)
+	defer stop()
+	tls := s.c.tls
+	for {
+		rc := sqlite3.Xsqlite3_step(tls, s.p)
+		switch rc {
+		case sqlite3.SQLITE_ROW:
+			continue
+		case sqlite3.SQLITE_DONE:
+			sqlite3.Xsqlite3_reset(tls, s.p)
+			return nil
+		}
+		err := s.c.err(rc)
+		sqlite3.Xsqlite3_reset(tls, s.p)
+		if cerr := ctx.Err(); cerr != nil && err.(*Error).Primary() == sqlite3.SQLITE_INTERRUPT {
+			return fmt.Errorf("%w (%v)", cerr, err)
+		}
+		return err
+	}
+}
+
+// bind copies the text and blob values into the connection's buffer (one
+// allocation, grown as needed) and binds every value.
+func (s *Stmt) bind(args []any) error {
+	c, tls := s.c, s.c.tls
+	need := 0
+	for _, a := range args {
+		switch v := a.(type) {
+		case string:
+			need += len(v)
+		case []byte:
+			need += len(v)
+		}
+	}
+	if need > c.bufCap {
+		if c.buf != 0 {
+			libc.Xfree(tls, c.buf)
+		}
+		n := max(need, 2*c.bufCap, 4096)
+		c.buf = libc.Xmalloc(tls, libc.Tsize_t(n))
+		if c.buf == 0 {
+			c.bufCap = 0
+			return errors.New("lite: out of memory")
+		}
+		c.bufCap = n
+	}
+	mem := unsafe.Slice((*byte)(unsafe.Pointer(c.buf)), c.bufCap)
+	off := 0
+	for i, a := range args {
+		idx := int32(i + 1)
+		var rc int32
+		switch v := a.(type) {
+		case nil:
+			rc = sqlite3.Xsqlite3_bind_null(tls, s.p, idx)
+		case int64:
+			rc = sqlite3.Xsqlite3_bind_int64(tls, s.p, idx, v)
+		case float64:
+			rc = sqlite3.Xsqlite3_bind_double(tls, s.p, idx, v)
+		case string:
+			copy(mem[off:], v)
+			rc = sqlite3.Xsqlite3_bind_text(tls, s.p, idx, c.buf+uintptr(off), int32(len(v)), 0)
+			off += len(v)
+		case []byte:
+			if len(v) == 0 {
+				rc = sqlite3.Xsqlite3_bind_zeroblob(tls, s.p, idx, 0)
+				break
+			}
+			copy(mem[off:], v)
+			rc = sqlite3.Xsqlite3_bind_blob(tls, s.p, idx, c.buf+uintptr(off), int32(len(v)), 0)
+			off += len(v)
+		case bool:
+			var b int64
+			if v {
+				b = 1
+			}
+			rc = sqlite3.Xsqlite3_bind_int64(tls, s.p, idx, b)
+		default:
+			return fmt.Errorf("lite: cannot bind a %T", a)
+		}
+		if rc != sqlite3.SQLITE_OK {
+			return c.err(rc)
+		}
+	}
+	return nil
+}
+
+// Query runs the statement with args and returns every row (nil, int64,
+// float64, string or []byte per column). For catalog queries and pragmas:
+// small results.
+func (s *Stmt) Query(ctx context.Context, args []any) ([][]any, error) {
+	if len(args) != s.nparam {
+		return nil, fmt.Errorf("lite: %d arguments for %d parameters", len(args), s.nparam)
+	}
+	if err := s.bind(args); err != nil {
+		return nil, err
+	}
+	stop := s.c.interruptOn(ctx)
+	defer stop()
+	tls := s.c.tls
+	defer sqlite3.Xsqlite3_reset(tls, s.p)
+	var out [][]any
+	for {
+		rc := sqlite3.Xsqlite3_step(tls, s.p)
+		switch rc {
+		case sqlite3.SQLITE_DONE:
+			return out, nil
+		case sqlite3.SQLITE_ROW:
+		default:
+			return nil, s.c.err(rc)
+		}
+		row := make([]any, s.ncol)
+		for i := range row {
+			ci := int32(i)
+			switch sqlite3.Xsqlite3_column_type(tls, s.p, ci) {
+			case sqlite3.SQLITE_INTEGER:
+				row[i] = sqlite3.Xsqlite3_column_int64(tls, s.p, ci)
+			case sqlite3.SQLITE_FLOAT:
+				row[i] = sqlite3.Xsqlite3_column_double(tls, s.p, ci)
+			case sqlite3.SQLITE_TEXT:
+				p := sqlite3.Xsqlite3_column_text(tls, s.p, ci)
+				n := sqlite3.Xsqlite3_column_bytes(tls, s.p, ci)
+				row[i] = string(unsafe.Slice((*byte)(unsafe.Pointer(p)), n))
+			case sqlite3.SQLITE_BLOB:
+				p := sqlite3.Xsqlite3_column_blob(tls, s.p, ci)
+				n := sqlite3.Xsqlite3_column_bytes(tls, s.p, ci)
+				row[i] = append([]byte{}, unsafe.Slice((*byte)(unsafe.Pointer(p)), n)...)
+			}
+		}
+		out = append(out, row)
+	}
+}
+
+// Exec prepares, runs and finalizes one statement.
+func (c *Conn) Exec(ctx context.Context, sql string, args ...any) error {
+	s, err := c.Prepare(sql)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	return s.Exec(ctx, args)
+}
+
+// Query prepares, runs and finalizes one query, returning every row.
+func (c *Conn) Query(ctx context.Context, sql string, args ...any) ([][]any, error) {
+	s, err := c.Prepare(sql)
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	return s.Query(ctx, args)
+}
