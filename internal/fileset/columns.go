@@ -96,7 +96,7 @@ var simpleTypes = map[string]arrow.DataType{
 	"uuid":        extensions.NewUUIDType(),
 	"json":        JSONType(),
 	"interval":    arrow.FixedWidthTypes.MonthDayNanoInterval, "month_day_nano_interval": arrow.FixedWidthTypes.MonthDayNanoInterval,
-	"float16":     arrow.FixedWidthTypes.Float16, "halffloat": arrow.FixedWidthTypes.Float16,
+	"float16": arrow.FixedWidthTypes.Float16, "halffloat": arrow.FixedWidthTypes.Float16,
 	"null": arrow.Null,
 }
 
