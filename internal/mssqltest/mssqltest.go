@@ -8,7 +8,10 @@ package mssqltest
 import (
 	"context"
 	"database/sql"
+	"fmt"
+	"math/rand/v2"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -51,4 +54,23 @@ func URL(t testing.TB) (string, *sql.DB) {
 	}
 	t.Cleanup(func() { db.Close() })
 	return u, db
+}
+
+// With returns base with the query parameters params ("a=1&b=2") added.
+func With(base, params string) string {
+	if strings.Contains(base, "?") {
+		return base + "&" + params
+	}
+	return base + "?" + params
+}
+
+// Name returns a table name unique to this test run, prefixed with
+// "ferry_mssql_" so that concurrent tests of other packages never collide.
+func Name(what string) string {
+	return fmt.Sprintf("ferry_mssql_%s_%d", what, rand.Uint64()%1e12)
+}
+
+// Drop drops table at the end of t.
+func Drop(t testing.TB, db *sql.DB, table string) {
+	t.Cleanup(func() { db.Exec("DROP TABLE IF EXISTS [" + strings.ReplaceAll(table, "]", "]]") + "]") })
 }

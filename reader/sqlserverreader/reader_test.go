@@ -389,7 +389,7 @@ func TestKeepOffsets(t *testing.T) {
 	rb := array.NewRecordBuilder(mem, r.schema)
 	defer rb.Release()
 	dec := newDecoder(&r.cols[3], rb, 3)
-	for _, v := range []any{time.Date(2024, 1, 1, 10, 0, 0, 0, time.FixedZone("", -(5*3600 + 30*60))), time.Date(2024, 1, 1, 10, 0, 0, 0, time.FixedZone("", 14*3600)), nil} {
+	for _, v := range []any{time.Date(2024, 1, 1, 10, 0, 0, 0, time.FixedZone("", -(5*3600+30*60))), time.Date(2024, 1, 1, 10, 0, 0, 0, time.FixedZone("", 14*3600)), nil} {
 		if _, err := dec(v); err != nil {
 			t.Fatal(err)
 		}

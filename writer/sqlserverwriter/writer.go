@@ -35,7 +35,8 @@ type Writer struct {
 	bulkCols []string // the stage columns a bulk copy sends, unquoted
 	lockConn *sql.Conn
 	workers  int
-	oneProc  bool // prepared by Prepare: no other process asks Status, so the markers go too
+	oneProc  bool                  // prepared by Prepare: no other process asks Status, so the markers go too
+	done     string                // "committed" or "aborted" once this Writer did it
 	open     map[*splitWriter]bool // old protocol: BatchWriters not yet closed
 }
 
@@ -364,6 +365,13 @@ func (w *Writer) Status(ctx context.Context) (ferry.StageStatus, error) {
 	if err != nil {
 		return ferry.StageStatus{}, err
 	}
+	w.mu.Lock()
+	one, done := w.oneProc, w.done
+	w.mu.Unlock()
+	if one && done != "" {
+		// A one-process run's markers were dropped when it finished.
+		return ferry.StageStatus{Committed: done == "committed", Aborted: done == "aborted"}, nil
+	}
 	conn, err := w.db.Conn(ctx)
 	if err != nil {
 		return ferry.StageStatus{}, fmt.Errorf("sqlserverwriter: connect: %w", err)
@@ -421,6 +429,9 @@ func (w *Writer) Commit(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if w.finished() == "committed" {
+		return nil
+	}
 	conn, err := w.db.Conn(ctx)
 	if err != nil {
 		return ferry.Retryable(fmt.Errorf("sqlserverwriter: commit: connect: %w", err))
@@ -468,6 +479,7 @@ func (w *Writer) Commit(ctx context.Context) error {
 		return rollback(err, "COMMIT")
 	}
 	conn.ExecContext(ctx, "SET XACT_ABORT OFF; DROP TABLE IF EXISTS "+p.stage)
+	w.setFinished("committed")
 	w.dropMarks(ctx, conn, p)
 	return nil
 }
@@ -483,8 +495,11 @@ func (w *Writer) Abort(ctx context.Context, cause error) error {
 	}
 	clear(w.open)
 	w.mu.Unlock()
-	if p == nil {
+	if p == nil || w.finished() == "aborted" {
 		return nil
+	}
+	if w.finished() == "committed" {
+		return fmt.Errorf("sqlserverwriter: abort %s: the run is already committed", w.table.Quoted)
 	}
 	ctx = context.WithoutCancel(ctx)
 	conn, err := w.db.Conn(ctx)
@@ -520,8 +535,21 @@ func (w *Writer) Abort(ctx context.Context, cause error) error {
 	if _, err := conn.ExecContext(ctx, "COMMIT TRANSACTION; SET XACT_ABORT OFF"); err != nil {
 		return fail(err)
 	}
+	w.setFinished("aborted")
 	w.dropMarks(ctx, conn, p)
 	return nil
+}
+
+func (w *Writer) finished() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.done
+}
+
+func (w *Writer) setFinished(s string) {
+	w.mu.Lock()
+	w.done = s
+	w.mu.Unlock()
 }
 
 // dropMarks drops the marker table of a one-process run (Prepare with no

@@ -274,9 +274,15 @@ func enc(t *testing.T, f arrow.Field, c mssqlx.Column, insert bool, fill func(b 
 // TestEncoders converts Arrow values into each column type at its limits.
 func TestEncoders(t *testing.T) {
 	i64 := func(v int64) func(array.Builder) { return func(b array.Builder) { b.(*array.Int64Builder).Append(v) } }
-	u64 := func(v uint64) func(array.Builder) { return func(b array.Builder) { b.(*array.Uint64Builder).Append(v) } }
-	str := func(v string) func(array.Builder) { return func(b array.Builder) { b.(*array.StringBuilder).Append(v) } }
-	f64 := func(v float64) func(array.Builder) { return func(b array.Builder) { b.(*array.Float64Builder).Append(v) } }
+	u64 := func(v uint64) func(array.Builder) {
+		return func(b array.Builder) { b.(*array.Uint64Builder).Append(v) }
+	}
+	str := func(v string) func(array.Builder) {
+		return func(b array.Builder) { b.(*array.StringBuilder).Append(v) }
+	}
+	f64 := func(v float64) func(array.Builder) {
+		return func(b array.Builder) { b.(*array.Float64Builder).Append(v) }
+	}
 	ts := func(unit arrow.TimeUnit, v time.Time) func(array.Builder) {
 		return func(b array.Builder) {
 			x, _ := arrow.TimestampFromTime(v, unit)
@@ -347,9 +353,13 @@ func TestEncoders(t *testing.T) {
 		{"instant into datetime2: UTC wall clock", F(tsTZ), mssqlx.Column{Type: "datetime2", Scale: 6}, false, ts(arrow.Microsecond, time.Date(2024, 1, 2, 3, 4, 5, 0, time.FixedZone("", 3600))), time.Date(2024, 1, 2, 2, 4, 5, 0, time.UTC), ""},
 		{"timestamp with a time into date", F(tsUS), mssqlx.Column{Type: "date"}, false, ts(arrow.Microsecond, time.Date(2024, 1, 2, 3, 0, 0, 0, time.UTC)), nil, "time of day"},
 		{"date32 0001-01-01", F(arrow.FixedWidthTypes.Date32), mssqlx.Column{Type: "date"}, false,
-			func(b array.Builder) { b.(*array.Date32Builder).Append(arrow.Date32FromTime(time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC))) }, time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), ""},
+			func(b array.Builder) {
+				b.(*array.Date32Builder).Append(arrow.Date32FromTime(time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)))
+			}, time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), ""},
 		{"date32 year 10000", F(arrow.FixedWidthTypes.Date32), mssqlx.Column{Type: "date"}, false,
-			func(b array.Builder) { b.(*array.Date32Builder).Append(arrow.Date32FromTime(time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC))) }, nil, "outside"},
+			func(b array.Builder) {
+				b.(*array.Date32Builder).Append(arrow.Date32FromTime(time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)))
+			}, nil, "outside"},
 		{"time(7) ns", F(arrow.FixedWidthTypes.Time64ns), mssqlx.Column{Type: "time", Scale: 7}, false,
 			func(b array.Builder) { b.(*array.Time64Builder).Append(arrow.Time64(86399999999900)) }, time.Date(1, 1, 1, 23, 59, 59, 999999900, time.UTC), ""},
 		{"time(0) from us", F(arrow.FixedWidthTypes.Time64us), mssqlx.Column{Type: "time", Scale: 0}, false,
