@@ -33,6 +33,10 @@ type Options struct {
 	RowsPerSecond  float64
 	BytesPerSecond float64
 
+	// SharedLimits, when set, are rate limits shared with other pipelines
+	// (see NewLimits); they replace RowsPerSecond and BytesPerSecond.
+	SharedLimits *Limits
+
 	// BatchRows and BatchBytes cap the rows and (estimated) bytes of a batch
 	// given to the writer; larger reader batches are sliced without copying.
 	BatchRows  int
@@ -118,6 +122,15 @@ func (o Options) withDefaults() Options {
 	}
 	if o.BatchBytes <= 0 {
 		o.BatchBytes = DefaultBatchBytes
+	}
+	if l := o.SharedLimits; l != nil {
+		o.RowsPerSecond, o.BytesPerSecond = 0, 0
+		if l.rows != nil {
+			o.BatchRows = min(o.BatchRows, l.rows.Burst())
+		}
+		if l.bytes != nil {
+			o.BatchBytes = min(o.BatchBytes, int64(l.bytes.Burst()))
+		}
 	}
 	if o.RowsPerSecond > 0 {
 		// Keep the flow smooth: at most a tenth of a second of rows per batch.

@@ -317,6 +317,9 @@ func newRun(p *Pipeline) *run {
 	if r.o.BytesPerSecond > 0 {
 		r.byteLim = rate.NewLimiter(rate.Limit(r.o.BytesPerSecond), int(min(r.o.BatchBytes, 1<<30)))
 	}
+	if l := r.o.SharedLimits; l != nil {
+		r.rowLim, r.byteLim = l.rows, l.bytes
+	}
 	r.sinks = r.o.DirtySinks
 	if len(r.sinks) == 0 {
 		r.sinks = []dirty.Sink{dirty.LogSink{Logger: r.o.Logger}}

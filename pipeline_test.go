@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -419,4 +420,26 @@ func countLines(t *testing.T, path string) int {
 		n++
 	}
 	return n
+}
+
+func TestSharedLimitsAcrossPipelines(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		shared := ferry.NewLimits(5000, 0)
+		f1 := newFixture(t, 20, 500, nil, nil) // 10,000 rows each
+		f2 := newFixture(t, 20, 500, nil, nil)
+		start := time.Now()
+		var wg sync.WaitGroup
+		for _, f := range []*fixture{f1, f2} {
+			wg.Go(func() {
+				sum, err := f.run(t, context.Background(), &ferry.Options{Concurrency: 2, SharedLimits: shared, RowsPerSecond: 1e9})
+				require.NoError(t, err)
+				require.EqualValues(t, 10000, sum.RowsWritten)
+			})
+		}
+		wg.Wait()
+		// 20,000 rows through one budget of 5,000 rows/s: 4 s less the
+		// initial burst (fake clock, exact).
+		rate := 20000 / time.Since(start).Seconds()
+		require.InDelta(t, 5000, rate, 500, "rows/s over %s", time.Since(start))
+	})
 }
