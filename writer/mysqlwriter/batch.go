@@ -380,7 +380,20 @@ func (bw *batchWriter) Close(ctx context.Context) error {
 	if err := bw.conn.QueryRowContext(ctx, "SELECT GET_LOCK(?, 600)", lock).Scan(&got); err != nil || got.Int64 != 1 {
 		return fmt.Errorf("mysqlwriter: split %s: wait for another attempt's close: %v", bw.split, err)
 	}
+	// Released before the connection goes back to the pool, which would
+	// otherwise keep holding it.
 	defer bw.conn.ExecContext(context.WithoutCancel(ctx), "DO RELEASE_LOCK(?)", lock)
+	if err := bw.closeTx(ctx); err != nil {
+		return err
+	}
+	bw.conn.ExecContext(context.WithoutCancel(ctx), "DO RELEASE_LOCK(?)", lock)
+	bw.conn.Close()
+	return nil
+}
+
+// closeTx writes the marker and commits, holding the split's lock.
+func (bw *batchWriter) closeTx(ctx context.Context) error {
+	w := bw.w
 	var prev int64
 	err := bw.conn.QueryRowContext(ctx, "SELECT att FROM "+w.marker.Quoted()+" WHERE k = ? FOR UPDATE", splitKey(bw.split)).Scan(&prev)
 	if err != nil && err != sql.ErrNoRows {
@@ -407,7 +420,6 @@ func (bw *batchWriter) Close(ctx context.Context) error {
 	}
 	bw.inTx = false
 	bw.closed = true
-	bw.conn.Close()
 	return nil
 }
 
