@@ -151,4 +151,3 @@ func urlq(s string) string {
 	r := strings.NewReplacer("%", "%25", "&", "%26", "=", "%3D", " ", "%20", "'", "%27", "+", "%2B", "#", "%23")
 	return r.Replace(s)
 }
-
