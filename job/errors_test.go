@@ -38,7 +38,7 @@ func TestBadJobFiles(t *testing.T) {
 	dst := filepath.Join(t.TempDir(), "jobtest_dst.db")
 	tests := []struct {
 		name, text, want string
-		opts           *job.Options
+		opts             *job.Options
 	}{
 		{"invalid JSON", "{\"job\": {\"content\": [\n  {\"reader\": }\n]}}", "invalid JSON at line 2, column 15", nil},
 		{"truncated JSON", "{\"job\": {\"content\": [", "invalid JSON at line 1, column 22: the file ends inside a value", nil},
