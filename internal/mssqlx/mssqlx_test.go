@@ -475,3 +475,19 @@ func TestParseTable(t *testing.T) {
 		t.Error("injection accepted")
 	}
 }
+
+func TestFormatDecimal(t *testing.T) {
+	vals := []int64{0, 1, -1, 5, -5, 12345, -12345, 100, 9223372036854775807, -9223372036854775807, -9223372036854775808}
+	for _, v := range vals {
+		for _, sc := range []int32{0, 1, 2, 4, 10, 18, 19, 38} {
+			n := decimal128.FromI64(v)
+			if got, want := FormatDecimal(n, sc), n.ToString(sc); got != want {
+				t.Errorf("FormatDecimal(%d, %d) = %s, want %s", v, sc, got, want)
+			}
+		}
+	}
+	big, _ := decimal128.FromString(strings.Repeat("9", 38), 38, 0)
+	if got := FormatDecimal(big, 2); got != big.ToString(2) {
+		t.Errorf("38 digits: %s", got)
+	}
+}

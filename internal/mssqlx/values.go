@@ -207,3 +207,39 @@ func ParseDecimal(b []byte, prec, scale int32) (decimal128.Num, error) {
 	}
 	return n, nil
 }
+
+// FormatDecimal returns n at scale as decimal text ("-1.2500"), like
+// n.ToString(scale) but without math/big for values that fit an int64.
+func FormatDecimal(n decimal128.Num, scale int32) string {
+	hi, lo := n.HighBits(), n.LowBits()
+	if !((hi == 0 && lo < 1<<63) || (hi == -1 && lo >= 1<<63)) || scale > 18 {
+		return n.ToString(scale)
+	}
+	v := int64(lo)
+	neg := v < 0
+	var u uint64
+	if neg {
+		u = uint64(-v)
+	} else {
+		u = uint64(v)
+	}
+	var buf [48]byte
+	i := len(buf)
+	for d := int32(0); d < scale || u > 0 || d == scale; d++ {
+		if d == scale && scale > 0 {
+			i--
+			buf[i] = '.'
+		}
+		i--
+		buf[i] = byte('0' + u%10)
+		u /= 10
+		if d >= scale && u == 0 {
+			break
+		}
+	}
+	if neg {
+		i--
+		buf[i] = '-'
+	}
+	return string(buf[i:])
+}

@@ -274,7 +274,7 @@ func floatEncoder(c codec, from32 bool) (encodeFunc, error) {
 			if err != nil || n.ToFloat64(scale) != f {
 				return nil, fmt.Errorf("%v is not exact in %s", f, c.col.Decl())
 			}
-			return n.ToString(scale), nil
+			return mssqlx.FormatDecimal(n, scale), nil
 		}, nil
 	case mssqlx.KindString:
 		return func(a arrow.Array, i int) (any, error) {
@@ -323,7 +323,7 @@ func decimalEncoder(c codec, t arrow.DataType) (encodeFunc, error) {
 			if err != nil {
 				return nil, err
 			}
-			return n.ToString(scale), nil
+			return mssqlx.FormatDecimal(n, scale), nil
 		}, nil
 	case mssqlx.KindString:
 		return func(a arrow.Array, i int) (any, error) {
@@ -424,7 +424,7 @@ func stringEncoder(c codec, get func(arrow.Array, int) string) (encodeFunc, erro
 			if err != nil {
 				return nil, err
 			}
-			return n.ToString(scale), nil
+			return mssqlx.FormatDecimal(n, scale), nil
 		}, nil
 	}
 	return nil, fmt.Errorf("column %s: cannot write a string into %s", c.col.Name, c.col.Decl())
