@@ -2,15 +2,11 @@ package sqlitereader
 
 import (
 	"context"
-	"database/sql"
-	"database/sql/driver"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"math"
-	"net/url"
 	"os"
 	"slices"
 	"strconv"
@@ -23,15 +19,8 @@ import (
 
 	"github.com/ferrydata/ferry"
 	"github.com/ferrydata/ferry/internal/sqlident"
+	"github.com/ferrydata/ferry/internal/sqlitelib"
 )
-
-// sqliteDriver is modernc.org/sqlite's driver, used below database/sql so
-// that each split owns its connection and rows are read without Scan.
-var sqliteDriver = func() driver.Driver {
-	db, _ := sql.Open("sqlite", "")
-	defer db.Close()
-	return db.Driver()
-}()
 
 // Reader reads a SQLite table, view or query. It is safe for concurrent use.
 type Reader struct {
@@ -125,7 +114,7 @@ func (c colInfo) metadata() arrow.Metadata {
 }
 
 // openConn opens path read-only and checks that it is a database.
-func openConn(ctx context.Context, path string) (driver.Conn, error) {
+func openConn(ctx context.Context, path string) (*sqlitelib.Conn, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -136,53 +125,25 @@ func openConn(ctx context.Context, path string) (driver.Conn, error) {
 	if st.IsDir() {
 		return nil, fmt.Errorf("sqlitereader: %s is a directory, not a database file", path)
 	}
-	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?mode=ro&_pragma=busy_timeout(10000)"
-	c, err := sqliteDriver.Open(dsn)
+	c, err := sqlitelib.OpenReadOnly(path, 10000)
 	if err != nil {
 		return nil, fmt.Errorf("sqlitereader: open %s: %w", path, err)
 	}
 	// The header is read on the first statement: a file that is not a
 	// database fails here.
-	rows, err := queryConn(ctx, c, "SELECT count(*) FROM sqlite_schema")
-	if err == nil {
-		err = rows.Next(make([]driver.Value, 1))
-		rows.Close()
-	}
-	if err != nil {
+	if _, err := c.Query(ctx, "SELECT count(*) FROM sqlite_schema"); err != nil {
 		c.Close()
 		return nil, fmt.Errorf("sqlitereader: open %s: %w", path, err)
 	}
 	return c, nil
 }
 
-func queryConn(ctx context.Context, c driver.Conn, q string, args ...any) (driver.Rows, error) {
-	named := make([]driver.NamedValue, len(args))
-	for i, a := range args {
-		named[i] = driver.NamedValue{Ordinal: i + 1, Value: a}
-	}
-	return c.(driver.QueryerContext).QueryContext(ctx, q, named)
-}
-
 // queryAll runs q and returns every row.
-func queryAll(ctx context.Context, c driver.Conn, q string, args ...any) ([][]driver.Value, error) {
-	rows, err := queryConn(ctx, c, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out [][]driver.Value
-	for {
-		dest := make([]driver.Value, len(rows.Columns()))
-		if err := rows.Next(dest); err == io.EOF {
-			return out, nil
-		} else if err != nil {
-			return nil, err
-		}
-		out = append(out, dest)
-	}
+func queryAll(ctx context.Context, c *sqlitelib.Conn, q string, args ...any) ([][]any, error) {
+	return c.Query(ctx, q, args...)
 }
 
-func (r *Reader) describeTable(ctx context.Context, c driver.Conn) error {
+func (r *Reader) describeTable(ctx context.Context, c *sqlitelib.Conn) error {
 	p := r.cfg.Path
 	list, err := queryAll(ctx, c, `SELECT type, wr FROM pragma_table_list WHERE name = ? AND schema = ?`, r.tableName, r.schemaName)
 	if err != nil {
@@ -254,23 +215,20 @@ func (r *Reader) describeTable(ctx context.Context, c driver.Conn) error {
 	return nil
 }
 
-func (r *Reader) describeQuery(ctx context.Context, c driver.Conn) error {
-	rows, err := queryConn(ctx, c, r.cfg.QuerySQL)
+func (r *Reader) describeQuery(ctx context.Context, c *sqlitelib.Conn) error {
+	st, err := c.Prepare(r.cfg.QuerySQL)
 	if err != nil {
 		return fmt.Errorf("sqlitereader: %s: querySql: %w", r.cfg.Path, err)
 	}
-	defer rows.Close()
-	tn, _ := rows.(driver.RowsColumnTypeDatabaseTypeName)
+	defer st.Close()
 	seen := map[string]bool{}
-	for i, name := range rows.Columns() {
+	for i := range st.NumColumns() {
+		name := st.ColumnName(i)
 		if seen[name] {
 			return fmt.Errorf("sqlitereader: %s: querySql returns column %q twice; give the columns distinct names", r.cfg.Path, name)
 		}
 		seen[name] = true
-		decl := ""
-		if tn != nil {
-			decl = tn.ColumnTypeDatabaseTypeName(i)
-		}
+		decl := st.DeclType(i)
 		t, k, err := typeOf(decl)
 		if err != nil {
 			return fmt.Errorf("sqlitereader: %s: querySql column %s: %w", r.cfg.Path, name, err)
@@ -434,12 +392,12 @@ func (r *Reader) Read(ctx context.Context, s ferry.Split) (array.RecordReader, e
 		return nil, err
 	}
 	q, args, withKey := r.query(spec)
-	rows, err := queryConn(ctx, conn, q, args...)
+	rows, err := conn.Start(ctx, q, args...)
 	if err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("sqlitereader: %s: read %s: %w", r.cfg.Path, s.ID, err)
 	}
-	if got, want := len(rows.Columns()), len(r.cols); withKey && got != want+1 || !withKey && got != want {
+	if got, want := rows.Stmt().NumColumns(), len(r.cols); withKey && got != want+1 || !withKey && got != want {
 		rows.Close()
 		conn.Close()
 		return nil, fmt.Errorf("sqlitereader: %s: split %s returns %d columns, the schema has %d", r.cfg.Path, s.ID, got, want)

@@ -2,9 +2,7 @@ package sqlitereader
 
 import (
 	"context"
-	"database/sql/driver"
 	"fmt"
-	"io"
 	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -12,6 +10,7 @@ import (
 
 	"github.com/ferrydata/ferry"
 	"github.com/ferrydata/ferry/dirty"
+	"github.com/ferrydata/ferry/internal/sqlitelib"
 )
 
 // maxPendingDirty is how many dirty rows Next collects before it returns
@@ -26,13 +25,13 @@ type recordReader struct {
 	ctx     context.Context
 	r       *Reader
 	split   string
-	conn    driver.Conn
-	rows    driver.Rows
+	conn    *sqlitelib.Conn
+	rows    *sqlitelib.Rows
 	withKey bool
 
 	bld   *array.RecordBuilder
 	cols  []*column
-	dest  []driver.Value
+	dest  []any
 	cur   arrow.RecordBatch
 	err   error
 	done  bool
@@ -48,7 +47,7 @@ var (
 	_ ferry.DirtyReporter = (*recordReader)(nil)
 )
 
-func newRecordReader(ctx context.Context, r *Reader, split string, conn driver.Conn, rows driver.Rows, withKey bool) *recordReader {
+func newRecordReader(ctx context.Context, r *Reader, split string, conn *sqlitelib.Conn, rows *sqlitelib.Rows, withKey bool) *recordReader {
 	rr := &recordReader{ctx: ctx, r: r, split: split, conn: conn, rows: rows, withKey: withKey}
 	rr.refs.Store(1)
 	rr.bld = array.NewRecordBuilder(r.mem, r.schema)
@@ -58,7 +57,7 @@ func newRecordReader(ctx context.Context, r *Reader, split string, conn driver.C
 		rr.cols[i] = newColumn(c.name, c.typ, c.kind)
 		rr.cols[i].bld = rr.bld.Field(i)
 	}
-	rr.dest = make([]driver.Value, len(rows.Columns()))
+	rr.dest = make([]any, rows.Stmt().NumColumns())
 	return rr
 }
 
@@ -115,8 +114,8 @@ func (rr *recordReader) Next() bool {
 				break
 			}
 		}
-		err := rr.rows.Next(rr.dest)
-		if err == io.EOF {
+		more, err := rr.rows.Next(rr.dest)
+		if err == nil && !more {
 			rr.done = true
 			rr.closeRows()
 			break

@@ -19,7 +19,7 @@ import (
 	"github.com/ferrydata/ferry/internal/bisect"
 	"github.com/ferrydata/ferry/internal/crashpoint"
 	"github.com/ferrydata/ferry/internal/sqlident"
-	"github.com/ferrydata/ferry/writer/sqlitewriter/internal/lite"
+	"github.com/ferrydata/ferry/internal/sqlitelib"
 )
 
 // Writer writes Arrow batches into one SQLite table.
@@ -34,7 +34,7 @@ type Writer struct {
 	mode ferry.WriteMode
 
 	mu        sync.Mutex // guards everything below
-	conn      *lite.Conn
+	conn      *sqlitelib.Conn
 	inTx      bool
 	done      bool // committed or aborted
 	committed bool
@@ -48,7 +48,7 @@ type Writer struct {
 	verb      string
 	suffix    string // ON CONFLICT clause
 	colList   string
-	stmts     map[int]*lite.Stmt // prepared INSERT by row count
+	stmts     map[int]*sqlitelib.Stmt // prepared INSERT by row count
 	key       []string
 	tableCols []string // the destination table's columns
 	// the destination table: its schema and name, and both quoted
@@ -157,7 +157,7 @@ func (w *Writer) Prepare(ctx context.Context, schema *arrow.Schema) error {
 		}
 		w.tmpLock, w.openPath = f, w.tmpPath
 	}
-	c, err := lite.Open(w.openPath, 10000)
+	c, err := sqlitelib.Open(w.openPath, 10000)
 	if err != nil {
 		return fmt.Errorf("sqlitewriter: open %s: %w", w.cfg.Path, err)
 	}
@@ -202,7 +202,7 @@ func (w *Writer) Prepare(ctx context.Context, schema *arrow.Schema) error {
 		}
 	}
 	w.rows = max(1, min(w.cfg.BatchRows, MaxVariables/w.ncols))
-	w.stmts = map[int]*lite.Stmt{}
+	w.stmts = map[int]*sqlitelib.Stmt{}
 	// Prepare the INSERT now, so that a misspelt column fails here rather
 	// than at the first batch.
 	if _, err := w.stmt(ctx, w.rows); err != nil {
@@ -451,7 +451,7 @@ func (w *Writer) checkUniqueKey(ctx context.Context, pk []string) error {
 }
 
 // stmt returns the prepared INSERT of n rows.
-func (w *Writer) stmt(ctx context.Context, n int) (*lite.Stmt, error) {
+func (w *Writer) stmt(ctx context.Context, n int) (*sqlitelib.Stmt, error) {
 	if s, ok := w.stmts[n]; ok {
 		return s, nil
 	}
@@ -764,7 +764,7 @@ func isDataError(err error) bool {
 	if errors.As(err, &ee) {
 		return true
 	}
-	var le *lite.Error
+	var le *sqlitelib.Error
 	if errors.As(err, &le) {
 		switch le.Primary() {
 		case sqlite3.SQLITE_CONSTRAINT, sqlite3.SQLITE_MISMATCH, sqlite3.SQLITE_TOOBIG, sqlite3.SQLITE_RANGE:
@@ -775,7 +775,7 @@ func isDataError(err error) bool {
 }
 
 func isNotADatabase(err error) bool {
-	var le *lite.Error
+	var le *sqlitelib.Error
 	return errors.As(err, &le) && le.Primary() == sqlite3.SQLITE_NOTADB
 }
 

@@ -1,15 +1,15 @@
-// Package lite is a small binding of modernc.org/sqlite/lib (the SQLite C
-// library transpiled to Go) for the writer's one connection: opened
-// SQLITE_OPEN_NOMUTEX, because exactly one goroutine at a time uses it
-// (the Writer's mutex), and with prepared statements bound straight from Go
-// values, without database/sql's boxing, the driver's per-parameter name
-// lookups and one C string allocation per value. modernc.org/sqlite's
-// driver opens every connection SQLITE_OPEN_FULLMUTEX, and the emulated
-// pthread mutex it then takes on every call was about a third of the CPU of
-// a SQLite load.
+// Package sqlitelib is a small binding of modernc.org/sqlite/lib (the SQLite
+// C library transpiled to Go) for sqlitereader and sqlitewriter: connections
+// opened SQLITE_OPEN_NOMUTEX, because each is used by one goroutine at a
+// time (a reader's split, the writer's mutex), and statements bound and read
+// straight from Go values, without database/sql's boxing, the driver's
+// per-parameter name lookups and one C string allocation per value.
+// modernc.org/sqlite's driver opens every connection SQLITE_OPEN_FULLMUTEX,
+// and the emulated pthread mutex it then takes on every call was about a
+// third of the CPU of a SQLite-to-SQLite copy.
 //
 // A Conn and its Stmts must not be used by two goroutines at once.
-package lite
+package sqlitelib
 
 import (
 	"context"
@@ -47,9 +47,18 @@ type Conn struct {
 	itls *libc.TLS
 }
 
-// Open opens (or creates) the database file path, NOMUTEX, with extended
-// result codes and a busy timeout.
+// Open opens (or creates) the database file path read-write, NOMUTEX, with
+// extended result codes and a busy timeout.
 func Open(path string, busyMillis int) (*Conn, error) {
+	return open(path, sqlite3.SQLITE_OPEN_READWRITE|sqlite3.SQLITE_OPEN_CREATE, busyMillis)
+}
+
+// OpenReadOnly opens the existing database file path read-only, NOMUTEX.
+func OpenReadOnly(path string, busyMillis int) (*Conn, error) {
+	return open(path, sqlite3.SQLITE_OPEN_READONLY, busyMillis)
+}
+
+func open(path string, mode int32, busyMillis int) (*Conn, error) {
 	tls := libc.NewTLS()
 	c := &Conn{tls: tls}
 	name, err := libc.CString(path)
@@ -61,13 +70,13 @@ func Open(path string, busyMillis int) (*Conn, error) {
 	pdb := libc.Xmalloc(tls, 8)
 	if pdb == 0 {
 		tls.Close()
-		return nil, errors.New("lite: out of memory")
+		return nil, errors.New("sqlitelib: out of memory")
 	}
 	defer libc.Xfree(tls, pdb)
-	*(*uintptr)(unsafe.Pointer(pdb)) = 0
-	flags := int32(sqlite3.SQLITE_OPEN_READWRITE | sqlite3.SQLITE_OPEN_CREATE | sqlite3.SQLITE_OPEN_NOMUTEX)
+	*(*uintptr)(cptr(pdb)) = 0
+	flags := mode | sqlite3.SQLITE_OPEN_NOMUTEX
 	rc := sqlite3.Xsqlite3_open_v2(tls, name, pdb, flags, 0)
-	c.db = *(*uintptr)(unsafe.Pointer(pdb))
+	c.db = *(*uintptr)(cptr(pdb))
 	if rc != sqlite3.SQLITE_OK {
 		err := c.err(rc)
 		if c.db != 0 {
@@ -154,26 +163,26 @@ func (c *Conn) Prepare(sql string) (*Stmt, error) {
 	defer libc.Xfree(c.tls, z)
 	pp := libc.Xmalloc(c.tls, 16)
 	if pp == 0 {
-		return nil, errors.New("lite: out of memory")
+		return nil, errors.New("sqlitelib: out of memory")
 	}
 	defer libc.Xfree(c.tls, pp)
 	rc := sqlite3.Xsqlite3_prepare_v2(c.tls, c.db, z, int32(len(sql)+1), pp, pp+8)
 	if rc != sqlite3.SQLITE_OK {
 		return nil, c.err(rc)
 	}
-	p := *(*uintptr)(unsafe.Pointer(pp))
-	tail := *(*uintptr)(unsafe.Pointer(pp + 8))
+	p := *(*uintptr)(cptr(pp))
+	tail := *(*uintptr)(cptr(pp + 8))
 	if p == 0 {
-		return nil, errors.New("lite: no SQL statement")
+		return nil, errors.New("sqlitelib: no SQL statement")
 	}
 	for q := tail; q != 0; q++ {
-		ch := *(*byte)(unsafe.Pointer(q))
+		ch := *(*byte)(cptr(q))
 		if ch == 0 {
 			break
 		}
 		if ch != ' ' && ch != '\t' && ch != '\n' && ch != '\r' && ch != ';' {
 			sqlite3.Xsqlite3_finalize(c.tls, p)
-			return nil, fmt.Errorf("lite: more than one statement in %q", sql)
+			return nil, fmt.Errorf("sqlitelib: more than one statement in %q", sql)
 		}
 	}
 	return &Stmt{c: c, p: p, nparam: int(sqlite3.Xsqlite3_bind_parameter_count(c.tls, p)), ncol: int(sqlite3.Xsqlite3_column_count(c.tls, p))}, nil
@@ -197,7 +206,7 @@ func (s *Stmt) NumParams() int { return s.nparam }
 // unchanged only during the call.
 func (s *Stmt) Exec(ctx context.Context, args []any) error {
 	if len(args) != s.nparam {
-		return fmt.Errorf("lite: %d arguments for %d parameters", len(args), s.nparam)
+		return fmt.Errorf("sqlitelib: %d arguments for %d parameters", len(args), s.nparam)
 	}
 	if err := s.bind(args); err != nil {
 		return err
@@ -244,11 +253,11 @@ func (s *Stmt) bind(args []any) error {
 		c.buf = libc.Xmalloc(tls, libc.Tsize_t(n))
 		if c.buf == 0 {
 			c.bufCap = 0
-			return errors.New("lite: out of memory")
+			return errors.New("sqlitelib: out of memory")
 		}
 		c.bufCap = n
 	}
-	mem := unsafe.Slice((*byte)(unsafe.Pointer(c.buf)), c.bufCap)
+	mem := unsafe.Slice((*byte)(cptr(c.buf)), c.bufCap)
 	off := 0
 	for i, a := range args {
 		idx := int32(i + 1)
@@ -279,7 +288,7 @@ func (s *Stmt) bind(args []any) error {
 			}
 			rc = sqlite3.Xsqlite3_bind_int64(tls, s.p, idx, b)
 		default:
-			return fmt.Errorf("lite: cannot bind a %T", a)
+			return fmt.Errorf("sqlitelib: cannot bind a %T", a)
 		}
 		if rc != sqlite3.SQLITE_OK {
 			return c.err(rc)
@@ -293,7 +302,7 @@ func (s *Stmt) bind(args []any) error {
 // small results.
 func (s *Stmt) Query(ctx context.Context, args []any) ([][]any, error) {
 	if len(args) != s.nparam {
-		return nil, fmt.Errorf("lite: %d arguments for %d parameters", len(args), s.nparam)
+		return nil, fmt.Errorf("sqlitelib: %d arguments for %d parameters", len(args), s.nparam)
 	}
 	if err := s.bind(args); err != nil {
 		return nil, err
@@ -323,11 +332,11 @@ func (s *Stmt) Query(ctx context.Context, args []any) ([][]any, error) {
 			case sqlite3.SQLITE_TEXT:
 				p := sqlite3.Xsqlite3_column_text(tls, s.p, ci)
 				n := sqlite3.Xsqlite3_column_bytes(tls, s.p, ci)
-				row[i] = string(unsafe.Slice((*byte)(unsafe.Pointer(p)), n))
+				row[i] = string(unsafe.Slice((*byte)(cptr(p)), n))
 			case sqlite3.SQLITE_BLOB:
 				p := sqlite3.Xsqlite3_column_blob(tls, s.p, ci)
 				n := sqlite3.Xsqlite3_column_bytes(tls, s.p, ci)
-				row[i] = append([]byte{}, unsafe.Slice((*byte)(unsafe.Pointer(p)), n)...)
+				row[i] = append([]byte{}, unsafe.Slice((*byte)(cptr(p)), n)...)
 			}
 		}
 		out = append(out, row)
@@ -353,3 +362,114 @@ func (c *Conn) Query(ctx context.Context, sql string, args ...any) ([][]any, err
 	defer s.Close()
 	return s.Query(ctx, args)
 }
+
+// NumColumns is the number of result columns.
+func (s *Stmt) NumColumns() int { return s.ncol }
+
+// ColumnName is the name of result column i.
+func (s *Stmt) ColumnName(i int) string {
+	return libc.GoString(sqlite3.Xsqlite3_column_name(s.c.tls, s.p, int32(i)))
+}
+
+// DeclType is the declared type of result column i when it is a table
+// column, or "".
+func (s *Stmt) DeclType(i int) string {
+	return libc.GoString(sqlite3.Xsqlite3_column_decltype(s.c.tls, s.p, int32(i)))
+}
+
+// Rows streams the result of a query. Next fills dest with the next row.
+type Rows struct {
+	s    *Stmt
+	own  bool // Close finalizes the statement
+	stop func() bool
+	done bool
+}
+
+// Start binds args and starts the query; the rows are read with Next. A
+// cancelled ctx interrupts it until Close.
+func (s *Stmt) Start(ctx context.Context, args []any) (*Rows, error) {
+	if len(args) != s.nparam {
+		return nil, fmt.Errorf("sqlitelib: %d arguments for %d parameters", len(args), s.nparam)
+	}
+	if err := s.bind(args); err != nil {
+		return nil, err
+	}
+	return &Rows{s: s, stop: s.c.interruptOn(ctx)}, nil
+}
+
+// Start prepares sql and starts it; Close finalizes the statement.
+func (c *Conn) Start(ctx context.Context, sql string, args ...any) (*Rows, error) {
+	s, err := c.Prepare(sql)
+	if err != nil {
+		return nil, err
+	}
+	r, err := s.Start(ctx, args)
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	r.own = true
+	return r, nil
+}
+
+// Stmt is the statement the rows come from.
+func (r *Rows) Stmt() *Stmt { return r.s }
+
+// Next steps to the next row and fills dest (len NumColumns) with its
+// values: nil, int64, float64, string or []byte (copied). It returns false
+// at the end or on an error.
+func (r *Rows) Next(dest []any) (bool, error) {
+	if r.done {
+		return false, nil
+	}
+	s := r.s
+	tls := s.c.tls
+	rc := sqlite3.Xsqlite3_step(tls, s.p)
+	switch rc {
+	case sqlite3.SQLITE_ROW:
+	case sqlite3.SQLITE_DONE:
+		r.done = true
+		return false, nil
+	default:
+		r.done = true
+		return false, s.c.err(rc)
+	}
+	for i := range dest {
+		ci := int32(i)
+		switch sqlite3.Xsqlite3_column_type(tls, s.p, ci) {
+		case sqlite3.SQLITE_INTEGER:
+			dest[i] = sqlite3.Xsqlite3_column_int64(tls, s.p, ci)
+		case sqlite3.SQLITE_FLOAT:
+			dest[i] = sqlite3.Xsqlite3_column_double(tls, s.p, ci)
+		case sqlite3.SQLITE_TEXT:
+			p := sqlite3.Xsqlite3_column_text(tls, s.p, ci)
+			n := sqlite3.Xsqlite3_column_bytes(tls, s.p, ci)
+			dest[i] = string(unsafe.Slice((*byte)(cptr(p)), n))
+		case sqlite3.SQLITE_BLOB:
+			p := sqlite3.Xsqlite3_column_blob(tls, s.p, ci)
+			n := sqlite3.Xsqlite3_column_bytes(tls, s.p, ci)
+			dest[i] = append([]byte{}, unsafe.Slice((*byte)(cptr(p)), n)...)
+		default:
+			dest[i] = nil
+		}
+	}
+	return true, nil
+}
+
+// Close ends the query (and finalizes a statement Conn.Start prepared).
+func (r *Rows) Close() error {
+	if r.s == nil {
+		return nil
+	}
+	r.stop()
+	sqlite3.Xsqlite3_reset(r.s.c.tls, r.s.p)
+	if r.own {
+		r.s.Close()
+	}
+	r.s = nil
+	return nil
+}
+
+// cptr is the unsafe.Pointer of C memory (libc's allocator, outside the Go
+// heap), written so that vet sees no uintptr arithmetic on Go pointers.
+func cptr(p uintptr) unsafe.Pointer { return *(*unsafe.Pointer)(unsafe.Pointer(&p)) }
