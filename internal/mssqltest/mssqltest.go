@@ -8,9 +8,11 @@ package mssqltest
 import (
 	"context"
 	"database/sql"
+	"flag"
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -73,4 +75,29 @@ func Name(what string) string {
 // Drop drops table at the end of t.
 func Drop(t testing.TB, db *sql.DB, table string) {
 	t.Cleanup(func() { db.Exec("DROP TABLE IF EXISTS [" + strings.ReplaceAll(table, "]", "]]") + "]") })
+}
+
+// Update is the -update flag of the tests that use Golden.
+var Update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// Golden compares got with testdata/name.golden, rewriting the file first
+// under -update.
+func Golden(t testing.TB, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden")
+	if *Update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if string(want) != got {
+		t.Errorf("%s differs from the golden file:\n--- got\n%s\n--- want\n%s", path, got, want)
+	}
 }

@@ -2,10 +2,7 @@ package sqlserverreader
 
 import (
 	"encoding/json"
-	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -17,32 +14,10 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/google/uuid"
 
+	"github.com/ferrydata/ferry/internal/mssqltest"
 	"github.com/ferrydata/ferry/internal/mssqlx"
 	"github.com/ferrydata/ferry/internal/sqlsource"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
-
-// golden compares got with testdata/name.golden (rewritten with -update).
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if string(want) != got {
-		t.Errorf("%s differs from the golden file:\n--- got\n%s\n--- want\n%s", name, got, want)
-	}
-}
 
 var testInfos = []mssqlx.Column{
 	{Name: "id", Type: "bigint", PKPos: 1},
@@ -109,7 +84,7 @@ func TestGoldenSQL(t *testing.T) {
 	rq := testReader(t, sqlsource.Source{QuerySQL: "SELECT id, name FROM dbo.orders WHERE id > 10"}, false)
 	q, args = rq.selectSQL(nil)
 	show("querySql", q, args)
-	golden(t, "reader_sql", b.String())
+	mssqltest.Golden(t, "reader_sql", b.String())
 }
 
 func TestParseConfig(t *testing.T) {

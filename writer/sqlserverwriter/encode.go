@@ -40,6 +40,15 @@ type codec struct {
 	insert bool // the INSERT path (strings are sent as nvarchar)
 }
 
+// decimal returns the precision and scale values of a decimal, money or
+// smallmoney column are checked against (money's range is checked apart).
+func (c codec) decimal() (prec, scale int32) {
+	if c.kind != mssqlx.KindDecimal {
+		return 19, 4
+	}
+	return int32(c.col.Precision), int32(c.col.Scale)
+}
+
 func newEncoder(f arrow.Field, c codec) (encodeFunc, error) {
 	bad := func() (encodeFunc, error) {
 		return nil, fmt.Errorf("column %s: cannot write Arrow %s into %s", f.Name, f.Type, c.col.Decl())
@@ -173,10 +182,7 @@ func intEncoder(c codec, signed func(arrow.Array, int) (int64, bool), unsigned f
 	}
 	switch c.kind {
 	case mssqlx.KindDecimal, mssqlx.KindMoney, mssqlx.KindSmallMoney:
-		prec, scale := int32(c.col.Precision), int32(c.col.Scale)
-		if c.kind != mssqlx.KindDecimal {
-			prec, scale = 19, 4
-		}
+		prec, scale := c.decimal()
 		return func(a arrow.Array, i int) (any, error) {
 			s := text(a, i)
 			n, err := mssqlx.ParseDecimal([]byte(s), 38, 0)
@@ -307,10 +313,7 @@ func decimalEncoder(c codec, t arrow.DataType) (encodeFunc, error) {
 	}
 	switch c.kind {
 	case mssqlx.KindDecimal, mssqlx.KindMoney, mssqlx.KindSmallMoney:
-		prec, scale := int32(c.col.Precision), int32(c.col.Scale)
-		if c.kind != mssqlx.KindDecimal {
-			prec, scale = 19, 4
-		}
+		prec, scale := c.decimal()
 		return func(a arrow.Array, i int) (any, error) {
 			v, err := get(a, i)
 			if err != nil {
@@ -412,10 +415,7 @@ func stringEncoder(c codec, get func(arrow.Array, int) string) (encodeFunc, erro
 			return w[:], nil
 		}, nil
 	case mssqlx.KindDecimal, mssqlx.KindMoney, mssqlx.KindSmallMoney:
-		prec, scale := int32(c.col.Precision), int32(c.col.Scale)
-		if c.kind != mssqlx.KindDecimal {
-			prec, scale = 19, 4
-		}
+		prec, scale := c.decimal()
 		return func(a arrow.Array, i int) (any, error) {
 			n, err := mssqlx.ParseDecimal([]byte(get(a, i)), prec, scale)
 			if err == nil && c.kind != mssqlx.KindDecimal {

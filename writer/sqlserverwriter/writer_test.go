@@ -3,11 +3,8 @@ package sqlserverwriter
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"math"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -23,28 +20,9 @@ import (
 
 	"github.com/ferrydata/ferry"
 	"github.com/ferrydata/ferry/dirty"
+	"github.com/ferrydata/ferry/internal/mssqltest"
 	"github.com/ferrydata/ferry/internal/mssqlx"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
-
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		os.MkdirAll("testdata", 0o755)
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if string(want) != got {
-		t.Errorf("%s differs from the golden file:\n--- got\n%s\n--- want\n%s", name, got, want)
-	}
-}
 
 // target is the catalog of the test target table.
 var target = []mssqlx.Column{
@@ -136,7 +114,7 @@ func TestGoldenSQL(t *testing.T) {
 		t.Fatal(err)
 	}
 	fmt.Fprintf(&b, "\n==== create\n%s\n", ddl)
-	golden(t, "modes", b.String())
+	mssqltest.Golden(t, "modes", b.String())
 }
 
 func TestPlanErrors(t *testing.T) {
