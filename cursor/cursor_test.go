@@ -199,4 +199,3 @@ func TestStoreErrors(t *testing.T) {
 	_, err = f.Load("any")
 	require.ErrorContains(t, err, "corrupt")
 }
-
