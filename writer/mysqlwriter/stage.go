@@ -571,6 +571,10 @@ func (w *Writer) collect(ctx context.Context, stale func(age time.Duration, ri *
 			if err != nil {
 				continue // not a marker table of ours
 			}
+			var us int64
+			if err := w.db.QueryRowContext(ctx, "SELECT TIMESTAMPDIFF(MICROSECOND, at, UTC_TIMESTAMP(6)) FROM "+o.marker.Quoted()+" WHERE k = 'run'").Scan(&us); err == nil {
+				r.age = time.Duration(us) * time.Microsecond // more precise than CREATE_TIME
+			}
 			if info.Target != w.table.String() {
 				continue // another target's run
 			}
