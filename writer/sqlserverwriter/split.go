@@ -123,9 +123,14 @@ func (sw *splitWriter) Write(ctx context.Context, b arrow.RecordBatch) error {
 	}
 	base := sw.seq
 	origin := b.Column(0).Data().Offset()
+	landed := 0 // slices of b already written by this Write
 	load := func(ctx context.Context, s arrow.RecordBatch) error {
 		first := base + int64(s.Column(0).Data().Offset()-origin)
-		return sw.load(ctx, s, first)
+		err := sw.load(ctx, s, first)
+		if err == nil {
+			landed++
+		}
+		return err
 	}
 	column := func(err error) string {
 		var re *rowError
@@ -136,6 +141,12 @@ func (sw *splitWriter) Write(ctx context.Context, b arrow.RecordBatch) error {
 	}
 	err := bisect.Write(ctx, b, load, isData, column)
 	sw.seq += b.NumRows()
+	if landed > 0 && ferry.IsRetryable(err) {
+		// Part of b landed before the transient error: writing b again
+		// would duplicate it, so the attempt is void instead.
+		sw.void(err)
+		return sw.broken
+	}
 	return err
 }
 

@@ -488,12 +488,10 @@ func (w *Writer) Commit(ctx context.Context) error {
 // transaction; the target is untouched. Aborting a committed run is an
 // error; aborting an aborted one, or one never prepared, returns nil.
 func (w *Writer) Abort(ctx context.Context, cause error) error {
+	// Open BatchWriters keep their connections until Close: a worker may
+	// still be returning from a Write.
 	w.mu.Lock()
 	p := w.plan
-	for sw := range w.open {
-		sw.release()
-	}
-	clear(w.open)
 	w.mu.Unlock()
 	if p == nil || w.finished() == "aborted" {
 		return nil

@@ -557,3 +557,29 @@ func TestWriteErrorClasses(t *testing.T) {
 		t.Errorf("other schema: %v", err)
 	}
 }
+
+// TestRetryAfterPartialWriteVoids checks that a transient error after part
+// of a batch landed (during bisection) is not reported as retryable.
+func TestRetryAfterPartialWriteVoids(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	w, _ := testWriter(t, Config{Table: "dbo.orders"}, target, testSchema)
+	calls := 0
+	send := func(ctx context.Context, vals []any, n int) error {
+		calls++
+		switch calls {
+		case 1: // the whole batch: a bad row
+			return mssql.Error{Number: 515, Message: "Cannot insert the value NULL into column 'name'"}
+		case 2: // first half lands
+			return nil
+		}
+		return mssql.Error{Number: 1205, Message: "deadlock victim"}
+	}
+	sw := &splitWriter{w: w, p: w.plan, split: "s", attempt: 1, send: send}
+	b := batch(t, mem, []string{"a", "b", "c", "d"})
+	defer b.Release()
+	err := sw.Write(context.Background(), b)
+	if err == nil || ferry.IsRetryable(err) || sw.broken == nil {
+		t.Fatalf("partial write then deadlock: %v (retryable %v)", err, ferry.IsRetryable(err))
+	}
+}
