@@ -344,6 +344,9 @@ func TestParseTypeName(t *testing.T) {
 			t.Errorf("ParseTypeName(%q) = %+v, %v; want %+v", tc.in, got, err, tc.want)
 		}
 	}
+	if _, err := ParseTypeName("nvarchar(99999999999999999999)"); err == nil {
+		t.Error("overflowing length accepted")
+	}
 	if _, err := ParseTypeName("nvarchar(50"); err == nil {
 		t.Error("unbalanced parenthesis accepted")
 	}

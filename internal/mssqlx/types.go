@@ -269,6 +269,11 @@ func ParseTypeName(s string) (Column, error) {
 	}
 	c := Column{Type: m[1]}
 	a, b := m[2], m[3]
+	for _, n := range []string{a, b} {
+		if v, err := strconv.Atoi(n); n != "" && n != "max" && (err != nil || v > 8000) {
+			return Column{}, fmt.Errorf("mssqlx: type name %q: %q is not a length, precision or scale", s, n)
+		}
+	}
 	switch c.Type {
 	case "char", "varchar", "binary", "varbinary", "nchar", "nvarchar":
 		switch {
