@@ -151,6 +151,7 @@ type Stmt struct {
 	p      uintptr
 	nparam int
 	ncol   int
+	b      *Binder
 }
 
 // Prepare prepares sql, which must be exactly one statement: text after
@@ -211,6 +212,11 @@ func (s *Stmt) Exec(ctx context.Context, args []any) error {
 	if err := s.bind(args); err != nil {
 		return err
 	}
+	return s.run(ctx)
+}
+
+// run steps the bound statement to completion and resets it.
+func (s *Stmt) run(ctx context.Context) error {
 	stop := s.c.interruptOn(ctx)
 	defer stop()
 	tls := s.c.tls
@@ -473,3 +479,166 @@ func (r *Rows) Close() error {
 // cptr is the unsafe.Pointer of C memory (libc's allocator, outside the Go
 // heap), written so that vet sees no uintptr arithmetic on Go pointers.
 func cptr(p uintptr) unsafe.Pointer { return *(*unsafe.Pointer)(unsafe.Pointer(&p)) }
+
+// Binder binds the parameters of one execution of a statement value by
+// value, with no Go allocation: text and blobs are copied (or formatted
+// straight) into C memory owned by the connection, bound SQLITE_STATIC, and
+// kept until the statement has run.
+type Binder struct {
+	s     *Stmt
+	mem   []byte    // the current chunk
+	off   int       // bytes used in it
+	extra []uintptr // chunks filled before the current one, freed after Run
+	err   error
+}
+
+// Bind returns the statement's Binder, reset for a new execution.
+func (s *Stmt) Bind() *Binder {
+	c := s.c
+	if c.buf == 0 {
+		c.buf = libc.Xmalloc(c.tls, 1<<16)
+		c.bufCap = 1 << 16
+		if c.buf == 0 {
+			c.bufCap = 0
+		}
+	}
+	if s.b == nil {
+		s.b = &Binder{s: s}
+	}
+	b := s.b
+	b.mem = unsafe.Slice((*byte)(cptr(c.buf)), c.bufCap)
+	b.off, b.err = 0, nil
+	return b
+}
+
+func (b *Binder) check(rc int32) {
+	if rc != sqlite3.SQLITE_OK && b.err == nil {
+		b.err = b.s.c.err(rc)
+	}
+}
+
+// Null binds NULL to parameter idx (1-based).
+func (b *Binder) Null(idx int) { b.check(sqlite3.Xsqlite3_bind_null(b.s.c.tls, b.s.p, int32(idx))) }
+
+// Int64 binds v.
+func (b *Binder) Int64(idx int, v int64) {
+	b.check(sqlite3.Xsqlite3_bind_int64(b.s.c.tls, b.s.p, int32(idx), v))
+}
+
+// Double binds v.
+func (b *Binder) Double(idx int, v float64) {
+	b.check(sqlite3.Xsqlite3_bind_double(b.s.c.tls, b.s.p, int32(idx), v))
+}
+
+// Free returns an empty slice over the unused C memory of the execution:
+// append a formatted value to it and pass the result to TextBytes, which
+// then binds it in place. If the value outgrows it, TextBytes copies.
+func (b *Binder) Free() []byte { return b.mem[b.off:b.off:len(b.mem)] }
+
+// reserve returns n bytes of C memory for one value.
+func (b *Binder) reserve(n int) ([]byte, uintptr) {
+	if b.off+n > len(b.mem) {
+		c := b.s.c
+		size := max(n, 2*len(b.mem))
+		p := libc.Xmalloc(c.tls, libc.Tsize_t(size))
+		if p == 0 {
+			if b.err == nil {
+				b.err = errors.New("sqlitelib: out of memory")
+			}
+			return nil, 0
+		}
+		// The full chunk stays alive (values point into it) until Run;
+		// the new one becomes the connection's buffer.
+		b.extra = append(b.extra, c.buf)
+		c.buf, c.bufCap = p, size
+		b.mem, b.off = unsafe.Slice((*byte)(cptr(p)), size), 0
+	}
+	m := b.mem[b.off : b.off+n]
+	base := b.s.c.buf + uintptr(b.off)
+	b.off += n
+	return m, base
+}
+
+func (b *Binder) text(idx int, n int, fill func([]byte)) {
+	if n == 0 {
+		// A zero-length text at a NULL pointer would bind NULL.
+		b.check(sqlite3.Xsqlite3_bind_text(b.s.c.tls, b.s.p, int32(idx), b.s.c.buf, 0, 0))
+		return
+	}
+	m, p := b.reserve(n)
+	if p == 0 {
+		return
+	}
+	fill(m)
+	b.check(sqlite3.Xsqlite3_bind_text(b.s.c.tls, b.s.p, int32(idx), p, int32(n), 0))
+}
+
+// Text binds the text v (copied into C memory).
+func (b *Binder) Text(idx int, v string) {
+	if len(v) == 0 {
+		b.text(idx, 0, nil)
+		return
+	}
+	m, p := b.reserve(len(v))
+	if p == 0 {
+		return
+	}
+	copy(m, v)
+	b.check(sqlite3.Xsqlite3_bind_text(b.s.c.tls, b.s.p, int32(idx), p, int32(len(v)), 0))
+}
+
+// TextBytes binds the text v; v made by appending to Free() is bound where
+// it is, anything else is copied.
+func (b *Binder) TextBytes(idx int, v []byte) {
+	if len(v) > 0 && b.off+len(v) <= len(b.mem) && unsafe.SliceData(v) == unsafe.SliceData(b.mem[b.off:]) {
+		p := b.s.c.buf + uintptr(b.off)
+		b.off += len(v)
+		b.check(sqlite3.Xsqlite3_bind_text(b.s.c.tls, b.s.p, int32(idx), p, int32(len(v)), 0))
+		return
+	}
+	b.Text(idx, unsafe.String(unsafe.SliceData(v), len(v)))
+}
+
+// Blob binds v (copied); an empty v is an empty blob, not NULL.
+func (b *Binder) Blob(idx int, v []byte) {
+	if len(v) == 0 {
+		b.check(sqlite3.Xsqlite3_bind_zeroblob(b.s.c.tls, b.s.p, int32(idx), 0))
+		return
+	}
+	m, p := b.reserve(len(v))
+	if p == 0 {
+		return
+	}
+	copy(m, v)
+	b.check(sqlite3.Xsqlite3_bind_blob(b.s.c.tls, b.s.p, int32(idx), p, int32(len(v)), 0))
+}
+
+// Run runs the statement with what was bound, to completion, and resets it.
+func (b *Binder) Run(ctx context.Context) error {
+	defer b.release()
+	if b.err != nil {
+		sqlite3.Xsqlite3_clear_bindings(b.s.c.tls, b.s.p)
+		return b.err
+	}
+	return b.s.run(ctx)
+}
+
+// Discard drops what was bound, instead of Run.
+func (b *Binder) Discard() {
+	sqlite3.Xsqlite3_clear_bindings(b.s.c.tls, b.s.p)
+	b.release()
+}
+
+// release frees the chunks that filled up during this execution: nothing
+// points into them once the statement has run (the next execution rebinds
+// every parameter).
+func (b *Binder) release() {
+	if len(b.extra) == 0 {
+		return
+	}
+	sqlite3.Xsqlite3_clear_bindings(b.s.c.tls, b.s.p)
+	for _, p := range b.extra {
+		libc.Xfree(b.s.c.tls, p)
+	}
+	b.extra = b.extra[:0]
+}

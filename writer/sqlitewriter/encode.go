@@ -1,7 +1,7 @@
 package sqlitewriter
 
 import (
-	"database/sql/driver"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -11,6 +11,9 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/extensions"
+	"github.com/google/uuid"
+
+	"github.com/ferrydata/ferry/internal/sqlitelib"
 )
 
 // encodeError is a value the writer cannot store exactly (a uint64 above
@@ -27,86 +30,98 @@ func (e *encodeError) Error() string { return fmt.Sprintf("column %s: %v", e.col
 // Unwrap returns the reason.
 func (e *encodeError) Unwrap() error { return e.err }
 
-// encoder returns the driver value of row i of one Arrow column.
-type encoder func(i int) (driver.Value, error)
+// binder binds row i of one Arrow column (not null) to parameter idx.
+type binder func(b *sqlitelib.Binder, idx, i int) error
 
-var emptyBlob = []byte{}
-
-// newEncoder returns the encoder of arr, or an error for an unsupported type.
-func newEncoder(arr arrow.Array) (encoder, error) {
+// newBinder returns the binder of arr, or an error for an unsupported type.
+// Values are bound without a Go allocation: numbers as numbers, text and
+// blobs copied into the statement's C memory, formatted values (dates,
+// decimals, lists) written straight into it.
+func newBinder(arr arrow.Array) (binder, error) {
 	switch a := arr.(type) {
 	case *array.Int8:
-		return func(i int) (driver.Value, error) { return int64(a.Value(i)), nil }, nil
+		return func(b *sqlitelib.Binder, idx, i int) error { b.Int64(idx, int64(a.Value(i))); return nil }, nil
 	case *array.Int16:
-		return func(i int) (driver.Value, error) { return int64(a.Value(i)), nil }, nil
+		return func(b *sqlitelib.Binder, idx, i int) error { b.Int64(idx, int64(a.Value(i))); return nil }, nil
 	case *array.Int32:
-		return func(i int) (driver.Value, error) { return int64(a.Value(i)), nil }, nil
+		return func(b *sqlitelib.Binder, idx, i int) error { b.Int64(idx, int64(a.Value(i))); return nil }, nil
 	case *array.Int64:
-		return func(i int) (driver.Value, error) { return a.Value(i), nil }, nil
+		return func(b *sqlitelib.Binder, idx, i int) error { b.Int64(idx, a.Value(i)); return nil }, nil
 	case *array.Uint8:
-		return func(i int) (driver.Value, error) { return int64(a.Value(i)), nil }, nil
+		return func(b *sqlitelib.Binder, idx, i int) error { b.Int64(idx, int64(a.Value(i))); return nil }, nil
 	case *array.Uint16:
-		return func(i int) (driver.Value, error) { return int64(a.Value(i)), nil }, nil
+		return func(b *sqlitelib.Binder, idx, i int) error { b.Int64(idx, int64(a.Value(i))); return nil }, nil
 	case *array.Uint32:
-		return func(i int) (driver.Value, error) { return int64(a.Value(i)), nil }, nil
+		return func(b *sqlitelib.Binder, idx, i int) error { b.Int64(idx, int64(a.Value(i))); return nil }, nil
 	case *array.Uint64:
-		return func(i int) (driver.Value, error) {
+		return func(b *sqlitelib.Binder, idx, i int) error {
 			v := a.Value(i)
 			if v > math.MaxInt64 {
-				return nil, fmt.Errorf("%d does not fit SQLite's signed 64-bit INTEGER", v)
+				return fmt.Errorf("%d does not fit SQLite's signed 64-bit INTEGER", v)
 			}
-			return int64(v), nil
+			b.Int64(idx, int64(v))
+			return nil
 		}, nil
 	case *array.Float32:
-		return func(i int) (driver.Value, error) { return floatValue(float64(a.Value(i))), nil }, nil
+		return func(b *sqlitelib.Binder, idx, i int) error { bindFloat(b, idx, float64(a.Value(i))); return nil }, nil
 	case *array.Float64:
-		return func(i int) (driver.Value, error) { return floatValue(a.Value(i)), nil }, nil
+		return func(b *sqlitelib.Binder, idx, i int) error { bindFloat(b, idx, a.Value(i)); return nil }, nil
 	case *array.Boolean:
-		return func(i int) (driver.Value, error) {
+		return func(b *sqlitelib.Binder, idx, i int) error {
 			if a.Value(i) {
-				return int64(1), nil
+				b.Int64(idx, 1)
+			} else {
+				b.Int64(idx, 0)
 			}
-			return int64(0), nil
+			return nil
 		}, nil
 	case *array.String:
-		return func(i int) (driver.Value, error) { return a.Value(i), nil }, nil
+		return func(b *sqlitelib.Binder, idx, i int) error { b.Text(idx, a.Value(i)); return nil }, nil
 	case *array.LargeString:
-		return func(i int) (driver.Value, error) { return a.Value(i), nil }, nil
+		return func(b *sqlitelib.Binder, idx, i int) error { b.Text(idx, a.Value(i)); return nil }, nil
 	case *array.StringView:
-		return func(i int) (driver.Value, error) { return a.Value(i), nil }, nil
+		return func(b *sqlitelib.Binder, idx, i int) error { b.Text(idx, a.Value(i)); return nil }, nil
 	case *array.Binary:
-		return func(i int) (driver.Value, error) { return blob(a.Value(i)), nil }, nil
+		return func(b *sqlitelib.Binder, idx, i int) error { b.Blob(idx, a.Value(i)); return nil }, nil
 	case *array.LargeBinary:
-		return func(i int) (driver.Value, error) { return blob(a.Value(i)), nil }, nil
+		return func(b *sqlitelib.Binder, idx, i int) error { b.Blob(idx, a.Value(i)); return nil }, nil
 	case *array.BinaryView:
-		return func(i int) (driver.Value, error) { return blob(a.Value(i)), nil }, nil
+		return func(b *sqlitelib.Binder, idx, i int) error { b.Blob(idx, a.Value(i)); return nil }, nil
 	case *array.FixedSizeBinary:
-		return func(i int) (driver.Value, error) { return blob(a.Value(i)), nil }, nil
+		return func(b *sqlitelib.Binder, idx, i int) error { b.Blob(idx, a.Value(i)); return nil }, nil
 	case *array.Decimal128:
 		scale := a.DataType().(*arrow.Decimal128Type).Scale
-		return func(i int) (driver.Value, error) { return formatDecimal128(a.Value(i), scale), nil }, nil
+		return func(b *sqlitelib.Binder, idx, i int) error {
+			b.TextBytes(idx, appendDecimal128(b.Free(), a.Value(i), scale))
+			return nil
+		}, nil
 	case *array.Decimal256:
 		scale := a.DataType().(*arrow.Decimal256Type).Scale
-		return func(i int) (driver.Value, error) { return a.Value(i).ToString(scale), nil }, nil
+		return func(b *sqlitelib.Binder, idx, i int) error { b.Text(idx, a.Value(i).ToString(scale)); return nil }, nil
 	case *array.Date32:
-		return func(i int) (driver.Value, error) { return formatDate(int64(a.Value(i))) }, nil
+		return func(b *sqlitelib.Binder, idx, i int) error { return bindDate(b, idx, int64(a.Value(i))) }, nil
 	case *array.Date64:
-		return func(i int) (driver.Value, error) {
-			return formatDate(floorDiv(int64(a.Value(i)), 86400_000))
+		return func(b *sqlitelib.Binder, idx, i int) error {
+			return bindDate(b, idx, floorDiv(int64(a.Value(i)), 86400_000))
 		}, nil
 	case *array.Time32:
 		mul := int64(1e9)
 		if a.DataType().(*arrow.Time32Type).Unit == arrow.Millisecond {
 			mul = 1e6
 		}
-		return func(i int) (driver.Value, error) { return formatTimeOfDay(int64(a.Value(i))*mul, 6), nil }, nil
+		return func(b *sqlitelib.Binder, idx, i int) error {
+			b.TextBytes(idx, appendClock(b.Free(), int64(a.Value(i))*mul, 6))
+			return nil
+		}, nil
 	case *array.Time64:
 		unit := a.DataType().(*arrow.Time64Type).Unit
-		return func(i int) (driver.Value, error) {
+		return func(b *sqlitelib.Binder, idx, i int) error {
 			if unit == arrow.Nanosecond {
-				return formatTimeOfDay(int64(a.Value(i)), 9), nil
+				b.TextBytes(idx, appendClock(b.Free(), int64(a.Value(i)), 9))
+			} else {
+				b.TextBytes(idx, appendClock(b.Free(), int64(a.Value(i))*1000, 6))
 			}
-			return formatTimeOfDay(int64(a.Value(i))*1000, 6), nil
+			return nil
 		}, nil
 	case *array.Timestamp:
 		t := a.DataType().(*arrow.TimestampType)
@@ -124,42 +139,66 @@ func newEncoder(arr arrow.Array) (encoder, error) {
 			perSec = 1e9
 		}
 		tz := t.TimeZone != ""
-		return func(i int) (driver.Value, error) {
-			return formatTimestamp(int64(a.Value(i)), perSec, digits, tz)
+		return func(b *sqlitelib.Binder, idx, i int) error {
+			v, err := appendTimestamp(b.Free(), int64(a.Value(i)), perSec, digits, tz)
+			if err != nil {
+				return err
+			}
+			b.TextBytes(idx, v)
+			return nil
 		}, nil
 	case *array.MonthDayNanoInterval:
-		return func(i int) (driver.Value, error) {
+		return func(b *sqlitelib.Binder, idx, i int) error {
 			v := a.Value(i)
-			b := make([]byte, 0, 64)
-			b = append(b, `{"months":`...)
-			b = strconv.AppendInt(b, int64(v.Months), 10)
-			b = append(b, `,"days":`...)
-			b = strconv.AppendInt(b, int64(v.Days), 10)
-			b = append(b, `,"nanoseconds":`...)
-			b = strconv.AppendInt(b, v.Nanoseconds, 10)
-			return string(append(b, '}')), nil
+			d := b.Free()
+			d = append(d, `{"months":`...)
+			d = strconv.AppendInt(d, int64(v.Months), 10)
+			d = append(d, `,"days":`...)
+			d = strconv.AppendInt(d, int64(v.Days), 10)
+			d = append(d, `,"nanoseconds":`...)
+			d = strconv.AppendInt(d, v.Nanoseconds, 10)
+			b.TextBytes(idx, append(d, '}'))
+			return nil
 		}, nil
 	case *array.List:
-		return listEncoder(a, a.ListValues())
+		return listBinder(a, a.ListValues())
 	case *array.FixedSizeList:
-		return listEncoder(a, a.ListValues())
+		return listBinder(a, a.ListValues())
 	case *extensions.UUIDArray:
-		return func(i int) (driver.Value, error) { return a.Value(i).String(), nil }, nil
+		return func(b *sqlitelib.Binder, idx, i int) error {
+			b.TextBytes(idx, appendUUID(b.Free(), a.Value(i)))
+			return nil
+		}, nil
 	case *extensions.JSONArray:
 		st := a.Storage()
 		switch s := st.(type) {
 		case *array.String:
-			return func(i int) (driver.Value, error) { return s.Value(i), nil }, nil
+			return func(b *sqlitelib.Binder, idx, i int) error { b.Text(idx, s.Value(i)); return nil }, nil
 		case *array.LargeString:
-			return func(i int) (driver.Value, error) { return s.Value(i), nil }, nil
+			return func(b *sqlitelib.Binder, idx, i int) error { b.Text(idx, s.Value(i)); return nil }, nil
 		}
-		return func(i int) (driver.Value, error) { return st.ValueStr(i), nil }, nil
+		return func(b *sqlitelib.Binder, idx, i int) error { b.Text(idx, st.ValueStr(i)); return nil }, nil
 	}
 	return nil, fmt.Errorf("Arrow type %s is not supported", arr.DataType())
 }
 
-// listEncoder writes each list as a JSON array.
-func listEncoder(a array.ListLike, vals arrow.Array) (encoder, error) {
+// appendUUID appends the canonical text of id.
+func appendUUID(d []byte, id uuid.UUID) []byte {
+	var buf [36]byte
+	hex.Encode(buf[0:8], id[0:4])
+	buf[8] = '-'
+	hex.Encode(buf[9:13], id[4:6])
+	buf[13] = '-'
+	hex.Encode(buf[14:18], id[6:8])
+	buf[18] = '-'
+	hex.Encode(buf[19:23], id[8:10])
+	buf[23] = '-'
+	hex.Encode(buf[24:], id[10:])
+	return append(d, buf[:]...)
+}
+
+// listBinder writes each list as a JSON array.
+func listBinder(a array.ListLike, vals arrow.Array) (binder, error) {
 	var elem func(b []byte, j int) []byte
 	switch v := vals.(type) {
 	case *array.String:
@@ -179,9 +218,9 @@ func listEncoder(a array.ListLike, vals arrow.Array) (encoder, error) {
 		}
 		elem = func(b []byte, j int) []byte { return append(b, vals.ValueStr(j)...) }
 	}
-	return func(i int) (driver.Value, error) {
+	return func(bd *sqlitelib.Binder, idx, i int) error {
 		start, end := a.ValueOffsets(i)
-		b := make([]byte, 0, 2+8*(end-start))
+		b := bd.Free()
 		b = append(b, '[')
 		for j := start; j < end; j++ {
 			if j > start {
@@ -193,7 +232,8 @@ func listEncoder(a array.ListLike, vals arrow.Array) (encoder, error) {
 				b = elem(b, int(j))
 			}
 		}
-		return string(append(b, ']')), nil
+		bd.TextBytes(idx, append(b, ']'))
+		return nil
 	}, nil
 }
 
@@ -209,20 +249,14 @@ func appendJSONFloat(b []byte, f float64, bits int) []byte {
 	return strconv.AppendFloat(b, f, 'g', -1, bits)
 }
 
-// floatValue keeps NaN: SQLite stores a REAL NaN as NULL, so it is written
+// bindFloat keeps NaN: SQLite stores a REAL NaN as NULL, so it is written
 // as the text 'NaN' (which a REAL column keeps as text).
-func floatValue(f float64) driver.Value {
+func bindFloat(b *sqlitelib.Binder, idx int, f float64) {
 	if math.IsNaN(f) {
-		return "NaN"
+		b.Text(idx, "NaN")
+		return
 	}
-	return f
-}
-
-func blob(b []byte) []byte {
-	if b == nil {
-		return emptyBlob // nil would bind NULL
-	}
-	return b
+	b.Double(idx, f)
 }
 
 func floorDiv(a, b int64) int64 {
@@ -281,13 +315,13 @@ func appendDate(b []byte, days int64) ([]byte, error) {
 	return appendN(b, d, 2), nil
 }
 
-func formatDate(days int64) (driver.Value, error) {
-	var buf [10]byte
-	b, err := appendDate(buf[:0], days)
+func bindDate(b *sqlitelib.Binder, idx int, days int64) error {
+	d, err := appendDate(b.Free(), days)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return string(b), nil
+	b.TextBytes(idx, d)
+	return nil
 }
 
 func appendClock(b []byte, ns int64, digits int) []byte {
@@ -305,17 +339,11 @@ func appendClock(b []byte, ns int64, digits int) []byte {
 	return appendN(b, frac, digits)
 }
 
-func formatTimeOfDay(ns int64, digits int) string {
-	var buf [18]byte
-	return string(appendClock(buf[:0], ns, digits))
-}
-
-func formatTimestamp(v, perSec int64, digits int, tz bool) (driver.Value, error) {
+func appendTimestamp(b []byte, v, perSec int64, digits int, tz bool) ([]byte, error) {
 	days := floorDiv(v, 86400*perSec)
-	rem := v - days*86400*perSec // nanoseconds of the day in the unit
+	rem := v - days*86400*perSec // the time of day in the unit
 	ns := rem * (1e9 / perSec)
-	var buf [40]byte
-	b, err := appendDate(buf[:0], days)
+	b, err := appendDate(b, days)
 	if err != nil {
 		return nil, err
 	}
@@ -324,46 +352,41 @@ func formatTimestamp(v, perSec int64, digits int, tz bool) (driver.Value, error)
 	if tz {
 		b = append(b, "+00:00"...)
 	}
-	return string(b), nil
+	return b, nil
 }
 
-// formatDecimal128 is Num.ToString without big.Int for values that fit in
-// an int64.
-func formatDecimal128(n decimal128.Num, scale int32) string {
+// appendDecimal128 appends Num.ToString(scale), without big.Int for values
+// that fit in an int64.
+func appendDecimal128(b []byte, n decimal128.Num, scale int32) []byte {
 	if n.HighBits() != 0 && n.HighBits() != -1 || scale < 0 || scale > 18 {
-		return n.ToString(scale)
+		return append(b, n.ToString(scale)...)
 	}
 	lo := int64(n.LowBits())
 	if (n.HighBits() == 0) != (lo >= 0) {
-		return n.ToString(scale)
+		return append(b, n.ToString(scale)...)
 	}
 	neg := lo < 0
 	u := uint64(lo)
 	if neg {
 		u = uint64(-lo)
 	}
-	digits := strconv.FormatUint(u, 10)
-	if scale == 0 {
-		if neg {
-			return "-" + digits
-		}
-		return digits
-	}
-	var b []byte
+	var tmp [20]byte
+	digits := strconv.AppendUint(tmp[:0], u, 10)
 	if neg {
 		b = append(b, '-')
+	}
+	if scale == 0 {
+		return append(b, digits...)
 	}
 	if len(digits) <= int(scale) {
 		b = append(b, '0', '.')
 		for i := len(digits); i < int(scale); i++ {
 			b = append(b, '0')
 		}
-		b = append(b, digits...)
-	} else {
-		at := len(digits) - int(scale)
-		b = append(b, digits[:at]...)
-		b = append(b, '.')
-		b = append(b, digits[at:]...)
+		return append(b, digits...)
 	}
-	return string(b)
+	at := len(digits) - int(scale)
+	b = append(b, digits[:at]...)
+	b = append(b, '.')
+	return append(b, digits[at:]...)
 }

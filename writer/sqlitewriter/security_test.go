@@ -305,3 +305,33 @@ func TestCreateFromMetadata(t *testing.T) {
 		t.Errorf("created %s", ddl)
 	}
 }
+
+// Values larger than the statement's C buffer (64 KiB) and statements whose
+// values together outgrow it several times are bound exactly.
+func TestLargeValues(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "big.db")
+	schema := arrow.NewSchema([]arrow.Field{{Name: "id", Type: arrow.PrimitiveTypes.Int64}, {Name: "s", Type: arrow.BinaryTypes.String}, {Name: "b", Type: arrow.BinaryTypes.Binary}}, nil)
+	bld := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+	defer bld.Release()
+	var sum int
+	for i := 0; i < 300; i++ {
+		n := 1000 + i*37
+		if i == 7 {
+			n = 3 << 20
+		}
+		sum += n + 2*(n/2)
+		bld.Field(0).(*array.Int64Builder).Append(int64(i))
+		bld.Field(1).(*array.StringBuilder).Append(strings.Repeat(string(rune('a'+i%26)), n))
+		bld.Field(2).(*array.BinaryBuilder).Append([]byte(strings.Repeat("\x00\xff", n/2)))
+	}
+	rec := bld.NewRecordBatch()
+	defer rec.Release()
+	if err := run(t, sqlitewriter.Config{Path: path, Table: "t", BatchRows: 256}, schema, false, rec); err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprint(300, ",", sum, ",", 0)
+	got := query(t, path, "SELECT count(*), sum(length(s)) + sum(length(b)), sum(s <> substr(printf('%.*c', length(s), char(97 + id % 26)), 1)) FROM t")
+	if got != want {
+		t.Errorf("got %s, want %s", got, want)
+	}
+}

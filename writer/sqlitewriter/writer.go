@@ -489,7 +489,7 @@ func (w *Writer) Open(ctx context.Context) (ferry.BatchWriter, error) {
 	if !w.inTx || w.done {
 		return nil, w.errorf("Open before Prepare or after Commit/Abort")
 	}
-	bw := &batchWriter{w: w, args: make([]any, w.rows*w.ncols)}
+	bw := &batchWriter{w: w}
 	return bw, nil
 }
 
@@ -632,13 +632,12 @@ func (w *Writer) Close() error {
 }
 
 type batchWriter struct {
-	w    *Writer
-	args []any // the values of one INSERT statement
+	w *Writer
 }
 
-// Write inserts b with multi-row INSERT statements of BatchRows rows. The
-// values of a statement are converted outside the Writer's lock, so that
-// workers convert in parallel and take turns only to execute.
+// Write inserts b with multi-row INSERT statements of BatchRows rows, the
+// values bound straight from the Arrow arrays (under the Writer's lock: the
+// statement and its C memory belong to the one connection).
 //
 // When SQLite rejects a statement for its data (a constraint, a value the
 // writer cannot store exactly), that statement's rows are bisected to
@@ -650,7 +649,7 @@ func (bw *batchWriter) Write(ctx context.Context, b arrow.RecordBatch) error {
 	if int(b.NumCols()) != w.ncols {
 		return w.errorf("batch has %d columns, the schema %d", b.NumCols(), w.ncols)
 	}
-	encs, err := encoders(b)
+	encs, err := binders(b)
 	if err != nil {
 		return w.errorf("%w", err)
 	}
@@ -677,7 +676,7 @@ func (bw *batchWriter) Write(ctx context.Context, b arrow.RecordBatch) error {
 		}
 		chunk := b.NewSlice(int64(start), int64(end))
 		err = bisect.Write(ctx, chunk, func(ctx context.Context, part arrow.RecordBatch) error {
-			pe, err := encoders(part)
+			pe, err := binders(part)
 			if err != nil {
 				return err
 			}
@@ -703,43 +702,26 @@ func (bw *batchWriter) Write(ctx context.Context, b arrow.RecordBatch) error {
 	return nil
 }
 
-func encoders(b arrow.RecordBatch) ([]encoder, error) {
-	encs := make([]encoder, b.NumCols())
-	for c := range encs {
-		e, err := newEncoder(b.Column(c))
+func binders(b arrow.RecordBatch) ([]binder, error) {
+	bs := make([]binder, b.NumCols())
+	for c := range bs {
+		e, err := newBinder(b.Column(c))
 		if err != nil {
 			return nil, fmt.Errorf("column %s: %w", b.ColumnName(c), err)
 		}
-		encs[c] = e
+		bs[c] = e
 	}
-	return encs, nil
+	return bs, nil
 }
 
 // Close does nothing: rows are in the write transaction as soon as Write returns.
 func (bw *batchWriter) Close(ctx context.Context) error { return nil }
 
 // insert writes rows [start, end) of b, at most BatchRows of them, with one
-// INSERT statement: all of them or, on error, none.
-func (bw *batchWriter) insert(ctx context.Context, b arrow.RecordBatch, encs []encoder, start, end int) error {
+// INSERT statement: all of them or, on error, none. The values are bound
+// straight from the Arrow arrays into the statement (no Go allocation).
+func (bw *batchWriter) insert(ctx context.Context, b arrow.RecordBatch, bs []binder, start, end int) error {
 	w := bw.w
-	k := 0
-	defer func() {
-		clear(bw.args[:k]) // drop references into b
-	}()
-	for r := start; r < end; r++ {
-		for c := 0; c < w.ncols; c++ {
-			if b.Column(c).IsNull(r) {
-				bw.args[k] = nil
-			} else {
-				v, err := encs[c](r)
-				if err != nil {
-					return &encodeError{column: b.ColumnName(c), err: err}
-				}
-				bw.args[k] = v
-			}
-			k++
-		}
-	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if !w.inTx || w.done {
@@ -749,8 +731,21 @@ func (bw *batchWriter) insert(ctx context.Context, b arrow.RecordBatch, encs []e
 	if err != nil {
 		return err
 	}
-	err = s.Exec(ctx, bw.args[:k])
-	return err
+	bd := s.Bind()
+	cols := b.Columns()
+	k := 1
+	for r := start; r < end; r++ {
+		for c, col := range cols {
+			if col.IsNull(r) {
+				bd.Null(k)
+			} else if err := bs[c](bd, k, r); err != nil {
+				bd.Discard()
+				return &encodeError{column: b.ColumnName(c), err: err}
+			}
+			k++
+		}
+	}
+	return bd.Run(ctx)
 }
 
 // isDataError reports whether err is about the rows rather than the
