@@ -8,17 +8,19 @@ import (
 	"net/url"
 	"os"
 	"slices"
+	"strings"
 	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"github.com/ferrydata/ferry"
+	"github.com/ferrydata/ferry/dirty"
 	"github.com/ferrydata/ferry/internal/fileset"
-	"github.com/ferrydata/ferry/internal/urlparam"
 )
 
 // DefaultBatchRows is the default number of rows per batch.
@@ -32,30 +34,29 @@ type Config struct {
 	Columns []string
 	// BatchRows is the most rows per batch; 0 means 65536.
 	BatchRows int
+	// INT96 is the unit INT96 timestamps (Impala, Hive, old Spark) are read
+	// in: "ns" (default: exact, and a value outside the years 1677..2262 is
+	// a dirty row) or "us" (years up to ±290,000; digits below the
+	// microsecond are dropped).
+	INT96 string
 	// Allocator allocates the batches; nil means memory.DefaultAllocator.
 	Allocator memory.Allocator
 }
 
 // ParseConfig parses a parquet:// URL (see the package documentation).
 func ParseConfig(urlstr string) (Config, error) {
-	u, err := url.Parse(urlstr)
-	if err != nil {
-		return Config{}, fmt.Errorf("parquetreader: malformed URL %s", ferry.Redact(urlstr))
-	}
-	return configFromURL(u)
+	return fileset.ParseURL("parquetreader", urlstr, configFromURL)
 }
 
 func configFromURL(u *url.URL) (Config, error) {
-	if u.Scheme != "parquet" {
-		return Config{}, fmt.Errorf("parquetreader: URL scheme %q is not parquet", u.Scheme)
+	path, q, err := fileset.URLParams("parquetreader", "parquet", u)
+	if err != nil {
+		return Config{}, err
 	}
-	q := urlparam.New("parquetreader", u)
-	cfg := Config{Path: u.Host + u.Path}
-	if u.Opaque != "" {
-		cfg.Path = u.Opaque
-	}
+	cfg := Config{Path: path}
 	cfg.Columns = q.List("columns")
 	cfg.BatchRows = q.Int("batchRows", 0)
+	cfg.INT96 = q.String("int96", "")
 	if err := q.Done(); err != nil {
 		return Config{}, err
 	}
@@ -66,23 +67,23 @@ func configFromURL(u *url.URL) (Config, error) {
 }
 
 func init() {
-	ferry.DefaultURLMux().RegisterReader("parquet", ferry.ReaderOpenerFunc(func(ctx context.Context, u *url.URL) (ferry.Reader, error) {
+	fileset.RegisterReader("parquet", func(ctx context.Context, u *url.URL) (*Reader, error) {
 		cfg, err := configFromURL(u)
 		if err != nil {
 			return nil, err
 		}
 		return Open(ctx, cfg)
-	}))
+	})
 }
 
 // Reader reads Parquet files, one split per row group. It is safe for
 // concurrent use.
 type Reader struct {
-	cfg     Config
-	files   []string
-	schema  *arrow.Schema // what Read returns
-	cols    []int         // top-level columns read (nil: all)
-	restore []arrow.DataType
+	cfg    Config
+	unit   arrow.TimeUnit // of INT96 columns
+	files  []string
+	schema *arrow.Schema // what Read returns
+	cols   []int         // top-level columns read (nil: all)
 }
 
 var _ ferry.Reader = (*Reader)(nil)
@@ -95,75 +96,171 @@ func Open(ctx context.Context, cfg Config) (*Reader, error) {
 	if cfg.Allocator == nil {
 		cfg.Allocator = memory.DefaultAllocator
 	}
+	r := &Reader{cfg: cfg, unit: arrow.Nanosecond}
+	switch strings.ToLower(cfg.INT96) {
+	case "", "ns":
+	case "us":
+		r.unit = arrow.Microsecond
+	default:
+		return nil, fmt.Errorf("parquetreader: int96 %q not supported (want ns or us)", cfg.INT96)
+	}
 	files, err := fileset.Expand(cfg.Path, ".parquet", ".parq")
 	if err != nil {
 		return nil, fmt.Errorf("parquetreader: %w", err)
 	}
-	r := &Reader{cfg: cfg, files: files}
-	var raw *arrow.Schema
-	err = r.withFile(files[0], func(fr *pqarrow.FileReader) error {
-		s, err := fr.Schema()
-		raw = s
-		return err
+	r.files = files
+	var fields []arrow.Field
+	var md arrow.Metadata
+	err = r.withFile(files[0], func(pf *pqFile) error {
+		raw, err := pf.fr.Schema()
+		if err != nil {
+			return err
+		}
+		md = raw.Metadata()
+		idx := make([]int, raw.NumFields())
+		for i := range idx {
+			idx[i] = i
+		}
+		if cfg.Columns != nil {
+			idx = nil
+			for _, c := range cfg.Columns {
+				ii := raw.FieldIndices(c)
+				if len(ii) == 0 {
+					return fmt.Errorf("no column %q", c)
+				}
+				r.cols = append(r.cols, ii[0])
+				idx = append(idx, ii[0])
+			}
+		}
+		for _, c := range idx {
+			col, err := r.column(pf, raw, c)
+			if err != nil {
+				return err
+			}
+			fields = append(fields, col.field)
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	fields := raw.Fields()
-	if cfg.Columns != nil {
-		fields = nil
-		for _, c := range cfg.Columns {
-			idx := raw.FieldIndices(c)
-			if len(idx) == 0 {
-				return nil, fmt.Errorf("parquetreader: %s has no column %q", files[0], c)
-			}
-			r.cols = append(r.cols, idx[0])
-			fields = append(fields, raw.Field(idx[0]))
-		}
-	}
-	out := make([]arrow.Field, len(fields))
-	r.restore = make([]arrow.DataType, len(fields))
-	for i, f := range fields {
-		nf, changed, err := fileset.ParquetRestore(f)
-		if err != nil {
-			return nil, fmt.Errorf("parquetreader: %s: %w", files[0], err)
-		}
-		out[i] = nf
-		if changed {
-			r.restore[i] = nf.Type
-		}
-	}
-	md := raw.Metadata()
-	r.schema = arrow.NewSchema(out, &md)
+	r.schema = arrow.NewSchema(fields, &md)
 	return r, nil
 }
 
-// withFile opens path, calls fn and closes it. A panic of the Parquet
-// decoder on a corrupt file is returned as an error.
-func (r *Reader) withFile(path string, fn func(fr *pqarrow.FileReader) error) (err error) {
+// pqFile is one open Parquet file.
+type pqFile struct {
+	f    *os.File
+	pf   *file.Reader
+	fr   *pqarrow.FileReader
+	maps map[string]bool // top-level maps with optional keys, read as lists
+}
+
+func (p *pqFile) close() {
+	p.pf.Close()
+	p.f.Close()
+}
+
+// openFile opens path for reading through pqarrow, with the schema fixes
+// other writers' files need. A panic of the decoder on a corrupt file is
+// returned as an error.
+func (r *Reader) openFile(path string) (p *pqFile, err error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return fmt.Errorf("parquetreader: %w", err)
+		return nil, fmt.Errorf("parquetreader: %w", err)
 	}
-	defer f.Close()
+	var pf *file.Reader
 	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("parquetreader: %s: corrupt file: %v", path, p)
+		if x := recover(); x != nil {
+			err = fmt.Errorf("parquetreader: %s: corrupt file: %v", path, x)
+		}
+		if err != nil {
+			if pf != nil {
+				pf.Close()
+			}
+			f.Close()
 		}
 	}()
-	pf, err := file.NewParquetReader(f)
+	pf, err = file.NewParquetReader(f)
 	if err != nil {
-		return fmt.Errorf("parquetreader: %s: %w", path, err)
+		return nil, fmt.Errorf("parquetreader: %s: %w", path, err)
 	}
-	defer pf.Close()
+	sc, fixed := optionalKeyMaps(pf)
+	pf.MetaData().Schema = sc
 	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: int64(r.cfg.BatchRows)}, r.cfg.Allocator)
 	if err != nil {
-		return fmt.Errorf("parquetreader: %s: %w", path, err)
+		return nil, fmt.Errorf("parquetreader: %s: %w", path, err)
 	}
-	if err := fn(fr); err != nil {
+	p = &pqFile{f: f, pf: pf, fr: fr, maps: map[string]bool{}}
+	for _, path := range fixed {
+		if strings.Count(path, ".") == 1 {
+			p.maps[path[1:]] = true
+		}
+	}
+	return p, nil
+}
+
+// withFile opens path, calls fn and closes it.
+func (r *Reader) withFile(path string, fn func(p *pqFile) error) (err error) {
+	p, err := r.openFile(path)
+	if err != nil {
+		return err
+	}
+	defer p.close()
+	defer func() {
+		if x := recover(); x != nil {
+			err = fmt.Errorf("parquetreader: %s: corrupt file: %v", path, x)
+		}
+	}()
+	if err := fn(p); err != nil {
 		return fmt.Errorf("parquetreader: %s: %w", path, err)
 	}
 	return nil
+}
+
+// How a column read by pqarrow becomes the column Read returns.
+const (
+	convNone    = iota
+	convRestore // a type Ferry's writer stored as another (fileset.ParquetRestore)
+	convMap     // a map with optional keys, read as struct<key_value: list<struct<key,value>>>
+	convInt96   // a flat INT96 column: read by readInt96, not by pqarrow
+)
+
+type column struct {
+	field arrow.Field
+	conv  int
+	leaf  int // of an INT96 column
+}
+
+// column returns what top-level column c of p (whose Arrow schema is raw)
+// reads as.
+func (r *Reader) column(p *pqFile, raw *arrow.Schema, c int) (column, error) {
+	f := raw.Field(c)
+	sf := p.fr.Manifest.Fields[c]
+	if len(sf.Children) == 0 && sf.ColIndex >= 0 && p.pf.MetaData().Schema.Column(sf.ColIndex).PhysicalType() == parquet.Types.Int96 {
+		nf, _, err := fileset.ParquetRestore(f)
+		if err != nil {
+			return column{}, err
+		}
+		nf.Type = &arrow.TimestampType{Unit: r.unit}
+		return column{field: nf, conv: convInt96, leaf: sf.ColIndex}, nil
+	}
+	if p.maps[f.Name] {
+		mt, err := mapOfList(f.Type)
+		if err != nil {
+			return column{}, fmt.Errorf("column %q: %w", f.Name, err)
+		}
+		nf, _, err := fileset.ParquetRestore(arrow.Field{Name: f.Name, Type: mt, Nullable: f.Nullable, Metadata: f.Metadata})
+		return column{field: nf, conv: convMap}, err
+	}
+	nf, changed, err := fileset.ParquetRestore(f)
+	if err != nil {
+		return column{}, err
+	}
+	if changed {
+		return column{field: nf, conv: convRestore}, nil
+	}
+	return column{field: nf}, nil
 }
 
 // Files returns the files the Reader reads.
@@ -185,8 +282,8 @@ func (r *Reader) Splits(ctx context.Context, hint int) ([]ferry.Split, error) {
 	var out []ferry.Split
 	for _, path := range r.files {
 		var n int
-		if err := r.withFile(path, func(fr *pqarrow.FileReader) error {
-			n = fr.ParquetReader().NumRowGroups()
+		if err := r.withFile(path, func(p *pqFile) error {
+			n = p.pf.NumRowGroups()
 			return nil
 		}); err != nil {
 			return nil, err
@@ -203,7 +300,8 @@ func (r *Reader) Splits(ctx context.Context, hint int) ([]ferry.Split, error) {
 	return out, nil
 }
 
-// Read returns the rows of one row group.
+// Read returns the rows of one row group. An INT96 value outside the range
+// of the INT96 unit is a dirty row (the reader is a ferry.DirtyReporter).
 func (r *Reader) Read(ctx context.Context, s ferry.Split) (rr array.RecordReader, err error) {
 	var spec splitSpec
 	if err := json.Unmarshal(s.Spec, &spec); err != nil || spec.Path == "" {
@@ -213,70 +311,77 @@ func (r *Reader) Read(ctx context.Context, s ferry.Split) (rr array.RecordReader
 	if spec.RowGroup < 0 {
 		return &emptyReader{schema: r.schema}, nil
 	}
-	f, err := os.Open(path)
+	p, err := r.openFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("parquetreader: %w", err)
+		return nil, err
 	}
-	var pf *file.Reader
 	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("parquetreader: %s: corrupt file: %v", path, p)
+		if x := recover(); x != nil {
+			err = fmt.Errorf("parquetreader: %s: corrupt file: %v", path, x)
 		}
 		if err != nil {
-			if pf != nil {
-				pf.Close()
-			}
-			f.Close()
+			p.close()
 		}
 	}()
-	pf, err = file.NewParquetReader(f)
+	if spec.RowGroup >= p.pf.NumRowGroups() {
+		return nil, fmt.Errorf("parquetreader: %s has no row group %d", path, spec.RowGroup)
+	}
+	fs, err := p.fr.Schema()
 	if err != nil {
 		return nil, fmt.Errorf("parquetreader: %s: %w", path, err)
 	}
-	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: int64(r.cfg.BatchRows)}, r.cfg.Allocator)
-	if err != nil {
-		return nil, fmt.Errorf("parquetreader: %s: %w", path, err)
-	}
-	fs, err := fr.Schema()
-	if err != nil {
-		return nil, fmt.Errorf("parquetreader: %s: %w", path, err)
-	}
-	cols := r.cols
-	if cols == nil {
+	idx := r.cols
+	if idx == nil {
 		if fs.NumFields() != r.schema.NumFields() {
 			return nil, fmt.Errorf("parquetreader: %s has %d columns, %s has %d", path, fs.NumFields(), r.files[0], r.schema.NumFields())
 		}
-		cols = make([]int, fs.NumFields())
-		for i := range cols {
-			cols[i] = i
+		idx = make([]int, fs.NumFields())
+		for i := range idx {
+			idx[i] = i
 		}
 	}
 	// check the file's columns against the schema, by name and type
-	leaves := []int{}
-	for i, c := range cols {
+	out := &recordReader{r: r, ctx: ctx, path: path, file: p, group: spec.RowGroup}
+	var leaves []int
+	for i, c := range idx {
 		want := r.schema.Field(i)
-		name := want.Name
 		if r.cols != nil {
-			idx := fs.FieldIndices(name)
-			if len(idx) == 0 {
-				return nil, fmt.Errorf("parquetreader: %s has no column %q", path, name)
+			ii := fs.FieldIndices(want.Name)
+			if len(ii) == 0 {
+				return nil, fmt.Errorf("parquetreader: %s has no column %q", path, want.Name)
 			}
-			c = idx[0]
+			c = ii[0]
 		}
-		got, _, err := fileset.ParquetRestore(fs.Field(c))
+		col, err := r.column(p, fs, c)
 		if err != nil {
 			return nil, fmt.Errorf("parquetreader: %s: %w", path, err)
 		}
-		if got.Name != name || !arrow.TypeEqual(got.Type, want.Type) {
-			return nil, fmt.Errorf("parquetreader: %s: column %d is %s %s, %s has %s %s", path, i, got.Name, got.Type, r.files[0], name, want.Type)
+		if col.field.Name != want.Name || !arrow.TypeEqual(col.field.Type, want.Type) {
+			return nil, fmt.Errorf("parquetreader: %s: column %d is %s %s, %s has %s %s", path, i, col.field.Name, col.field.Type, r.files[0], want.Name, want.Type)
 		}
-		leaves = append(leaves, leafIndices(fr, c)...)
+		out.cols = append(out.cols, col)
+		if col.conv == convInt96 {
+			cr, err := p.pf.RowGroup(spec.RowGroup).Column(col.leaf)
+			if err != nil {
+				return nil, fmt.Errorf("parquetreader: %s row group %d: %w", path, spec.RowGroup, err)
+			}
+			out.int96 = append(out.int96, cr.(*file.Int96ColumnChunkReader))
+			continue
+		}
+		out.pqPos = append(out.pqPos, i)
+		leaves = append(leaves, leafIndices(p.fr, c)...)
 	}
-	prr, err := fr.GetRecordReader(ctx, leaves, []int{spec.RowGroup})
-	if err != nil {
-		return nil, fmt.Errorf("parquetreader: %s row group %d: %w", path, spec.RowGroup, err)
+	out.rows = p.pf.MetaData().RowGroup(spec.RowGroup).NumRows()
+	for g := 0; g < spec.RowGroup; g++ {
+		out.firstRow += p.pf.MetaData().RowGroup(g).NumRows()
 	}
-	out := &recordReader{r: r, ctx: ctx, prr: prr, path: path, close: func() { pf.Close(); f.Close() }}
+	if len(leaves) > 0 {
+		prr, err := p.fr.GetRecordReader(ctx, leaves, []int{spec.RowGroup})
+		if err != nil {
+			return nil, fmt.Errorf("parquetreader: %s row group %d: %w", path, spec.RowGroup, err)
+		}
+		out.prr = prr
+	}
 	out.refs.Store(1)
 	return out, nil
 }
@@ -302,18 +407,32 @@ func leafIndices(fr *pqarrow.FileReader, c int) []int {
 func (r *Reader) Close() error { return nil }
 
 type recordReader struct {
-	refs  atomic.Int64
-	r     *Reader
-	ctx   context.Context
-	prr   pqarrow.RecordReader
-	path  string
-	close func()
-	cur   arrow.RecordBatch
-	err   error
-	done  bool
+	refs     atomic.Int64
+	r        *Reader
+	ctx      context.Context
+	prr      pqarrow.RecordReader // nil when every column is INT96
+	path     string
+	file     *pqFile
+	group    int
+	cols     []column
+	pqPos    []int // the positions of prr's columns in cols
+	int96    []*file.Int96ColumnChunkReader
+	rows     int64 // of the row group
+	firstRow int64 // rows of the file before the row group
+	read     int64
+	cur      arrow.RecordBatch
+	dirty    []dirty.RowError
+	err      error
+	done     bool
 }
 
 func (rr *recordReader) Schema() *arrow.Schema { return rr.r.schema }
+
+func (rr *recordReader) fail(err error) bool {
+	rr.err = fmt.Errorf("parquetreader: %s: %w", rr.path, err)
+	rr.done = true
+	return false
+}
 
 func (rr *recordReader) Next() (ok bool) {
 	if rr.cur != nil {
@@ -325,50 +444,101 @@ func (rr *recordReader) Next() (ok bool) {
 	}
 	defer func() {
 		if p := recover(); p != nil {
-			rr.err = fmt.Errorf("parquetreader: %s: corrupt file: %v", rr.path, p)
-			rr.done = true
-			ok = false
+			ok = rr.fail(fmt.Errorf("corrupt file: %v", p))
 		}
 	}()
 	if err := rr.ctx.Err(); err != nil {
-		rr.err = fmt.Errorf("parquetreader: %s: %w", rr.path, err)
-		rr.done = true
-		return false
+		return rr.fail(err)
 	}
-	if !rr.prr.Next() {
-		if err := rr.prr.Err(); err != nil && !errors.Is(err, context.Canceled) {
-			rr.err = fmt.Errorf("parquetreader: %s: %w", rr.path, err)
-		} else if err != nil {
-			rr.err = fmt.Errorf("parquetreader: %s: %w", rr.path, err)
-		}
-		rr.done = true
-		return false
-	}
-	b := rr.prr.RecordBatch()
-	cols := make([]arrow.Array, b.NumCols())
-	for i, c := range b.Columns() {
-		if dt := rr.r.restore[i]; dt != nil {
-			a, err := fileset.FromParquet(rr.r.cfg.Allocator, c, dt)
-			if err != nil {
-				for _, x := range cols[:i] {
-					x.Release()
-				}
-				rr.err = fmt.Errorf("parquetreader: %s column %q: %w", rr.path, b.ColumnName(i), err)
-				rr.done = true
-				return false
+	var b arrow.RecordBatch
+	n := min(int64(rr.r.cfg.BatchRows), rr.rows-rr.read)
+	if rr.prr != nil {
+		if !rr.prr.Next() {
+			if err := rr.prr.Err(); err != nil {
+				return rr.fail(err)
 			}
-			cols[i] = a
-			continue
+			rr.done = true
+			return false
 		}
-		c.Retain()
+		b = rr.prr.RecordBatch()
+		n = b.NumRows()
+	} else if n <= 0 {
+		rr.done = true
+		return false
+	}
+	mem := rr.r.cfg.Allocator
+	cols := make([]arrow.Array, len(rr.cols))
+	release := func() {
+		for _, c := range cols {
+			if c != nil {
+				c.Release()
+			}
+		}
+	}
+	var bad []int
+	for k, i := range rr.pqPos {
+		c := b.Column(k)
+		var err error
+		switch rr.cols[i].conv {
+		case convRestore:
+			c, err = fileset.FromParquet(mem, c, rr.cols[i].field.Type)
+		case convMap:
+			c, err = mapFromList(c, rr.cols[i].field.Type.(*arrow.MapType))
+		default:
+			c.Retain()
+		}
+		if err != nil {
+			release()
+			return rr.fail(fmt.Errorf("column %q: %w", rr.cols[i].field.Name, err))
+		}
 		cols[i] = c
 	}
-	rr.cur = array.NewRecordBatch(rr.r.schema, cols, b.NumRows())
-	for _, c := range cols {
-		c.Release()
+	j := 0
+	for i, col := range rr.cols {
+		if col.conv != convInt96 {
+			continue
+		}
+		a, badRows, err := readInt96(mem, rr.int96[j], n, rr.r.unit, col.field.Type)
+		j++
+		if err != nil {
+			release()
+			return rr.fail(fmt.Errorf("column %q: %w", col.field.Name, err))
+		}
+		cols[i] = a
+		for _, k := range badRows {
+			row := rr.firstRow + rr.read + int64(k.row) + 1
+			rr.dirty = append(rr.dirty, dirty.RowError{Row: row, Column: col.field.Name, Value: k.text,
+				Err: fmt.Errorf("parquetreader: %s row %d column %s: INT96 timestamp %s is outside %s (read with int96=us for ±290,000 years)", rr.path, row, col.field.Name, k.text, col.field.Type)})
+			bad = append(bad, k.row)
+		}
 	}
+	rec := array.NewRecordBatch(rr.r.schema, cols, n)
+	release()
+	rr.read += n
+	if len(bad) > 0 {
+		kept, err := dropRows(mem, rec, bad)
+		rec.Release()
+		if err != nil {
+			return rr.fail(err)
+		}
+		if kept.NumRows() == 0 {
+			kept.Release()
+			return rr.Next()
+		}
+		rec = kept
+	}
+	rr.cur = rec
 	return true
 }
+
+// TakeDirty returns the rows dropped since the last call.
+func (rr *recordReader) TakeDirty() []dirty.RowError {
+	d := rr.dirty
+	rr.dirty = nil
+	return d
+}
+
+var _ ferry.DirtyReporter = (*recordReader)(nil)
 
 func (rr *recordReader) RecordBatch() arrow.RecordBatch { return rr.cur }
 func (rr *recordReader) Record() arrow.RecordBatch      { return rr.cur }
@@ -382,8 +552,10 @@ func (rr *recordReader) Release() {
 		rr.cur.Release()
 		rr.cur = nil
 	}
-	rr.prr.Release()
-	rr.close()
+	if rr.prr != nil {
+		rr.prr.Release()
+	}
+	rr.file.close()
 }
 
 type emptyReader struct{ schema *arrow.Schema }
