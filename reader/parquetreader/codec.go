@@ -62,7 +62,7 @@ type emptySafeStreaming struct {
 	s compress.StreamingCodec
 }
 
-func (e emptySafeStreaming) NewReader(r io.Reader) io.ReadCloser { return e.s.NewReader(r) }
+func (e emptySafeStreaming) NewReader(r io.Reader) io.ReadCloser  { return e.s.NewReader(r) }
 func (e emptySafeStreaming) NewWriter(w io.Writer) io.WriteCloser { return e.s.NewWriter(w) }
 func (e emptySafeStreaming) NewWriterLevel(w io.Writer, l int) (io.WriteCloser, error) {
 	return e.s.NewWriterLevel(w, l)

@@ -29,7 +29,7 @@ type encoder struct {
 	enc func(dst, src []byte) []byte
 }
 
-func (e encoder) Encode(dst, src []byte) []byte              { return e.enc(dst, src) }
+func (e encoder) Encode(dst, src []byte) []byte             { return e.enc(dst, src) }
 func (e encoder) EncodeLevel(dst, src []byte, _ int) []byte { return e.enc(dst, src) }
 func (e encoder) CompressBound(n int64) int64               { return 16 + int64(lz4.CompressBlockBound(int(n))) }
 
