@@ -112,7 +112,11 @@ func declaredType(f arrow.Field, key bool) (string, error) {
 		if err != nil || n <= 0 {
 			return "", nil
 		}
-		if n <= 255 && (strings.HasPrefix(src, "char") || strings.HasPrefix(src, "character(") || strings.HasPrefix(src, "bpchar") || strings.HasPrefix(src, "nchar")) {
+		fixed := src == "char" || src == "character" || src == "bpchar" || src == "nchar"
+		for _, p := range []string{"char(", "character(", "bpchar(", "nchar("} {
+			fixed = fixed || strings.HasPrefix(src, p)
+		}
+		if n <= 255 && fixed {
 			return fmt.Sprintf("CHAR(%d)", n), nil
 		}
 		if n <= 16383 { // 65,535 bytes of utf8mb4
@@ -178,6 +182,10 @@ func sqlType(f arrow.Field, key, hasUUID bool) (string, error) {
 	case *arrow.Date32Type, *arrow.Date64Type:
 		return "DATE", nil
 	case *arrow.Time32Type, *arrow.Time64Type, *arrow.DurationType:
+		return "TIME(6)", nil
+	case *arrow.MonthDayNanoIntervalType:
+		// MySQL has no interval: TIME holds one without months (±838 h), and
+		// a value with months is a dirty row.
 		return "TIME(6)", nil
 	case *arrow.TimestampType:
 		return "DATETIME(6)", nil
