@@ -142,17 +142,7 @@ func selectRows(ctx context.Context, mem memory.Allocator, rec arrow.RecordBatch
 	}()
 	for i, c := range rec.Columns() {
 		var err error
-		if b, ok := c.(*array.Boolean); ok {
-			cols[i] = filterBools(mem, b, keep, kept)
-		} else if computeFilters(c.DataType()) {
-			if mask == nil {
-				mask = boolMask(mem, keep)
-			}
-			cols[i], err = compute.FilterArray(compute.WithAllocator(ctx, mem), c, mask, *compute.DefaultFilterOptions())
-		} else {
-			cols[i], err = takeRuns(mem, c, keep)
-		}
-		if err != nil {
+		if cols[i], err = filterArray(ctx, mem, c, keep, kept, &mask); err != nil {
 			return nil, fmt.Errorf("transform: select rows of column %s: %w", rec.Schema().Field(i).Name, err)
 		}
 	}
@@ -173,6 +163,48 @@ func computeFilters(dt arrow.DataType) bool {
 		return true
 	}
 	return false
+}
+
+// filterArray returns the kept values of c. mask is the keep flags as a
+// boolean array, made on first use.
+func filterArray(ctx context.Context, mem memory.Allocator, c arrow.Array, keep []bool, kept int, mask *arrow.Array) (arrow.Array, error) {
+	switch a := c.(type) {
+	case *array.Boolean:
+		return filterBools(mem, a, keep, kept), nil
+	case *array.FixedSizeBinary:
+		return filterFixed(mem, a, keep, kept), nil
+	case array.ExtensionArray:
+		st, err := filterArray(ctx, mem, a.Storage(), keep, kept, mask)
+		if err != nil {
+			return nil, err
+		}
+		defer st.Release()
+		return array.NewExtensionArrayWithStorage(a.ExtensionType(), st), nil
+	}
+	if computeFilters(c.DataType()) {
+		if *mask == nil {
+			*mask = boolMask(mem, keep)
+		}
+		return compute.FilterArray(compute.WithAllocator(ctx, mem), c, *mask, *compute.DefaultFilterOptions())
+	}
+	return takeRuns(mem, c, keep)
+}
+
+// filterFixed selects the kept values of a fixed-size binary array (UUIDs).
+func filterFixed(mem memory.Allocator, a *array.FixedSizeBinary, keep []bool, kept int) arrow.Array {
+	b := array.NewFixedSizeBinaryBuilder(mem, a.DataType().(*arrow.FixedSizeBinaryType))
+	defer b.Release()
+	b.Reserve(kept)
+	for i, k := range keep {
+		switch {
+		case !k:
+		case a.IsNull(i):
+			b.AppendNull()
+		default:
+			b.Append(a.Value(i))
+		}
+	}
+	return b.NewArray()
 }
 
 // filterBools selects the kept values of a boolean array.

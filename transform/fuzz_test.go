@@ -1,0 +1,80 @@
+package transform_test
+
+import (
+	"context"
+	"regexp"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ferrydata/ferry/dirty"
+	"github.com/ferrydata/ferry/transform"
+)
+
+// FuzzExprCompiler: any expression text either fails to build or to
+// type-check with an error, or filters and computes over stdBatch without
+// a panic: every row is kept, dropped or reported dirty, never two of them.
+// Seeds: testdata/fuzz/FuzzExprCompiler.
+func FuzzExprCompiler(f *testing.F) {
+	for _, s := range []string{"n > 0", "s startsWith 'a' || n == nil", "day.Year() == 2024", "col(1) + 1 > 0", "(n ?? 0) % 2 == 0",
+		"upper(s) + substr(s, 1, 2)", "ts.Add(duration('1h')) > date('2024-03-10')", "f / 0", `$env["s"]`, "len(s) > 2 ? 'long' : 'short'"} {
+		f.Add(s)
+	}
+	mem := memory.NewGoAllocator()
+	b := stdBatch(mem)
+	f.Fuzz(func(t *testing.T, src string) {
+		ctx := context.Background()
+		if tr, err := transform.Filter(src, nil); err == nil {
+			if _, err := tr.OutputSchema(b.Schema()); err == nil {
+				out, err := tr.Transform(ctx, b)
+				if err != nil && !dirty.Is(err) {
+					t.Fatalf("filter %q: %v", src, err)
+				}
+				require.LessOrEqual(t, out.NumRows()+int64(len(dirty.Rows(err))), b.NumRows())
+				out.Release()
+			}
+		}
+		if tr, err := transform.Compute(transform.ComputeConfig{Column: "x", Expr: src, Type: "string"}, nil); err == nil {
+			if _, err := tr.OutputSchema(b.Schema()); err == nil {
+				out, err := tr.Transform(ctx, b)
+				if err != nil && !dirty.Is(err) {
+					t.Fatalf("compute %q: %v", src, err)
+				}
+				require.Equal(t, b.NumRows(), out.NumRows()+int64(len(dirty.Rows(err))))
+				out.Release()
+			}
+		}
+	})
+}
+
+// FuzzRegexReplace: a regex replacement either fails to build with an
+// error or replaces exactly as RE2 does, on any input.
+// Seeds: testdata/fuzz/FuzzRegexReplace.
+func FuzzRegexReplace(f *testing.F) {
+	f.Add(`(\d+)-(\d+)`, "$2-$1", "10-20 and 3-4")
+	f.Add(`(?P<w>\w+)`, "<${w}>", "a😀b c")
+	f.Add(`^$`, "empty", "")
+	f.Add(`a*`, "-", "baaac")
+	f.Add(`(?i)é`, "e", "ÉéE")
+	f.Fuzz(func(t *testing.T, find, with, in string) {
+		tr, err := transform.Text(transform.TextConfig{Columns: []string{"s"}, Find: find, Regex: true, With: with}, nil)
+		if err != nil {
+			require.ErrorContains(t, err, "transform: replace:")
+			return
+		}
+		mem := memory.NewGoAllocator()
+		b := strBatch(mem, []*string{strPtr(in), nil})
+		defer b.Release()
+		out, err := tr.Transform(context.Background(), b)
+		require.NoError(t, err)
+		defer out.Release()
+		got := columnStrings(t, out, 1)
+		want := in
+		if find != "" {
+			want = regexp.MustCompile(find).ReplaceAllString(in, with)
+		}
+		require.Equal(t, want, *got[0])
+		require.Nil(t, got[1])
+	})
+}
