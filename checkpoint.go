@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/ferrydata/ferry/internal/atomicfile"
 )
 
 // The files of a checkpoint directory.
@@ -247,31 +249,11 @@ func (ck *checkpoint) writeStatus(status string, cause error) error {
 	return nil
 }
 
-// writeFileAtomic writes name through a temporary file, fsync and rename,
-// and syncs the directory, so a kill leaves the old content or the new.
+// writeFileAtomic writes name so that a kill leaves the old content or the
+// new.
 func writeFileAtomic(name string, b []byte) error {
-	dir := filepath.Dir(name)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(name)+".tmp*")
-	if err != nil {
+	if err := atomicfile.WriteFile(name, b, 0o600); err != nil {
 		return fmt.Errorf("ferry: checkpoint: %w", err)
-	}
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), name)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-		return fmt.Errorf("ferry: checkpoint: %w", err)
-	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
 	}
 	return nil
 }

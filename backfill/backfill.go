@@ -20,12 +20,12 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/ferrydata/ferry"
+	"github.com/ferrydata/ferry/internal/atomicfile"
 	"github.com/ferrydata/ferry/schedparam"
 )
 
@@ -286,28 +286,13 @@ func loadState(name string) (*state, error) {
 	return st, nil
 }
 
-// save writes the state through a temporary file and a rename.
+// save writes the state so that a kill leaves the old one or the new.
 func (st *state) save(name string) error {
 	b, err := json.MarshalIndent(st, "", "  ")
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("backfill: state: %w", err)
-	}
-	_, err = tmp.Write(b)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), name)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
+	if err := atomicfile.WriteFile(name, b, 0o600); err != nil {
 		return fmt.Errorf("backfill: state: %w", err)
 	}
 	return nil

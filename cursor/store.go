@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/ferrydata/ferry/internal/atomicfile"
 )
 
 const stateFormat = "ferry-cursor"
@@ -75,34 +77,12 @@ func (s FileStore) Load(key string) (*State, error) {
 // fsync, rename).
 func (s FileStore) Save(key string, values []Value, runID string) error {
 	name := s.file(key)
-	if err := os.MkdirAll(filepath.Dir(name), 0o700); err != nil {
-		return fmt.Errorf("cursor: %w", err)
-	}
 	b, err := json.MarshalIndent(State{Format: stateFormat, Version: 1, Key: key, Values: values, RunID: runID, Updated: time.Now().UTC()}, "", "  ")
 	if err != nil {
 		return fmt.Errorf("cursor: %w", err)
 	}
-	f, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("cursor: %w", err)
-	}
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), name)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-		return fmt.Errorf("cursor: save %s: %w", name, err)
-	}
-	if d, err := os.Open(filepath.Dir(name)); err == nil {
-		d.Sync()
-		d.Close()
+	if err := atomicfile.WriteFile(name, b, 0o600); err != nil {
+		return fmt.Errorf("cursor: save: %w", err)
 	}
 	return nil
 }
