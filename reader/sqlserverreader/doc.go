@@ -87,9 +87,11 @@
 // MetaSourceEngine ("sqlserver"), MetaNotNull, MetaPrimaryKey and
 // MetaCharLength where they apply.
 //
-// Rows are scanned through database/sql into reused interface slots and
-// appended to typed Arrow builders; go-mssqldb returns every value boxed
-// (its driver interface), so that one boxing per value is left, with no
-// further conversion through text except for decimals, which the driver
-// returns as text.
+// Rows are scanned through database/sql into reused slots and appended to
+// typed Arrow builders. go-mssqldb returns every value boxed (its driver
+// interface), so that one boxing per value is left; the []byte values
+// (decimal and money text, binary, uniqueidentifier) are scanned into
+// sql.RawBytes, so database/sql does not copy them before the builder
+// does. Decimals are parsed from the driver's text without math/big up to
+// 18 digits.
 package sqlserverreader

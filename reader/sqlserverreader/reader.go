@@ -274,8 +274,17 @@ func (r *Reader) Read(ctx context.Context, s ferry.Split) (array.RecordReader, e
 	rr := &recordReader{r: r, ctx: ctx, split: s.ID, rows: rows, release: release}
 	rr.refs.Store(1)
 	rr.vals = make([]any, len(r.cols))
+	rr.raw = make([]sql.RawBytes, len(r.cols))
+	rr.isRaw = make([]bool, len(r.cols))
 	rr.dest = make([]any, len(r.cols))
 	for i := range rr.vals {
+		if rawKind(r.cols[i].kind) {
+			// The driver's []byte is handed over without database/sql's
+			// copy; the decoder copies it into the builder.
+			rr.isRaw[i] = true
+			rr.dest[i] = &rr.raw[i]
+			continue
+		}
 		rr.dest[i] = &rr.vals[i]
 	}
 	rr.bld = array.NewRecordBuilder(r.mem, r.schema)
@@ -318,6 +327,16 @@ func (r *Reader) conn(ctx context.Context) (*sql.Conn, func(), error) {
 	}
 }
 
+// rawKind reports the kinds whose driver values are []byte (decimal text,
+// binary, uniqueidentifier), scanned into sql.RawBytes.
+func rawKind(k mssqlx.Kind) bool {
+	switch k {
+	case mssqlx.KindDecimal, mssqlx.KindMoney, mssqlx.KindSmallMoney, mssqlx.KindBinary, mssqlx.KindRowVersion, mssqlx.KindGUID:
+		return true
+	}
+	return false
+}
+
 // maxBatchBytes ends a batch early when its variable-length values reach
 // it, so wide rows do not make batches huge.
 const maxBatchBytes = 8 << 20
@@ -330,14 +349,16 @@ type recordReader struct {
 	release func()
 	refs    atomic.Int64
 
-	vals []any
-	dest []any
-	bld  *array.RecordBuilder
-	dec  []decoder
-	cur  arrow.RecordBatch
-	err  error
-	row  int64
-	done bool
+	vals  []any
+	raw   []sql.RawBytes
+	isRaw []bool
+	dest  []any
+	bld   *array.RecordBuilder
+	dec   []decoder
+	cur   arrow.RecordBatch
+	err   error
+	row   int64
+	done  bool
 }
 
 func (rr *recordReader) Schema() *arrow.Schema { return rr.r.schema }
@@ -388,6 +409,13 @@ func (rr *recordReader) Next() bool {
 			return rr.fail(fmt.Errorf("sqlserverreader: split %s: row %d: %w", rr.split, rr.row, err))
 		}
 		for i, v := range rr.vals {
+			if rr.isRaw[i] {
+				if rr.raw[i] == nil {
+					v = nil
+				} else {
+					v = []byte(rr.raw[i])
+				}
+			}
 			sz, err := rr.dec[i](v)
 			if err != nil {
 				c := &rr.r.cols[i]
