@@ -1,6 +1,7 @@
 package sqlserverreader
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -400,4 +401,26 @@ func TestDescribedColumn(t *testing.T) {
 		t.Errorf("unnamed column: %v", err)
 	}
 	_ = extensions.NewUUIDType()
+}
+
+func TestStateRoundTrip(t *testing.T) {
+	r := testReader(t, sqlsource.Source{Table: "t", SplitPK: "id"}, false)
+	r.cfg.Isolation = IsolationReadCommitted
+	r.consistency = "one consistent state: 2 SNAPSHOT transactions started under a shared lock on [t]"
+	st, err := r.ExportState(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := testReader(t, sqlsource.Source{Table: "t", SplitPK: "id"}, false)
+	other.cfg.Isolation = IsolationReadCommitted
+	note, err := other.ImportState(context.Background(), st)
+	if err != nil || !strings.Contains(note, "cannot be shared") || !strings.Contains(note, "2 SNAPSHOT") {
+		t.Fatalf("note %q, %v", note, err)
+	}
+	if other.perSplit != "READ COMMITTED" || !strings.Contains(other.Consistency(), "READ COMMITTED") {
+		t.Errorf("per split %q, consistency %q", other.perSplit, other.Consistency())
+	}
+	if _, err := other.ImportState(context.Background(), json.RawMessage("{bad")); err == nil {
+		t.Error("bad state accepted")
+	}
 }
