@@ -9,10 +9,15 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/ferrydata/ferry"
+	"github.com/ferrydata/ferry/reader/pgreader"
+	"github.com/ferrydata/ferry/writer/pgwriter"
 )
 
 // The PostgreSQL cases: the binary COPY pipe through two psql processes (as
@@ -22,7 +27,117 @@ func init() {
 		Group: "pg2pg", Name: "psql COPY binary | psql COPY binary", Pipe: true,
 		Setup: pgSetup, Run: pgPipe,
 	})
-	// The Ferry cases are in pgferry.go.
+	// The Ferry cases through the Pipeline are in pgferry.go; these drive
+	// pgwriter's staged protocol (PrepareStage, OpenSplit per split,
+	// Commit), as the engine does for a StageWriter.
+	for _, mode := range []ferry.WriteMode{ferry.ModeInsert, ferry.ModeOverwrite} {
+		register(benchCase{Group: "pg2pg", Name: "ferry staged " + string(mode), Setup: pgSetup, Run: func(ctx context.Context, env *benchEnv) (caseResult, error) {
+			return pgStaged(ctx, env, mode, env.curWorkers)
+		}})
+	}
+}
+
+// pgStaged copies orders_src through pgreader and pgwriter's staged
+// protocol with workers goroutines, one split at a time each.
+func pgStaged(ctx context.Context, env *benchEnv, mode ferry.WriteMode, workers int) (caseResult, error) {
+	dst := fmt.Sprintf("orders_dst_staged_%s_%d", mode, workers)
+	if err := pgFreshTarget(ctx, env, dst); err != nil {
+		return caseResult{}, err
+	}
+	rcfg, err := pgreader.ParseConfig(addParam(env.PGURL, "table=orders_src"))
+	if err != nil {
+		return caseResult{}, err
+	}
+	wcfg, err := pgwriter.ParseConfig(addParam(env.PGURL, "table="+dst+"&mode="+string(mode)))
+	if err != nil {
+		return caseResult{}, err
+	}
+	t0 := time.Now()
+	r, err := pgreader.Open(ctx, rcfg)
+	if err != nil {
+		return caseResult{}, err
+	}
+	defer r.Close()
+	w, err := pgwriter.New(wcfg)
+	if err != nil {
+		return caseResult{}, err
+	}
+	defer w.Close()
+	schema, err := r.Schema(ctx)
+	if err != nil {
+		return caseResult{}, err
+	}
+	splits, err := r.Splits(ctx, workers)
+	if err != nil {
+		return caseResult{}, err
+	}
+	if err := w.PrepareStage(ctx, ferry.NewRunID(), schema); err != nil {
+		return caseResult{}, err
+	}
+	next := make(chan ferry.Split, len(splits))
+	for _, sp := range splits {
+		next <- sp
+	}
+	close(next)
+	errs := make(chan error, workers)
+	var rows atomic.Int64
+	for i := 0; i < workers; i++ {
+		go func() {
+			var err error
+			for sp := range next {
+				if err = pgCopySplit(ctx, r, w, sp, &rows); err != nil {
+					break
+				}
+			}
+			errs <- err
+		}()
+	}
+	for i := 0; i < workers; i++ {
+		if e := <-errs; e != nil && err == nil {
+			err = e
+		}
+	}
+	if err != nil {
+		w.Abort(ctx, err)
+		return caseResult{}, err
+	}
+	if err := w.Commit(ctx); err != nil {
+		return caseResult{}, err
+	}
+	elapsed := time.Since(t0)
+	n, b, err := pgVerify(ctx, env, dst)
+	if err != nil {
+		return caseResult{}, err
+	}
+	if n != rows.Load() {
+		return caseResult{}, fmt.Errorf("wrote %d rows, table has %d", rows.Load(), n)
+	}
+	return caseResult{Rows: n, Bytes: b, Verified: "count+checksum", Elapsed: elapsed}, nil
+}
+
+func pgCopySplit(ctx context.Context, r *pgreader.Reader, w *pgwriter.Writer, sp ferry.Split, rows *atomic.Int64) error {
+	rr, err := r.Read(ctx, sp)
+	if err != nil {
+		return err
+	}
+	defer rr.Release()
+	sw, err := w.OpenSplit(ctx, sp.ID)
+	if err != nil {
+		return err
+	}
+	for rr.Next() {
+		b := rr.RecordBatch()
+		if err := sw.Write(ctx, b); err != nil {
+			sw.Discard(ctx)
+			return err
+		}
+		rows.Add(b.NumRows())
+	}
+	if err := rr.Err(); err != nil {
+		sw.Discard(ctx)
+		return err
+	}
+	return sw.Close(ctx)
 }
 
 // pgOrdersDDL is shared/bench/common.sh pg_orders_ddl.

@@ -47,6 +47,7 @@ var (
 type stage struct {
 	runID     string
 	stagedRun bool   // PrepareStage was called: the StageWriter protocol
+	plan      string // planMove or planSwap (see swap.go)
 	nsp, rel  string // the target's schema and table name
 	rowsName  string // unquoted, for messages and CollectStages
 	rows      string // quoted and qualified
@@ -60,6 +61,7 @@ type stageRecord struct {
 	Target  string    `json:"target"` // quoted and qualified
 	Mode    string    `json:"mode"`
 	State   string    `json:"state"` // staging, committed, aborted
+	Plan    string    `json:"plan,omitempty"`
 	Created time.Time `json:"created"`
 	At      time.Time `json:"at"` // last change of State
 }
@@ -68,6 +70,8 @@ const (
 	stateStaging   = "staging"
 	stateCommitted = "committed"
 	stateAborted   = "aborted"
+	planMove       = "move" // UNLOGGED stage, rows moved at Commit
+	planSwap       = "swap" // LOGGED copy of the target, swapped in at Commit
 	recordPrefix   = `{"ferry_stage":1,`
 	// tombstoneAge is how long the record of a committed or aborted run is
 	// kept for Status before a new run on the target drops it.
@@ -166,8 +170,11 @@ func (w *Writer) openStage(ctx context.Context, runID string) error {
 	if err != nil {
 		return err
 	}
+	if w.plan, err = w.choosePlan(ctx); err != nil {
+		return err
+	}
 	now := time.Now().UTC()
-	comment, err := recordSQL(w.marks, stageRecord{Stage: 1, Run: runID, Target: w.target, Mode: string(w.cfg.Mode), State: stateStaging, Created: now, At: now})
+	comment, err := recordSQL(w.marks, stageRecord{Stage: 1, Run: runID, Target: w.target, Mode: string(w.cfg.Mode), State: stateStaging, Plan: w.plan, Created: now, At: now})
 	if err != nil {
 		return err
 	}
@@ -175,6 +182,20 @@ func (w *Writer) openStage(ctx context.Context, runID string) error {
 		"BEGIN",
 		"CREATE UNLOGGED TABLE " + w.rows + " (LIKE " + w.target + " INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING GENERATED)",
 		"ALTER TABLE " + w.rows + " ADD COLUMN ferry_attempt bigint NOT NULL",
+	}
+	logged := ""
+	if w.plan == planSwap {
+		// the stage becomes the target: logged, with everything LIKE copies,
+		// in the target's tablespace; its markers are logged like its rows
+		var ts string
+		if err := w.admin.QueryRow(ctx, `SELECT coalesce((SELECT spcname FROM pg_catalog.pg_tablespace WHERE oid = c.reltablespace), '') FROM pg_catalog.pg_class c WHERE c.oid = $1::regclass`, w.target).Scan(&ts); err != nil {
+			return fmt.Errorf("pgwriter: table %s: %w", w.cfg.Table, err)
+		}
+		if ts != "" {
+			ts = " TABLESPACE " + quote(ts)
+		}
+		stmts[1] = "CREATE TABLE " + w.rows + " (LIKE " + w.target + " INCLUDING ALL)" + ts
+		uniq, logged = nil, " "
 	}
 	if w.cfg.Mode == ferry.ModeUpsert || w.cfg.Mode == ferry.ModeReplace {
 		// the last row of a key wins: the stage takes repeated keys
@@ -187,7 +208,7 @@ func (w *Writer) openStage(ctx context.Context, runID string) error {
 		}
 	}
 	stmts = append(stmts,
-		"CREATE UNLOGGED TABLE "+w.marks+" (split text PRIMARY KEY, attempt bigint NOT NULL, nrows bigint NOT NULL)",
+		"CREATE"+map[string]string{"": " UNLOGGED", " ": ""}[logged]+" TABLE "+w.marks+" (split text PRIMARY KEY, attempt bigint NOT NULL, nrows bigint NOT NULL)",
 		comment,
 		"COMMIT")
 	for _, s := range stmts {
@@ -268,6 +289,7 @@ func (w *Writer) PrepareStage(ctx context.Context, runID string, schema *arrow.S
 			if rec.State == stateAborted {
 				return fmt.Errorf("pgwriter: run %s on %s was aborted", runID, w.cfg.Table)
 			}
+			w.plan = rec.Plan
 			return w.lookup(ctx)
 		}
 	}
@@ -597,7 +619,21 @@ func (w *Writer) commitStageLocked(ctx context.Context) error {
 	case rec.State == stateAborted:
 		return rollback(fmt.Errorf("pgwriter: commit into %s: run %s was aborted", w.cfg.Table, w.runID))
 	}
-	for _, s := range w.moveSQL() {
+	moves := w.moveSQL()
+	swapped := false
+	if rec.Plan == planSwap {
+		stmts, why, err := w.swapSQL(ctx, c)
+		if err != nil {
+			return rollback(err)
+		}
+		if why == "" {
+			moves, swapped = nil, true
+			for _, s := range stmts {
+				moves = append(moves, moveStmt{sql: s})
+			}
+		}
+	}
+	for _, s := range moves {
 		if s.check != nil {
 			if err := s.check(ctx, c); err != nil {
 				return rollback(err)
@@ -617,7 +653,10 @@ func (w *Writer) commitStageLocked(ctx context.Context) error {
 	if err != nil {
 		return rollback(err)
 	}
-	fin := []string{"DROP TABLE " + w.rows}
+	var fin []string
+	if !swapped {
+		fin = append(fin, "DROP TABLE "+w.rows)
+	}
 	if w.stagedRun {
 		fin = append(fin, "ALTER TABLE "+w.marks+" SET LOGGED", comment)
 	} else {
