@@ -52,9 +52,9 @@ type Writer struct {
 	conns []*wconn // write connections, shared round-robin when Config.Conns caps them
 	next  int
 	done  bool
-	idle  []*pgx.Conn   // staged: connections of finished split attempts, for reuse
+	idle  []*pgx.Conn        // staged: connections of finished split attempts, for reuse
 	open  map[*pgx.Conn]bool // staged: connections of open split attempts
-	sem   chan struct{} // staged: caps open split attempts at Config.Conns
+	sem   chan struct{}      // staged: caps open split attempts at Config.Conns
 }
 
 // wconn is one write connection (and, in insert mode, its transaction),
