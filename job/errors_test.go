@@ -40,7 +40,7 @@ func TestBadJobFiles(t *testing.T) {
 		name, text, want string
 		opts             *job.Options
 	}{
-		{"invalid JSON", "{\"job\": {\"content\": [\n  {\"reader\": }\n]}}", "invalid JSON at line 2, column 15", nil},
+		{"invalid JSON", "{\"job\": {\"content\": [\n  {\"reader\": }\n]}}", "invalid JSON at line 2, column 14", nil},
 		{"truncated JSON", "{\"job\": {\"content\": [", "invalid JSON at line 1, column 22: the file ends inside a value", nil},
 		{"trailing text", "{\"job\": {}} x", "line 1, column 13: unexpected text after the JSON object", nil},
 		{"not a job", `{"jobs": []}`, "not a DataX job", nil},

@@ -343,6 +343,9 @@ func rdbmsReader(j *Job, plugin, dialect string, p *obj) (readerSide, error) {
 				}
 			}
 			rs.parts = append(rs.parts, e)
+			if len(rs.parts) > maxTables {
+				return rs, fmt.Errorf("job: %s: more than %d tables", p.at("connection"), maxTables)
+			}
 		}
 		_ = ci
 	}

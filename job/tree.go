@@ -35,7 +35,8 @@ func decodeTree(name string, data []byte) (any, error) {
 func syntaxError(name string, data []byte, err error) error {
 	var se *json.SyntaxError
 	if errors.As(err, &se) {
-		line, col := lineCol(data, se.Offset)
+		// Offset counts the bytes read, the offending one included.
+		line, col := lineCol(data, max(0, se.Offset-1))
 		return fmt.Errorf("job: %s: invalid JSON at line %d, column %d: %s", name, line, col, se.Error())
 	}
 	if errors.Is(err, io.EOF) {
