@@ -203,7 +203,11 @@ func (sw *splitWriter) load(ctx context.Context, b arrow.RecordBatch, first int6
 	if sw.send != nil {
 		err = sw.send(ctx, vals, n)
 	} else if conn, cerr := sw.connect(ctx); cerr != nil {
-		return ferry.Retryable(fmt.Errorf("sqlserverwriter: split %s: connect: %w", sw.split, cerr))
+		cerr = fmt.Errorf("sqlserverwriter: split %s: connect: %w", sw.split, cerr)
+		if ctx.Err() != nil {
+			return cerr
+		}
+		return ferry.Retryable(cerr) // nothing was sent
 	} else if sw.w.cfg.Insert {
 		err = sw.insert(ctx, conn, vals, n)
 	} else {
