@@ -19,7 +19,6 @@ import (
 	"github.com/ferrydata/ferry"
 	"github.com/ferrydata/ferry/dirty"
 	"github.com/ferrydata/ferry/internal/fileset"
-	"github.com/ferrydata/ferry/internal/urlparam"
 )
 
 // Defaults of Config.
@@ -53,22 +52,15 @@ type Config struct {
 
 // ParseConfig parses a jsonl:// URL (see the package documentation).
 func ParseConfig(urlstr string) (Config, error) {
-	u, err := url.Parse(urlstr)
-	if err != nil {
-		return Config{}, fmt.Errorf("jsonlreader: malformed URL %s", ferry.Redact(urlstr))
-	}
-	return configFromURL(u)
+	return fileset.ParseURL("jsonlreader", urlstr, configFromURL)
 }
 
 func configFromURL(u *url.URL) (Config, error) {
-	if u.Scheme != "jsonl" {
-		return Config{}, fmt.Errorf("jsonlreader: URL scheme %q is not jsonl", u.Scheme)
+	path, q, err := fileset.URLParams("jsonlreader", "jsonl", u)
+	if err != nil {
+		return Config{}, err
 	}
-	q := urlparam.New("jsonlreader", u)
-	cfg := Config{Path: u.Host + u.Path}
-	if u.Opaque != "" {
-		cfg.Path = u.Opaque
-	}
+	cfg := Config{Path: path}
 	if spec := q.String("columns", ""); spec != "" {
 		s, err := fileset.ParseColumns(spec)
 		if err != nil {
@@ -89,13 +81,13 @@ func configFromURL(u *url.URL) (Config, error) {
 }
 
 func init() {
-	ferry.DefaultURLMux().RegisterReader("jsonl", ferry.ReaderOpenerFunc(func(ctx context.Context, u *url.URL) (ferry.Reader, error) {
+	fileset.RegisterReader("jsonl", func(ctx context.Context, u *url.URL) (*Reader, error) {
 		cfg, err := configFromURL(u)
 		if err != nil {
 			return nil, err
 		}
 		return Open(ctx, cfg)
-	}))
+	})
 }
 
 // Reader reads JSON Lines files. It is safe for concurrent use.

@@ -1,0 +1,89 @@
+package jsonlreader_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/ferrydata/ferry/internal/fileset"
+	"github.com/ferrydata/ferry/reader/jsonlreader"
+)
+
+// FuzzJSONLReader feeds arbitrary bytes to the reader, typed and inferred,
+// in one split and in tiny byte-range splits: it must never panic or leak,
+// and the splits must see exactly the rows and dirty lines one split sees.
+// Seeds: f.Add below and testdata/fuzz/FuzzJSONLReader.
+func FuzzJSONLReader(f *testing.F) {
+	for _, s := range []string{
+		`{"id":1,"s":"a","n":1.5}` + "\n",
+		`{"id":1,"s":"a\nb","n":"2.25","l":[1,2],"m":[{"key":"k","value":1}]}` + "\n\n" + `{"id":2}` + "\n",
+		`{"id":9223372036854775807,"s":null}` + "\n" + `[1,2]` + "\n" + `{"id":"x"}` + "\n" + "\xff\n",
+		"\xEF\xBB\xBF" + `{"id":-1,"s":"\u00e9\ud83d\ude00","st":{"a":1}}` + "\r\n" + `{"id":3,` + "\n",
+	} {
+		f.Add([]byte(s))
+	}
+	schema, err := fileset.ParseColumns("id:int64,s:utf8,n:decimal(12,2),l:list<int32>,m:map<utf8,int64>,st:struct<a:int64>")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		path := filepath.Join(t.TempDir(), "f.jsonl")
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+		defer mem.AssertSize(t, 0)
+		var lines []int64
+		count := func(cfg jsonlreader.Config) (rows, bad int, ok bool) {
+			cfg.Path, cfg.Allocator, cfg.BatchRows = path, mem, 3
+			r, err := jsonlreader.Open(context.Background(), cfg)
+			if err != nil {
+				return 0, 0, false
+			}
+			defer r.Close()
+			splits, err := r.Splits(context.Background(), 4)
+			if err != nil {
+				t.Fatalf("Splits: %v", err)
+			}
+			for _, s := range splits {
+				rr, err := r.Read(context.Background(), s)
+				if err != nil {
+					t.Fatalf("Read: %v", err)
+				}
+				for rr.Next() {
+					rows += int(rr.RecordBatch().NumRows())
+				}
+				for _, d := range rr.(*fileset.RecordReader).TakeDirty() {
+					bad++
+					lines = append(lines, d.Row)
+				}
+				if err := rr.Err(); err != nil {
+					t.Fatalf("Err: %v", err)
+				}
+				rr.Release()
+			}
+			return rows, bad, true
+		}
+		for _, typed := range []bool{true, false} {
+			cfg := jsonlreader.Config{SplitBytes: -1}
+			if typed {
+				cfg.Schema = schema
+			}
+			lines = nil
+			rows, bad, ok := count(cfg)
+			one := slices.Clone(lines)
+			lines = nil
+			cfg.SplitBytes = 5
+			rows2, bad2, ok2 := count(cfg)
+			slices.Sort(one)
+			slices.Sort(lines)
+			if ok != ok2 || rows != rows2 || bad != bad2 || !slices.Equal(one, lines) {
+				t.Fatalf("one split: %d rows, dirty lines %v (%v); 5-byte splits: %d rows, dirty lines %v (%v)", rows, one, ok, rows2, lines, ok2)
+			}
+		}
+	})
+}
