@@ -83,7 +83,9 @@
 // # Dirty rows and retries
 //
 // Values are converted for the destination column before anything is sent
-// (see Types); a value the column cannot hold is a dirty row. A batch the
+// (see Types); a value the column cannot hold is a dirty row, a string or
+// binary value longer than a bounded column included (counted in UTF-16
+// for nchar/nvarchar and in the code page for char/varchar). A batch the
 // server rejects for its data (NULL into NOT NULL 515, truncation
 // 2628/8152, bulk column length 4815, overflow 8115, conversion 245, ...)
 // is bisected (internal/bisect) until the bad rows are isolated: the good

@@ -49,7 +49,56 @@ func (c codec) decimal() (prec, scale int32) {
 	return int32(c.col.Precision), int32(c.col.Scale)
 }
 
+// newEncoder returns the encoder of field f into column c; a value longer
+// than a bounded character or binary column is dirty (the server would
+// refuse it, and go-mssqldb's bulk copy cannot even send one over 64 KiB).
 func newEncoder(f arrow.Field, c codec) (encodeFunc, error) {
+	e, err := newValueEncoder(f, c)
+	if err != nil || c.col.MaxLength <= 0 || (c.kind != mssqlx.KindString && c.kind != mssqlx.KindBinary) {
+		return e, err
+	}
+	switch c.col.Type {
+	case "text", "ntext", "image":
+		return e, nil // max_length is the 16-byte text pointer
+	}
+	return func(a arrow.Array, i int) (any, error) {
+		v, err := e(a, i)
+		if err != nil {
+			return nil, err
+		}
+		if n := encodedLen(v, c.col); n > c.col.MaxLength {
+			return nil, fmt.Errorf("a value of %d bytes is longer than %s (String or binary data would be truncated)", n, c.col.Decl())
+		}
+		return v, nil
+	}, nil
+}
+
+// encodedLen is the bytes v takes in column c: UTF-16 for nchar/nvarchar,
+// the column's code page for char/varchar, the bytes for binary.
+func encodedLen(v any, c mssqlx.Column) int {
+	switch v := v.(type) {
+	case []byte:
+		return len(v)
+	case string:
+		if c.Type == "nchar" || c.Type == "nvarchar" || c.Type == "sysname" {
+			n := 0
+			for _, r := range v {
+				n += 2
+				if r > 0xFFFF {
+					n += 2
+				}
+			}
+			return n
+		}
+		if b, err := varcharBytes(v, c.CodePage); err == nil {
+			return len(b)
+		}
+		return len(v)
+	}
+	return 0
+}
+
+func newValueEncoder(f arrow.Field, c codec) (encodeFunc, error) {
 	bad := func() (encodeFunc, error) {
 		return nil, fmt.Errorf("column %s: cannot write Arrow %s into %s", f.Name, f.Type, c.col.Decl())
 	}
@@ -115,13 +164,19 @@ func newEncoder(f arrow.Field, c codec) (encodeFunc, error) {
 			return bad()
 		}
 		return func(a arrow.Array, i int) (any, error) {
+			var v []byte
 			switch a := a.(type) {
 			case *array.Binary:
-				return a.Value(i), nil
+				v = a.Value(i)
 			case *array.LargeBinary:
-				return a.Value(i), nil
+				v = a.Value(i)
+			default:
+				v = a.(*array.FixedSizeBinary).Value(i)
 			}
-			return a.(*array.FixedSizeBinary).Value(i), nil
+			if v == nil {
+				v = []byte{} // empty, not NULL: the driver sends nil as NULL
+			}
+			return v, nil
 		}, nil
 	case arrow.DATE32, arrow.DATE64:
 		return timeEncoder(c, f, func(a arrow.Array, i int) time.Time {
@@ -367,7 +422,7 @@ func varcharBytes(s string, cp int) ([]byte, error) {
 		}
 	}
 	if ascii || cp == 65001 {
-		return []byte(s), nil
+		return append([]byte{}, s...), nil // never nil: nil is NULL to the driver
 	}
 	enc, ok := codePages[cp]
 	if !ok {
