@@ -642,3 +642,67 @@ func (b *Binder) release() {
 	}
 	b.extra = b.extra[:0]
 }
+
+// The storage classes Type reports.
+const (
+	Integer = sqlite3.SQLITE_INTEGER
+	Float   = sqlite3.SQLITE_FLOAT
+	Text    = sqlite3.SQLITE_TEXT
+	Blob    = sqlite3.SQLITE_BLOB
+	Null    = sqlite3.SQLITE_NULL
+)
+
+// Step steps to the next row, to be read with Type, Int64, Double,
+// TextView and BlobView. It returns false at the end or on an error.
+func (r *Rows) Step() (bool, error) {
+	if r.done {
+		return false, nil
+	}
+	switch rc := sqlite3.Xsqlite3_step(r.s.c.tls, r.s.p); rc {
+	case sqlite3.SQLITE_ROW:
+		return true, nil
+	case sqlite3.SQLITE_DONE:
+		r.done = true
+		return false, nil
+	default:
+		r.done = true
+		return false, r.s.c.err(rc)
+	}
+}
+
+// Type is the storage class of column i of the current row.
+func (r *Rows) Type(i int) int {
+	return int(sqlite3.Xsqlite3_column_type(r.s.c.tls, r.s.p, int32(i)))
+}
+
+// Int64 is column i of the current row as an integer.
+func (r *Rows) Int64(i int) int64 { return sqlite3.Xsqlite3_column_int64(r.s.c.tls, r.s.p, int32(i)) }
+
+// Double is column i of the current row as a float.
+func (r *Rows) Double(i int) float64 {
+	return sqlite3.Xsqlite3_column_double(r.s.c.tls, r.s.p, int32(i))
+}
+
+// TextView is column i of the current row as text, in SQLite's memory: it
+// is valid only until the next Step or Close, and must be copied to be kept.
+func (r *Rows) TextView(i int) string {
+	tls, p := r.s.c.tls, r.s.p
+	z := sqlite3.Xsqlite3_column_text(tls, p, int32(i))
+	n := sqlite3.Xsqlite3_column_bytes(tls, p, int32(i))
+	if z == 0 || n == 0 {
+		return ""
+	}
+	return unsafe.String((*byte)(cptr(z)), n)
+}
+
+// BlobView is column i of the current row as bytes, in SQLite's memory:
+// valid only until the next Step or Close.
+func (r *Rows) BlobView(i int) []byte {
+	tls, p := r.s.c.tls, r.s.p
+	z := sqlite3.Xsqlite3_column_blob(tls, p, int32(i))
+	n := sqlite3.Xsqlite3_column_bytes(tls, p, int32(i))
+	if z == 0 || n == 0 {
+		return []byte{}
+	}
+	return unsafe.Slice((*byte)(cptr(z)), n)
+}

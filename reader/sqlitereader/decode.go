@@ -1,6 +1,7 @@
 package sqlitereader
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -143,10 +145,7 @@ func (c *column) parse(v any) error {
 		if err := c.parseString(v); err != nil {
 			return err
 		}
-		if !json.Valid([]byte(c.s)) {
-			return errors.New("not valid JSON")
-		}
-		return nil
+		return checkJSON(c.s)
 	case kBinary:
 		switch v := v.(type) {
 		case []byte:
@@ -162,9 +161,7 @@ func (c *column) parse(v any) error {
 	case kDate32:
 		switch v := v.(type) {
 		case string:
-			d, err := parseDate(v)
-			c.i = int64(d)
-			return err
+			return c.textDate(v)
 		case time.Time:
 			c.i = int64(arrow.Date32FromTime(v))
 			return nil
@@ -175,37 +172,11 @@ func (c *column) parse(v any) error {
 		if !ok {
 			return fmt.Errorf("a %T is not a time of day (want text HH:MM:SS.ffffff)", v)
 		}
-		ns, err := parseTimeOfDay(s)
-		if err != nil {
-			return err
-		}
-		if c.unit == arrow.Nanosecond {
-			c.i = ns
-		} else if ns%1000 != 0 {
-			return fmt.Errorf("%q has nanoseconds, the column holds microseconds", s)
-		} else {
-			c.i = ns / 1000
-		}
-		return nil
+		return c.textTime(s)
 	case kTimestamp, kTimestampTZ:
 		switch v := v.(type) {
 		case string:
-			us, nanos, err := parseTimestamp(v)
-			if err != nil {
-				return err
-			}
-			if c.unit == arrow.Nanosecond {
-				if us > math.MaxInt64/1000-1 || us < math.MinInt64/1000+1 {
-					return fmt.Errorf("%q is %w of nanosecond timestamps", v, errRange)
-				}
-				c.i = us*1000 + nanos
-			} else {
-				if nanos != 0 {
-					return fmt.Errorf("%q has nanoseconds, the column holds microseconds", v)
-				}
-				c.i = us
-			}
-			return nil
+			return c.textTimestamp(v)
 		case time.Time:
 			if c.unit == arrow.Nanosecond {
 				c.i = v.UnixNano()
@@ -218,12 +189,7 @@ func (c *column) parse(v any) error {
 	case kUUID:
 		switch v := v.(type) {
 		case string:
-			id, err := uuid.Parse(v)
-			if err != nil {
-				return fmt.Errorf("not a UUID: %w", err)
-			}
-			c.id = id
-			return nil
+			return c.textUUID(v)
 		case []byte:
 			if len(v) == 16 {
 				copy(c.id[:], v)
@@ -450,7 +416,7 @@ func (c *column) parseDecimal(v any) error {
 	var s string
 	switch v := v.(type) {
 	case string:
-		s = strings.TrimSpace(v)
+		return c.textDecimal(strings.TrimSpace(v))
 	case int64:
 		s = strconv.FormatInt(v, 10)
 	case float64:
@@ -462,6 +428,11 @@ func (c *column) parseDecimal(v any) error {
 	default:
 		return fmt.Errorf("a %T is not a decimal", v)
 	}
+	return c.textDecimal(s)
+}
+
+// textDecimal parses the decimal text s (trimmed) into the slot.
+func (c *column) textDecimal(s string) error {
 	if u, neg, ok := smallDecimal(s, int(c.scal), int(c.prec)); ok {
 		if c.kind == kDecimal128 {
 			c.d128 = decimal128.FromU64(u)
@@ -855,4 +826,147 @@ func parseTimestamp(s string) (us, nanos int64, err error) {
 		us--
 	}
 	return us, rem, nil
+}
+
+// --- the typed paths the record reader takes for SQLite's storage classes,
+// without boxing a value into an interface. Text comes as a view into
+// SQLite's memory: the slot may keep it only until add (which copies).
+
+// fromInt64 is parse(v) for an INTEGER value.
+func (c *column) fromInt64(v int64) error {
+	c.null = false
+	switch c.kind {
+	case kInt8:
+		return c.intRange(v, math.MinInt8, math.MaxInt8)
+	case kInt16:
+		return c.intRange(v, math.MinInt16, math.MaxInt16)
+	case kInt32:
+		return c.intRange(v, math.MinInt32, math.MaxInt32)
+	case kInt64:
+		c.i = v
+		return nil
+	case kFloat64:
+		c.f = float64(v)
+		return nil
+	}
+	return c.parse(v)
+}
+
+func (c *column) intRange(v, lo, hi int64) error {
+	if v < lo || v > hi {
+		return fmt.Errorf("%d is %w of [%d, %d]", v, errRange, lo, hi)
+	}
+	c.i = v
+	return nil
+}
+
+// fromFloat is parse(v) for a REAL value.
+func (c *column) fromFloat(v float64) error {
+	c.null = false
+	if c.kind == kFloat64 {
+		c.f = v
+		return nil
+	}
+	return c.parse(v)
+}
+
+// fromText is parse(v) for a TEXT value; v may be a view into SQLite's
+// memory (see above).
+func (c *column) fromText(v string) error {
+	c.null = false
+	switch c.kind {
+	case kString:
+		if !utf8.ValidString(v) {
+			return errors.New("text is not valid UTF-8")
+		}
+		c.s = v
+		return nil
+	case kJSON:
+		if !utf8.ValidString(v) {
+			return errors.New("text is not valid UTF-8")
+		}
+		c.s = v
+		return checkJSON(v)
+	case kDate32:
+		return c.textDate(v)
+	case kTime64:
+		return c.textTime(v)
+	case kTimestamp, kTimestampTZ:
+		return c.textTimestamp(v)
+	case kDecimal128, kDecimal256:
+		return c.textDecimal(strings.TrimSpace(v))
+	case kUUID:
+		return c.textUUID(v)
+	}
+	return c.parse(strings.Clone(v))
+}
+
+// fromBlob is parse(v) for a BLOB value; v may be a view into SQLite's
+// memory.
+func (c *column) fromBlob(v []byte) error {
+	c.null = false
+	if c.kind == kBinary {
+		c.bs = v
+		return nil
+	}
+	return c.parse(bytes.Clone(v))
+}
+
+func (c *column) textDate(s string) error {
+	d, err := parseDate(s)
+	c.i = int64(d)
+	return err
+}
+
+func (c *column) textTime(s string) error {
+	ns, err := parseTimeOfDay(s)
+	if err != nil {
+		return err
+	}
+	if c.unit == arrow.Nanosecond {
+		c.i = ns
+	} else if ns%1000 != 0 {
+		return fmt.Errorf("%q has nanoseconds, the column holds microseconds", s)
+	} else {
+		c.i = ns / 1000
+	}
+	return nil
+}
+
+func (c *column) textTimestamp(v string) error {
+	us, nanos, err := parseTimestamp(v)
+	if err != nil {
+		return err
+	}
+	if c.unit == arrow.Nanosecond {
+		if us > math.MaxInt64/1000-1 || us < math.MinInt64/1000+1 {
+			return fmt.Errorf("%q is %w of nanosecond timestamps", v, errRange)
+		}
+		c.i = us*1000 + nanos
+	} else {
+		if nanos != 0 {
+			return fmt.Errorf("%q has nanoseconds, the column holds microseconds", v)
+		}
+		c.i = us
+	}
+	return nil
+}
+
+func (c *column) textUUID(v string) error {
+	id, err := uuid.Parse(v)
+	if err != nil {
+		return fmt.Errorf("not a UUID: %w", err)
+	}
+	c.id = id
+	return nil
+}
+
+// checkJSON reports text that is not one JSON value, without copying s
+// (json.Valid on a []byte copy of every cell was a measurable part of
+// reading a JSON column).
+func checkJSON(s string) error {
+	if !json.Valid(unsafe.Slice(unsafe.StringData(s), len(s))) {
+		return errors.New("not valid JSON")
+	}
+	return nil
 }

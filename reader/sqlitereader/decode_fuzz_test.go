@@ -59,15 +59,40 @@ func FuzzDecode(f *testing.F) {
 		c := newColumn("c", typ, k)
 		c.bld = array.NewBuilder(mem, typ)
 		defer c.bld.Release()
-		if err := c.parse(v); err != nil {
-			if err.Error() == "" {
+		perr := c.parse(v)
+		// The record reader's typed path (no boxing, views of SQLite's
+		// memory) must decide and decode exactly like parse.
+		tc := newColumn("c", typ, k)
+		tc.bld = array.NewBuilder(mem, typ)
+		defer tc.bld.Release()
+		var terr error
+		switch v := v.(type) {
+		case string:
+			terr = tc.fromText(v)
+		case []byte:
+			terr = tc.fromBlob(v)
+		case int64:
+			terr = tc.fromInt64(v)
+		case float64:
+			terr = tc.fromFloat(v)
+		case nil:
+			tc.null = true
+		}
+		if (perr == nil) != (terr == nil) {
+			t.Fatalf("%s %#v: parse %v, typed path %v", decl, v, perr, terr)
+		}
+		if perr != nil {
+			if perr.Error() == "" {
 				t.Fatalf("%s %#v: empty error", decl, v)
 			}
 			return
 		}
 		c.add()
+		tc.add()
 		arr := c.bld.NewArray()
 		defer arr.Release()
+		tarr := tc.bld.NewArray()
+		defer tarr.Release()
 		if arr.Len() != 1 {
 			t.Fatalf("%s %#v: %d values", decl, v, arr.Len())
 		}
@@ -76,6 +101,9 @@ func FuzzDecode(f *testing.F) {
 		}
 		if (v == nil) != arr.IsNull(0) {
 			t.Fatalf("%s %#v: null %v", decl, v, arr.IsNull(0))
+		}
+		if !array.ApproxEqual(arr, tarr, array.WithNaNsEqual(true), array.WithAbsTolerance(0)) {
+			t.Fatalf("%s %#v: parse gives %v, the typed path %v", decl, v, arr, tarr)
 		}
 	})
 }

@@ -1,8 +1,10 @@
 package sqlitereader
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"strings"
 	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -31,7 +33,6 @@ type recordReader struct {
 
 	bld   *array.RecordBuilder
 	cols  []*column
-	dest  []any
 	cur   arrow.RecordBatch
 	err   error
 	done  bool
@@ -57,7 +58,6 @@ func newRecordReader(ctx context.Context, r *Reader, split string, conn *sqlitel
 		rr.cols[i] = newColumn(c.name, c.typ, c.kind)
 		rr.cols[i].bld = rr.bld.Field(i)
 	}
-	rr.dest = make([]any, rows.Stmt().NumColumns())
 	return rr
 }
 
@@ -114,7 +114,7 @@ func (rr *recordReader) Next() bool {
 				break
 			}
 		}
-		more, err := rr.rows.Next(rr.dest)
+		more, err := rr.rows.Step()
 		if err == nil && !more {
 			rr.done = true
 			rr.closeRows()
@@ -177,16 +177,31 @@ func (rr *recordReader) fail(err error) {
 	rr.closeRows()
 }
 
-// decode appends the current row, or records it as dirty.
+// decode appends the current row, or records it as dirty. Values are read
+// by their storage class, without boxing; text and blobs are views into
+// SQLite's memory until add copies them into the builders.
 func (rr *recordReader) decode(off int) bool {
+	rows := rr.rows
 	for i, c := range rr.cols {
-		v := rr.dest[off+i]
-		if err := c.parse(v); err != nil {
+		var err error
+		switch j := off + i; rows.Type(j) {
+		case sqlitelib.Null:
+			c.null = true
+		case sqlitelib.Integer:
+			err = c.fromInt64(rows.Int64(j))
+		case sqlitelib.Float:
+			err = c.fromFloat(rows.Double(j))
+		case sqlitelib.Text:
+			err = c.fromText(rows.TextView(j))
+		default:
+			err = c.fromBlob(rows.BlobView(j))
+		}
+		if err != nil {
+			c.s, c.bs = "", nil // views into SQLite's memory
+			v := rr.value(off + i)
 			row := rr.pos - 1
-			if rr.withKey {
-				if k, ok := rr.dest[0].(int64); ok {
-					row = k
-				}
+			if rr.withKey && rows.Type(0) == sqlitelib.Integer {
+				row = rows.Int64(0)
 			}
 			ci := rr.r.cols[i]
 			rr.dirty = append(rr.dirty, dirty.RowError{
@@ -202,6 +217,21 @@ func (rr *recordReader) decode(off int) bool {
 		c.add()
 	}
 	return true
+}
+
+// value is a copy of column j of the current row, for a dirty-row report.
+func (rr *recordReader) value(j int) any {
+	switch rr.rows.Type(j) {
+	case sqlitelib.Integer:
+		return rr.rows.Int64(j)
+	case sqlitelib.Float:
+		return rr.rows.Double(j)
+	case sqlitelib.Text:
+		return strings.Clone(rr.rows.TextView(j))
+	case sqlitelib.Blob:
+		return bytes.Clone(rr.rows.BlobView(j))
+	}
+	return nil
 }
 
 // RecordBatch returns the current batch, valid until the next call to Next.

@@ -120,8 +120,9 @@ func BenchmarkWrite(b *testing.B) {
 	data := connectortest.Batch(memory.DefaultAllocator, schema, 65536)
 	defer data.Release()
 	ctx := context.Background()
-	for _, rows := range []int{64, 256, 1024} {
+	for _, rows := range []int{1, 16, 64, 256, 1024} {
 		b.Run(fmt.Sprint(rows), func(b *testing.B) {
+			cpu0 := cpuSeconds()
 			for i := 0; i < b.N; i++ {
 				path := filepath.Join(b.TempDir(), "w.db")
 				w, _ := sqlitewriter.Open(ctx, sqlitewriter.Config{Path: path, Table: "t", BatchRows: rows})
@@ -140,6 +141,7 @@ func BenchmarkWrite(b *testing.B) {
 				w.Close()
 			}
 			b.ReportMetric(float64(3*65536*b.N)/b.Elapsed().Seconds(), "rows/s")
+			b.ReportMetric((cpuSeconds()-cpu0)/(float64(3*65536*b.N)/1e6), "cpu-s/Mrows")
 		})
 	}
 }
