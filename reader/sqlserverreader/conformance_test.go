@@ -114,3 +114,39 @@ func TestTypeRoundTrip(t *testing.T) {
 	require.False(t, rr.Next())
 	require.NoError(t, rr.Err())
 }
+
+// TestSnapshot checks that rows deleted after Splits are still read by
+// every split (one consistent state), against a real server.
+func TestSnapshot(t *testing.T) {
+	base, db := mssqltest.URL(t)
+	ctx := context.Background()
+	if _, err := db.ExecContext(ctx, "ALTER DATABASE CURRENT SET ALLOW_SNAPSHOT_ISOLATION ON"); err != nil {
+		t.Skipf("cannot turn ALLOW_SNAPSHOT_ISOLATION on: %v", err)
+	}
+	name := mssqltest.Name("snap")
+	mssqltest.Drop(t, db, name)
+	_, err := db.ExecContext(ctx, "CREATE TABLE ["+name+"] (id int NOT NULL PRIMARY KEY, v nvarchar(10)); "+
+		"INSERT INTO ["+name+"] SELECT TOP (100) ROW_NUMBER() OVER (ORDER BY (SELECT NULL)), N'x' FROM sys.all_objects")
+	require.NoError(t, err)
+	cfg, err := sqlserverreader.ParseConfig(mssqltest.With(base, "table="+name+"&splitPk=id&isolation=require-snapshot"))
+	require.NoError(t, err)
+	r, err := sqlserverreader.Open(ctx, cfg)
+	require.NoError(t, err)
+	defer r.Close()
+	splits, err := r.Splits(ctx, 4)
+	require.NoError(t, err)
+	require.Contains(t, r.Consistency(), "one consistent state")
+	_, err = db.ExecContext(ctx, "DELETE FROM ["+name+"] WHERE id % 2 = 0")
+	require.NoError(t, err)
+	rows := 0
+	for _, s := range splits {
+		rr, err := r.Read(ctx, s)
+		require.NoError(t, err)
+		for rr.Next() {
+			rows += int(rr.RecordBatch().NumRows())
+		}
+		require.NoError(t, rr.Err())
+		rr.Release()
+	}
+	require.Equal(t, 100, rows, "rows deleted after Splits must still be read")
+}
