@@ -310,11 +310,44 @@ func decDigits(b []byte, add func(chunk uint64, ndig int)) (neg bool, frac int, 
 	if n > 0 {
 		add(chunk, n)
 	}
+	if len(b) == 1 && seenDot {
+		return false, 0, fmt.Errorf("%q is not a decimal", b) // "." alone has no digit
+	}
 	return neg, frac, nil
+}
+
+// checkMagnitude refuses a decimal text whose value, scaled, needs more
+// than maxDigits digits (the arithmetic would overflow).
+func checkMagnitude(b []byte, scale int32, maxDigits int) error {
+	intDigits, frac, lead := 0, 0, true
+	dot := false
+	for _, c := range b {
+		switch {
+		case c == '.':
+			dot = true
+		case c < '0' || c > '9':
+		case dot:
+			frac++
+		case lead && c == '0':
+		default:
+			lead = false
+			intDigits++
+		}
+	}
+	if frac > int(scale) {
+		return fmt.Errorf("%q has more than %d fraction digits", b, scale)
+	}
+	if intDigits+int(scale) > maxDigits {
+		return fmt.Errorf("%q has more digits than a %d-digit decimal holds", b, maxDigits)
+	}
+	return nil
 }
 
 func parseDec128(b []byte, scale int32) (decimal128.Num, error) {
 	var v decimal128.Num
+	if err := checkMagnitude(b, scale, 38); err != nil {
+		return v, err
+	}
 	neg, frac, err := decDigits(b, func(chunk uint64, n int) {
 		v = v.Mul(decimal128.FromU64(pow10[n])).Add(decimal128.FromU64(chunk))
 	})
@@ -335,6 +368,9 @@ func parseDec128(b []byte, scale int32) (decimal128.Num, error) {
 
 func parseDec256(b []byte, scale int32) (decimal256.Num, error) {
 	var v decimal256.Num
+	if err := checkMagnitude(b, scale, 76); err != nil {
+		return v, err
+	}
 	neg, frac, err := decDigits(b, func(chunk uint64, n int) {
 		v = v.Mul(decimal256.FromU64(pow10[n])).Add(decimal256.FromU64(chunk))
 	})
@@ -482,8 +518,8 @@ func parseUUID(b []byte, u *[16]byte) error {
 	}
 	j := 0
 	for i := 0; i < 36; {
-		if b[i] == '-' {
-			i++
+		if i == 8 || i == 13 || i == 18 || i == 23 {
+			i++ // a '-', checked above
 			continue
 		}
 		hi, ok1 := unhex(b[i])
