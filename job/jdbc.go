@@ -178,10 +178,7 @@ func pgJDBC(rest, user, password string) (jdbcURL, error) {
 // sqlserver://user:password@host:port?database=db&....
 func sqlserverJDBC(rest, user, password string) (jdbcURL, error) {
 	parts := strings.Split(rest, ";")
-	host := parts[0]
-	if i := strings.IndexByte(host, '\\'); i >= 0 {
-		return jdbcURL{}, fmt.Errorf("jdbcUrl %q: named instances (host\\instance) are not supported; give the port", rest)
-	}
+	host, instance, _ := strings.Cut(parts[0], "\\")
 	q := url.Values{}
 	out := jdbcURL{dialect: "sqlserver"}
 	var dropped []string
@@ -213,6 +210,9 @@ func sqlserverJDBC(rest, user, password string) (jdbcURL, error) {
 		out.warnings = append(out.warnings, fmt.Sprintf("jdbcUrl options %s have no Ferry equivalent and are ignored", strings.Join(dropped, ", ")))
 	}
 	u := url.URL{Scheme: "sqlserver", User: userInfo(user, password), Host: host, RawQuery: q.Encode()}
+	if instance != "" {
+		u.Path = "/" + instance
+	}
 	out.url = u.String()
 	return out, nil
 }
