@@ -9,7 +9,6 @@ import (
 	_ "github.com/ferrydata/ferry/reader/pgreader"
 	_ "github.com/ferrydata/ferry/reader/sqlitereader"
 	_ "github.com/ferrydata/ferry/reader/sqlserverreader"
-	_ "github.com/ferrydata/ferry/reader/sqlserverreader"
 	_ "github.com/ferrydata/ferry/reader/streamreader"
 	_ "github.com/ferrydata/ferry/writer/csvwriter"
 	_ "github.com/ferrydata/ferry/writer/jsonlwriter"
@@ -17,7 +16,6 @@ import (
 	_ "github.com/ferrydata/ferry/writer/parquetwriter"
 	_ "github.com/ferrydata/ferry/writer/pgwriter"
 	_ "github.com/ferrydata/ferry/writer/sqlitewriter"
-	_ "github.com/ferrydata/ferry/writer/sqlserverwriter"
 	_ "github.com/ferrydata/ferry/writer/sqlserverwriter"
 	_ "github.com/ferrydata/ferry/writer/streamwriter"
 )
