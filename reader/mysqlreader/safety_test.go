@@ -180,3 +180,40 @@ func TestURLSafety(t *testing.T) {
 	require.Contains(t, err.Error(), "no answer within 300ms")
 	require.NotContains(t, err.Error(), "s3cret")
 }
+
+// TestStateElsewhere: a Reader in another process imports the planner's
+// state, says which consistency it gives, and reads the shipped splits.
+func TestStateElsewhere(t *testing.T) {
+	db, base := testDB(t)
+	ctx := context.Background()
+	name := table(t, db, "(id INT PRIMARY KEY)")
+	_, err := db.Exec("INSERT INTO " + name + " SELECT seq FROM seq_1_to_100")
+	require.NoError(t, err)
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	planner := open(t, ctx, base+"?table="+name, mem)
+	defer planner.Close()
+	splits, err := planner.Splits(ctx, 3)
+	require.NoError(t, err)
+	require.Len(t, splits, 3)
+	state, err := planner.ExportState(ctx)
+	require.NoError(t, err)
+	other := open(t, ctx, base+"?table="+name, mem)
+	defer other.Close()
+	note, err := other.ImportState(ctx, state)
+	require.NoError(t, err)
+	require.Contains(t, note, "snapshot of its own")
+	n := 0
+	for _, s := range splits {
+		rr, err := other.Read(ctx, s)
+		require.NoError(t, err)
+		for rr.Next() {
+			n += int(rr.RecordBatch().NumRows())
+		}
+		require.NoError(t, rr.Err())
+		rr.Release()
+	}
+	require.Equal(t, 100, n)
+	_, err = other.ImportState(ctx, []byte("{bad"))
+	require.Error(t, err)
+}

@@ -257,3 +257,33 @@ func (r *Reader) openSnapshots(ctx context.Context, n int) error {
 	r.consistency = how
 	return nil
 }
+
+var _ ferry.StatefulReader = (*Reader)(nil)
+
+// readerState is what ExportState ships: how the planner read its splits.
+type readerState struct {
+	Consistency string `json:"consistency"`
+}
+
+// ExportState returns the planner's consistency. MySQL cannot hand a
+// snapshot to another connection, let alone another process, so there is
+// nothing else to ship: the split specs carry everything a Read needs.
+func (r *Reader) ExportState(ctx context.Context) (json.RawMessage, error) {
+	return json.Marshal(readerState{Consistency: r.Consistency()})
+}
+
+// ImportState accepts the planner's state and says what a Reader in another
+// process gives: each split it reads is read on a snapshot of its own,
+// taken when the split is read (the planner's snapshot cannot be shared).
+func (r *Reader) ImportState(ctx context.Context, state json.RawMessage) (string, error) {
+	var st readerState
+	if len(state) > 0 {
+		if err := json.Unmarshal(state, &st); err != nil {
+			return "", fmt.Errorf("mysqlreader: bad reader state: %w", err)
+		}
+	}
+	r.mu.Lock()
+	r.consistency = "per split: MySQL cannot share the planner's snapshot with another process; each split read here has a consistent snapshot of its own"
+	r.mu.Unlock()
+	return r.consistency, nil
+}
