@@ -67,8 +67,9 @@
 //   - overwrite: TRUNCATE TABLE target; INSERT ... WITH (TABLOCK), in the
 //     commit transaction: the old rows stay readable until the commit (by
 //     RCSI/snapshot readers during it; READ COMMITTED readers wait for it),
-//     and stay if the run fails. TRUNCATE needs ALTER permission and a
-//     table no foreign key references.
+//     and stay if the run fails. A table that a foreign key references
+//     is emptied with DELETE instead of TRUNCATE (which needs ALTER
+//     permission and refuses such a table).
 //   - upsert: MERGE target USING (the last row for each key: the split
 //     marked last, then the row written last) ON key WHEN MATCHED UPDATE
 //     WHEN NOT MATCHED INSERT, WITH (HOLDLOCK).
@@ -77,7 +78,10 @@
 //   - partition-overwrite: a staged row that does not match the predicate
 //     fails the commit (THROW), then DELETE WHERE predicate; INSERT.
 //
-// A written IDENTITY column is inserted with SET IDENTITY_INSERT ON.
+// A written IDENTITY column is inserted with SET IDENTITY_INSERT ON (and
+// never updated by upsert). The partition predicate of
+// partition-overwrite may name only written columns (it is checked on the
+// staged rows).
 // Computed and rowversion columns cannot be written (an error in Prepare).
 //
 // # Dirty rows and retries

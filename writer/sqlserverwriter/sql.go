@@ -26,6 +26,8 @@ type plan struct {
 	keys      []string // quoted key columns (upsert, replace)
 	partition string   // partition-overwrite predicate
 	identity  bool     // a column written is the target's IDENTITY column
+	idCol     string   // that column, quoted (an identity cannot be updated)
+	delete    bool     // overwrite with DELETE: TRUNCATE is refused (a foreign key references the target)
 	postSQL   []string
 }
 
@@ -116,13 +118,17 @@ func (p *plan) commitSQL() []string {
 	case ferry.ModeInsert:
 		out = append(out, p.insertFrom(p.marked(), ""))
 	case ferry.ModeOverwrite:
-		out = append(out, "TRUNCATE TABLE "+p.target, p.insertFrom(p.marked(), " WITH (TABLOCK)"))
+		empty := "TRUNCATE TABLE " + p.target
+		if p.delete {
+			empty = "DELETE FROM " + p.target
+		}
+		out = append(out, empty, p.insertFrom(p.marked(), " WITH (TABLOCK)"))
 	case ferry.ModeUpsert:
 		var b strings.Builder
 		fmt.Fprintf(&b, "MERGE %s WITH (HOLDLOCK) AS t USING %s AS s ON %s", p.target, p.latest(), p.keyMatch("t.", "s."))
 		var sets []string
 		for _, c := range p.cols {
-			if !contains(p.keys, c) {
+			if !contains(p.keys, c) && c != p.idCol {
 				sets = append(sets, "t."+c+" = s."+c)
 			}
 		}

@@ -176,6 +176,15 @@ func (w *Writer) prepareTx(ctx context.Context, conn *sql.Conn, key string, sche
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	if p.mode == ferry.ModeOverwrite {
+		// TRUNCATE fails on a table a foreign key references: DELETE then.
+		var refs int64
+		q := fmt.Sprintf("SELECT COUNT(*) FROM %ssys.foreign_keys WHERE referenced_object_id = OBJECT_ID(@p1)", w.table.Catalog)
+		if err := conn.QueryRowContext(ctx, q, w.table.Quoted).Scan(&refs); err != nil {
+			return nil, nil, nil, fmt.Errorf("sqlserverwriter: foreign keys of %s: %w", w.table.Quoted, err)
+		}
+		p.delete = refs > 0
+	}
 	enc := make([]encodeFunc, len(codecs))
 	for i, c := range codecs {
 		if enc[i], err = newEncoder(schema.Field(i), c); err != nil {
@@ -263,7 +272,7 @@ func (w *Writer) newPlan(key string, schema *arrow.Schema, cols []mssqlx.Column)
 			return nil, nil, nil, fmt.Errorf("sqlserverwriter: column %s is of type json, which go-mssqldb's bulk copy cannot send: use load=insert", c.Name)
 		}
 		if c.Identity {
-			p.identity = true
+			p.identity, p.idCol = true, sqlident.SQLServer.MustQuote(c.Name)
 		}
 		decl := c.Decl()
 		if c.Collation != "" && collationName.MatchString(c.Collation) {

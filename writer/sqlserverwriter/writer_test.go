@@ -100,6 +100,19 @@ func TestGoldenSQL(t *testing.T) {
 	for _, s := range w.plan.commitSQL() {
 		b.WriteString(s + "\n")
 	}
+	// Overwrite of a table a foreign key references; upsert of a written
+	// identity column that is not the key.
+	w, _ = testWriter(t, Config{Table: "t", Mode: ferry.ModeOverwrite}, idCols, idSchema)
+	w.plan.delete = true
+	b.WriteString("==== overwrite, referenced by a foreign key\n")
+	for _, s := range w.plan.commitSQL() {
+		b.WriteString(s + "\n")
+	}
+	w, _ = testWriter(t, Config{Table: "t", Mode: ferry.ModeUpsert, Key: []string{"b"}}, idCols, idSchema)
+	b.WriteString("==== upsert on b, identity a written\n")
+	for _, s := range w.plan.commitSQL() {
+		b.WriteString(s + "\n")
+	}
 	// create=true from an Arrow schema of another engine.
 	md := arrow.NewMetadata([]string{ferry.MetaSourceEngine, ferry.MetaSourceType, ferry.MetaCharLength, ferry.MetaPrimaryKey, ferry.MetaNotNull},
 		[]string{ferry.EngineMySQL, "varchar(16)", "16", "1", "true"})
