@@ -173,6 +173,8 @@ func filterArray(ctx context.Context, mem memory.Allocator, c arrow.Array, keep 
 		return filterBools(mem, a, keep, kept), nil
 	case *array.FixedSizeBinary:
 		return filterFixed(mem, a, keep, kept), nil
+	case *array.String:
+		return filterStrings(mem, a, keep, kept), nil
 	case array.ExtensionArray:
 		st, err := filterArray(ctx, mem, a.Storage(), keep, kept, mask)
 		if err != nil {
@@ -188,6 +190,31 @@ func filterArray(ctx context.Context, mem memory.Allocator, c arrow.Array, keep 
 		return compute.FilterArray(compute.WithAllocator(ctx, mem), c, *mask, *compute.DefaultFilterOptions())
 	}
 	return takeRuns(mem, c, keep)
+}
+
+// filterStrings selects the kept values of a utf8 array, sizing the data
+// buffer once (Arrow's kernel grows it value by value).
+func filterStrings(mem memory.Allocator, a *array.String, keep []bool, kept int) arrow.Array {
+	total := 0
+	for i, k := range keep {
+		if k {
+			total += a.ValueLen(i)
+		}
+	}
+	b := array.NewStringBuilder(mem)
+	defer b.Release()
+	b.Reserve(kept)
+	b.ReserveData(total)
+	for i, k := range keep {
+		switch {
+		case !k:
+		case a.IsNull(i):
+			b.AppendNull()
+		default:
+			b.Append(a.Value(i))
+		}
+	}
+	return b.NewArray()
 }
 
 // filterFixed selects the kept values of a fixed-size binary array (UUIDs).

@@ -35,19 +35,15 @@ func Substr(column int, start, length int, opts *Options) (ferry.Transformer, er
 	if start < 0 || length < 0 {
 		return nil, fmt.Errorf("transform: dx_substr: startIndex %d and length %d must not be negative", start, length)
 	}
-	return newStringMap("dx_substr", []colRef{{index: column}}, func(s string, null bool) (string, bool, error) {
+	return newStringMap("dx_substr", []colRef{{index: column}}, func(dst []byte, s string, null bool) ([]byte, bool, error) {
 		if null {
-			return "", true, nil
+			return dst, true, nil
 		}
-		n := runeLen(s)
-		if start > n {
-			return "", false, fmt.Errorf("startIndex %d out of range: the value has %d characters", start, n)
+		a, b, ok := runeSpan(s, start, length)
+		if !ok {
+			return dst, false, fmt.Errorf("startIndex %d out of range: the value has %d characters", start, runeLen(s))
 		}
-		end := n
-		if length < n-start {
-			end = start + length
-		}
-		return runeSub(s, start, end), false, nil
+		return append(dst, s[a:b]...), false, nil
 	}, opts), nil
 }
 
@@ -67,26 +63,24 @@ func Pad(column int, side string, length int, pad string, opts *Options) (ferry.
 		return nil, fmt.Errorf("transform: dx_pad: empty pad string")
 	}
 	padLen := runeLen(pad)
-	return newStringMap("dx_pad", []colRef{{index: column}}, func(s string, null bool) (string, bool, error) {
+	return newStringMap("dx_pad", []colRef{{index: column}}, func(dst []byte, s string, null bool) ([]byte, bool, error) {
 		n := runeLen(s)
 		if length <= n {
-			return runeSub(s, 0, length), false, nil
+			return append(dst, runeSub(s, 0, length)...), false, nil
 		}
 		need := length - n
-		var b strings.Builder
-		b.Grow(len(s) + need*len(pad)/padLen + 4)
 		if !left {
-			b.WriteString(s)
+			dst = append(dst, s...)
 		}
 		for need >= padLen {
-			b.WriteString(pad)
+			dst = append(dst, pad...)
 			need -= padLen
 		}
-		b.WriteString(runeSub(pad, 0, need))
+		dst = append(dst, runeSub(pad, 0, need)...)
 		if left {
-			b.WriteString(s)
+			dst = append(dst, s...)
 		}
-		return b.String(), false, nil
+		return dst, false, nil
 	}, opts), nil
 }
 
@@ -100,18 +94,17 @@ func Replace(column int, start, length int, with string, opts *Options) (ferry.T
 	if start < 0 || length < 0 {
 		return nil, fmt.Errorf("transform: dx_replace: startIndex %d and length %d must not be negative", start, length)
 	}
-	return newStringMap("dx_replace", []colRef{{index: column}}, func(s string, null bool) (string, bool, error) {
+	return newStringMap("dx_replace", []colRef{{index: column}}, func(dst []byte, s string, null bool) ([]byte, bool, error) {
 		if null {
-			return "", true, nil
+			return dst, true, nil
 		}
-		n := runeLen(s)
-		if start > n {
-			return "", false, fmt.Errorf("startIndex %d out of range: the value has %d characters", start, n)
+		a, b, ok := runeSpan(s, start, length)
+		if !ok {
+			return dst, false, fmt.Errorf("startIndex %d out of range: the value has %d characters", start, runeLen(s))
 		}
-		if length >= n-start {
-			return runeSub(s, 0, start) + with, false, nil
-		}
-		return runeSub(s, 0, start) + with + runeSub(s, start+length, n), false, nil
+		dst = append(dst, s[:a]...)
+		dst = append(dst, with...)
+		return append(dst, s[b:]...), false, nil
 	}, opts), nil
 }
 
@@ -120,12 +113,12 @@ func Replace(column int, start, length int, with string, opts *Options) (ferry.T
 // ("toLowerCase") case. NULL is hashed as "". Both names are matched without
 // regard to case (DataX accepts "MD5" but then computes SHA-1).
 func Digest(column int, algo, letterCase string, opts *Options) (ferry.Transformer, error) {
-	var sum func(string) string
+	var sum func(dst []byte, s string) []byte
 	switch strings.ToLower(algo) {
 	case "md5":
-		sum = func(s string) string { h := md5.Sum([]byte(s)); return hex.EncodeToString(h[:]) }
+		sum = func(dst []byte, s string) []byte { h := md5.Sum([]byte(s)); return hex.AppendEncode(dst, h[:]) }
 	case "sha1":
-		sum = func(s string) string { h := sha1.Sum([]byte(s)); return hex.EncodeToString(h[:]) }
+		sum = func(dst []byte, s string) []byte { h := sha1.Sum([]byte(s)); return hex.AppendEncode(dst, h[:]) }
 	default:
 		return nil, fmt.Errorf("transform: dx_digest: algorithm %q: want md5 or sha1", algo)
 	}
@@ -137,12 +130,16 @@ func Digest(column int, algo, letterCase string, opts *Options) (ferry.Transform
 	default:
 		return nil, fmt.Errorf("transform: dx_digest: case %q: want toUpperCase or toLowerCase", letterCase)
 	}
-	return newStringMap("dx_digest", []colRef{{index: column}}, func(s string, null bool) (string, bool, error) {
-		h := sum(s)
+	return newStringMap("dx_digest", []colRef{{index: column}}, func(dst []byte, s string, null bool) ([]byte, bool, error) {
+		dst = sum(dst, s)
 		if upper {
-			h = strings.ToUpper(h)
+			for i, c := range dst {
+				if 'a' <= c && c <= 'f' {
+					dst[i] = c - 'a' + 'A'
+				}
+			}
 		}
-		return h, false, nil
+		return dst, false, nil
 	}, opts), nil
 }
 

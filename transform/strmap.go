@@ -25,9 +25,10 @@ func (c colRef) resolve(in *arrow.Schema, what string) (int, error) {
 }
 
 // strFunc rewrites one value: s is the value's text (empty when null is
-// true); it returns the new text, whether the result is NULL, or an error
-// that makes the row dirty.
-type strFunc func(s string, null bool) (string, bool, error)
+// true); it appends the new text to dst and returns it, or reports a NULL
+// result, or an error that makes the row dirty. dst is reused from value
+// to value, so the hot loop allocates nothing per value.
+type strFunc func(dst []byte, s string, null bool) ([]byte, bool, error)
 
 // stringMap applies fn to the values of some columns, which become utf8.
 type stringMap struct {
@@ -101,6 +102,7 @@ func (m *stringMap) Transform(ctx context.Context, b arrow.RecordBatch) (arrow.R
 		}
 	}()
 	var errs rowErrs
+	var buf []byte
 	for k, ci := range p.idx {
 		src := b.Column(ci)
 		name := b.Schema().Field(ci).Name
@@ -115,7 +117,8 @@ func (m *stringMap) Transform(ctx context.Context, b arrow.RecordBatch) (arrow.R
 			if !null {
 				s = p.strs[k](src, i)
 			}
-			v, vnull, err := m.fn(s, null)
+			v, vnull, err := m.fn(buf[:0], s, null)
+			buf = v
 			if err != nil {
 				errs.add(n, i, name, goValue(src, i), fmt.Errorf("transform: %s: %w", m.what, err))
 				sb.AppendNull()
@@ -124,7 +127,7 @@ func (m *stringMap) Transform(ctx context.Context, b arrow.RecordBatch) (arrow.R
 			if vnull {
 				sb.AppendNull()
 			} else {
-				sb.Append(v)
+				sb.BinaryBuilder.Append(v)
 			}
 		}
 		a := sb.NewArray()
@@ -168,6 +171,35 @@ func ascii(s string) bool {
 		}
 	}
 	return true
+}
+
+// runeSpan returns the byte offsets of characters [from, from+n) of s,
+// clamped at its end, walking only as far as it needs; ok is false when s
+// has fewer than from characters.
+func runeSpan(s string, from, n int) (a, b int, ok bool) {
+	i, k := 0, 0
+	for k < from {
+		if i >= len(s) {
+			return 0, 0, false
+		}
+		if s[i] < utf8.RuneSelf {
+			i++
+		} else {
+			_, w := utf8.DecodeRuneInString(s[i:])
+			i += w
+		}
+		k++
+	}
+	a = i
+	for k = 0; k < n && i < len(s); k++ {
+		if s[i] < utf8.RuneSelf {
+			i++
+		} else {
+			_, w := utf8.DecodeRuneInString(s[i:])
+			i += w
+		}
+	}
+	return a, i, true
 }
 
 // runeSub returns characters [from, to) of s, clamped to s.

@@ -56,6 +56,7 @@ func Text(cfg TextConfig, opts *Options) (ferry.Transformer, error) {
 		return nil, fmt.Errorf("transform: replace: no columns")
 	}
 	var steps []func(string) string
+	regexStep, regexRe := -1, (*regexp.Regexp)(nil)
 	switch strings.ToLower(cfg.Trim) {
 	case "":
 	case "both":
@@ -86,6 +87,7 @@ func Text(cfg TextConfig, opts *Options) (ferry.Transformer, error) {
 				steps = append(steps, func(s string) string { return re.ReplaceAllLiteralString(s, with) })
 			} else {
 				steps = append(steps, func(s string) string { return re.ReplaceAllString(s, with) })
+				regexStep, regexRe = len(steps)-1, re
 			}
 		default:
 			find, with := cfg.Find, cfg.With
@@ -102,21 +104,49 @@ func Text(cfg TextConfig, opts *Options) (ferry.Transformer, error) {
 		return nil, fmt.Errorf("transform: replace: case %q: want upper or lower", cfg.Case)
 	}
 	nullToEmpty, emptyToNull := cfg.NullToEmpty, cfg.EmptyToNull
-	return newStringMap("replace", cols, func(s string, null bool) (string, bool, error) {
+	last := len(steps) - 1
+	var replacer func(dst []byte, s string) []byte
+	if regexStep >= 0 && regexStep == last {
+		replacer = regexAppender(regexRe, cfg.With)
+	}
+	return newStringMap("replace", cols, func(dst []byte, s string, null bool) ([]byte, bool, error) {
 		if null {
 			if !nullToEmpty {
-				return "", true, nil
+				return dst, true, nil
 			}
 			s = ""
 		}
-		for _, f := range steps {
+		for i, f := range steps {
+			if i == last && replacer != nil {
+				// the last step appends into dst: no string per value
+				dst = replacer(dst, s)
+				if emptyToNull && len(dst) == 0 {
+					return dst, true, nil
+				}
+				return dst, false, nil
+			}
 			s = f(s)
 		}
 		if emptyToNull && s == "" {
-			return "", true, nil
+			return dst, true, nil
 		}
-		return s, false, nil
+		return append(dst, s...), false, nil
 	}, opts), nil
+}
+
+// regexAppender returns a function appending to dst the text s with every
+// match of re replaced by the template with (as ReplaceAllString does),
+// without the intermediate strings ReplaceAllString makes.
+func regexAppender(re *regexp.Regexp, with string) func(dst []byte, s string) []byte {
+	return func(dst []byte, s string) []byte {
+		last := 0
+		for _, m := range re.FindAllStringSubmatchIndex(s, -1) {
+			dst = append(dst, s[last:m[0]]...)
+			dst = re.ExpandString(dst, with, s, m)
+			last = m[1]
+		}
+		return append(dst, s[last:]...)
+	}
 }
 
 func trimmer(chars string, left, right bool) func(string) string {
