@@ -19,6 +19,7 @@ import (
 	"github.com/ferrydata/ferry"
 	"github.com/ferrydata/ferry/dirty"
 	"github.com/ferrydata/ferry/internal/fileset"
+	"github.com/ferrydata/ferry/reader/shardreader"
 	"github.com/ferrydata/ferry/transform"
 	"github.com/ferrydata/ferry/writer/streamwriter"
 )
@@ -130,30 +131,34 @@ func (p *Parsed) open(ctx context.Context, ro *RunOptions, withWriter bool) (*Op
 	if err := p.Job.checkNonConflict(); err != nil {
 		return nil, err
 	}
-	readers := make([]ferry.Reader, 0, len(p.Source.Parts))
-	names := make([]string, 0, len(p.Source.Parts))
+	shards := make([]shardreader.Shard, 0, len(p.Source.Parts))
+	seen := map[string]bool{}
 	for i, part := range p.Source.Parts {
 		r, err := openPart(ctx, part, p.Mask)
 		if err != nil {
-			for _, r := range readers {
-				r.Close()
+			for _, s := range shards {
+				s.Reader.Close()
+			}
+			if len(p.Source.Parts) == 1 {
+				return nil, err
 			}
 			return nil, fmt.Errorf("%s (part %d of %d)", err, i+1, len(p.Source.Parts))
 		}
-		readers = append(readers, r)
-		names = append(names, partName(part, i))
+		name, source := partName(part, i)
+		if seen[name] {
+			name = fmt.Sprintf("%s#%d", name, i)
+		}
+		seen[name] = true
+		shards = append(shards, shardreader.Shard{Name: name, Source: source, Reader: r})
 	}
-	if len(readers) == 1 {
-		op.Reader = readers[0]
+	if len(shards) == 1 {
+		op.Reader = shards[0].Reader
 	} else {
-		u, err := newUnion(ctx, readers, names)
+		sr, err := shardreader.New(shards, nil)
 		if err != nil {
-			for _, r := range readers {
-				r.Close()
-			}
 			return nil, errors.New(p.Mask(err.Error()))
 		}
-		op.Reader = u
+		op.Reader = sr
 	}
 	if op.SourceSchema, err = op.Reader.Schema(ctx); err != nil {
 		return nil, errors.New(p.Mask(err.Error()))
@@ -228,24 +233,31 @@ func openWriter(ctx context.Context, e Endpoint, stdout io.Writer) (ferry.Writer
 	return w, nil
 }
 
-func partName(e Endpoint, i int) string {
+// partName names a source part (for split IDs and errors) and its source
+// (the server and database, for interleaving the shards' splits).
+func partName(e Endpoint, i int) (name, source string) {
 	pu, err := url.Parse(e.URL)
 	if err != nil {
-		return fmt.Sprintf("part%d", i)
+		return fmt.Sprintf("part%d", i), ""
 	}
 	q := pu.Query()
+	db := strings.Trim(pu.Path, "/")
+	if q.Get("database") != "" {
+		db = q.Get("database")
+	}
+	source = pu.Host + "/" + db
 	switch {
 	case q.Get("table") != "":
-		if len(e.Failover) == 0 && pu.Host != "" {
-			return pu.Host + path.Clean("/"+strings.TrimPrefix(pu.Path, "/")) + "." + q.Get("table")
+		if db != "" && pu.Host != "" {
+			return db + "." + q.Get("table"), source
 		}
-		return q.Get("table")
+		return q.Get("table"), source
 	case q.Get("querySql") != "":
-		return fmt.Sprintf("query%d", i)
+		return fmt.Sprintf("query%d", i), source
 	case pu.Path != "" && pu.Path != "/":
-		return path.Base(pu.Path)
+		return path.Base(pu.Path), source
 	}
-	return fmt.Sprintf("part%d", i)
+	return fmt.Sprintf("part%d", i), source
 }
 
 // Writer parameters that a reader of the same URL does not take.

@@ -55,7 +55,7 @@ func TestBadJobFiles(t *testing.T) {
 		{"bad write mode", strings.Replace(dataxText(src, dst), `"column": ["id", "name"],`+"\n        \"connection\": [{\"jdbcUrl\": \"jdbc:sqlite:"+dst, `"column": ["id", "name"], "writeMode": "merge",`+"\n        \"connection\": [{\"jdbcUrl\": \"jdbc:sqlite:"+dst, 1), `writeMode: ferry: unknown write mode "merge"`, nil},
 		{"reader preSql", strings.Replace(dataxText(src, dst), `"column": ["id", "name"],`, `"column": ["id", "name"], "preSql": ["select 0"],`, 1), "a reader's preSql (a readiness check) is not supported", nil},
 		{"two writer tables", strings.Replace(dataxText(src, dst), `"table": ["jobtest_dst"]`, `"table": ["jobtest_d[0-1]"]`, 1), "Ferry writes one destination table", nil},
-		{"bad range", strings.Replace(dataxText(src, dst), `"jobtest_src"`, `"jobtest_[9-1]"`, 1), "must run from a smaller to a larger number", nil},
+		{"bad range", strings.Replace(dataxText(src, dst), `"jobtest_src"`, `"jobtest_[9-1]"`, 1), "start must not exceed end", nil},
 		{"jdbc driver", strings.Replace(dataxText(src, dst), "jdbc:sqlite:"+src, "jdbc:oracle:thin:@h:1521:x", 1), "the oracle JDBC driver has no Ferry connector", nil},
 		{"errorLimit", strings.Replace(dataxText(src, dst), `{"record": 0}`, `{"record": "many"}`, 1), `job.setting.errorLimit.record is "many"; want a number`, nil},
 		{"native unknown key", `{"source": "sqlite:///x.db?table=t", "destination": "sqlite:///y.db?table=t", "mapp": {}}`, `unknown key "mapp"`, nil},

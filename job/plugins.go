@@ -13,6 +13,7 @@ import (
 
 	"github.com/ferrydata/ferry"
 	"github.com/ferrydata/ferry/internal/sqlident"
+	"github.com/ferrydata/ferry/internal/sqlsource"
 )
 
 // readerSide is what a reader plugin reads: its parts and, when the job
@@ -300,9 +301,13 @@ func rdbmsReader(j *Job, plugin, dialect string, p *obj) (readerSide, error) {
 			e.Params["querySql"] = Strings{strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(q), ";"))}
 			rs.parts = append(rs.parts, e)
 		}
-		tables, err := expandTables(tablesRaw)
-		if err != nil {
-			return rs, fmt.Errorf("job: %s: %w", c.at("table"), err)
+		var tables []string
+		for _, expr := range tablesRaw {
+			ts, err := sqlsource.ExpandTables(expr)
+			if err != nil {
+				return rs, fmt.Errorf("job: %s: %w", c.at("table"), err)
+			}
+			tables = append(tables, ts...)
 		}
 		if len(tables) > 0 && noColumn {
 			return rs, fmt.Errorf("job: %s is required (a list of columns, or [\"*\"])", p.at("column"))
@@ -343,8 +348,8 @@ func rdbmsReader(j *Job, plugin, dialect string, p *obj) (readerSide, error) {
 				}
 			}
 			rs.parts = append(rs.parts, e)
-			if len(rs.parts) > maxTables {
-				return rs, fmt.Errorf("job: %s: more than %d tables", p.at("connection"), maxTables)
+			if len(rs.parts) > sqlsource.MaxExpandedTables {
+				return rs, fmt.Errorf("job: %s: more than %d tables", p.at("connection"), sqlsource.MaxExpandedTables)
 			}
 		}
 		_ = ci
@@ -478,9 +483,13 @@ func rdbmsWriter(j *Job, plugin, dialect string, p *obj) (writerSide, error) {
 	}
 	c.ignore("datasource")
 	c.done()
-	tables, err := expandTables(tablesRaw)
-	if err != nil {
-		return ws, fmt.Errorf("job: %s: %w", c.at("table"), err)
+	var tables []string
+	for _, expr := range tablesRaw {
+		ts, err := sqlsource.ExpandTables(expr)
+		if err != nil {
+			return ws, fmt.Errorf("job: %s: %w", c.at("table"), err)
+		}
+		tables = append(tables, ts...)
 	}
 	switch len(tables) {
 	case 0:

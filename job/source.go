@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -12,8 +11,6 @@ import (
 	"os"
 	"strings"
 
-	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/simplifiedchinese"
@@ -119,84 +116,4 @@ func textEncoding(name string) encoding.Encoding {
 		return charmap.ISO8859_1
 	}
 	return nil
-}
-
-// union reads several parts (shards) as one source: its splits are every
-// part's splits, and every part must have the same columns.
-type union struct {
-	parts  []ferry.Reader
-	names  []string
-	schema *arrow.Schema
-}
-
-type unionSpec struct {
-	Part  int             `json:"part"`
-	Split json.RawMessage `json:"split"`
-}
-
-func newUnion(ctx context.Context, parts []ferry.Reader, names []string) (*union, error) {
-	u := &union{parts: parts, names: names}
-	for i, r := range parts {
-		s, err := r.Schema(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("job: source part %s: %w", names[i], err)
-		}
-		if i == 0 {
-			u.schema = s
-			continue
-		}
-		if s.NumFields() != u.schema.NumFields() {
-			return nil, fmt.Errorf("job: source part %s has %d columns (%s), but part %s has %d (%s): shards must have the same columns", names[i], s.NumFields(), fieldNames(s), names[0], u.schema.NumFields(), fieldNames(u.schema))
-		}
-		for k, f := range s.Fields() {
-			if !arrow.TypeEqual(f.Type, u.schema.Field(k).Type) {
-				return nil, fmt.Errorf("job: source part %s: column %s is %s, but in part %s it is %s: shards must have the same column types", names[i], f.Name, f.Type, names[0], u.schema.Field(k).Type)
-			}
-		}
-	}
-	return u, nil
-}
-
-func (u *union) Schema(ctx context.Context) (*arrow.Schema, error) { return u.schema, nil }
-
-// Splits asks each part for its share of the hint (at least one split
-// each), as DataX gives each table ceil(channels/tables) pieces.
-func (u *union) Splits(ctx context.Context, hint int) ([]ferry.Split, error) {
-	per := max(1, (hint+len(u.parts)-1)/len(u.parts))
-	var out []ferry.Split
-	for i, r := range u.parts {
-		ss, err := r.Splits(ctx, per)
-		if err != nil {
-			return nil, fmt.Errorf("job: source part %s: %w", u.names[i], err)
-		}
-		for _, s := range ss {
-			raw, err := json.Marshal(s)
-			if err != nil {
-				return nil, err
-			}
-			spec, _ := json.Marshal(unionSpec{Part: i, Split: raw})
-			out = append(out, ferry.Split{ID: u.names[i] + "/" + s.ID, Spec: spec})
-		}
-	}
-	return out, nil
-}
-
-func (u *union) Read(ctx context.Context, s ferry.Split) (array.RecordReader, error) {
-	var us unionSpec
-	if err := json.Unmarshal(s.Spec, &us); err != nil || us.Part < 0 || us.Part >= len(u.parts) {
-		return nil, fmt.Errorf("job: split %s is not a split of this source", s.ID)
-	}
-	var inner ferry.Split
-	if err := json.Unmarshal(us.Split, &inner); err != nil {
-		return nil, fmt.Errorf("job: split %s: %w", s.ID, err)
-	}
-	return u.parts[us.Part].Read(ctx, inner)
-}
-
-func (u *union) Close() error {
-	var errs []error
-	for _, r := range u.parts {
-		errs = append(errs, r.Close())
-	}
-	return errors.Join(errs...)
 }
