@@ -18,6 +18,8 @@ import (
 	"time"
 
 	_ "github.com/microsoft/go-mssqldb" // the "sqlserver" database/sql driver
+
+	"github.com/ferrydata/ferry/internal/sqlident"
 )
 
 // Env is the variable holding the test server's sqlserver:// URL, for
@@ -74,7 +76,7 @@ func Name(what string) string {
 
 // Drop drops table at the end of t.
 func Drop(t testing.TB, db *sql.DB, table string) {
-	t.Cleanup(func() { db.Exec("DROP TABLE IF EXISTS [" + strings.ReplaceAll(table, "]", "]]") + "]") })
+	t.Cleanup(func() { db.Exec("DROP TABLE IF EXISTS " + sqlident.SQLServer.MustQuote(table)) })
 }
 
 // Update is the -update flag of the tests that use Golden.

@@ -12,6 +12,7 @@ import (
 	"github.com/ferrydata/ferry"
 	"github.com/ferrydata/ferry/connectortest"
 	"github.com/ferrydata/ferry/internal/mssqltest"
+	"github.com/ferrydata/ferry/internal/sqlident"
 	"github.com/ferrydata/ferry/reader/sqlserverreader"
 	"github.com/ferrydata/ferry/writer/sqlserverwriter"
 )
@@ -70,13 +71,13 @@ func TestTypeRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	name := mssqltest.Name("types")
 	mssqltest.Drop(t, db, name)
-	_, err := db.ExecContext(ctx, "CREATE TABLE ["+name+`] (id int NOT NULL PRIMARY KEY,
+	_, err := db.ExecContext(ctx, "CREATE TABLE "+sqlident.SQLServer.MustQuote(name)+` (id int NOT NULL PRIMARY KEY,
 		ti tinyint, si smallint, i int, bi bigint, b bit, d38 decimal(38,10), m money, sm smallmoney, r real, f float,
 		c char(4), vc varchar(20), nc nchar(4), nvc nvarchar(max), tx text, ntx ntext, bn binary(4), vb varbinary(max),
 		dt date, tm time(7), dtm datetime, sdt smalldatetime, dt2 datetime2(7), dto datetimeoffset(7), g uniqueidentifier,
 		x xml, rv rowversion)`)
 	require.NoError(t, err)
-	_, err = db.ExecContext(ctx, "INSERT INTO ["+name+`] (id, ti, si, i, bi, b, d38, m, sm, r, f, c, vc, nc, nvc, tx, ntx, bn, vb, dt, tm, dtm, sdt, dt2, dto, g, x) VALUES
+	_, err = db.ExecContext(ctx, "INSERT INTO "+sqlident.SQLServer.MustQuote(name)+` (id, ti, si, i, bi, b, d38, m, sm, r, f, c, vc, nc, nvc, tx, ntx, bn, vb, dt, tm, dtm, sdt, dt2, dto, g, x) VALUES
 		(1, 255, -32768, -2147483648, -9223372036854775808, 1, 9999999999999999999999999999.9999999999, -922337203685477.5808, 214748.3647,
 		 3.4028235E38, 1.7976931348623157E308, 'abcd', 'café', N'中文字符', N'emoji 😀', 'text', N'ntext', 0x00FF10AB, 0x,
 		 '0001-01-01', '23:59:59.9999999', '1753-01-01T00:00:00.003', '2079-06-06T23:59:00', '2262-04-11T23:47:16.8547758',
@@ -125,8 +126,8 @@ func TestSnapshot(t *testing.T) {
 	}
 	name := mssqltest.Name("snap")
 	mssqltest.Drop(t, db, name)
-	_, err := db.ExecContext(ctx, "CREATE TABLE ["+name+"] (id int NOT NULL PRIMARY KEY, v nvarchar(10)); "+
-		"INSERT INTO ["+name+"] SELECT TOP (100) ROW_NUMBER() OVER (ORDER BY (SELECT NULL)), N'x' FROM sys.all_objects")
+	_, err := db.ExecContext(ctx, "CREATE TABLE "+sqlident.SQLServer.MustQuote(name)+" (id int NOT NULL PRIMARY KEY, v nvarchar(10)); "+
+		"INSERT INTO "+sqlident.SQLServer.MustQuote(name)+" SELECT TOP (100) ROW_NUMBER() OVER (ORDER BY (SELECT NULL)), N'x' FROM sys.all_objects")
 	require.NoError(t, err)
 	cfg, err := sqlserverreader.ParseConfig(mssqltest.With(base, "table="+name+"&splitPk=id&isolation=require-snapshot"))
 	require.NoError(t, err)
@@ -136,7 +137,7 @@ func TestSnapshot(t *testing.T) {
 	splits, err := r.Splits(ctx, 4)
 	require.NoError(t, err)
 	require.Contains(t, r.Consistency(), "one consistent state")
-	_, err = db.ExecContext(ctx, "DELETE FROM ["+name+"] WHERE id % 2 = 0")
+	_, err = db.ExecContext(ctx, "DELETE FROM "+sqlident.SQLServer.MustQuote(name)+" WHERE id % 2 = 0")
 	require.NoError(t, err)
 	rows := 0
 	for _, s := range splits {

@@ -16,6 +16,7 @@ import (
 	"github.com/ferrydata/ferry"
 	"github.com/ferrydata/ferry/connectortest"
 	"github.com/ferrydata/ferry/internal/mssqltest"
+	"github.com/ferrydata/ferry/internal/sqlident"
 	"github.com/ferrydata/ferry/reader/sqlserverreader"
 	"github.com/ferrydata/ferry/writer/sqlserverwriter"
 )
@@ -53,7 +54,7 @@ func (d *dests) table(t *testing.T, db *sql.DB, dest string) string {
 func readBack(t *testing.T, ctx context.Context, base, table string, schema *arrow.Schema) arrow.RecordBatch {
 	var cols []string
 	for _, f := range schema.Fields() {
-		cols = append(cols, "["+strings.ReplaceAll(f.Name, "]", "]]")+"]")
+		cols = append(cols, sqlident.SQLServer.MustQuote(f.Name))
 	}
 	cfg, err := sqlserverreader.ParseConfig(base)
 	if err != nil {
@@ -61,7 +62,7 @@ func readBack(t *testing.T, ctx context.Context, base, table string, schema *arr
 	}
 	require.NoError(t, err)
 	cfg.Source.Table = ""
-	cfg.Source.QuerySQL = "SELECT " + strings.Join(cols, ", ") + " FROM [" + table + "] ORDER BY [id]"
+	cfg.Source.QuerySQL = "SELECT " + strings.Join(cols, ", ") + " FROM " + sqlident.SQLServer.MustQuote(table) + " ORDER BY [id]"
 	r, err := sqlserverreader.Open(ctx, cfg)
 	require.NoError(t, err)
 	defer r.Close()
@@ -203,6 +204,6 @@ func TestStagedProtocol(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, st.Committed)
 	var n int
-	require.NoError(t, db.QueryRowContext(ctx, "SELECT COUNT(*) FROM ["+name+"]").Scan(&n))
+	require.NoError(t, db.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+sqlident.SQLServer.MustQuote(name)+"").Scan(&n))
 	require.Equal(t, 10, n)
 }
