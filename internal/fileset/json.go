@@ -166,7 +166,7 @@ func jsonString(raw []byte) (string, error) {
 		return "", errNotString
 	}
 	// fast path: no escapes
-	if bytes.IndexByte(raw[1:len(raw)-1], '\\') < 0 && len(raw) >= 2 && raw[len(raw)-1] == '"' {
+	if len(raw) >= 2 && raw[len(raw)-1] == '"' && bytes.IndexByte(raw[1:len(raw)-1], '\\') < 0 {
 		s := string(raw[1 : len(raw)-1])
 		if utf8.ValidString(s) {
 			return s, nil

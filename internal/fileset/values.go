@@ -114,7 +114,12 @@ func appendTimestamp(dst []byte, a *array.Timestamp, i int, sep byte) []byte {
 	if err != nil || loc == nil {
 		loc = time.UTC
 	}
-	return t.In(loc).AppendFormat(dst, "2006-01-02T15:04:05"+fracLayout(tt.Unit)+"Z07:00")
+	t = t.In(loc)
+	if _, off := t.Zone(); off%60 != 0 {
+		// a local mean time offset (Asia/Shanghai before 1901: +08:05:43)
+		return t.AppendFormat(dst, "2006-01-02T15:04:05"+fracLayout(tt.Unit)+"Z07:00:00")
+	}
+	return t.AppendFormat(dst, "2006-01-02T15:04:05"+fracLayout(tt.Unit)+"Z07:00")
 }
 
 // appendScalar handles types whose text and JSON forms agree apart from quoting.
@@ -250,6 +255,9 @@ func parseScalar(dt arrow.DataType, s string) (any, error) {
 			}
 			return n, nil
 		}
+		if !numberText(s) {
+			return nil, fmt.Errorf("not a %s: %q", t, s)
+		}
 		n, err := decimal128.FromString(strings.TrimSpace(s), t.Precision, t.Scale)
 		if err != nil || !n.FitsInPrecision(t.Precision) {
 			return nil, fmt.Errorf("not a %s: %q", t, s)
@@ -265,6 +273,9 @@ func parseScalar(dt arrow.DataType, s string) (any, error) {
 				return nil, fmt.Errorf("%q does not fit %s", s, t)
 			}
 			return n, nil
+		}
+		if !numberText(s) {
+			return nil, fmt.Errorf("not a %s: %q", t, s)
 		}
 		n, err := decimal256.FromString(strings.TrimSpace(s), t.Precision, t.Scale)
 		if err != nil || !n.FitsInPrecision(t.Precision) {
@@ -312,6 +323,36 @@ func parseScalar(dt arrow.DataType, s string) (any, error) {
 		return u, nil
 	}
 	return nil, fmt.Errorf("%w %s", ErrUnsupported, dt)
+}
+
+// numberText reports whether s (trimmed) is [+-]digits[.digits][e[+-]digits]
+// (or .digits): decimal FromString panics on some other text ("-Inf").
+func numberText(s string) bool {
+	s = strings.TrimSpace(s)
+	if s != "" && (s[0] == '+' || s[0] == '-') {
+		s = s[1:]
+	}
+	m, e, hasExp := strings.Cut(strings.ToLower(s), "e")
+	ip, fp, _ := strings.Cut(m, ".")
+	if ip == "" && fp == "" {
+		return false
+	}
+	if hasExp {
+		if e != "" && (e[0] == '+' || e[0] == '-') {
+			e = e[1:]
+		}
+		if e == "" || len(e) > 4 {
+			return false
+		}
+	}
+	for _, part := range []string{ip, fp, e} {
+		for i := 0; i < len(part); i++ {
+			if part[i] < '0' || part[i] > '9' {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // exactDecimal rejects text with more fraction digits than scale (which
@@ -387,6 +428,8 @@ func parseTimeOfDay(s string) (int64, error) {
 
 var tsLayouts = []string{
 	"2006-01-02T15:04:05.999999999Z07:00",
+	"2006-01-02T15:04:05.999999999Z07:00:00",
+	"2006-01-02 15:04:05.999999999Z07:00:00",
 	"2006-01-02 15:04:05.999999999Z07:00",
 	"2006-01-02 15:04:05.999999999 Z07:00",
 	// PostgreSQL's timestamptz output: +00, +0530 (and +05:30 above)
