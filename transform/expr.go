@@ -18,43 +18,6 @@ import (
 	"github.com/ferrydata/ferry"
 )
 
-// Expressions (Filter and Compute) are written in the expr language
-// (github.com/expr-lang/expr, v1.17): comparisons (== != < <= > >=, in,
-// contains, startsWith, endsWith, matches), arithmetic (+ - * / % **),
-// logic (&& || !, and or not), conditionals (c ? a : b, if c {a} else {b},
-// ?? for a NULL default), string functions (upper, lower, trim, trimPrefix,
-// trimSuffix, replace, split, repeat, indexOf, hasPrefix, hasSuffix, len,
-// and Ferry's substr), numbers (abs, ceil, floor, round, int, float, min,
-// max) and dates (date(s [, layout [, zone]]), duration, timezone, now() in
-// UTC, and the methods of Go's time.Time: t.Year(), t.Format(layout),
-// t.Add(d), t.Sub(u), t.In(timezone("Asia/Shanghai"))...).
-//
-// We use expr because it is well kept (a typed checker, an optimizer and a
-// bytecode VM, fuzzed upstream, no cgo, no dependencies), and its checker
-// types the expression against the source schema when the pipeline starts,
-// so that a misspelt column or `name + 1` on a string fails before any row
-// is read. CEL (cel-go) would do the same with a heavier dependency tree and
-// protobuf types; govaluate is unmaintained.
-//
-// Columns are named by their names (or $env["odd name"], or col(N) for the
-// 0-based position N). Their values are: integers as int64 (uint64 for
-// uint64), floats and decimals as float64 (decimals lose digits past 15-17
-// significant ones: use Cast for exact decimal work), strings, binary and
-// JSON as string, UUIDs as their canonical text, booleans, dates and
-// timestamps as time.Time (in the column's zone; zone-less ones as their wall
-// clock in UTC) and times of day as a time.Duration. Other types (lists,
-// intervals) cannot be used.
-//
-// NULL is nil. `x == nil` tests it and `x ?? 0` replaces it. Any other
-// operation that meets a NULL makes the whole expression NULL, as in SQL:
-// a computed value becomes NULL and a filter drops the row (WHERE keeps only
-// true). An expression that fails on non-NULL values (a division by zero, a
-// date that does not parse) makes its row dirty, naming the column.
-//
-// Each expression is compiled once per input schema, and evaluated row by
-// row by expr's VM with only the columns it names loaded, so no []any of the
-// row is built.
-
 // Filter returns a Transformer that keeps the rows for which where is true:
 // false and NULL drop the row (the engine counts it as filtered).
 func Filter(where string, opts *Options) (ferry.Transformer, error) {
