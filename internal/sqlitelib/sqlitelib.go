@@ -12,9 +12,11 @@
 package sqlitelib
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"unsafe"
 
@@ -103,6 +105,9 @@ func (c *Conn) err(rc int32) error {
 
 // Close closes the connection; its statements must be closed first.
 func (c *Conn) Close() error {
+	// imu: an interrupt that fires now must not reach a closed handle.
+	c.imu.Lock()
+	defer c.imu.Unlock()
 	if c.db == 0 {
 		return nil
 	}
@@ -117,12 +122,10 @@ func (c *Conn) Close() error {
 		c.buf, c.bufCap = 0, 0
 	}
 	c.tls.Close()
-	c.imu.Lock()
 	if c.itls != nil {
 		c.itls.Close()
 		c.itls = nil
 	}
-	c.imu.Unlock()
 	return err
 }
 
@@ -328,23 +331,7 @@ func (s *Stmt) Query(ctx context.Context, args []any) ([][]any, error) {
 			return nil, s.c.err(rc)
 		}
 		row := make([]any, s.ncol)
-		for i := range row {
-			ci := int32(i)
-			switch sqlite3.Xsqlite3_column_type(tls, s.p, ci) {
-			case sqlite3.SQLITE_INTEGER:
-				row[i] = sqlite3.Xsqlite3_column_int64(tls, s.p, ci)
-			case sqlite3.SQLITE_FLOAT:
-				row[i] = sqlite3.Xsqlite3_column_double(tls, s.p, ci)
-			case sqlite3.SQLITE_TEXT:
-				p := sqlite3.Xsqlite3_column_text(tls, s.p, ci)
-				n := sqlite3.Xsqlite3_column_bytes(tls, s.p, ci)
-				row[i] = string(unsafe.Slice((*byte)(cptr(p)), n))
-			case sqlite3.SQLITE_BLOB:
-				p := sqlite3.Xsqlite3_column_blob(tls, s.p, ci)
-				n := sqlite3.Xsqlite3_column_bytes(tls, s.p, ci)
-				row[i] = append([]byte{}, unsafe.Slice((*byte)(cptr(p)), n)...)
-			}
-		}
+		s.values(row)
 		out = append(out, row)
 	}
 }
@@ -420,47 +407,6 @@ func (c *Conn) Start(ctx context.Context, sql string, args ...any) (*Rows, error
 
 // Stmt is the statement the rows come from.
 func (r *Rows) Stmt() *Stmt { return r.s }
-
-// Next steps to the next row and fills dest (len NumColumns) with its
-// values: nil, int64, float64, string or []byte (copied). It returns false
-// at the end or on an error.
-func (r *Rows) Next(dest []any) (bool, error) {
-	if r.done {
-		return false, nil
-	}
-	s := r.s
-	tls := s.c.tls
-	rc := sqlite3.Xsqlite3_step(tls, s.p)
-	switch rc {
-	case sqlite3.SQLITE_ROW:
-	case sqlite3.SQLITE_DONE:
-		r.done = true
-		return false, nil
-	default:
-		r.done = true
-		return false, s.c.err(rc)
-	}
-	for i := range dest {
-		ci := int32(i)
-		switch sqlite3.Xsqlite3_column_type(tls, s.p, ci) {
-		case sqlite3.SQLITE_INTEGER:
-			dest[i] = sqlite3.Xsqlite3_column_int64(tls, s.p, ci)
-		case sqlite3.SQLITE_FLOAT:
-			dest[i] = sqlite3.Xsqlite3_column_double(tls, s.p, ci)
-		case sqlite3.SQLITE_TEXT:
-			p := sqlite3.Xsqlite3_column_text(tls, s.p, ci)
-			n := sqlite3.Xsqlite3_column_bytes(tls, s.p, ci)
-			dest[i] = string(unsafe.Slice((*byte)(cptr(p)), n))
-		case sqlite3.SQLITE_BLOB:
-			p := sqlite3.Xsqlite3_column_blob(tls, s.p, ci)
-			n := sqlite3.Xsqlite3_column_bytes(tls, s.p, ci)
-			dest[i] = append([]byte{}, unsafe.Slice((*byte)(cptr(p)), n)...)
-		default:
-			dest[i] = nil
-		}
-	}
-	return true, nil
-}
 
 // Close ends the query (and finalizes a statement Conn.Start prepared).
 func (r *Rows) Close() error {
@@ -705,4 +651,24 @@ func (r *Rows) BlobView(i int) []byte {
 		return []byte{}
 	}
 	return unsafe.Slice((*byte)(cptr(z)), n)
+}
+
+// values copies the current row into dest: nil, int64, float64, string or
+// []byte per column.
+func (s *Stmt) values(dest []any) {
+	r := Rows{s: s}
+	for i := range dest {
+		switch r.Type(i) {
+		case Integer:
+			dest[i] = r.Int64(i)
+		case Float:
+			dest[i] = r.Double(i)
+		case Text:
+			dest[i] = strings.Clone(r.TextView(i))
+		case Blob:
+			dest[i] = bytes.Clone(r.BlobView(i))
+		default:
+			dest[i] = nil
+		}
+	}
 }

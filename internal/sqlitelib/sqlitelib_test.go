@@ -1,0 +1,93 @@
+package sqlitelib
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestConn(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "t.db")
+	c, err := Open(path, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Exec(ctx, `CREATE TABLE t (i INTEGER, f REAL, s TEXT, b BLOB)`); err != nil {
+		t.Fatal(err)
+	}
+	// One statement only: a stacked one is refused before anything runs.
+	if err := c.Exec(ctx, `INSERT INTO t VALUES (1, 1, 'x', x'00'); DROP TABLE t`); err == nil || !strings.Contains(err.Error(), "more than one statement") {
+		t.Fatalf("stacked statement: %v", err)
+	}
+	if err := c.Exec(ctx, `SELECT nosuch FROM t`); err == nil || !strings.Contains(err.Error(), "no such column: nosuch (1)") {
+		t.Fatalf("error text: %v", err)
+	}
+	s, err := c.Prepare(`INSERT INTO t VALUES (?, ?, ?, ?)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := strings.Repeat("é", 100_000) // 200 KB: past the first 64 KiB chunk
+	for _, row := range []struct {
+		i    int64
+		f    float64
+		s    string
+		b    []byte
+		null bool
+	}{{1, 0.5, "", []byte{}, false}, {2, -1e300, big, []byte(big), false}, {3, 0, "", nil, true}} {
+		bd := s.Bind()
+		bd.Int64(1, row.i)
+		bd.Double(2, row.f)
+		if row.null {
+			bd.Null(3)
+			bd.Null(4)
+		} else {
+			bd.TextBytes(3, append(bd.Free(), row.s...))
+			bd.Blob(4, row.b)
+		}
+		if err := bd.Run(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	rows, err := c.Query(ctx, `SELECT i, f, s IS NULL, length(s), typeof(b), length(b), s = ? FROM t ORDER BY i`, big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][]any{
+		{int64(1), 0.5, int64(0), int64(0), "blob", int64(0), int64(0)},
+		{int64(2), -1e300, int64(0), int64(100_000), "blob", int64(200_000), int64(1)},
+		{int64(3), 0.0, int64(1), nil, "null", nil, nil},
+	}
+	for i := range want {
+		for j := range want[i] {
+			if rows[i][j] != want[i][j] {
+				t.Errorf("row %d col %d: %#v, want %#v", i, j, rows[i][j], want[i][j])
+			}
+		}
+	}
+}
+
+// A cancelled context interrupts a running statement.
+func TestInterrupt(t *testing.T) {
+	c, err := Open(filepath.Join(t.TempDir(), "i.db"), 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	err = c.Exec(ctx, `WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s) SELECT count(*) FROM s`)
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "interrupted") {
+		t.Fatalf("got %v", err)
+	}
+	ro, err := OpenReadOnly(filepath.Join(t.TempDir(), "missing.db"), 0)
+	if err == nil {
+		ro.Close()
+		t.Fatal("read-only open of a missing file")
+	}
+}
