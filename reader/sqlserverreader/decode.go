@@ -38,20 +38,13 @@ func newDecoder(c *column, rb *array.RecordBuilder, field int) decoder {
 		return false
 	}
 	integer := func(lo, hi int64, app func(int64)) decoder {
-		return func(v any) (int, error) {
-			if null(v) {
-				return 0, nil
-			}
-			n, ok := v.(int64)
-			if !ok {
-				return 0, typeErr(v)
-			}
+		return typed(null, func(n int64) (int, error) {
 			if n < lo || n > hi {
 				return 0, fmt.Errorf("%d is out of range", n)
 			}
 			app(n)
 			return 0, nil
-		}
+		})
 	}
 	switch c.kind {
 	case mssqlx.KindTinyInt:
@@ -68,17 +61,7 @@ func newDecoder(c *column, rb *array.RecordBuilder, field int) decoder {
 		return integer(math.MinInt64, math.MaxInt64, bb.Append)
 	case mssqlx.KindBit:
 		bb := b.(*array.BooleanBuilder)
-		return func(v any) (int, error) {
-			if null(v) {
-				return 0, nil
-			}
-			x, ok := v.(bool)
-			if !ok {
-				return 0, typeErr(v)
-			}
-			bb.Append(x)
-			return 0, nil
-		}
+		return typed(null, func(x bool) (int, error) { bb.Append(x); return 0, nil })
 	case mssqlx.KindDecimal, mssqlx.KindMoney, mssqlx.KindSmallMoney:
 		bb := b.(*array.Decimal128Builder)
 		dt := bb.Type().(*arrow.Decimal128Type)
@@ -104,30 +87,11 @@ func newDecoder(c *column, rb *array.RecordBuilder, field int) decoder {
 		}
 	case mssqlx.KindReal, mssqlx.KindFloat:
 		if bb, ok := b.(*array.Float32Builder); ok {
-			return func(v any) (int, error) {
-				if null(v) {
-					return 0, nil
-				}
-				x, ok := v.(float64)
-				if !ok {
-					return 0, typeErr(v)
-				}
-				bb.Append(float32(x)) // the driver widened a real: exact
-				return 0, nil
-			}
+			// The driver widened a real to float64: narrowing is exact.
+			return typed(null, func(x float64) (int, error) { bb.Append(float32(x)); return 0, nil })
 		}
 		bb := b.(*array.Float64Builder)
-		return func(v any) (int, error) {
-			if null(v) {
-				return 0, nil
-			}
-			x, ok := v.(float64)
-			if !ok {
-				return 0, typeErr(v)
-			}
-			bb.Append(x)
-			return 0, nil
-		}
+		return typed(null, func(x float64) (int, error) { bb.Append(x); return 0, nil })
 	case mssqlx.KindString, mssqlx.KindXML, mssqlx.KindJSON:
 		var sb *array.StringBuilder
 		if eb, ok := b.(*array.ExtensionBuilder); ok {
@@ -151,17 +115,7 @@ func newDecoder(c *column, rb *array.RecordBuilder, field int) decoder {
 		}
 	case mssqlx.KindBinary, mssqlx.KindRowVersion:
 		bb := b.(*array.BinaryBuilder)
-		return func(v any) (int, error) {
-			if null(v) {
-				return 0, nil
-			}
-			x, ok := v.([]byte)
-			if !ok {
-				return 0, typeErr(v)
-			}
-			bb.Append(x)
-			return len(x), nil
-		}
+		return typed(null, func(x []byte) (int, error) { bb.Append(x); return len(x), nil })
 	case mssqlx.KindGUID:
 		bb := b.(*extensions.UUIDBuilder)
 		return func(v any) (int, error) {
@@ -229,17 +183,22 @@ func newDecoder(c *column, rb *array.RecordBuilder, field int) decoder {
 	}
 }
 
-func timeDecoder(null func(any) bool, app func(time.Time) error) decoder {
+// typed returns the decoder of driver values of type T (NULL handled).
+func typed[T any](null func(any) bool, app func(T) (int, error)) decoder {
 	return func(v any) (int, error) {
 		if null(v) {
 			return 0, nil
 		}
-		t, ok := v.(time.Time)
+		x, ok := v.(T)
 		if !ok {
 			return 0, typeErr(v)
 		}
-		return 0, app(t)
+		return app(x)
 	}
+}
+
+func timeDecoder(null func(any) bool, app func(time.Time) error) decoder {
+	return typed(null, func(t time.Time) (int, error) { return 0, app(t) })
 }
 
 // wallUTC returns t's wall clock as a UTC time: a zone-less value whatever
