@@ -327,7 +327,12 @@ func DeclFor(f arrow.Field, key bool) (string, error) {
 			c, err := ParseTypeName(st)
 			if err == nil {
 				c.Name = f.Name
-				if _, err := c.KindOf(); err == nil && (!key || c.MaxLength >= 0) {
+				k, err := c.KindOf()
+				switch {
+				case err == nil && k == KindRowVersion:
+					// The server writes rowversion: the copy is binary(8).
+					return "binary(8)", nil
+				case err == nil && (!key || c.MaxLength >= 0):
 					return c.Decl(), nil
 				}
 			}
