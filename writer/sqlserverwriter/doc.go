@@ -131,7 +131,8 @@
 //     dirty.
 //
 // create=true maps Arrow types to SQL Server types with mssqlx.DeclFor: a
-// field read from SQL Server gets its source type back (MetaSourceType);
+// field read from SQL Server gets its source type back (MetaSourceType;
+// rowversion as binary(8), since only the server writes a rowversion);
 // others: int8/16 smallint, int32 int, int64 bigint, uint8 tinyint, uint16
 // int, uint32 bigint, uint64 decimal(20,0), float32 real, float64 float,
 // decimal(p,s), utf8 nvarchar(MetaCharLength) or nvarchar(max)
