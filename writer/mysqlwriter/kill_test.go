@@ -157,16 +157,23 @@ func TestKill(t *testing.T) {
 		point   string
 		mode    ferry.WriteMode
 		done    []string // splits marked after the kill
-		swapped bool     // the kill came after the overwrite's swap
+		swapped bool     // the kill came after the swap
+		empty   bool     // the target starts empty (insert then swaps too)
 	}{
-		{"mysqlwriter.write3", ferry.ModeInsert, nil, false},
-		{"mysqlwriter.split_commit@2", ferry.ModeInsert, []string{"a"}, false},
-		{"mysqlwriter.commit", ferry.ModeOverwrite, []string{"a", "b"}, false},
-		{"mysqlwriter.commit_tx", ferry.ModeUpsert, []string{"a", "b"}, false},
-		{"mysqlwriter.commit_tx", ferry.ModeInsert, []string{"a", "b"}, false},
-		{"mysqlwriter.swap", ferry.ModeOverwrite, []string{"a", "b"}, true},
+		{"mysqlwriter.write3", ferry.ModeInsert, nil, false, false},
+		{"mysqlwriter.split_commit@2", ferry.ModeInsert, []string{"a"}, false, false},
+		{"mysqlwriter.commit", ferry.ModeOverwrite, []string{"a", "b"}, false, false},
+		{"mysqlwriter.commit_tx", ferry.ModeUpsert, []string{"a", "b"}, false, false},
+		{"mysqlwriter.commit_tx", ferry.ModeInsert, []string{"a", "b"}, false, false},
+		{"mysqlwriter.swap", ferry.ModeOverwrite, []string{"a", "b"}, true, false},
+		{"mysqlwriter.swap", ferry.ModeInsert, []string{"a", "b"}, true, true},
+		{"mysqlwriter.commit", ferry.ModeInsert, []string{"a", "b"}, false, true},
 	} {
-		t.Run(c.point+"/"+string(c.mode), func(t *testing.T) {
+		name := c.point + "/" + string(c.mode)
+		if c.empty {
+			name += "/empty"
+		}
+		t.Run(name, func(t *testing.T) {
 			dst := uniqueName("ferry_wkill")
 			_, err := db.Exec("CREATE TABLE " + dst + " (id BIGINT PRIMARY KEY, v VARCHAR(10))")
 			require.NoError(t, err)
@@ -175,8 +182,10 @@ func TestKill(t *testing.T) {
 			if c.mode == ferry.ModeUpsert {
 				oldRows = "(1, 'old'), (2, 'old'), (1000, 'old')" // 1 and 2 are updated
 			}
-			_, err = db.Exec("INSERT INTO " + dst + " VALUES " + oldRows)
-			require.NoError(t, err)
+			if !c.empty {
+				_, err = db.Exec("INSERT INTO " + dst + " VALUES " + oldRows)
+				require.NoError(t, err)
+			}
 			old := query(t, "SELECT id, v FROM "+dst+" ORDER BY id")
 			urlstr := base + "?table=" + dst + "&mode=" + string(c.mode)
 			runID := ferry.NewRunID()
@@ -188,6 +197,12 @@ func TestKill(t *testing.T) {
 			if c.swapped {
 				require.Equal(t, []string{"500"}, query(t, "SELECT COUNT(*) FROM "+dst))
 				require.Equal(t, []string{"_ferry_" + runID + "_m", "_ferry_" + runID + "_o"}, stageTables(t, runID))
+				if c.empty {
+					// A concurrent writer's row landed in the old table during
+					// the swap: the resumed Commit copies it back.
+					_, err := db.Exec("INSERT INTO _ferry_" + runID + "_o VALUES (1000, 'old'), (1001, 'old')")
+					require.NoError(t, err)
+				}
 			} else {
 				require.Equal(t, old, query(t, "SELECT id, v FROM "+dst+" ORDER BY id"))
 				require.Equal(t, []string{"_ferry_" + runID + "_m", "_ferry_" + runID + "_s"}, stageTables(t, runID))
@@ -220,6 +235,10 @@ func TestKill(t *testing.T) {
 
 			// Exactly the run's rows, once, and the old rows the mode keeps.
 			want := []string{"500", "1000|old", "1001|old"}
+			switch {
+			case c.empty && !c.swapped:
+				want = []string{"500"}
+			}
 			switch c.mode {
 			case ferry.ModeOverwrite:
 				want = []string{"500"}

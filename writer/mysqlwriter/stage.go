@@ -207,7 +207,7 @@ func (w *Writer) Status(ctx context.Context) (ferry.StageStatus, error) {
 	if err != nil {
 		return st, err
 	}
-	if !st.Committed && w.cfg.Mode == ferry.ModeOverwrite {
+	if !st.Committed && (w.cfg.Mode == ferry.ModeOverwrite || w.cfg.Mode == ferry.ModeInsert) {
 		swapped, err := w.swapped(ctx)
 		if err != nil {
 			return st, err
@@ -243,9 +243,23 @@ func (w *Writer) Commit(ctx context.Context) error {
 	}
 	var did bool
 	var err error
-	if w.cfg.Mode == ferry.ModeOverwrite {
+	switch w.cfg.Mode {
+	case ferry.ModeOverwrite:
 		did, err = w.commitSwap(ctx)
-	} else {
+	case ferry.ModeInsert:
+		// Into an empty plain table the stage is swapped in, like an
+		// overwrite, instead of copied; the (empty) old table's rows, if a
+		// concurrent writer added some meanwhile, are copied back.
+		swapped, serr := w.swapped(ctx)
+		if serr != nil {
+			return serr
+		}
+		if swapped || w.emptyPlainTarget(ctx) {
+			did, err = w.commitSwap(ctx)
+		} else {
+			did, err = w.commitTx(ctx)
+		}
+	default:
 		did, err = w.commitTx(ctx)
 	}
 	if err != nil {
@@ -420,9 +434,52 @@ func (w *Writer) dropStageCols(ctx context.Context) error {
 	return nil
 }
 
-// finishSwap records the swap and drops the old rows.
+// emptyPlainTarget reports a target that an insert can swap the stage into:
+// no rows, no triggers and no foreign keys (CREATE TABLE ... LIKE copies
+// neither). On any doubt it says no.
+func (w *Writer) emptyPlainTarget(ctx context.Context) bool {
+	var one int
+	if err := w.db.QueryRowContext(ctx, "SELECT 1 FROM "+w.table.Quoted()+" LIMIT 1").Scan(&one); err != sql.ErrNoRows {
+		return false
+	}
+	cond, args := w.table.SchemaArg("EVENT_OBJECT_SCHEMA")
+	var n int
+	if err := w.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE EVENT_OBJECT_TABLE = ? AND "+cond,
+		append([]any{w.table.Name}, args...)...).Scan(&n); err != nil || n > 0 {
+		return false
+	}
+	c1, a1 := w.table.SchemaArg("CONSTRAINT_SCHEMA")
+	c2, a2 := w.table.SchemaArg("UNIQUE_CONSTRAINT_SCHEMA")
+	args = append(append(append([]any{w.table.Name}, a1...), w.table.Name), a2...)
+	if err := w.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE (TABLE_NAME = ? AND "+c1+
+		") OR (REFERENCED_TABLE_NAME = ? AND "+c2+")", args...).Scan(&n); err != nil || n > 0 {
+		return false
+	}
+	return true
+}
+
+// finishSwap records the swap and drops the old rows. After an insert's
+// swap, rows a concurrent writer put into the old table are copied into the
+// new one in the transaction that records the commit.
 func (w *Writer) finishSwap(ctx context.Context) error {
-	if _, err := w.db.ExecContext(ctx, "INSERT IGNORE INTO "+w.marker.Quoted()+" (k, at) VALUES ('committed', UTC_TIMESTAMP(6))"); err != nil {
+	if w.cfg.Mode == ferry.ModeInsert {
+		conn, err := w.db.Conn(ctx)
+		if err != nil {
+			return fmt.Errorf("mysqlwriter: record the commit of run %s (the new rows are in place): %w", w.run, err)
+		}
+		defer conn.Close()
+		for _, q := range []string{
+			"START TRANSACTION",
+			"INSERT INTO " + w.table.Quoted() + " SELECT * FROM " + w.old.Quoted(),
+			"INSERT IGNORE INTO " + w.marker.Quoted() + " (k, at) VALUES ('committed', UTC_TIMESTAMP(6))",
+			"COMMIT",
+		} {
+			if _, err := conn.ExecContext(ctx, q); err != nil {
+				conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+				return fmt.Errorf("mysqlwriter: copy the rows written into %s during the swap back from %s: %w", w.table, w.old, err)
+			}
+		}
+	} else if _, err := w.db.ExecContext(ctx, "INSERT IGNORE INTO "+w.marker.Quoted()+" (k, at) VALUES ('committed', UTC_TIMESTAMP(6))"); err != nil {
 		return fmt.Errorf("mysqlwriter: record the commit of run %s (the new rows are in place): %w", w.run, err)
 	}
 	if _, err := w.db.ExecContext(ctx, "DROP TABLE IF EXISTS "+w.old.Quoted()); err != nil {
@@ -582,7 +639,13 @@ func (w *Writer) collect(ctx context.Context, stale func(age time.Duration, ri *
 			if st, err = o.markers(ctx, w.db); err != nil {
 				return dropped, err
 			}
-			if _, old := r.tables['o']; old {
+			if name, old := r.tables['o']; old {
+				if !st.Committed && info.Mode == string(ferry.ModeInsert) {
+					var one int
+					if err := w.db.QueryRowContext(ctx, "SELECT 1 FROM "+w.table.Sibling(name).Quoted()+" LIMIT 1").Scan(&one); err != sql.ErrNoRows {
+						continue // rows written during an insert's swap: Commit copies them back
+					}
+				}
 				st.Committed = true // the swap happened
 			}
 		}
