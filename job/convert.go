@@ -13,31 +13,16 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/decimal256"
 
 	"github.com/ferrydata/ferry/internal/arrowval"
+	"github.com/ferrydata/ferry/transform"
 )
 
-// parseConvType parses MapColumn.Type; "" is nil (keep the source type).
+// parseConvType parses MapColumn.Type (transform.ParseType's names);
+// "" is nil (keep the source type).
 func parseConvType(s string) (arrow.DataType, error) {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "":
+	if strings.TrimSpace(s) == "" {
 		return nil, nil
-	case "utf8", "string", "text":
-		return arrow.BinaryTypes.String, nil
-	case "int64", "long", "bigint":
-		return arrow.PrimitiveTypes.Int64, nil
-	case "int32", "int":
-		return arrow.PrimitiveTypes.Int32, nil
-	case "float64", "double":
-		return arrow.PrimitiveTypes.Float64, nil
-	case "bool", "boolean":
-		return arrow.FixedWidthTypes.Boolean, nil
-	case "date32", "date":
-		return arrow.FixedWidthTypes.Date32, nil
-	case "timestamp", "timestamp[us]", "datetime":
-		return &arrow.TimestampType{Unit: arrow.Microsecond}, nil
-	case "binary", "bytes":
-		return arrow.BinaryTypes.Binary, nil
 	}
-	return nil, fmt.Errorf("type %q is not utf8, int64, int32, float64, bool, date32, timestamp or binary", s)
+	return transform.ParseType(s)
 }
 
 // javaLayout turns a Java date pattern (SimpleDateFormat: yyyy-MM-dd

@@ -43,6 +43,12 @@ func fromJDBC(jdbc, user, password string) (jdbcURL, error) {
 	return jdbcURL{}, fmt.Errorf("jdbcUrl %q does not start with jdbc:", s)
 }
 
+func (j *jdbcURL) warnDropped(keys []string) {
+	if len(keys) > 0 {
+		j.warnings = append(j.warnings, fmt.Sprintf("jdbcUrl options %s have no Ferry equivalent and are ignored", strings.Join(keys, ", ")))
+	}
+}
+
 func userInfo(user, password string) *url.Userinfo {
 	switch {
 	case user == "" && password == "":
@@ -119,9 +125,7 @@ func mysqlJDBC(rest, user, password string) (jdbcURL, error) {
 			}
 		}
 	}
-	if len(dropped) > 0 {
-		out.warnings = append(out.warnings, fmt.Sprintf("jdbcUrl options %s have no Ferry equivalent and are ignored", strings.Join(dropped, ", ")))
-	}
+	out.warnDropped(dropped)
 	u := url.URL{Scheme: "mysql", User: userInfo(user, password), Host: host, Path: "/" + db, RawQuery: q.Encode()}
 	out.url = u.String()
 	return out, nil
@@ -166,9 +170,7 @@ func pgJDBC(rest, user, password string) (jdbcURL, error) {
 			}
 		}
 	}
-	if len(dropped) > 0 {
-		out.warnings = append(out.warnings, fmt.Sprintf("jdbcUrl options %s have no Ferry equivalent and are ignored", strings.Join(dropped, ", ")))
-	}
+	out.warnDropped(dropped)
 	u := url.URL{Scheme: "postgres", User: userInfo(user, password), Host: host, Path: "/" + db, RawQuery: q.Encode()}
 	out.url = u.String()
 	return out, nil
@@ -206,9 +208,7 @@ func sqlserverJDBC(rest, user, password string) (jdbcURL, error) {
 			dropped = append(dropped, k)
 		}
 	}
-	if len(dropped) > 0 {
-		out.warnings = append(out.warnings, fmt.Sprintf("jdbcUrl options %s have no Ferry equivalent and are ignored", strings.Join(dropped, ", ")))
-	}
+	out.warnDropped(dropped)
 	u := url.URL{Scheme: "sqlserver", User: userInfo(user, password), Host: host, RawQuery: q.Encode()}
 	if instance != "" {
 		u.Path = "/" + instance

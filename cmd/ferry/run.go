@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -221,17 +220,10 @@ func runJob(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		closeSinks(ro.DirtySinks)
 	}
 	if sum != nil {
-		if f.json {
-			enc := json.NewEncoder(stdout)
-			enc.SetIndent("", "  ")
-			enc.Encode(sum)
-		} else {
-			fmt.Fprint(stdout, p.Mask(sum.Report()))
-		}
+		printResult(stdout, f.json, sum, func() string { return p.Mask(sum.Report()) })
 	}
 	if err != nil {
-		fmt.Fprintln(stderr, "ferry: "+p.Mask(oneLine(err)))
-		return 1
+		return failed(stderr, err, p.Mask)
 	}
 	return 0
 }
@@ -249,17 +241,10 @@ func planJob(ctx context.Context, cmd string, args []string, stdout, stderr io.W
 		pl, err = p.Plan(ctx, nil)
 	}
 	if pl != nil {
-		if f.json {
-			enc := json.NewEncoder(stdout)
-			enc.SetIndent("", "  ")
-			enc.Encode(pl)
-		} else {
-			fmt.Fprint(stdout, pl.String())
-		}
+		printResult(stdout, f.json, pl, pl.String)
 	}
 	if err != nil {
-		fmt.Fprintln(stderr, "ferry: "+p.Mask(oneLine(err)))
-		return 1
+		return failed(stderr, err, p.Mask)
 	}
 	if cmd == "check" && !f.json {
 		fmt.Fprintln(stdout, "\ncheck: OK")

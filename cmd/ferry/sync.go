@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -54,17 +53,10 @@ func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	sum, err := doSync(ctx, f, stderr)
 	if sum != nil {
-		if f.json {
-			enc := json.NewEncoder(stdout)
-			enc.SetIndent("", "  ")
-			enc.Encode(sum)
-		} else {
-			fmt.Fprint(stdout, sum.Report())
-		}
+		printResult(stdout, f.json, sum, sum.Report)
 	}
 	if err != nil {
-		fmt.Fprintln(stderr, "ferry: "+oneLine(err))
-		return 1
+		return failed(stderr, err, nil)
 	}
 	return 0
 }
