@@ -37,13 +37,7 @@ type CastConfig struct {
 // (the date in the timestamp's zone) and zone-less timestamps to instants
 // read as UTC. Use the time-zone transforms to move between zones.
 func Cast(cfg CastConfig, opts *Options) (ferry.Transformer, error) {
-	var cols []colRef
-	for _, c := range cfg.Columns {
-		cols = append(cols, colRef{name: c})
-	}
-	for _, i := range cfg.ColumnIndexes {
-		cols = append(cols, colRef{index: i})
-	}
+	cols := refs(cfg.Columns, cfg.ColumnIndexes)
 	if len(cols) == 0 {
 		return nil, fmt.Errorf("transform: cast: no columns")
 	}
@@ -86,23 +80,17 @@ type castPlan struct {
 var _ ferry.Transformer = (*castT)(nil)
 
 func (c *castT) bind(in *arrow.Schema) (*castPlan, error) {
-	p := &castPlan{out: in}
-	seen := map[int]bool{}
-	for _, r := range c.cols {
-		i, err := r.resolve(in, "cast")
-		if err != nil {
-			return nil, err
-		}
-		if seen[i] {
-			return nil, fmt.Errorf("transform: cast: column %q named twice", in.Field(i).Name)
-		}
-		seen[i] = true
+	idx, err := resolveAll(in, "cast", c.cols)
+	if err != nil {
+		return nil, err
+	}
+	p := &castPlan{out: in, idx: idx}
+	for _, i := range idx {
 		f := in.Field(i)
 		get, err := castGetter(f.Type, c.dt)
 		if err != nil {
 			return nil, fmt.Errorf("transform: cast: column %q from %s to %s: %w", f.Name, f.Type, c.dt, err)
 		}
-		p.idx = append(p.idx, i)
 		p.gets = append(p.gets, get)
 		nf := arrow.Field{Name: f.Name, Type: c.dt, Nullable: f.Nullable || c.toNull}
 		p.out = replaceField(p.out, i, nf)
@@ -145,11 +133,7 @@ func castGetter(from, to arrow.DataType) (func(a arrow.Array, i int) any, error)
 
 // OutputSchema returns in with the cast columns' new type.
 func (c *castT) OutputSchema(in *arrow.Schema) (*arrow.Schema, error) {
-	p, err := c.b.get(in)
-	if err != nil {
-		return nil, err
-	}
-	return p.out, nil
+	return c.b.output(in, func(p *castPlan) *arrow.Schema { return p.out })
 }
 
 // Transform converts the columns.
@@ -160,38 +144,24 @@ func (c *castT) Transform(ctx context.Context, b arrow.RecordBatch) (arrow.Recor
 	}
 	mem := c.opts.mem()
 	n := int(b.NumRows())
-	cols := append([]arrow.Array(nil), b.Columns()...)
-	var built []arrow.Array
-	defer func() {
-		for _, a := range built {
-			a.Release()
-		}
-	}()
-	var errs rowErrs
-	for k, ci := range p.idx {
-		src := b.Column(ci)
-		name := b.Schema().Field(ci).Name
+	return rewrite(ctx, mem, b, p.out, p.idx, func(k int, src arrow.Array, name string, errs *rowErrs) (arrow.Array, error) {
 		bld := array.NewBuilder(mem, c.dt)
+		defer bld.Release()
 		bld.Reserve(n)
 		for i := 0; i < n; i++ {
 			if src.IsNull(i) {
 				bld.AppendNull()
 				continue
 			}
-			v := p.gets[k](src, i)
-			if err := c.put(bld, v); err != nil {
+			if err := c.put(bld, p.gets[k](src, i)); err != nil {
 				if !c.toNull {
 					errs.add(n, i, name, goValue(src, i), fmt.Errorf("transform: cast %s to %s: %w", name, c.dt, err))
 				}
 				bld.AppendNull()
 			}
 		}
-		a := bld.NewArray()
-		bld.Release()
-		built = append(built, a)
-		cols[ci] = a
-	}
-	return finish(ctx, mem, p.out, cols, n, &errs)
+		return bld.NewArray(), nil
+	})
 }
 
 func init() {

@@ -58,6 +58,15 @@ func (b *binding[P]) get(in *arrow.Schema) (*P, error) {
 	return p, nil
 }
 
+// output returns the output schema of the plan for in.
+func (b *binding[P]) output(in *arrow.Schema, out func(*P) *arrow.Schema) (*arrow.Schema, error) {
+	p, err := b.get(in)
+	if err != nil {
+		return nil, err
+	}
+	return out(p), nil
+}
+
 // rowErrs collects the dirty rows of one batch, one error per row (the
 // first), so that the engine counts each bad row once.
 type rowErrs struct {
@@ -192,6 +201,23 @@ func filterArray(ctx context.Context, mem memory.Allocator, c arrow.Array, keep 
 	return takeRuns(mem, c, keep)
 }
 
+// filterLoop appends the kept values of a to bld (put appends value i)
+// and returns the new array.
+func filterLoop(bld array.Builder, a arrow.Array, keep []bool, kept int, put func(i int)) arrow.Array {
+	defer bld.Release()
+	bld.Reserve(kept)
+	for i, k := range keep {
+		switch {
+		case !k:
+		case a.IsNull(i):
+			bld.AppendNull()
+		default:
+			put(i)
+		}
+	}
+	return bld.NewArray()
+}
+
 // filterStrings selects the kept values of a utf8 array, sizing the data
 // buffer once (Arrow's kernel grows it value by value).
 func filterStrings(mem memory.Allocator, a *array.String, keep []bool, kept int) arrow.Array {
@@ -202,53 +228,20 @@ func filterStrings(mem memory.Allocator, a *array.String, keep []bool, kept int)
 		}
 	}
 	b := array.NewStringBuilder(mem)
-	defer b.Release()
-	b.Reserve(kept)
 	b.ReserveData(total)
-	for i, k := range keep {
-		switch {
-		case !k:
-		case a.IsNull(i):
-			b.AppendNull()
-		default:
-			b.Append(a.Value(i))
-		}
-	}
-	return b.NewArray()
+	return filterLoop(b, a, keep, kept, func(i int) { b.Append(a.Value(i)) })
 }
 
 // filterFixed selects the kept values of a fixed-size binary array (UUIDs).
 func filterFixed(mem memory.Allocator, a *array.FixedSizeBinary, keep []bool, kept int) arrow.Array {
 	b := array.NewFixedSizeBinaryBuilder(mem, a.DataType().(*arrow.FixedSizeBinaryType))
-	defer b.Release()
-	b.Reserve(kept)
-	for i, k := range keep {
-		switch {
-		case !k:
-		case a.IsNull(i):
-			b.AppendNull()
-		default:
-			b.Append(a.Value(i))
-		}
-	}
-	return b.NewArray()
+	return filterLoop(b, a, keep, kept, func(i int) { b.Append(a.Value(i)) })
 }
 
 // filterBools selects the kept values of a boolean array.
 func filterBools(mem memory.Allocator, a *array.Boolean, keep []bool, kept int) arrow.Array {
 	b := array.NewBooleanBuilder(mem)
-	defer b.Release()
-	b.Reserve(kept)
-	for i, k := range keep {
-		switch {
-		case !k:
-		case a.IsNull(i):
-			b.AppendNull()
-		default:
-			b.UnsafeAppend(a.Value(i))
-		}
-	}
-	return b.NewArray()
+	return filterLoop(b, a, keep, kept, func(i int) { b.UnsafeAppend(a.Value(i)) })
 }
 
 func boolMask(mem memory.Allocator, keep []bool) arrow.Array {

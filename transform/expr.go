@@ -488,11 +488,7 @@ func typeName(t reflect.Type) string {
 
 // OutputSchema returns in with the computed column.
 func (c *exprCompute) OutputSchema(in *arrow.Schema) (*arrow.Schema, error) {
-	p, err := c.b.get(in)
-	if err != nil {
-		return nil, err
-	}
-	return p.out, nil
+	return c.b.output(in, func(p *computePlan) *arrow.Schema { return p.out })
 }
 
 // Transform computes the column.

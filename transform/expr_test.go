@@ -112,11 +112,7 @@ func TestExprCompute(t *testing.T) {
 			defer out.Release()
 			require.Equal(t, tt.typ, out.Schema().Field(tt.col).Type.String())
 			require.Equal(t, tt.want, timestampsAsText(out.Column(tt.col)))
-			var got []int64
-			for _, r := range d {
-				got = append(got, r.Row)
-			}
-			require.Equal(t, tt.dirtyIDs, got)
+			require.Equal(t, tt.dirtyIDs, dirtyIDs(d))
 		})
 	}
 }

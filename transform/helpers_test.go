@@ -109,3 +109,12 @@ func timestampsAsText(a arrow.Array) string {
 	}
 	return out + "]"
 }
+
+// dirtyIDs returns the row indexes of dirty rows.
+func dirtyIDs(d []dirty.RowError) []int64 {
+	var out []int64
+	for _, r := range d {
+		out = append(out, r.Row)
+	}
+	return out
+}

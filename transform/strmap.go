@@ -7,6 +7,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/ferrydata/ferry"
 )
@@ -22,6 +23,59 @@ func (c colRef) resolve(in *arrow.Schema, what string) (int, error) {
 		return columnNamed(in, what, c.name)
 	}
 	return columnAt(in, what, c.index)
+}
+
+// refs lists columns named by name and by position.
+func refs(names []string, positions []int) []colRef {
+	var out []colRef
+	for _, c := range names {
+		out = append(out, colRef{name: c})
+	}
+	for _, i := range positions {
+		out = append(out, colRef{index: i})
+	}
+	return out
+}
+
+// resolveAll resolves cols against in, each column at most once.
+func resolveAll(in *arrow.Schema, what string, cols []colRef) ([]int, error) {
+	var idx []int
+	seen := map[int]bool{}
+	for _, c := range cols {
+		i, err := c.resolve(in, what)
+		if err != nil {
+			return nil, err
+		}
+		if seen[i] {
+			return nil, fmt.Errorf("transform: %s: column %q named twice", what, in.Field(i).Name)
+		}
+		seen[i] = true
+		idx = append(idx, i)
+	}
+	return idx, nil
+}
+
+// rewrite returns b with columns idx replaced by what build makes of each
+// (k is the position in idx), dropping the rows build reports to errs.
+func rewrite(ctx context.Context, mem memory.Allocator, b arrow.RecordBatch, out *arrow.Schema, idx []int,
+	build func(k int, src arrow.Array, name string, errs *rowErrs) (arrow.Array, error)) (arrow.RecordBatch, error) {
+	cols := append([]arrow.Array(nil), b.Columns()...)
+	var built []arrow.Array
+	defer func() {
+		for _, a := range built {
+			a.Release()
+		}
+	}()
+	var errs rowErrs
+	for k, ci := range idx {
+		a, err := build(k, b.Column(ci), b.Schema().Field(ci).Name, &errs)
+		if err != nil {
+			return nil, err
+		}
+		built = append(built, a)
+		cols[ci] = a
+	}
+	return finish(ctx, mem, out, cols, int(b.NumRows()), &errs)
 }
 
 // strFunc rewrites one value: s is the value's text (empty when null is
@@ -54,23 +108,17 @@ func newStringMap(what string, cols []colRef, fn strFunc, opts *Options) *string
 }
 
 func (m *stringMap) bind(in *arrow.Schema) (*stringMapPlan, error) {
-	p := &stringMapPlan{out: in}
-	seen := map[int]bool{}
-	for _, c := range m.cols {
-		i, err := c.resolve(in, m.what)
-		if err != nil {
-			return nil, err
-		}
-		if seen[i] {
-			return nil, fmt.Errorf("transform: %s: column %q named twice", m.what, in.Field(i).Name)
-		}
-		seen[i] = true
+	idx, err := resolveAll(in, m.what, m.cols)
+	if err != nil {
+		return nil, err
+	}
+	p := &stringMapPlan{out: in, idx: idx}
+	for _, i := range idx {
 		f := in.Field(i)
 		s, err := stringerFor(f.Type)
 		if err != nil {
 			return nil, fmt.Errorf("transform: %s: column %q: %w", m.what, f.Name, err)
 		}
-		p.idx = append(p.idx, i)
 		p.strs = append(p.strs, s)
 		p.out = replaceField(p.out, i, stringField(f))
 	}
@@ -79,11 +127,7 @@ func (m *stringMap) bind(in *arrow.Schema) (*stringMapPlan, error) {
 
 // OutputSchema returns in with the chosen columns turned into utf8.
 func (m *stringMap) OutputSchema(in *arrow.Schema) (*arrow.Schema, error) {
-	p, err := m.b.get(in)
-	if err != nil {
-		return nil, err
-	}
-	return p.out, nil
+	return m.b.output(in, func(p *stringMapPlan) *arrow.Schema { return p.out })
 }
 
 // Transform rewrites the chosen columns; a value fn rejects makes its row dirty.
@@ -94,19 +138,10 @@ func (m *stringMap) Transform(ctx context.Context, b arrow.RecordBatch) (arrow.R
 	}
 	mem := m.opts.mem()
 	n := int(b.NumRows())
-	cols := append([]arrow.Array(nil), b.Columns()...)
-	var built []arrow.Array
-	defer func() {
-		for _, a := range built {
-			a.Release()
-		}
-	}()
-	var errs rowErrs
 	var buf []byte
-	for k, ci := range p.idx {
-		src := b.Column(ci)
-		name := b.Schema().Field(ci).Name
+	return rewrite(ctx, mem, b, p.out, p.idx, func(k int, src arrow.Array, name string, errs *rowErrs) (arrow.Array, error) {
 		sb := array.NewStringBuilder(mem)
+		defer sb.Release()
 		sb.Reserve(n)
 		if s, ok := src.(*array.String); ok {
 			sb.ReserveData(len(s.ValueBytes()))
@@ -119,23 +154,18 @@ func (m *stringMap) Transform(ctx context.Context, b arrow.RecordBatch) (arrow.R
 			}
 			v, vnull, err := m.fn(buf[:0], s, null)
 			buf = v
-			if err != nil {
+			switch {
+			case err != nil:
 				errs.add(n, i, name, goValue(src, i), fmt.Errorf("transform: %s: %w", m.what, err))
 				sb.AppendNull()
-				continue
-			}
-			if vnull {
+			case vnull:
 				sb.AppendNull()
-			} else {
+			default:
 				sb.BinaryBuilder.Append(v)
 			}
 		}
-		a := sb.NewArray()
-		sb.Release()
-		built = append(built, a)
-		cols[ci] = a
-	}
-	return finish(ctx, mem, p.out, cols, n, &errs)
+		return sb.NewArray(), nil
+	})
 }
 
 // runeLen returns the number of characters (Unicode code points) of s.

@@ -45,13 +45,7 @@ type TextConfig struct {
 
 // Text returns the string replacement transform cfg describes.
 func Text(cfg TextConfig, opts *Options) (ferry.Transformer, error) {
-	var cols []colRef
-	for _, c := range cfg.Columns {
-		cols = append(cols, colRef{name: c})
-	}
-	for _, i := range cfg.ColumnIndexes {
-		cols = append(cols, colRef{index: i})
-	}
+	cols := refs(cfg.Columns, cfg.ColumnIndexes)
 	if len(cols) == 0 {
 		return nil, fmt.Errorf("transform: replace: no columns")
 	}

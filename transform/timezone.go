@@ -59,12 +59,7 @@ func TimeZone(cfg ZoneConfig, opts *Options) (ferry.Transformer, error) {
 	if z.policy, err = tz.ParsePolicy(cfg.DST); err != nil {
 		return nil, fmt.Errorf("transform: timezone: %w", err)
 	}
-	for _, c := range cfg.Columns {
-		z.cols = append(z.cols, colRef{name: c})
-	}
-	for _, i := range cfg.ColumnIndexes {
-		z.cols = append(z.cols, colRef{index: i})
-	}
+	z.cols = refs(cfg.Columns, cfg.ColumnIndexes)
 	z.b.bind = z.bind
 	return z, nil
 }
@@ -130,16 +125,11 @@ func (z *zoneT) bind(in *arrow.Schema) (*zonePlan, error) {
 		}
 		return p, nil
 	}
-	seen := map[int]bool{}
-	for _, c := range z.cols {
-		i, err := c.resolve(in, "timezone")
-		if err != nil {
-			return nil, err
-		}
-		if seen[i] {
-			return nil, fmt.Errorf("transform: timezone: column %q named twice", in.Field(i).Name)
-		}
-		seen[i] = true
+	idx, err := resolveAll(in, "timezone", z.cols)
+	if err != nil {
+		return nil, err
+	}
+	for _, i := range idx {
 		if err := add(i, true); err != nil {
 			return nil, err
 		}
@@ -149,11 +139,7 @@ func (z *zoneT) bind(in *arrow.Schema) (*zonePlan, error) {
 
 // OutputSchema returns in with the converted columns' new types.
 func (z *zoneT) OutputSchema(in *arrow.Schema) (*arrow.Schema, error) {
-	p, err := z.b.get(in)
-	if err != nil {
-		return nil, err
-	}
-	return p.out, nil
+	return z.b.output(in, func(p *zonePlan) *arrow.Schema { return p.out })
 }
 
 // Transform converts the columns; a wall clock the DST policy rejects makes
@@ -165,21 +151,13 @@ func (z *zoneT) Transform(ctx context.Context, b arrow.RecordBatch) (arrow.Recor
 	}
 	mem := z.opts.mem()
 	n := int(b.NumRows())
-	cols := append([]arrow.Array(nil), b.Columns()...)
-	var built []arrow.Array
-	defer func() {
-		for _, a := range built {
-			a.Release()
-		}
-	}()
-	var errs rowErrs
-	for _, ci := range p.idx {
-		src := b.Column(ci).(*array.Timestamp)
-		name := b.Schema().Field(ci).Name
+	return rewrite(ctx, mem, b, p.out, p.idx, func(_ int, col arrow.Array, name string, errs *rowErrs) (arrow.Array, error) {
+		src := col.(*array.Timestamp)
 		bad := func(i int, err error) {
 			errs.add(n, i, name, goValue(src, i), fmt.Errorf("transform: timezone: %w", err))
 		}
 		var a *array.Timestamp
+		var err error
 		switch zoneless := src.DataType().(*arrow.TimestampType).TimeZone == ""; {
 		case zoneless && z.to == nil:
 			a, err = tz.LocalizeArray(mem, src, z.from, z.policy, bad)
@@ -191,10 +169,8 @@ func (z *zoneT) Transform(ctx context.Context, b arrow.RecordBatch) (arrow.Recor
 		if err != nil {
 			return nil, fmt.Errorf("transform: timezone: column %s: %w", name, err)
 		}
-		built = append(built, a)
-		cols[ci] = a
-	}
-	return finish(ctx, mem, p.out, cols, n, &errs)
+		return a, nil
+	})
 }
 
 func init() {

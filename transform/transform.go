@@ -56,11 +56,7 @@ func (c *columnSet) bind(in *arrow.Schema) (*columnSetPlan, error) {
 
 // OutputSchema returns the chosen columns, in order, with their new names.
 func (c *columnSet) OutputSchema(in *arrow.Schema) (*arrow.Schema, error) {
-	p, err := c.b.get(in)
-	if err != nil {
-		return nil, err
-	}
-	return p.out, nil
+	return c.b.output(in, func(p *columnSetPlan) *arrow.Schema { return p.out })
 }
 
 // Transform returns the chosen columns of b, sharing b's arrays.
@@ -235,11 +231,7 @@ func (c *constantT) bind(in *arrow.Schema) (*constantPlan, error) {
 
 // OutputSchema returns in with the constant column.
 func (c *constantT) OutputSchema(in *arrow.Schema) (*arrow.Schema, error) {
-	p, err := c.b.get(in)
-	if err != nil {
-		return nil, err
-	}
-	return p.out, nil
+	return c.b.output(in, func(p *constantPlan) *arrow.Schema { return p.out })
 }
 
 // Transform adds or replaces the constant column.
