@@ -7,30 +7,44 @@
 //	mariadb://user@host/db?querySql=SELECT+...
 //
 // Importing the package registers the mysql and mariadb schemes with
-// ferry.DefaultURLMux. Parameters (unknown ones are an error):
+// ferry.DefaultURLMux. Parameters (unknown ones, and pairs that do not parse,
+// are an error naming the parameter; table, columns, where, querySql and
+// splitPk are read by internal/sqlsource, as in the other SQL readers):
 //
-//	table      the table to read, "t" or "db.t" (or querySql)
+//	table      the table to read: "t", "db.t", or backquoted parts holding
+//	           dots ("`my.db`.`t`"); parsed and quoted, never pasted (or querySql)
 //	columns    comma-separated columns to read; default all, in table order
 //	where      SQL condition added to every split's query
 //	querySql   a query read as one split, instead of table
-//	splitPk    column whose value ranges cut the table into splits
+//	splitPk    column whose value ranges cut the table into splits (default:
+//	           the primary key, when it is a single integer column)
 //	batchRows  rows per batch (default 65536; a batch also ends at 8 MiB of values)
 //	timeZone   IANA zone of the source's DATETIME values: they are then read
 //	           as instants, timestamp[us, UTC] (default: zone-less timestamp[us])
-//	time       time64 (default) or duration: the Arrow type of TIME
+//	time       duration (default) or time64: the Arrow type of TIME
 //	zeroDate   error (default) or null: what to do with '0000-00-00' dates
 //	snapshot   true (default) or false: read every split on one snapshot
 //
+// and the driver's own options (tls, charset, collation, timeout — connect
+// and handshake, default 30s —, readTimeout, writeTimeout, compress, ...:
+// the list is mysqlx.DriverParams), passed to go-sql-driver/mysql as
+// written. A server that accepts TCP and never answers fails the connect
+// within timeout, naming host:port. Names are quoted with
+// internal/sqlident.MySQL and the driver never allows multi-statements.
+//
 // # Splits and consistency
 //
-// With splitPk and a parallelism hint above 1, Splits cuts the table into
+// With splitPk (by default the table's single-column integer primary key)
+// and a parallelism hint above 1, Splits cuts the table into
 // key ranges: integer keys in equal ranges between MIN and MAX, other keys at
 // boundaries sampled at equal row counts in key order (ORDER BY ... LIMIT 1
 // OFFSET k·n/hint, so boundaries follow the column's collation). The first and
 // last ranges are open-ended and a nullable key gets a split of its own for
 // its NULLs, so every row belongs to exactly one split. Range ends are bound as
 // integers for integer keys (never compared as doubles) and as strings
-// otherwise. querySql is always one split.
+// otherwise. querySql is always one split. A parallel plan that gets one
+// split says why in the split's ID ("orders (one split: no splitPk and the
+// table has no primary key)") and in SplitNote.
 //
 // Splits also opens min(hint, splits, 32) connections and starts a
 // transaction WITH CONSISTENT SNAPSHOT on each while another connection holds
@@ -40,14 +54,20 @@
 // the LOCK TABLES privilege (or with querySql) the snapshots are started back
 // to back without a lock; Consistency says which consistency a run got. A
 // split read in another process (a plan shipped elsewhere) uses its own
-// snapshot. snapshot=false reads each split on a fresh connection.
+// snapshot. snapshot=false reads each split on a fresh connection. Reader
+// is a ferry.StatefulReader: a Reader in another process imports the
+// planner's state and says, in ImportState's note and in Consistency, that
+// each split it reads has a snapshot of its own (MySQL cannot share one).
 //
 // # Types
 //
 // Rows are streamed with the text protocol and decoded from the driver's
 // raw bytes straight into Arrow builders (integers, decimals, dates and
-// times parsed from byte slices without allocating). Every field carries the
-// source column type in its metadata as "ferry.source_type".
+// times parsed from byte slices without allocating; FuzzDecoders fuzzes
+// them). Every field carries ferry.MetaSourceType (the column type,
+// "bigint(20) unsigned") and ferry.MetaSourceEngine ("mysql"), and
+// ferry.MetaNotNull, ferry.MetaPrimaryKey (position in the primary key) and
+// ferry.MetaCharLength (char/varchar) where they apply.
 //
 //	TINYINT..BIGINT [UNSIGNED]  int8..int64 / uint8..uint64
 //	TINYINT(1), BIT(1)          bool (a TINYINT(1) holding other than 0/1 is an error)
@@ -60,9 +80,10 @@
 //	JSON (MariaDB: LONGTEXT CHECK json_valid)  arrow.json extension
 //	UUID (MariaDB 10.7+)        arrow.uuid extension
 //	DATE                        date32
-//	TIME                        time64[us]; a value outside a day (TIME runs from
-//	                            -838:59:59 to 838:59:59) is an error naming the
-//	                            column, unless time=duration gives duration[us]
+//	TIME                        duration[us]: every TIME, -838:59:59.999999 to
+//	                            838:59:59.999999, exactly; with time=time64,
+//	                            time64[us], and a row whose TIME is outside a
+//	                            day is a dirty row (ferry.DirtyReporter)
 //	DATETIME(n)                 timestamp[us]; with timeZone, timestamp[us, UTC]
 //	TIMESTAMP(n)                timestamp[us, UTC] (session time_zone '+00:00')
 //
