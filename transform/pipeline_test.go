@@ -88,3 +88,40 @@ func TestDataXChainInAPipeline(t *testing.T) {
 	defer got.Release()
 	require.Equal(t, []*string{strPtr("taxTe_"), strPtr("______"), strPtr("😀😀😀___")}, columnStrings(t, got, 1))
 }
+
+// TestConcurrentTransform: one transformer serves several workers at once
+// (run under -race).
+func TestConcurrentTransform(t *testing.T) {
+	mem := checked(t)
+	b := stdBatch(mem)
+	defer b.Release()
+	chain, err := transform.BuildAll([]transform.Spec{
+		{Name: "dx_filter", Parameter: []byte(`{"columnIndex":4,"paras":["like","c.*"]}`)},
+		{Name: "replace", Parameter: []byte(`{"columns":["s"],"find":"(a+)","regex":true,"with":"<$1>"}`)},
+		{Name: "compute", Parameter: []byte(`{"column":"x","expr":"(n ?? 0) * 2","type":"int64"}`)},
+		{Name: "timezone", Parameter: []byte(`{"from":"Asia/Shanghai"}`)},
+		{Name: "cast", Parameter: []byte(`{"columns":["x"],"type":"string"}`)},
+	}, &transform.Options{Allocator: mem})
+	require.NoError(t, err)
+	done := make(chan string, 8)
+	for range 8 {
+		go func() {
+			cur := b
+			cur.Retain()
+			for _, tr := range chain {
+				out, err := tr.Transform(context.Background(), cur)
+				cur.Release()
+				if err != nil {
+					done <- err.Error()
+					return
+				}
+				cur = out
+			}
+			defer cur.Release()
+			done <- cur.Column(4).String() + " " + cur.Column(8).String()
+		}()
+	}
+	for range 8 {
+		require.Equal(t, `["<a>pple" "b<a>n<a>n<a>" (null)] ["246" "-10" "0"]`, <-done)
+	}
+}
