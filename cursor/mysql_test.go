@@ -61,4 +61,3 @@ func TestIncrementalMySQL(t *testing.T) {
 	require.EqualValues(t, 4, sum.RowsRead, "a tie at the saved timestamp with a larger id, a new row, two moved rows")
 	require.Zero(t, differ())
 }
-
