@@ -38,6 +38,11 @@ type RunOptions struct {
 	Progress func(ferry.Progress)
 	// DirtySinks receive every dirty row, besides the job's dirty file.
 	DirtySinks []dirty.Sink
+	// RunID, Checkpoint and CheckpointOrigin are passed to ferry.Options
+	// (a checkpoint directory lets ferry.Resume finish a failed run).
+	RunID            string
+	Checkpoint       string
+	CheckpointOrigin json.RawMessage
 }
 
 func (o *RunOptions) orDefault() RunOptions {
@@ -185,15 +190,18 @@ func (p *Parsed) open(ctx context.Context, ro *RunOptions, withWriter bool) (*Op
 		ts = append(ts, more...)
 	}
 	op.Options = ferry.Options{
-		Concurrency:    p.Concurrency,
-		RowsPerSecond:  p.RowsPerSecond,
-		BytesPerSecond: p.BytesPerSecond,
-		Dirty:          p.Dirty.Policy(),
-		Transformers:   ts,
-		Progress:       o.Progress,
-		Logger:         o.Logger,
-		Allocator:      o.Allocator,
-		DirtySinks:     append([]dirty.Sink(nil), o.DirtySinks...),
+		Concurrency:      p.Concurrency,
+		RowsPerSecond:    p.RowsPerSecond,
+		BytesPerSecond:   p.BytesPerSecond,
+		Dirty:            p.Dirty.Policy(),
+		Transformers:     ts,
+		Progress:         o.Progress,
+		Logger:           o.Logger,
+		Allocator:        o.Allocator,
+		DirtySinks:       append([]dirty.Sink(nil), o.DirtySinks...),
+		RunID:            o.RunID,
+		Checkpoint:       o.Checkpoint,
+		CheckpointOrigin: o.CheckpointOrigin,
 	}
 	if !withWriter {
 		ok = true

@@ -24,6 +24,7 @@ type jobFlags struct {
 	json                       bool
 	progress                   string
 	dirtyFile                  string
+	checkpoint                 string
 }
 
 type multiFlag []string
@@ -45,6 +46,7 @@ func jobFlagSet(cmd string, f *jobFlags, stderr io.Writer) *flag.FlagSet {
 	if cmd == "run" {
 		fs.StringVar(&f.progress, "progress", "auto", "progress line on stderr: auto (when a terminal), always, never")
 		fs.StringVar(&f.dirtyFile, "dirty-file", "", "write every dirty row with its reason to this JSON Lines file")
+		fs.StringVar(&f.checkpoint, "checkpoint", "", "keep the run's plan and state in this directory, so that `ferry resume DIR` can finish a failed run")
 	}
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: ferry %s [flags] JOB\n\n%s\n\nflags:\n", cmd, jobUsage[cmd])
@@ -198,6 +200,14 @@ func runJob(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "ferry: warning: "+p.Mask(w))
 	}
 	ro := &job.RunOptions{Stdout: stdout}
+	if f.checkpoint != "" {
+		origin, err := newRunOrigin(p, f, args)
+		if err != nil {
+			fmt.Fprintln(stderr, "ferry run: "+err.Error())
+			return 2
+		}
+		ro.Checkpoint, ro.CheckpointOrigin = f.checkpoint, origin
+	}
 	if f.dirtyFile != "" {
 		sink, err := dirty.CreateFileSink(f.dirtyFile)
 		if err != nil {

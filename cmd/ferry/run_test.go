@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"database/sql"
 	"encoding/json"
 	"os"
@@ -8,8 +10,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 	_ "modernc.org/sqlite"
+
+	"github.com/ferrydata/ferry/internal/testenv"
 )
 
 // cliJob writes a DataX job from a SQLite table (ids 1..5) to another
@@ -136,4 +141,51 @@ func TestParseDataXVars(t *testing.T) {
 	require.Equal(t, map[string]string{"a": "1", "b": "x y", "c": "q", "d": ""}, got)
 	_, err = parseDataXVars(`-Da='open`)
 	require.Error(t, err)
+}
+
+// ferry run --checkpoint keeps what ferry resume needs to finish a failed
+// run: here the source query fails on a row (a division by zero); once the
+// row is fixed, the resume copies the split again and commits once, with
+// the job resolved at the run's scheduled time.
+func TestRunCheckpointResume(t *testing.T) {
+	ctx := context.Background()
+	c, err := pgx.Connect(ctx, testenv.PostgresURL())
+	if err != nil {
+		testenv.Unreachable(t, "PostgreSQL", err)
+	}
+	defer c.Close(ctx)
+	for _, q := range []string{
+		"DROP TABLE IF EXISTS clijob_rs_src", "DROP TABLE IF EXISTS clijob_rs_dst", "DROP TABLE IF EXISTS clijob_rs_log",
+		"CREATE TABLE clijob_rs_src (id int PRIMARY KEY, v text)",
+		"CREATE TABLE clijob_rs_dst (id int PRIMARY KEY, v text)",
+		"CREATE TABLE clijob_rs_log (ds text)",
+		"INSERT INTO clijob_rs_src VALUES (1,'a'),(2,'b'),(3,'boom')",
+	} {
+		_, err := c.Exec(ctx, q)
+		require.NoError(t, err, q)
+	}
+	pgURL := testenv.PostgresURL()
+	text := `{"source": {"url": "` + pgURL + `", "params": {"querySql": ["select id, v from clijob_rs_src where 1 / (case when v = 'boom' then 0 else 1 end) = 1"]}}, "destination": {"url": "` + pgURL + `",
+	  "params": {"table": ["clijob_rs_dst"], "postSql": ["insert into clijob_rs_log values ('${bizdate}')"]}}, "mode": "upsert"}`
+	path := filepath.Join(t.TempDir(), "clijob_rs.json")
+	require.NoError(t, os.WriteFile(path, []byte(text), 0o644))
+	dir := filepath.Join(t.TempDir(), "ck")
+
+	code, _, errOut := runCLI(t, "run", "--bizdate", "20250726", "--progress", "never", "--checkpoint", dir, path)
+	require.Equal(t, 1, code, errOut)
+	require.Contains(t, errOut, "division by zero")
+	var n int
+	require.NoError(t, c.QueryRow(ctx, "SELECT count(*) FROM clijob_rs_dst").Scan(&n))
+	require.Zero(t, n, "nothing is visible before the commit")
+
+	_, err = c.Exec(ctx, "UPDATE clijob_rs_src SET v = 'c' WHERE id = 3")
+	require.NoError(t, err)
+	var out, errb bytes.Buffer
+	code = runResume(ctx, []string{"--progress", "never", dir}, &out, &errb)
+	require.Equal(t, 0, code, errb.String())
+	require.NoError(t, c.QueryRow(ctx, "SELECT count(*) FROM clijob_rs_dst").Scan(&n))
+	require.Equal(t, 3, n)
+	var ds string
+	require.NoError(t, c.QueryRow(ctx, "SELECT ds FROM clijob_rs_log").Scan(&ds))
+	require.Equal(t, "20250726", ds, "the resumed run resolves the job at the run's scheduled time")
 }
