@@ -1,9 +1,11 @@
 package transform_test
 
 import (
+	"strconv"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/stretchr/testify/require"
 
 	"github.com/ferrydata/ferry/transform"
@@ -86,4 +88,37 @@ func TestCastErrors(t *testing.T) {
 		_, err := transform.Cast(tt.cfg, nil)
 		require.ErrorContains(t, err, tt.want)
 	}
+}
+
+// TestDecimalAsFloat: decimals enter comparisons and expressions as the
+// double nearest to their value, as parsing their text gives, on both
+// sides of the fast path's 2^53 limit.
+func TestDecimalAsFloat(t *testing.T) {
+	mem := checked(t)
+	vals := []string{"0.10", "-0.10", "12345.67", "-12345.67", "90071992547409.91", "90071992547409.93", "-90071992547409.93", "999999999999999999999999999999999999.99", "0.00"}
+	b := strBatch(mem, ptrs(vals))
+	defer b.Release()
+	toDec, err := transform.Cast(transform.CastConfig{Columns: []string{"s"}, Type: "decimal(38,2)"}, &transform.Options{Allocator: mem})
+	require.NoError(t, err)
+	dec, d := run(t, toDec, b)
+	defer dec.Release()
+	require.Empty(t, d)
+	toF, err := transform.Cast(transform.CastConfig{Columns: []string{"s"}, Type: "float64"}, &transform.Options{Allocator: mem})
+	require.NoError(t, err)
+	f, d := run(t, toF, dec)
+	defer f.Release()
+	require.Empty(t, d)
+	for i, v := range vals {
+		want, err := strconv.ParseFloat(v, 64)
+		require.NoError(t, err)
+		require.Equal(t, want, f.Column(1).(*array.Float64).Value(i), v)
+	}
+}
+
+func ptrs(vals []string) []*string {
+	out := make([]*string, len(vals))
+	for i := range vals {
+		out[i] = &vals[i]
+	}
+	return out
 }

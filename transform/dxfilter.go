@@ -344,11 +344,31 @@ func float64Getter(dt arrow.DataType) func(a arrow.Array, i int) float64 {
 	case *arrow.Float32Type:
 		return func(a arrow.Array, i int) float64 { return float64(a.(*array.Float32).Value(i)) }
 	case *arrow.Decimal128Type:
-		return func(a arrow.Array, i int) float64 { return a.(*array.Decimal128).Value(i).ToFloat64(t.Scale) }
+		if t.Scale >= 0 && t.Scale <= 22 {
+			// Below 2^53 the unscaled value and 10^scale are exact doubles and
+			// one IEEE division rounds correctly, as parsing the decimal's
+			// text would: the common case without big-number arithmetic.
+			div := math.Pow10(int(t.Scale))
+			return func(a arrow.Array, i int) float64 {
+				n := a.(*array.Decimal128).Value(i)
+				if lo, hi := n.LowBits(), n.HighBits(); (hi == 0 && lo < 1<<53) || (hi == -1 && int64(lo) < 0 && int64(lo) > -(1<<53)) {
+					return float64(int64(lo)) / div
+				}
+				return decimalFloat(n.ToString(t.Scale))
+			}
+		}
+		return func(a arrow.Array, i int) float64 { return decimalFloat(a.(*array.Decimal128).Value(i).ToString(t.Scale)) }
 	case *arrow.Decimal256Type:
-		return func(a arrow.Array, i int) float64 { return a.(*array.Decimal256).Value(i).ToFloat64(t.Scale) }
+		return func(a arrow.Array, i int) float64 { return decimalFloat(a.(*array.Decimal256).Value(i).ToString(t.Scale)) }
 	}
 	return func(a arrow.Array, i int) float64 { return a.(*array.Float64).Value(i) }
+}
+
+// decimalFloat is the double nearest to a decimal's text (Arrow's own
+// ToFloat64 is off by an ulp past 2^53).
+func decimalFloat(s string) float64 {
+	f, _ := strconv.ParseFloat(s, 64)
+	return f
 }
 
 // compareUTF16 compares a and b as Java's String.compareTo does: by UTF-16
