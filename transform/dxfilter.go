@@ -357,9 +357,13 @@ func float64Getter(dt arrow.DataType) func(a arrow.Array, i int) float64 {
 				return decimalFloat(n.ToString(t.Scale))
 			}
 		}
-		return func(a arrow.Array, i int) float64 { return decimalFloat(a.(*array.Decimal128).Value(i).ToString(t.Scale)) }
+		return func(a arrow.Array, i int) float64 {
+			return decimalFloat(a.(*array.Decimal128).Value(i).ToString(t.Scale))
+		}
 	case *arrow.Decimal256Type:
-		return func(a arrow.Array, i int) float64 { return decimalFloat(a.(*array.Decimal256).Value(i).ToString(t.Scale)) }
+		return func(a arrow.Array, i int) float64 {
+			return decimalFloat(a.(*array.Decimal256).Value(i).ToString(t.Scale))
+		}
 	}
 	return func(a arrow.Array, i int) float64 { return a.(*array.Float64).Value(i) }
 }
