@@ -121,3 +121,41 @@ func SortByID(t testing.TB, b arrow.RecordBatch) arrow.RecordBatch {
 	}
 	return out
 }
+
+// CountSplits opens a reader with open and reads every split of it the way
+// a run does, returning the rows read and the line (row) numbers of the
+// dirty rows reported, sorted; ok is false when open fails. A failure of
+// Splits, Read or a batch fails t. The fuzz targets of the line-oriented
+// readers compare one split with many through it.
+func CountSplits(t testing.TB, open func() (ferry.Reader, error)) (rows int, dirtyRows []int64, ok bool) {
+	t.Helper()
+	r, err := open()
+	if err != nil {
+		return 0, nil, false
+	}
+	defer r.Close()
+	splits, err := r.Splits(context.Background(), 4)
+	if err != nil {
+		t.Fatalf("Splits: %v", err)
+	}
+	for _, s := range splits {
+		rr, err := r.Read(context.Background(), s)
+		if err != nil {
+			return 0, nil, false // e.g. a header that lacks a column
+		}
+		for rr.Next() {
+			rows += int(rr.RecordBatch().NumRows())
+		}
+		if d, isDR := rr.(ferry.DirtyReporter); isDR {
+			for _, e := range d.TakeDirty() {
+				dirtyRows = append(dirtyRows, e.Row)
+			}
+		}
+		if err := rr.Err(); err != nil {
+			t.Fatalf("Err: %v", err)
+		}
+		rr.Release()
+	}
+	slices.Sort(dirtyRows)
+	return rows, dirtyRows, true
+}
