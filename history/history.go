@@ -452,10 +452,11 @@ func (s *Store) Get(ctx context.Context, id string) (*Record, error) {
 	if len(recs) == 1 {
 		return &recs[0], nil
 	}
-	if id == "" || strings.ContainsAny(id, `%_\`) {
+	if id == "" {
 		return nil, fmt.Errorf("%w: %q", ErrNotFound, id)
 	}
-	recs, err = s.query(ctx, "SELECT "+columns+" FROM "+s.table+" WHERE run_id LIKE "+s.ph(1)+" ORDER BY started_us DESC LIMIT 2", id+"%")
+	pattern := strings.NewReplacer("!", "!!", "%", "!%", "_", "!_").Replace(id) + "%"
+	recs, err = s.query(ctx, "SELECT "+columns+" FROM "+s.table+" WHERE run_id LIKE "+s.ph(1)+" ESCAPE '!' ORDER BY started_us DESC LIMIT 2", pattern)
 	if err != nil {
 		return nil, err
 	}

@@ -199,6 +199,12 @@ func TestHistory(t *testing.T) {
 			if _, err := s.Get(ctx, "2026%"); !errors.Is(err, history.ErrNotFound) {
 				t.Errorf("LIKE pattern: %v", err)
 			}
+			if _, err := s.Get(ctx, "20261130t0_0000"); !errors.Is(err, history.ErrNotFound) {
+				t.Errorf("_ is not a wildcard: %v", err)
+			}
+			if r, err := s.Get(ctx, "20261130t040000_"); err != nil || r.Outcome != "check_failed" {
+				t.Errorf("prefix with _: %+v %v", r, err)
+			}
 			// The previous successful run of a job.
 			n, ok, err := s.PreviousRows(ctx, "orders", "20261130t060000_cccc0006")
 			if err != nil || !ok || n != 120 {
