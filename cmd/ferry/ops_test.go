@@ -22,6 +22,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/ferrydata/ferry"
+	"github.com/ferrydata/ferry/dirty"
 	"github.com/ferrydata/ferry/reader/memreader"
 	"github.com/ferrydata/ferry/writer/memwriter"
 )
@@ -87,6 +88,9 @@ func opsPipelineRun(t *testing.T, f *opsFlags, run opsRun, wopts memwriter.Optio
 	t.Cleanup(tbl.Release)
 	var stderr bytes.Buffer
 	opts := &ferry.Options{Concurrency: 2, Allocator: mem}
+	if wopts.Reject != nil {
+		opts.Dirty = dirty.IgnoreAll()
+	}
 	s, err := setupOps(context.Background(), f, run, opts, &stderr)
 	if err != nil {
 		t.Fatal(err)
@@ -149,16 +153,17 @@ func TestOpsEndToEnd(t *testing.T) {
 		t.Errorf("logs: %s", stderr)
 	}
 
-	// Run 2: half the rows are rejected as dirty... and tolerated; the ratio
-	// against run 1 (100 rows) is 0.5: passes.
-	sum2, err, _, stderr := opsPipelineRun(t, f, opsRun{Command: "sync"}, memwriter.Options{Reject: func(b arrow.RecordBatch, row int) error {
-		if row%2 == 1 {
-			return errors.New("odd")
+	// Run 2: the writer rejects 3 rows of 4 as dirty (tolerated): 28 rows
+	// written (7 a split), 0.28 of run 1's 100 in the history, under min_ratio 0.5: the
+	// blocking row_count rule stops the run.
+	sum2, err, _, _ := opsPipelineRun(t, f, opsRun{Command: "sync"}, memwriter.Options{Reject: func(b arrow.RecordBatch, row int) error {
+		if row%4 != 0 {
+			return errors.New("not a multiple of 4")
 		}
 		return nil
 	}}, nil)
-	if err == nil {
-		t.Fatalf("dirty rows were not refused by the default policy: %+v", sum2)
+	if !errors.Is(err, ferry.ErrCheckFailed) || !strings.Contains(sum2.Checks[0].Detail, "28 rows written is 0.28 of the previous run's 100, under 0.5") {
+		t.Fatalf("run 2: %v %+v", err, sum2.Checks)
 	}
 	// Run 3: the writer's commit fails (alerts: failure + rows_below), and
 	// the alert endpoint answers 500: a warning, the run's error unchanged.
@@ -171,7 +176,6 @@ func TestOpsEndToEnd(t *testing.T) {
 		t.Errorf("run 3 alerts %+v, stderr %s", res3.Alerts, stderr3)
 	}
 	hook.status.Store(0)
-	_ = stderr
 
 	// ferry runs lists the three, newest first, with their outcomes.
 	code, out, errOut := callOps(t, runRuns, "--history", hist)
@@ -179,7 +183,7 @@ func TestOpsEndToEnd(t *testing.T) {
 		t.Fatal(errOut)
 	}
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if len(lines) != 4 || !strings.HasPrefix(lines[0], "RUN") || !strings.Contains(lines[1], "failed") || !strings.Contains(lines[2], "failed") || !strings.Contains(lines[3], "succeeded") {
+	if len(lines) != 4 || !strings.HasPrefix(lines[0], "RUN") || !strings.Contains(lines[1], " failed ") || !strings.Contains(lines[2], "check_failed") || !strings.Contains(lines[3], "succeeded") {
 		t.Errorf("runs:\n%s", out)
 	}
 	if !strings.Contains(lines[3], sum.RunID) || !strings.Contains(lines[3], "orders") || !strings.Contains(lines[3], "prod") {
@@ -187,7 +191,7 @@ func TestOpsEndToEnd(t *testing.T) {
 	}
 	code, out, _ = callOps(t, runRuns, "--history", hist, "--outcome", "failed", "--json")
 	var recs []map[string]any
-	if code != 0 || json.Unmarshal([]byte(out), &recs) != nil || len(recs) != 2 {
+	if code != 0 || json.Unmarshal([]byte(out), &recs) != nil || len(recs) != 1 || !strings.Contains(recs[0]["error"].(string), "disk full") {
 		t.Errorf("runs --json --outcome failed: %d %s", code, out)
 	}
 
