@@ -412,8 +412,7 @@ func (bw *batchWriter) closeTx(ctx context.Context) error {
 	crashpoint.Hit("mysqlwriter.split_commit")
 	if _, err := bw.conn.ExecContext(ctx, "COMMIT"); err != nil {
 		bw.broken = fmt.Errorf("mysqlwriter: split %s: commit: %w", bw.split, err)
-		var me *mysql.MySQLError
-		if !errors.As(err, &me) {
+		if !outcomeKnown(err) {
 			bw.broken = ferry.OutcomeUnknown(bw.broken)
 		}
 		return bw.broken

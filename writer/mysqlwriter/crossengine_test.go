@@ -112,3 +112,60 @@ func TestCrossEngine(t *testing.T) {
 	require.Equal(t, want, got)
 	require.Equal(t, []string{"0"}, query(t, "SELECT COUNT(*) FROM (SELECT * FROM "+src+" EXCEPT SELECT * FROM "+dst+") x"))
 }
+
+// TestTypeMatrix copies every MySQL type, TIME extremes included, MySQL →
+// MySQL through the Pipeline with no options, into a table made by
+// create=true and into one made LIKE the source: every value comes back
+// exactly (compared in SQL).
+func TestTypeMatrix(t *testing.T) {
+	db, base := testDB(t)
+	ctx := context.Background()
+	src := uniqueName("ferry_wmsrc")
+	_, err := db.Exec("CREATE TABLE " + src + ` (
+	 id BIGINT NOT NULL PRIMARY KEY,
+	 ti TINYINT, tu TINYINT UNSIGNED, si SMALLINT, su SMALLINT UNSIGNED, mi MEDIUMINT, mu MEDIUMINT UNSIGNED,
+	 i INT, iu INT UNSIGNED, bi BIGINT, bu BIGINT UNSIGNED,
+	 d DECIMAL(65,30), d2 DECIMAL(12,2), dbl DOUBLE,
+	 s VARCHAR(100), tx TEXT, b VARBINARY(100), bl BLOB,
+	 bt BIT(10), flag TINYINT(1),
+	 dt DATE, tm TIME(6), tm0 TIME, dtt DATETIME(6), ts TIMESTAMP(6) NULL, y YEAR,
+	 j JSON, u UUID) DEFAULT CHARSET=utf8mb4`)
+	require.NoError(t, err)
+	t.Cleanup(func() { db.Exec("DROP TABLE IF EXISTS " + src) })
+	_, err = db.Exec("INSERT INTO " + src + ` VALUES
+	 (1, -128, 0, -32768, 0, -8388608, 0, -2147483648, 0, -9223372036854775808, 0,
+	  -99999999999999999999999999999999999.999999999999999999999999999999, -9999999999.99, -1.7976931348623157e308,
+	  '', '', '', x'00ff', b'0', 0, '1000-01-01', '-838:59:59.000000', '-838:59:59', '1000-01-01 00:00:00', '1970-01-01 00:00:01', 1901,
+	  '{}', '00000000-0000-0000-0000-000000000000'),
+	 (2, 127, 255, 32767, 65535, 8388607, 16777215, 2147483647, 4294967295, 9223372036854775807, 18446744073709551615,
+	  99999999999999999999999999999999999.999999999999999999999999999999, 9999999999.99, 5e-324,
+	  'emoji 😀 tab\there', 'new\nline \\N', x'000a090d5c4e', x'', b'1111111111', 1, '9999-12-31', '838:59:59.000000', '838:59:59',
+	  '9999-12-31 23:59:59.999999', '2038-01-19 03:14:07.999999', 2155, '{"a": [1, "😀"]}', 'ffffffff-ffff-ffff-ffff-ffffffffffff'),
+	 (3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+	  '-100:00:00.000001', '00:00:00', NULL, NULL, NULL, NULL, NULL),
+	 (4, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 1.5, 2.25, 0.1, 'x', 'y', 'z', 'w', b'101', 0, '2000-02-29', '23:59:59.999999', '24:00:00',
+	  '2024-07-01 08:00:00.000001', '2024-07-01 08:00:00.5', 2024, '[]', '6ba7b810-9dad-11d1-80b4-00c04fd430c8')`)
+	require.NoError(t, err)
+	cols := "id, ti, tu, si, su, mi, mu, i, iu, bi, bu, d, d2, dbl, HEX(s), HEX(tx), HEX(b), HEX(bl), bt+0, flag, dt, tm, tm0, dtt, ts, y, j, u"
+	want := query(t, "SELECT "+cols+" FROM "+src+" ORDER BY id")
+	for _, created := range []bool{true, false} {
+		dst := uniqueName("ferry_wmdst")
+		t.Cleanup(func() { db.Exec("DROP TABLE IF EXISTS " + dst) })
+		if !created {
+			_, err := db.Exec("CREATE TABLE " + dst + " LIKE " + src)
+			require.NoError(t, err)
+		}
+		rcfg, err := mysqlreader.ParseConfig(base + "?table=" + src)
+		require.NoError(t, err)
+		r, err := mysqlreader.Open(ctx, rcfg)
+		require.NoError(t, err)
+		wcfg, err := mysqlwriter.ParseConfig(base + "?create=true&table=" + dst)
+		require.NoError(t, err)
+		w, err := mysqlwriter.Open(ctx, wcfg)
+		require.NoError(t, err)
+		sum, err := ferry.New(r, w, &ferry.Options{Concurrency: 2}).Run(ctx)
+		require.NoError(t, err)
+		require.EqualValues(t, 4, sum.RowsWritten)
+		require.Equal(t, want, query(t, "SELECT "+cols+" FROM "+dst+" ORDER BY id"), "created=%v", created)
+	}
+}

@@ -344,10 +344,12 @@ func (w *Writer) commitTx(ctx context.Context) (did bool, err error) {
 		return false, fmt.Errorf("mysqlwriter: record the commit of run %s: %w", w.run, err)
 	}
 	crashpoint.Hit("mysqlwriter.commit_tx")
+	if beforeCommit != nil {
+		beforeCommit(ctx, conn)
+	}
 	inTx = false
 	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
-		var me *mysql.MySQLError
-		if errors.As(err, &me) {
+		if outcomeKnown(err) {
 			return false, fmt.Errorf("mysqlwriter: commit into %s: %w", w.table, err)
 		}
 		return false, ferry.OutcomeUnknown(fmt.Errorf("mysqlwriter: commit into %s (Status tells whether it happened): %w", w.table, err))
@@ -395,8 +397,7 @@ func (w *Writer) commitSwap(ctx context.Context) (did bool, err error) {
 	}
 	tgt := w.table.Quoted()
 	if _, err := w.db.ExecContext(ctx, "RENAME TABLE "+tgt+" TO "+w.old.Quoted()+", "+w.stage.Quoted()+" TO "+tgt); err != nil {
-		var me *mysql.MySQLError
-		if errors.As(err, &me) {
+		if outcomeKnown(err) {
 			return false, fmt.Errorf("mysqlwriter: swap the new rows into %s: %w", w.table, err)
 		}
 		return false, ferry.OutcomeUnknown(fmt.Errorf("mysqlwriter: swap the new rows into %s (Status tells whether it happened): %w", w.table, err))
@@ -487,6 +488,26 @@ func (w *Writer) finishSwap(ctx context.Context) error {
 	}
 	w.dropStage(ctx)
 	return nil
+}
+
+// beforeCommit, when a test sets it, runs just before a commit
+// transaction's COMMIT.
+var beforeCommit func(ctx context.Context, conn *sql.Conn)
+
+// outcomeKnown reports a failed statement that the server answered, so
+// that it surely did not apply: any server error but those sent when the
+// connection is killed or the server shuts down mid-statement. A lost
+// connection (no answer) is not known.
+func outcomeKnown(err error) bool {
+	var me *mysql.MySQLError
+	if !errors.As(err, &me) {
+		return false
+	}
+	switch me.Number {
+	case 1053, 1927, 1152, 1158, 1159, 1160, 1161, 2006, 2013: // shutdown, killed, aborted, net errors, gone away, lost
+		return false
+	}
+	return true
 }
 
 func containsFold(list []string, s string) bool {
