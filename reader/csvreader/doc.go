@@ -23,13 +23,23 @@
 //	encoding     utf-8 (default), gbk, gb18030 or latin1.
 //	columns      the schema: name:type pairs (see ParseColumns), e.g.
 //	             id:int64,amount:decimal(12,2),ts:timestamp[us,UTC].
-//	             Without it, types are inferred from a sample: int64, then
-//	             float64, date32, timestamp[us] (timestamp[us, UTC] when the
-//	             values carry a zone), bool, else utf8.
+//	             Without it, types are inferred from a sample, never
+//	             changing a value: int64 when every value prints back the
+//	             same (08123 stays text), decimal(p,s) for decimal
+//	             literals, float64 only when a value has an exponent, NaN
+//	             or Inf, date32, timestamp[us] (ns with more than 6
+//	             fraction digits; [us, UTC] when every value has an
+//	             offset), bool (true/false, t/f, yes/no, y/n, on/off), else
+//	             utf8.
 //	sampleRows   records read to infer types; default 1000.
 //	batchRows    rows per batch; default 65536.
 //	splitBytes   files larger than this are read as several splits of
 //	             about this size (default 64 MiB; -1: one split per file).
+//	maxRecordBytes  the most bytes of one record (default 16 MiB): a
+//	             longer one is a dirty row, and a split needs about three
+//	             times this in memory at most.
+//	compress     auto (default: .gz is gzip, .bz2 bzip2), none, gzip or
+//	             bzip2. Compressed files are not split.
 //
 // # Text forms
 //
@@ -54,12 +64,13 @@
 //
 // # Bad data
 //
-// A record with the wrong number of fields, an unterminated quote (which
-// runs to the end of the file), a character after a closing quote,
-// invalid UTF-8 or a value that does not parse as its column's type is
-// skipped and reported through ferry.DirtyReporter as a dirty.RowError
+// A record with the wrong number of fields, an unterminated quote, a
+// character after a closing quote, more than maxRecordBytes, invalid UTF-8
+// or a value that does not parse as its column's type is skipped and reported through ferry.DirtyReporter as a dirty.RowError
 // whose Row is the line number where the record starts, Column the column
 // (for a bad value), Value the raw text and Err names the file and line.
-// The Pipeline's dirty policy decides whether the run goes on. A file that
+// The Pipeline's dirty policy decides whether the run goes on. A broken
+// record costs its first line only: reading goes on at the line after its
+// start, so a stray quote does not swallow the rest of the file. A file that
 // cannot be opened is an error naming it.
 package csvreader

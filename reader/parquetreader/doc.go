@@ -9,6 +9,9 @@
 //
 //	columns    read only these top-level columns, in this order.
 //	batchRows  rows per batch; default 65536.
+//	int96      the unit of INT96 timestamps: ns (default; a value outside
+//	           the years 1677..2262 is a dirty row) or us (digits below
+//	           the microsecond dropped).
 //
 // Each row group of each file is a split. The schema is the Arrow schema
 // stored in the first file by parquetwriter (or any writer that stores
@@ -17,4 +20,14 @@
 // as written. Every file must have the first file's columns; a file that
 // differs is an error naming it. A truncated or corrupt file is an error
 // naming it, never a panic.
+//
+// Files from other writers are read too: LZ4 pages in the Hadoop framing
+// (parquet-mr, Spark), raw LZ4 under the LZ4 codec id (old arrow-cpp) and
+// LZ4_RAW; data pages v2 with an empty values section (never handed to
+// the decompressor); MAPs whose keys are declared optional (Presto,
+// Trino), read as Arrow maps (a NULL key is an error naming the row);
+// INT96 timestamps (Impala, Hive), read by the reader itself (flat
+// columns) so that one value out of range is a dirty row, not a refused
+// file. A directory a Ferry writer made from a file path
+// (x.parquet/part-*.parquet) is read by that path.
 package parquetreader

@@ -18,6 +18,9 @@
 //	crlf          true ends lines with \r\n; default false (\n).
 //	maxFileRows   start a new file after this many rows (0: no limit).
 //	maxFileBytes  start a new file after about this many bytes (0: no limit).
+//	compress      none (default) or gzip: every file is gzipped (part files
+//	              end in .csv.gz; csvreader reads them by that extension,
+//	              or with compress=gzip).
 //
 // Fields are quoted (RFC 4180, quotes doubled) when they hold the
 // delimiter, the quote or a line break, start or end with a space, or
@@ -26,19 +29,23 @@
 // exact with NaN/+Inf/-Inf, binary base64, timestamps with microseconds,
 // zoned ones RFC 3339.
 //
+// Struct, map and list (of struct) values are written as their JSON text
+// in one cell (maps as [{"key":k,"value":v},...]), float16 as a number,
+// fixed_size_binary as base64, the null type as NULL and other extension
+// types as their storage; csvreader reads them back to the same types
+// when given the schema.
+//
 // # Files, Commit and Abort
 //
-// Every file is written under a hidden temporary name beside its final
-// one; Commit renames them into place, Abort removes them, so a failed run
-// leaves no partial output and the old output untouched. With a file path,
-// no rolling and one worker the output is that file; with rolling or
-// several workers, files are named <base>-<worker>-<seq>.csv. In a
-// directory, files are named part-<run>-<worker>-<seq>.csv.
-//
-// Insert never replaces a file: it fails in Prepare when the output file
-// exists (and in Commit, before renaming anything, when a generated name
-// exists); in a directory it adds files. Overwrite replaces the output at
-// Commit and removes what earlier runs left under the same names
-// (<base>.csv and <base>-N-N.csv, or part-*.csv in a directory). Other
-// write modes are rejected.
+// The Writer embeds fileset.Output: it implements ferry.StageWriter (a
+// stage directory .ferry-stage.<name>.<run ID> next to the target, one
+// marker per finished split), ferry.StageCollector and
+// ferry.OutputReporter. Commit switches the new output in with one rename:
+// one file is the target itself; several files (several splits, or
+// rolling) make the target a directory of part-<run>-<n>.csv files and a
+// _ferry_run.json marker, which csvreader reads by the same URL. Overwrite
+// exchanges the old output and the new one atomically; insert never
+// replaces a file, and into an existing directory (a path ending in /) it
+// adds files. Abort drops the stage and leaves the old output untouched.
+// See fileset.Output for the details. Other write modes are rejected.
 package csvwriter

@@ -8,7 +8,7 @@
 // Parameters:
 //
 //	mode          insert (default) or overwrite (see csvwriter: the same
-//	              temporary files, names, Commit and Abort).
+//	              staged files, names, one-rename Commit and Abort).
 //	omitNulls     true leaves NULL values out instead of writing null.
 //	maxFileRows   start a new file after this many rows (0: no limit).
 //	maxFileBytes  start a new file after about this many bytes.
@@ -23,6 +23,11 @@
 // "2006-01-02T15:04:05.999999" and zoned ones RFC 3339 with microseconds.
 // UUIDs are canonical strings. JSON values are embedded as they are
 // (compacted only when they hold line breaks). Lists and fixed-size lists
-// are arrays; intervals {"months":m,"days":d,"nanoseconds":n}. Text that
-// is not valid UTF-8 has the bad bytes replaced by U+FFFD.
+// are arrays; intervals {"months":m,"days":d,"nanoseconds":n}. Structs are
+// objects; maps arrays of {"key":k,"value":v} (Arrow's form: keys of any
+// type, order and duplicates kept); float16 numbers; fixed_size_binary
+// base64 strings; the null type null; other extension types their
+// storage's form. jsonlreader reads all of them back to the same types
+// when given the schema. Text that is not valid UTF-8 has the bad bytes
+// replaced by U+FFFD.
 package jsonlwriter

@@ -8,7 +8,10 @@
 // Parameters:
 //
 //	mode          insert (default) or overwrite (see csvwriter: the same
-//	              temporary files, names, Commit and Abort).
+//	              staged files, names, one-rename Commit and Abort; with
+//	              several files the target is a directory of
+//	              part-<run>-<n>.parquet that parquetreader reads by the
+//	              same URL).
 //	compression   snappy (default), zstd, gzip or none.
 //	rowGroupRows  rows per row group; default 131072. parquetreader reads
 //	              one split per row group.
