@@ -282,12 +282,13 @@ func (w *Writer) tableColumns(ctx context.Context, table mysqlx.Table) (map[stri
 }
 
 // Open returns a BatchWriter with its own connection, one attempt at a
-// split of its own: its rows count once its Close commits them with their
-// marker. Safe for concurrent use.
+// split of its own (named "worker-N-<random>"): its rows count once its
+// Close commits them with their marker. Safe for concurrent use.
 func (w *Writer) Open(ctx context.Context) (ferry.BatchWriter, error) {
 	w.mu.Lock()
 	w.nsplit++
-	id := fmt.Sprintf("worker-%d", w.nsplit)
+	// Unique across processes too: two workers never replace each other.
+	id := fmt.Sprintf("worker-%d-%x", w.nsplit, newAttempt())
 	w.mu.Unlock()
 	return w.OpenSplit(ctx, id)
 }
