@@ -126,3 +126,20 @@ func TestSpeedLimits(t *testing.T) {
 	require.EqualValues(t, 3, sum.RowsWritten)
 	require.Equal(t, 3, count(t, pg, "jobtest_orders_pg"))
 }
+
+// Ferry's connectors under their own names: a url parameter and the
+// connector's URL parameters.
+func TestFerryPluginNames(t *testing.T) {
+	src := sqliteSource(t)
+	out := filepath.Join(t.TempDir(), "jobtest_out.csv")
+	text := `{"job": {"setting": {"speed": {"channel": 1}, "errorLimit": {"record": 0}}, "content": [{
+	  "reader": {"name": "sqlitereader", "parameter": {"url": "sqlite://` + src + `", "table": "jobtest_src", "column": ["id", "name", "'${bizdate}'"]}},
+	  "writer": {"name": "csvwriter", "parameter": {"url": "csv://` + out + `", "writeMode": "truncate", "delimiter": ";", "column": ["id", "who", "ds"]}}}]}}`
+	p, err := job.Parse([]byte(text), &job.Options{CycTime: cyc})
+	require.NoError(t, err)
+	_, err = p.Run(context.Background(), nil)
+	require.NoError(t, err)
+	got, err := os.ReadFile(out)
+	require.NoError(t, err)
+	require.Equal(t, "id;who;ds\n1;ann;20250726\n2;;20250726\n3;tab\there;20250726\n", string(got))
+}

@@ -152,7 +152,11 @@ func describeSource(e Endpoint) string {
 		}
 		return s
 	}
-	return ferry.Redact(e.URL)
+	shown := ferry.Redact(e.URL)
+	if u, err := url.QueryUnescape(shown); err == nil {
+		shown = u
+	}
+	return shown
 }
 
 func describeDest(e Endpoint) []string {

@@ -6,15 +6,21 @@ import (
 	"io"
 )
 
-// printResult prints v as indented JSON with asJSON, else text.
-func printResult(w io.Writer, asJSON bool, v any, text func() string) {
+// printResult prints v as indented JSON with asJSON, else text; mask (nil:
+// none) hides secrets in either.
+func printResult(w io.Writer, asJSON bool, v any, text func() string, mask func(string) string) {
+	if mask == nil {
+		mask = func(s string) string { return s }
+	}
 	if asJSON {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		enc.Encode(v)
+		b, err := json.MarshalIndent(v, "", "  ")
+		if err != nil {
+			b = []byte(fmt.Sprintf(`{"error": %q}`, err.Error()))
+		}
+		fmt.Fprintln(w, mask(string(b)))
 		return
 	}
-	fmt.Fprint(w, text())
+	fmt.Fprint(w, mask(text()))
 }
 
 // failed prints err on one line of stderr, through mask (nil: as is), and
