@@ -229,7 +229,9 @@ func filterStrings(mem memory.Allocator, a *array.String, keep []bool, kept int)
 	}
 	b := array.NewStringBuilder(mem)
 	b.ReserveData(total)
-	return filterLoop(b, a, keep, kept, func(i int) { b.Append(a.Value(i)) })
+	offs, data := a.ValueOffsets(), a.ValueBytes()
+	base := offs[0]
+	return filterLoop(b, a, keep, kept, func(i int) { b.BinaryBuilder.Append(data[offs[i]-base : offs[i+1]-base]) })
 }
 
 // filterFixed selects the kept values of a fixed-size binary array (UUIDs).

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"regexp/syntax"
 	"strings"
 	"unicode"
 
@@ -132,6 +133,19 @@ func Text(cfg TextConfig, opts *Options) (ferry.Transformer, error) {
 // match of re replaced by the template with (as ReplaceAllString does),
 // without the intermediate strings ReplaceAllString makes.
 func regexAppender(re *regexp.Regexp, with string) func(dst []byte, s string) []byte {
+	if anchored(re.String()) {
+		// Anchored at both ends (and not multi-line): one match at most,
+		// found without ReplaceAll's slice of matches.
+		return func(dst []byte, s string) []byte {
+			m := re.FindStringSubmatchIndex(s)
+			if m == nil {
+				return append(dst, s...)
+			}
+			dst = append(dst, s[:m[0]]...)
+			dst = re.ExpandString(dst, with, s, m)
+			return append(dst, s[m[1]:]...)
+		}
+	}
 	return func(dst []byte, s string) []byte {
 		last := 0
 		for _, m := range re.FindAllStringSubmatchIndex(s, -1) {
@@ -141,6 +155,21 @@ func regexAppender(re *regexp.Regexp, with string) func(dst []byte, s string) []
 		}
 		return append(dst, s[last:]...)
 	}
+}
+
+// anchored reports whether every match of the pattern spans the whole
+// text (^...$ around a concatenation, not an alternation), so there is at
+// most one.
+func anchored(pattern string) bool {
+	re, err := syntax.Parse(pattern, syntax.Perl)
+	if err != nil {
+		return false
+	}
+	re = re.Simplify()
+	if re.Op != syntax.OpConcat || len(re.Sub) < 2 {
+		return false
+	}
+	return re.Sub[0].Op == syntax.OpBeginText && re.Sub[len(re.Sub)-1].Op == syntax.OpEndText
 }
 
 func trimmer(chars string, left, right bool) func(string) string {

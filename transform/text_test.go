@@ -82,3 +82,27 @@ func TestTextSpecAndErrors(t *testing.T) {
 	_, err = tr.OutputSchema(b.Schema())
 	require.ErrorContains(t, err, `replace: no column "nope" in the source (have id, s)`)
 }
+
+// TestRegexReplaceAnchoring: the one-match path is taken only when every
+// match spans the whole text; an alternation of anchors is not that.
+func TestRegexReplaceAnchoring(t *testing.T) {
+	mem := checked(t)
+	b := strBatch(mem, []*string{strPtr("ab"), strPtr("aXb"), strPtr("")})
+	defer b.Release()
+	for find, want := range map[string][]*string{
+		`^a|b$`:      {strPtr("--"), strPtr("-X-"), strPtr("")},
+		`^(a)(.*)b$`: {strPtr("[]"), strPtr("[X]"), strPtr("")},
+		`^$`:         {strPtr("ab"), strPtr("aXb"), strPtr("[]")},
+		`(?m)^a`:     {strPtr("-b"), strPtr("-Xb"), strPtr("")},
+	} {
+		with := "-"
+		if find != `^a|b$` && find != `(?m)^a` {
+			with = "[$2]"
+		}
+		tr, err := transform.Text(transform.TextConfig{Columns: []string{"s"}, Find: find, Regex: true, With: with}, &transform.Options{Allocator: mem})
+		require.NoError(t, err)
+		out, _ := run(t, tr, b)
+		require.Equal(t, want, columnStrings(t, out, 1), find)
+		out.Release()
+	}
+}
