@@ -6,9 +6,14 @@ import (
 	"io"
 )
 
-// printResult prints v as indented JSON with asJSON, else text; mask (nil:
-// none) hides secrets in either.
-func printResult(w io.Writer, asJSON bool, v any, text func() string, mask func(string) string) {
+// printResult prints v as indented JSON with asJSON, else text.
+func printResult(w io.Writer, asJSON bool, v any, text func() string) {
+	printMasked(w, asJSON, v, text, nil)
+}
+
+// printMasked is printResult with mask (nil: none) hiding secrets in
+// either form.
+func printMasked(w io.Writer, asJSON bool, v any, text func() string, mask func(string) string) {
 	if mask == nil {
 		mask = func(s string) string { return s }
 	}

@@ -230,7 +230,7 @@ func runJob(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		closeSinks(ro.DirtySinks)
 	}
 	if sum != nil {
-		printResult(stdout, f.json, sum, sum.Report, p.Mask)
+		printMasked(stdout, f.json, sum, sum.Report, p.Mask)
 	}
 	if err != nil {
 		return failed(stderr, err, p.Mask)
@@ -251,7 +251,7 @@ func planJob(ctx context.Context, cmd string, args []string, stdout, stderr io.W
 		pl, err = p.Plan(ctx, nil)
 	}
 	if pl != nil {
-		printResult(stdout, f.json, pl, pl.String, p.Mask)
+		printMasked(stdout, f.json, pl, pl.String, p.Mask)
 	}
 	if err != nil {
 		return failed(stderr, err, p.Mask)

@@ -53,7 +53,7 @@ func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	sum, err := doSync(ctx, f, stderr)
 	if sum != nil {
-		printResult(stdout, f.json, sum, sum.Report, nil)
+		printResult(stdout, f.json, sum, sum.Report)
 	}
 	if err != nil {
 		return failed(stderr, err, nil)
