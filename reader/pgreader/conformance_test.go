@@ -2,6 +2,7 @@ package pgreader_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -41,10 +42,24 @@ func load(t testing.TB, data arrow.RecordBatch) string {
 
 func TestConformance(t *testing.T) {
 	connect(t)
+	var last sync.Map // test name → table of its last New
 	connectortest.RunReaderTests(t, connectortest.ReaderHarness{
 		New: func(t *testing.T, ctx context.Context, mem memory.Allocator, data arrow.RecordBatch, batchRows int) ferry.Reader {
 			name := load(t, data)
+			last.Store(t.Name(), name)
 			r, err := pgreader.Open(ctx, pgreader.Config{ConnString: connString(), Table: name, BatchRows: batchRows, Allocator: mem})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return r
+		},
+		// a second Reader from the same configuration, as in another process
+		Open: func(t *testing.T, ctx context.Context, mem memory.Allocator, batchRows int) ferry.Reader {
+			name, ok := last.Load(t.Name())
+			if !ok {
+				t.Fatal("Open before New")
+			}
+			r, err := pgreader.Open(ctx, pgreader.Config{ConnString: connString(), Table: name.(string), BatchRows: batchRows, Allocator: mem})
 			if err != nil {
 				t.Fatal(err)
 			}
