@@ -32,7 +32,10 @@ const usage = `usage: ferry <command> [flags]
 
 commands:
   sync     copy rows from one URL to another (ferry sync -h for flags)
-  resume   finish a run checkpointed with ferry sync --checkpoint DIR
+  run      run a DataX, DataWorks or Ferry job file (ferry run -h)
+  plan     show what a job would do, writing nothing (ferry plan -h)
+  check    validate a job and connect to both sides, writing nothing (ferry check -h)
+  resume   finish a run checkpointed with ferry sync|run --checkpoint DIR
   gc       drop the stages (staging tables, temp files) killed runs left in a destination
   schemes  list the registered reader and writer URL schemes
 `
