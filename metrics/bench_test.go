@@ -88,6 +88,17 @@ func BenchmarkObserve(b *testing.B) {
 			c.Observe(ferry.Event{Kind: ferry.EventSplitFinished, Elapsed: 1e9})
 		}
 	})
+	provider := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
+	defer provider.Shutdown(context.Background())
+	o, err := metrics.NewOTel(provider.Meter("bench"), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("otel_batch_written", func(b *testing.B) {
+		for b.Loop() {
+			o.Observe(batch)
+		}
+	})
 	dirtyEvent := ferry.Event{Kind: ferry.EventDirtyRow, Rows: 1, Err: dirty.RowError{Row: 1, Err: errors.New("bad value")}}
 	b.Run("dirty_rows", func(b *testing.B) {
 		for b.Loop() {

@@ -91,16 +91,83 @@ type Collector struct {
 	lastRowsWritten                        prometheus.Gauge
 	checksFailed                           *prometheus.CounterVec
 	all                                    []prometheus.Collector
-	maxReasons                             int
-
-	mu      sync.Mutex
-	reasons map[string]bool
-	runsSt  map[string]*runState
+	tr                                     *tracker
 }
 
-// runState is what a Collector remembers of a run until Finish.
+// runState is what an observer remembers of a run until Finish.
 type runState struct {
 	read, retries int64
+}
+
+// tracker holds what the Prometheus and OTel observers remember between
+// events: the dirty reasons seen (capped) and each unfinished run's state.
+type tracker struct {
+	mu         sync.Mutex
+	maxReasons int
+	reasons    map[string]bool
+	runs       map[string]*runState
+}
+
+func newTracker(maxReasons int) *tracker {
+	if maxReasons <= 0 {
+		maxReasons = DefaultMaxDirtyReasons
+	}
+	return &tracker{maxReasons: maxReasons, reasons: map[string]bool{}, runs: map[string]*runState{}}
+}
+
+// reason maps a reason to itself while fewer than the cap are known, and
+// to OtherReason past it.
+func (t *tracker) reason(reason string) string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.reasons[reason] {
+		return reason
+	}
+	if len(t.reasons) >= t.maxReasons {
+		return OtherReason
+	}
+	t.reasons[reason] = true
+	return reason
+}
+
+// run returns the state of run id; t.mu is held.
+func (t *tracker) run(id string) *runState {
+	st := t.runs[id]
+	if st == nil {
+		st = &runState{}
+		t.runs[id] = st
+	}
+	return st
+}
+
+func (t *tracker) retried(id string) {
+	t.mu.Lock()
+	t.run(id).retries++
+	t.mu.Unlock()
+}
+
+// progressed records that run id has read rowsRead rows and returns how
+// many more than before.
+func (t *tracker) progressed(id string, rowsRead int64) int64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	st := t.run(id)
+	delta := rowsRead - st.read
+	if delta <= 0 {
+		return 0
+	}
+	st.read = rowsRead
+	return delta
+}
+
+// finished forgets the run of sum and returns the rows read and retries
+// its Summary has beyond what was counted during the run.
+func (t *tracker) finished(sum *ferry.Summary) (read, retries int64) {
+	t.mu.Lock()
+	st := t.run(sum.RunID)
+	delete(t.runs, sum.RunID)
+	t.mu.Unlock()
+	return max(0, sum.RowsRead-st.read), max(0, sum.Retries-st.retries)
 }
 
 var (
@@ -125,13 +192,10 @@ func New(opts *Options) *Collector {
 			labels["run"] = o.Run
 		}
 	}
-	if o.MaxDirtyReasons <= 0 {
-		o.MaxDirtyReasons = DefaultMaxDirtyReasons
-	}
 	if o.DurationBuckets == nil {
 		o.DurationBuckets = DefaultDurationBuckets
 	}
-	c := &Collector{maxReasons: o.MaxDirtyReasons, reasons: map[string]bool{}, runsSt: map[string]*runState{}}
+	c := &Collector{tr: newTracker(o.MaxDirtyReasons)}
 	counter := func(name, help string) prometheus.Counter {
 		m := prometheus.NewCounter(prometheus.CounterOpts{Name: name, Help: help, ConstLabels: labels})
 		c.all = append(c.all, m)
@@ -218,39 +282,12 @@ func (c *Collector) Observe(e ferry.Event) {
 		c.splitRetry.Inc()
 		c.splitsInProgress.Dec()
 		c.retries.Inc()
-		c.mu.Lock()
-		c.run(e.RunID).retries++
-		c.mu.Unlock()
+		c.tr.retried(e.RunID)
 	case ferry.EventSplitSkipped:
 		c.splitSkipped.Inc()
 	case ferry.EventDirtyRow:
-		c.dirtyRows.WithLabelValues(c.reasonLabel(DirtyReason(e.Err))).Add(float64(e.Rows))
+		c.dirtyRows.WithLabelValues(c.tr.reason(DirtyReason(e.Err))).Add(float64(e.Rows))
 	}
-}
-
-// run returns the state of run id; c.mu is held.
-func (c *Collector) run(id string) *runState {
-	st := c.runsSt[id]
-	if st == nil {
-		st = &runState{}
-		c.runsSt[id] = st
-	}
-	return st
-}
-
-// reasonLabel maps a reason to itself while fewer than the cap are known,
-// and to OtherReason past it.
-func (c *Collector) reasonLabel(reason string) string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.reasons[reason] {
-		return reason
-	}
-	if len(c.reasons) >= c.maxReasons {
-		return OtherReason
-	}
-	c.reasons[reason] = true
-	return reason
 }
 
 // DirtyReason returns the reason of a dirty-row event's error as
@@ -277,14 +314,7 @@ func DirtyReason(err error) string {
 // during the run.
 func (c *Collector) ProgressFunc(runID string, next func(ferry.Progress)) func(ferry.Progress) {
 	return func(p ferry.Progress) {
-		c.mu.Lock()
-		st := c.run(runID)
-		delta := p.RowsRead - st.read
-		if delta > 0 {
-			st.read = p.RowsRead
-		}
-		c.mu.Unlock()
-		if delta > 0 {
+		if delta := c.tr.progressed(runID, p.RowsRead); delta > 0 {
 			c.rowsRead.Add(float64(delta))
 		}
 		if next != nil {
@@ -311,16 +341,9 @@ func (c *Collector) Finish(sum *ferry.Summary, err error) {
 	}
 	c.lastDuration.Set(sum.Elapsed.Seconds())
 	c.lastRowsWritten.Set(float64(sum.RowsWritten))
-	c.mu.Lock()
-	st := c.run(sum.RunID)
-	delete(c.runsSt, sum.RunID)
-	c.mu.Unlock()
-	if d := sum.RowsRead - st.read; d > 0 {
-		c.rowsRead.Add(float64(d))
-	}
-	if d := sum.Retries - st.retries; d > 0 {
-		c.retries.Add(float64(d))
-	}
+	read, retries := c.tr.finished(sum)
+	c.rowsRead.Add(float64(read))
+	c.retries.Add(float64(retries))
 	c.rowsFiltered.Add(float64(max(0, sum.RowsFiltered)))
 	c.bytesRead.Add(float64(max(0, sum.BytesRead)))
 	c.readSeconds.Add(sum.ReadTime.Seconds())

@@ -3,7 +3,6 @@ package metrics
 import (
 	"context"
 	"errors"
-	"sync"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
@@ -38,13 +37,9 @@ type OTel struct {
 	waitReader, waitWriter     metric.Float64Counter
 	splitDuration, runDuration metric.Float64Histogram
 	inProgress                 metric.Int64UpDownCounter
-	maxReasons                 int
 	started, finished, failed  metric.MeasurementOption
 	retried, skipped           metric.MeasurementOption
-
-	mu      sync.Mutex
-	reasons map[string]bool
-	runsSt  map[string]*runState
+	tr                         *tracker
 }
 
 var _ ferry.Observer = (*OTel)(nil)
@@ -55,13 +50,7 @@ func NewOTel(meter metric.Meter, opts *OTelOptions) (*OTel, error) {
 	if opts != nil {
 		o = *opts
 	}
-	if o.MaxDirtyReasons <= 0 {
-		o.MaxDirtyReasons = DefaultMaxDirtyReasons
-	}
-	t := &OTel{
-		attrs: metric.WithAttributes(o.Attributes...), attrList: o.Attributes,
-		maxReasons: o.MaxDirtyReasons, reasons: map[string]bool{}, runsSt: map[string]*runState{},
-	}
+	t := &OTel{attrs: metric.WithAttributes(o.Attributes...), attrList: o.Attributes, tr: newTracker(o.MaxDirtyReasons)}
 	var errs []error
 	ic := func(name, unit, desc string) metric.Int64Counter {
 		m, err := meter.Int64Counter(name, metric.WithUnit(unit), metric.WithDescription(desc))
@@ -126,13 +115,11 @@ func (t *OTel) Observe(e ferry.Event) {
 		t.splits.Add(ctx, 1, t.retried)
 		t.inProgress.Add(ctx, -1, t.attrs)
 		t.retries.Add(ctx, 1, t.attrs)
-		t.mu.Lock()
-		t.run(e.RunID).retries++
-		t.mu.Unlock()
+		t.tr.retried(e.RunID)
 	case ferry.EventSplitSkipped:
 		t.splits.Add(ctx, 1, t.skipped)
 	case ferry.EventDirtyRow:
-		t.rowsDirty.Add(ctx, e.Rows, t.with(attribute.String("reason", t.reasonLabel(DirtyReason(e.Err)))))
+		t.rowsDirty.Add(ctx, e.Rows, t.with(attribute.String("reason", t.tr.reason(DirtyReason(e.Err)))))
 	}
 }
 
@@ -140,39 +127,10 @@ func (t *OTel) with(kv ...attribute.KeyValue) metric.MeasurementOption {
 	return metric.WithAttributes(append(append([]attribute.KeyValue(nil), t.attrList...), kv...)...)
 }
 
-func (t *OTel) run(id string) *runState {
-	st := t.runsSt[id]
-	if st == nil {
-		st = &runState{}
-		t.runsSt[id] = st
-	}
-	return st
-}
-
-func (t *OTel) reasonLabel(reason string) string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.reasons[reason] {
-		return reason
-	}
-	if len(t.reasons) >= t.maxReasons {
-		return OtherReason
-	}
-	t.reasons[reason] = true
-	return reason
-}
-
 // ProgressFunc is Collector.ProgressFunc for the meter.
 func (t *OTel) ProgressFunc(runID string, next func(ferry.Progress)) func(ferry.Progress) {
 	return func(p ferry.Progress) {
-		t.mu.Lock()
-		st := t.run(runID)
-		delta := p.RowsRead - st.read
-		if delta > 0 {
-			st.read = p.RowsRead
-		}
-		t.mu.Unlock()
-		if delta > 0 {
+		if delta := t.tr.progressed(runID, p.RowsRead); delta > 0 {
 			t.rowsRead.Add(context.Background(), delta, t.attrs)
 		}
 		if next != nil {
@@ -189,16 +147,9 @@ func (t *OTel) Finish(sum *ferry.Summary, err error) {
 		return
 	}
 	t.runDuration.Record(ctx, sum.Elapsed.Seconds(), t.attrs)
-	t.mu.Lock()
-	st := t.run(sum.RunID)
-	delete(t.runsSt, sum.RunID)
-	t.mu.Unlock()
-	if d := sum.RowsRead - st.read; d > 0 {
-		t.rowsRead.Add(ctx, d, t.attrs)
-	}
-	if d := sum.Retries - st.retries; d > 0 {
-		t.retries.Add(ctx, d, t.attrs)
-	}
+	read, retries := t.tr.finished(sum)
+	t.rowsRead.Add(ctx, read, t.attrs)
+	t.retries.Add(ctx, retries, t.attrs)
 	t.rowsFiltered.Add(ctx, max(0, sum.RowsFiltered), t.attrs)
 	t.bytesRead.Add(ctx, max(0, sum.BytesRead), t.attrs)
 	t.waitReader.Add(ctx, sum.WaitOnReader.Seconds(), t.attrs)

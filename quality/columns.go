@@ -35,17 +35,11 @@ func NotNull(sev Severity, columns ...string) *NotNullCheck {
 
 // Begin finds the columns.
 func (c *NotNullCheck) Begin(s *arrow.Schema) error {
-	if len(c.columns) == 0 {
-		return fmt.Errorf("quality: %s: no columns", c.name)
+	idx, err := columnIndexes(c.name, s, c.columns)
+	if err != nil {
+		return err
 	}
-	c.idx = make([]int, len(c.columns))
-	for i, col := range c.columns {
-		j, err := columnIndex(c.name, s, col)
-		if err != nil {
-			return err
-		}
-		c.idx[i] = j
-	}
+	c.idx = idx
 	c.nulls = make([]int64, len(c.columns))
 	return nil
 }

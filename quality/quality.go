@@ -112,6 +112,22 @@ func columnIndex(rule string, s *arrow.Schema, name string) (int, error) {
 	return 0, fmt.Errorf("quality: %s: column %q appears %d times", rule, name, len(idx))
 }
 
+// columnIndexes finds columns in s; there must be at least one.
+func columnIndexes(rule string, s *arrow.Schema, columns []string) ([]int, error) {
+	if len(columns) == 0 {
+		return nil, fmt.Errorf("quality: %s: no columns", rule)
+	}
+	idx := make([]int, len(columns))
+	for i, col := range columns {
+		j, err := columnIndex(rule, s, col)
+		if err != nil {
+			return nil, err
+		}
+		idx[i] = j
+	}
+	return idx, nil
+}
+
 func columnNames(s *arrow.Schema) string {
 	names := make([]string, 0, s.NumFields())
 	for _, f := range s.Fields() {

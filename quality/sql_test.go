@@ -255,7 +255,7 @@ func TestBlockingRuleKeepsOldRows(t *testing.T) {
 				t.Fatalf("run with a negative amount: %v, want ErrCheckFailed", err)
 			}
 			var n, sum int64
-			if err := db.QueryRow("SELECT COUNT(*), SUM(id) FROM " + quoted).Scan(&n, &sum); err != nil {
+			if err := db.QueryRow("SELECT COUNT(*), SUM(id) FROM "+quoted).Scan(&n, &sum); err != nil {
 				t.Fatal(err)
 			}
 			if n != 5 || sum != 15 {
@@ -269,7 +269,7 @@ func TestBlockingRuleKeepsOldRows(t *testing.T) {
 			if err != nil || !s.Checks[0].Passed {
 				t.Fatalf("passing run: %v %+v", err, s)
 			}
-			if err := db.QueryRow("SELECT COUNT(*), SUM(id) FROM " + quoted).Scan(&n, &sum); err != nil {
+			if err := db.QueryRow("SELECT COUNT(*), SUM(id) FROM "+quoted).Scan(&n, &sum); err != nil {
 				t.Fatal(err)
 			}
 			if n != 2 || sum != 201 {

@@ -62,20 +62,14 @@ func (c *UniqueCheck) SQLOnly() *UniqueCheck {
 
 // Begin finds the key columns.
 func (c *UniqueCheck) Begin(s *arrow.Schema) error {
-	if len(c.columns) == 0 {
-		return fmt.Errorf("quality: %s: no key columns", c.name)
-	}
 	if c.maxKeys <= 0 {
 		c.maxKeys = DefaultMaxKeys
 	}
-	c.idx = make([]int, len(c.columns))
-	for i, col := range c.columns {
-		j, err := columnIndex(c.name, s, col)
-		if err != nil {
-			return err
-		}
-		c.idx[i] = j
+	idx, err := columnIndexes(c.name, s, c.columns)
+	if err != nil {
+		return err
 	}
+	c.idx = idx
 	c.seen = map[uint64]struct{}{}
 	return nil
 }
