@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"regexp"
 	"testing"
 	"time"
 
@@ -321,5 +322,31 @@ func TestDXGroovy(t *testing.T) {
 		b, _ := json.Marshal(map[string]any{"code": tt.code})
 		_, err := transform.Build(transform.Spec{Name: "dx_groovy", Parameter: b})
 		require.ErrorContains(t, err, tt.want)
+	}
+}
+
+// TestDXFilterLikeFastPath: like patterns of the form .*X.* (searched for
+// X without anchors) match exactly what the full match matches, newlines
+// and anchors included.
+func TestDXFilterLikeFastPath(t *testing.T) {
+	values := []string{"", "ipsum", "lorem ipsum dolor", "a\nipsum", "ipsum\n", "xx", "IPSUM", "ab\nc", "😀ipsum😀", "abc"}
+	for _, pat := range []string{".*ipsum.*", "ipsum.*", ".*ipsum", ".*", ".*.*", ".*(a|b).*", ".*^a.*", ".*c$.*", "(?i).*ipsum.*", ".*\\bipsum\\b.*", "(?s).*ipsum.*", ".*i.s.m.*", ".*(?:ip|x)+.*"} {
+		mem := checked(t)
+		vals := make([]*string, len(values))
+		for i := range values {
+			vals[i] = &values[i]
+		}
+		b := strBatch(mem, vals)
+		out, _ := run(t, mustBuild(t, mem, dx("dx_filter", 1, "like", pat)), b)
+		re := regexp.MustCompile(`^(?:` + pat + `)$`)
+		var want []int64
+		for i, v := range values {
+			if !re.MatchString(v) {
+				want = append(want, int64(i))
+			}
+		}
+		require.Equal(t, want, ids(t, out), pat)
+		out.Release()
+		b.Release()
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"regexp/syntax"
 	"strconv"
 	"strings"
 	"time"
@@ -46,11 +47,11 @@ func DXFilter(column int, op, value string, opts *Options) (ferry.Transformer, e
 	f := &dxFilter{col: column, op: op, value: value, opts: opts}
 	switch op {
 	case "like", "not like":
-		re, err := regexp.Compile(`^(?:` + value + `)$`)
+		m, err := newFullMatcher(value)
 		if err != nil {
 			return nil, fmt.Errorf("transform: dx_filter: %s %q: not an RE2 regular expression (Java's lookarounds and backreferences are not supported): %w", op, value, err)
 		}
-		f.re = re
+		f.re = m
 	case ">", "<", "=", "==", "!=", ">=", "<=":
 	default:
 		return nil, fmt.Errorf("transform: dx_filter: unknown operator %q (want like, not like, >, <, =, ==, !=, >= or <=)", op)
@@ -66,7 +67,7 @@ type dxFilter struct {
 	col   int
 	op    string
 	value string
-	re    *regexp.Regexp
+	re    *fullMatcher
 	opts  *Options
 	b     binding[dxFilterPlan]
 }
@@ -164,6 +165,68 @@ func (f *dxFilter) bind(in *arrow.Schema) (*dxFilterPlan, error) {
 		return !ok || c != 0 // "!="
 	}
 	return p, nil
+}
+
+// fullMatcher matches whole values against a regular expression, as
+// Java's String.matches does. A pattern of the form .*X.* (or X.*, .*X) is
+// matched as an unanchored search for X on values without a newline,
+// which Go's regexp does far faster than the full match (the result is the
+// same: . matches anything but a newline).
+type fullMatcher struct {
+	full, fast *regexp.Regexp
+}
+
+func newFullMatcher(pattern string) (*fullMatcher, error) {
+	full, err := regexp.Compile(`^(?:` + pattern + `)$`)
+	if err != nil {
+		return nil, err
+	}
+	m := &fullMatcher{full: full}
+	re, err := syntax.Parse(pattern, syntax.Perl)
+	if err != nil {
+		return m, nil
+	}
+	re = re.Simplify()
+	subs := []*syntax.Regexp{re}
+	if re.Op == syntax.OpConcat {
+		subs = re.Sub
+	}
+	dotStar := func(r *syntax.Regexp) bool {
+		return r.Op == syntax.OpStar && len(r.Sub) == 1 && r.Sub[0].Op == syntax.OpAnyCharNotNL
+	}
+	left, right := len(subs) > 0 && dotStar(subs[0]), len(subs) > 1 && dotStar(subs[len(subs)-1])
+	if !left && !right {
+		return m, nil
+	}
+	if left {
+		subs = subs[1:]
+	}
+	if right {
+		subs = subs[:len(subs)-1]
+	}
+	mid := &syntax.Regexp{Op: syntax.OpConcat, Sub: subs}
+	if len(subs) == 0 {
+		mid = &syntax.Regexp{Op: syntax.OpEmptyMatch}
+	}
+	p := "(?:" + mid.String() + ")"
+	if !left {
+		p = "^" + p
+	}
+	if !right {
+		p += "$"
+	}
+	if m.fast, err = regexp.Compile(p); err != nil {
+		m.fast = nil
+	}
+	return m, nil
+}
+
+// MatchString reports whether all of s matches.
+func (m *fullMatcher) MatchString(s string) bool {
+	if m.fast != nil && strings.IndexByte(s, '\n') < 0 {
+		return m.fast.MatchString(s)
+	}
+	return m.full.MatchString(s)
 }
 
 // comparer returns a function comparing value i of a column of fld's type
