@@ -43,7 +43,9 @@ type ComputeConfig struct {
 	// Expr is the expression (see the package doc).
 	Expr string `json:"expr"`
 	// Type is the column's type (see ParseType). "" takes the
-	// expression's type, which must then be known (not the any of ??).
+	// expression's type, which must then be known (not the any of ??):
+	// bool, int64, uint64, float64, utf8, or for a time.Time an instant
+	// (timestamp[us, UTC]); say "timestamp" for a zone-less wall clock.
 	Type string `json:"type"`
 }
 
