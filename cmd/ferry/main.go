@@ -24,6 +24,9 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	if ctx.Err() != nil && code != 0 {
+		code = 130 // interrupted (the run was aborted first)
+	}
 	stop()
 	os.Exit(code)
 }
@@ -38,6 +41,8 @@ commands:
   resume   finish a run checkpointed with ferry sync|run --checkpoint DIR
   gc       drop the stages (staging tables, temp files) killed runs left in a destination
   schemes  list the registered reader and writer URL schemes
+  version  print Ferry's version and commit
+  help CMD the flags of a command
 `
 
 // run runs the command line args and returns the exit code.
@@ -59,7 +64,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return planJob(ctx, args[0], args[1:], stdout, stderr)
 	case "schemes":
 		return runSchemes(stdout)
-	case "-h", "--help", "help":
+	case "version", "--version":
+		return runVersion(stdout)
+	case "help":
+		if len(args) > 1 && args[1] != "help" {
+			return run(ctx, []string{args[1], "-h"}, stdout, stdout)
+		}
+		fmt.Fprint(stdout, usage)
+		return 0
+	case "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
 	}

@@ -132,7 +132,11 @@ func TestSyncUsageAndURLErrors(t *testing.T) {
 		{nil, 2, "usage: ferry"},
 		{[]string{"bogus"}, 2, `unknown command "bogus"`},
 		{[]string{"sync", "--from", "clitest://x"}, 2, "--from and --to are required"},
-		{[]string{"sync", "--from", "clitest://x", "--to", "clitest://y", "--mode", "merge"}, 1, `unknown write mode "merge"`},
+		{[]string{"sync", "--from", "clitest://x", "--to", "clitest://y", "--mode", "merge"}, 2, `unknown write mode "merge"`},
+		{[]string{"sync", "--from", "clitest://x", "--to", "clitest://y", "--concurrency", "-3"}, 2, "--concurrency -3"},
+		{[]string{"sync", "--from", "clitest://x", "--to", "clitest://y", "--progress", "bogus"}, 2, `--progress "bogus"`},
+		{[]string{"sync", "--from", "clitest://x", "--to", "clitest://y", "--max-dirty-ratio", "5"}, 2, "--max-dirty-ratio 5"},
+		{[]string{"sync", "--from", "clitest://x", "--from", "clitest://z", "--to", "clitest://y"}, 2, "given twice"},
 		{[]string{"sync", "--from", "nosuch://u:hunter2@h/x", "--to", "clitest://y"}, 1, `unknown scheme "nosuch"`},
 		{[]string{"sync", "--from", "clitest://x?rowz=1", "--to", "clitest://y"}, 1, "unknown URL parameter(s) rowz"},
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 )
 
 // printResult prints v as indented JSON with asJSON, else text.
@@ -31,7 +32,7 @@ func printMasked(w io.Writer, asJSON bool, v any, text func() string, mask func(
 // failed prints err on one line of stderr, through mask (nil: as is), and
 // returns the exit code of a failed run.
 func failed(stderr io.Writer, err error, mask func(string) string) int {
-	msg := oneLine(err)
+	msg := strings.TrimPrefix(oneLine(err), "ferry: ")
 	if mask != nil {
 		msg = mask(msg)
 	}

@@ -63,7 +63,7 @@ var jobUsage = map[string]string{
 
 // parseJob turns the flags and the job file into a parsed job; a usage
 // error is reported with usage == true.
-func parseJob(cmd string, args []string, stderr io.Writer) (p *job.Parsed, f jobFlags, code int) {
+func parseJob(cmd string, args []string, stdout, stderr io.Writer) (p *job.Parsed, f jobFlags, code int) {
 	fs := jobFlagSet(cmd, &f, stderr)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -84,15 +84,19 @@ func parseJob(cmd string, args []string, stderr io.Writer) (p *job.Parsed, f job
 	if f.catalog != "" {
 		c, err := job.LoadCatalog(f.catalog)
 		if err != nil {
-			fmt.Fprintln(stderr, "ferry: "+oneLine(err))
-			return nil, f, 1
+			if f.json {
+				printFailureJSON(stdout, failureJSON{Error: oneLine(err), Job: fs.Arg(0)}, nil)
+			}
+			return nil, f, failed(stderr, err, nil)
 		}
 		opts.Catalog = c
 	}
 	p, err = job.ParseFile(fs.Arg(0), opts)
 	if err != nil {
-		fmt.Fprintln(stderr, "ferry: "+oneLine(err))
-		return nil, f, 1
+		if f.json {
+			printFailureJSON(stdout, failureJSON{Error: oneLine(err), Job: fs.Arg(0)}, nil)
+		}
+		return nil, f, failed(stderr, err, nil)
 	}
 	return p, f, -1
 }
@@ -105,6 +109,11 @@ func jobOptions(f jobFlags) (*job.Options, error) {
 	o := &job.Options{Env: f.env, Params: map[string]string{}, Vars: map[string]string{}}
 	if f.env != job.EnvDev && f.env != job.EnvProd {
 		return nil, fmt.Errorf("--env %q: want dev or prod", f.env)
+	}
+	if f.progress != "" {
+		if err := checkProgress(f.progress); err != nil {
+			return nil, err
+		}
 	}
 	switch {
 	case f.bizdate != "" && f.cyctime != "":
@@ -192,7 +201,7 @@ func parseDataXVars(s string) (map[string]string, error) {
 }
 
 func runJob(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	p, f, code := parseJob("run", args, stderr)
+	p, f, code := parseJob("run", args, stdout, stderr)
 	if p == nil {
 		return code
 	}
@@ -231,6 +240,8 @@ func runJob(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if sum != nil {
 		printMasked(stdout, f.json, sum, sum.Report, p.Mask)
+	} else if err != nil && f.json {
+		printFailureJSON(stdout, failureJSON{Error: oneLine(err), Job: args[len(args)-1], Source: p.Source.Parts[0].URL, Destination: p.Destination.URL}, p.Mask)
 	}
 	if err != nil {
 		return failed(stderr, err, p.Mask)
@@ -239,7 +250,7 @@ func runJob(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 func planJob(ctx context.Context, cmd string, args []string, stdout, stderr io.Writer) int {
-	p, f, code := parseJob(cmd, args, stderr)
+	p, f, code := parseJob(cmd, args, stdout, stderr)
 	if p == nil {
 		return code
 	}
@@ -254,6 +265,9 @@ func planJob(ctx context.Context, cmd string, args []string, stdout, stderr io.W
 		printMasked(stdout, f.json, pl, pl.String, p.Mask)
 	}
 	if err != nil {
+		if pl == nil && f.json {
+			printFailureJSON(stdout, failureJSON{Error: oneLine(err), Job: args[len(args)-1], Source: p.Source.Parts[0].URL, Destination: p.Destination.URL}, p.Mask)
+		}
 		return failed(stderr, err, p.Mask)
 	}
 	if cmd == "check" && !f.json {

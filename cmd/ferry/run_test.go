@@ -189,3 +189,38 @@ func TestRunCheckpointResume(t *testing.T) {
 	require.NoError(t, c.QueryRow(ctx, "SELECT ds FROM clijob_rs_log").Scan(&ds))
 	require.Equal(t, "20250726", ds, "the resumed run resolves the job at the run's scheduled time")
 }
+
+func TestVersionHelpAndJSONFailure(t *testing.T) {
+	code, out, _ := runCLI(t, "version")
+	require.Equal(t, 0, code)
+	require.True(t, strings.HasPrefix(out, "ferry "), out)
+	code, out2, _ := runCLI(t, "--version")
+	require.Equal(t, 0, code)
+	require.Equal(t, out, out2)
+	for _, cmd := range []string{"sync", "run", "plan", "check"} {
+		code, out, _ := runCLI(t, "help", cmd)
+		require.Equal(t, 0, code, cmd)
+		require.Contains(t, out, "-json", cmd)
+		code, _, _ = runCLI(t, cmd, "-h")
+		require.Equal(t, 0, code, cmd)
+	}
+
+	// A run that fails before the pipeline starts still prints a JSON
+	// object with --json, and the error once, prefixed once.
+	code, out, errOut := runCLI(t, "sync", "--from", "nosuch://u:hunter2@h/x", "--to", "clitest://y", "--json")
+	require.Equal(t, 1, code)
+	var obj map[string]any
+	require.NoError(t, json.Unmarshal([]byte(out), &obj), out)
+	require.Contains(t, obj["error"], `unknown scheme "nosuch"`)
+	require.Equal(t, "nosuch://u:xxxxx@h/x", obj["source"])
+	require.NotEmpty(t, obj["version"])
+	require.NotContains(t, out+errOut, "hunter2")
+	require.False(t, strings.HasPrefix(errOut, "ferry: ferry:"), errOut)
+
+	bad := filepath.Join(t.TempDir(), "bad.json")
+	require.NoError(t, os.WriteFile(bad, []byte(`{"job": [`), 0o644))
+	code, out, _ = runCLI(t, "run", "--json", bad)
+	require.Equal(t, 1, code)
+	require.NoError(t, json.Unmarshal([]byte(out), &obj), out)
+	require.Contains(t, obj["error"], "invalid JSON at line 1")
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -31,8 +32,8 @@ func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var f syncFlags
 	fs := flag.NewFlagSet("ferry sync", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&f.from, "from", "", "source URL, e.g. sqlite:///data/shop.db?table=orders (required)")
-	fs.StringVar(&f.to, "to", "", "destination URL, e.g. parquet:///out/orders.parquet (required)")
+	fs.Var(&onceFlag{v: &f.from}, "from", "source URL, e.g. sqlite:///data/shop.db?table=orders (required)")
+	fs.Var(&onceFlag{v: &f.to}, "to", "destination URL, e.g. parquet:///out/orders.parquet (required)")
 	fs.StringVar(&f.mode, "mode", "", "write mode: insert, overwrite, upsert, replace or partition-overwrite (default: the URL's mode, else insert)")
 	fs.IntVar(&f.concurrency, "concurrency", 0, "workers (default: one per CPU)")
 	fs.Float64Var(&f.rowsPerSec, "rows-per-sec", 0, "limit on written rows per second (0: none)")
@@ -44,6 +45,9 @@ func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.progress, "progress", "auto", "progress line on stderr: auto (when a terminal), always, never")
 	fs.StringVar(&f.checkpoint, "checkpoint", "", "keep the run's plan and state in this directory, so that `ferry resume DIR` can finish it after a failure or a kill")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
 		return 2
 	}
 	if f.from == "" || f.to == "" || fs.NArg() > 0 {
@@ -51,14 +55,52 @@ func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
+	if err := f.check(); err != nil {
+		fmt.Fprintln(stderr, "ferry sync: "+err.Error())
+		return 2
+	}
 	sum, err := doSync(ctx, f, stderr)
 	if sum != nil {
 		printResult(stdout, f.json, sum, sum.Report)
+	} else if err != nil && f.json {
+		printFailureJSON(stdout, failureJSON{Error: oneLine(err), Source: f.from, Destination: f.to, Mode: f.mode}, nil)
 	}
 	if err != nil {
 		return failed(stderr, err, nil)
 	}
 	return 0
+}
+
+// check reports flag values that are usage errors, before anything
+// connects.
+func (f syncFlags) check() error {
+	switch {
+	case f.concurrency < 0:
+		return fmt.Errorf("--concurrency %d: want 0 (one per CPU) or more", f.concurrency)
+	case f.rowsPerSec < 0 || f.bytesPerSec < 0:
+		return errors.New("--rows-per-sec and --bytes-per-sec must not be negative")
+	case f.maxDirty < -1:
+		return fmt.Errorf("--max-dirty %d: want -1 (any), 0 or more", f.maxDirty)
+	case f.maxDirtyRatio < 0 || f.maxDirtyRatio > 1:
+		return fmt.Errorf("--max-dirty-ratio %g: want a fraction between 0 and 1", f.maxDirtyRatio)
+	}
+	if err := checkProgress(f.progress); err != nil {
+		return err
+	}
+	if f.mode != "" {
+		if _, err := ferry.ParseWriteMode(f.mode); err != nil {
+			return fmt.Errorf("--mode: %s", strings.TrimPrefix(err.Error(), "ferry: "))
+		}
+	}
+	return nil
+}
+
+func checkProgress(p string) error {
+	switch p {
+	case "auto", "always", "never":
+		return nil
+	}
+	return fmt.Errorf("--progress %q: want auto, always or never", p)
 }
 
 func doSync(ctx context.Context, f syncFlags, stderr io.Writer) (*ferry.Summary, error) {
