@@ -78,6 +78,9 @@ func dropOdd(t *testing.T, c *pgx.Conn) {
 }
 
 func oneBatch(mem memory.Allocator, names ...string) arrow.RecordBatch {
+	if mem == nil {
+		mem = memory.DefaultAllocator
+	}
 	var fields []arrow.Field
 	for _, n := range names {
 		fields = append(fields, arrow.Field{Name: n, Type: arrow.PrimitiveTypes.Int64, Nullable: true})
