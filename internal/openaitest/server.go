@@ -98,6 +98,9 @@ type Fault struct {
 	FinishReason string
 	// Drop closes the connection without an answer.
 	Drop bool
+	// Match, when set, makes the fault apply only to a request whose body
+	// contains it (the first queued fault that matches is taken).
+	Match string
 }
 
 // Request is one request the server received.
@@ -211,12 +214,13 @@ func (s *Server) take(path string, body []byte, inputs int) Fault {
 	defer s.mu.Unlock()
 	s.log = append(s.log, Request{Path: path, Inputs: inputs, Body: body})
 	q := s.faults[path]
-	if len(q) == 0 {
-		return Fault{}
+	for i, f := range q {
+		if f.Match == "" || strings.Contains(string(body), f.Match) {
+			s.faults[path] = append(q[:i:i], q[i+1:]...)
+			return f
+		}
 	}
-	f := q[0]
-	s.faults[path] = q[1:]
-	return f
+	return Fault{}
 }
 
 // apply does the fault's part before the normal answer; it reports whether

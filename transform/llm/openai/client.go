@@ -67,7 +67,7 @@ type Config struct {
 	MaxRetries int
 	// InitialBackoff and MaxBackoff bound the exponential backoff between
 	// retries (defaults 500ms and 30s). A Retry-After (or retry-after-ms)
-	// header replaces the computed wait, capped at MaxBackoff.
+	// header replaces the computed wait, capped at MaxRetryAfter.
 	InitialBackoff, MaxBackoff time.Duration
 	// Timeout bounds one attempt (default 120s).
 	Timeout time.Duration
@@ -99,6 +99,7 @@ type Client struct {
 	retries int
 	b0, b1  time.Duration
 	timeout time.Duration
+	sleep   func(ctx context.Context, d time.Duration) error // replaced in tests
 
 	requests, retried, failures, prompt, completion, estimated atomic.Int64
 }
@@ -112,6 +113,7 @@ func New(cfg Config) (*Client, error) {
 		b0:      cfg.InitialBackoff,
 		b1:      cfg.MaxBackoff,
 		timeout: cfg.Timeout,
+		sleep:   sleep,
 	}
 	if c.base == "" {
 		c.base = DefaultBaseURL
@@ -248,21 +250,30 @@ func (c *Client) post(ctx context.Context, path string, body any, tokens int, ou
 			c.failures.Add(1)
 			return ferry.Retryable(fmt.Errorf("openai: %s: giving up after %d attempts: %w", path, attempt+1, err))
 		}
-		wait := backoff + rand.N(backoff/2+1)
+		wait := min(backoff+rand.N(backoff/2+1), c.b1)
 		var ae *APIError
 		if errors.As(err, &ae) && ae.RetryAfter > 0 {
-			wait = ae.RetryAfter
+			wait = min(ae.RetryAfter, MaxRetryAfter)
 		}
-		wait = min(wait, c.b1)
 		backoff = min(2*backoff, c.b1)
 		c.retried.Add(1)
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return fmt.Errorf("openai: %s: %w", path, context.Cause(ctx))
-		case <-t.C:
+		if err := c.sleep(ctx, wait); err != nil {
+			return fmt.Errorf("openai: %s: %w", path, err)
 		}
+	}
+}
+
+// MaxRetryAfter caps the wait a Retry-After header asks for.
+const MaxRetryAfter = 2 * time.Minute
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	case <-t.C:
+		return nil
 	}
 }
 

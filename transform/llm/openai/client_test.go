@@ -1,0 +1,84 @@
+package openai
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/ferrydata/ferry/internal/openaitest"
+)
+
+// TestRetryAfterHonoured: the waits between retries are the Retry-After the
+// server sent (seconds, milliseconds, capped), else the backoff.
+func TestRetryAfterHonoured(t *testing.T) {
+	srv := openaitest.New(nil)
+	defer srv.Close()
+	c, err := New(Config{BaseURL: srv.BaseURL, InitialBackoff: 10 * time.Millisecond, MaxBackoff: 40 * time.Millisecond, MaxRetries: 5})
+	require.NoError(t, err)
+	var waits []time.Duration
+	c.sleep = func(ctx context.Context, d time.Duration) error { waits = append(waits, d); return nil }
+	srv.Fail(openaitest.Embeddings,
+		openaitest.Fault{Status: 429, RetryAfter: "3"},
+		openaitest.Fault{Status: 503, RetryAfter: "0.25"},
+		openaitest.Fault{Status: 429, RetryAfter: "100000"},
+		openaitest.Fault{Status: 500})
+	vecs, _, err := c.Embed(context.Background(), &EmbeddingRequest{Model: "m", Input: []string{"a", "b"}})
+	require.NoError(t, err)
+	require.Len(t, vecs, 2)
+	require.Equal(t, 5, srv.Requests(openaitest.Embeddings))
+	require.Len(t, waits, 4)
+	require.Equal(t, 3*time.Second, waits[0])
+	require.Equal(t, 250*time.Millisecond, waits[1])
+	require.Equal(t, MaxRetryAfter, waits[2])
+	require.LessOrEqual(t, waits[3], 40*time.Millisecond) // backoff, capped
+	require.Equal(t, int64(4), c.Stats().Retries)
+}
+
+func TestRetryAfterHeader(t *testing.T) {
+	h := http.Header{}
+	require.Zero(t, retryAfter(h))
+	h.Set("Retry-After", "2")
+	require.Equal(t, 2*time.Second, retryAfter(h))
+	h.Set("Retry-After-Ms", "150")
+	require.Equal(t, 150*time.Millisecond, retryAfter(h))
+	h = http.Header{}
+	h.Set("Retry-After", time.Now().Add(time.Hour).UTC().Format(http.TimeFormat))
+	require.Greater(t, retryAfter(h), 59*time.Minute)
+	h.Set("Retry-After", "soon")
+	require.Zero(t, retryAfter(h))
+}
+
+// TestEmbedChecksAnswer: an answer with too few vectors is retried.
+func TestEmbedBadAnswerRetried(t *testing.T) {
+	srv := openaitest.New(nil)
+	defer srv.Close()
+	c, err := New(Config{BaseURL: srv.BaseURL, MaxRetries: 1})
+	require.NoError(t, err)
+	c.sleep = func(context.Context, time.Duration) error { return nil }
+	srv.Fail(openaitest.Embeddings, openaitest.Fault{Truncate: true}, openaitest.Fault{Malformed: true})
+	_, _, err = c.Embed(context.Background(), &EmbeddingRequest{Model: "m", Input: []string{"a"}})
+	require.ErrorContains(t, err, "giving up after 2 attempts")
+	require.ErrorContains(t, err, "bad response body")
+}
+
+// TestAPIKey: the key is sent as a bearer token and a wrong one is a 401
+// that is not retried; the key is not in the error.
+func TestAPIKey(t *testing.T) {
+	srv := openaitest.New(&openaitest.Options{Key: "sk-right"})
+	defer srv.Close()
+	t.Setenv("FERRY_TEST_OPENAI_CLIENT_KEY", "sk-wrong")
+	c, err := New(Config{BaseURL: srv.BaseURL, APIKeyEnv: "FERRY_TEST_OPENAI_CLIENT_KEY"})
+	require.NoError(t, err)
+	_, _, err = c.Embed(context.Background(), &EmbeddingRequest{Model: "m", Input: []string{"a"}})
+	require.ErrorContains(t, err, "HTTP 401")
+	require.NotContains(t, err.Error(), "sk-wrong")
+	require.Equal(t, int64(1), c.Stats().Requests) // not retried
+	t.Setenv("FERRY_TEST_OPENAI_CLIENT_KEY", "sk-right")
+	c, err = New(Config{BaseURL: srv.BaseURL, APIKeyEnv: "FERRY_TEST_OPENAI_CLIENT_KEY"})
+	require.NoError(t, err)
+	_, _, err = c.Embed(context.Background(), &EmbeddingRequest{Model: "m", Input: []string{"a"}})
+	require.NoError(t, err)
+}
