@@ -18,8 +18,11 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/ferrydata/ferry"
 	"github.com/ferrydata/ferry/dirty"
@@ -302,4 +305,49 @@ func newTable(t *testing.T) *memwriter.Table {
 	tbl := memwriter.NewTable()
 	t.Cleanup(tbl.Release)
 	return tbl
+}
+
+func TestTracer(t *testing.T) {
+	rec := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
+	defer tp.Shutdown(context.Background())
+	tr := metrics.NewTracer(tp.Tracer("ferry"), context.Background(), attribute.String("job", "orders"))
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	t.Cleanup(func() { mem.AssertSize(t, 0) })
+	b := intBatch(mem, 0, 10)
+	r := memreader.New([]arrow.RecordBatch{b}, &memreader.Options{Repeat: 3, OpenErr: func(split string, attempt int) error {
+		if split == "mem[1,2)" && attempt == 1 {
+			return ferry.Retryable(errors.New("reset"))
+		}
+		return nil
+	}})
+	b.Release()
+	sum, err := ferry.New(r, memwriter.New(newTable(t), nil), &ferry.Options{Concurrency: 2, RunID: "t1", Observer: tr, Allocator: mem,
+		Retry: ferry.RetryPolicy{InitialBackoff: time.Millisecond}}).Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.End("t1", nil) // no-op: the commit ended the run span
+	spans := rec.Ended()
+	var runs, splits, failed int
+	for _, s := range spans {
+		switch s.Name() {
+		case "ferry.run":
+			runs++
+			if s.Parent().IsValid() {
+				t.Errorf("run span has a parent")
+			}
+		case "ferry.split":
+			splits++
+			if s.Status().Code == codes.Error {
+				failed++
+			}
+			if s.Parent().SpanID() != spans[len(spans)-1].SpanContext().SpanID() {
+				t.Errorf("split span not under the run span")
+			}
+		}
+	}
+	if runs != 1 || splits != 4 || failed != 1 || sum.SplitsDone != 3 || spans[len(spans)-1].Name() != "ferry.run" {
+		t.Errorf("runs %d, splits %d (failed %d) of %d spans", runs, splits, failed, len(spans))
+	}
 }
