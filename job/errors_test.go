@@ -111,3 +111,19 @@ func TestUnknownKeysWarn(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, pl.String(), "frobnicate: unknown key, ignored")
 }
+
+// DataX replaces -D variables in the raw text, so they may stand outside
+// strings; unknown ones are left for the scheduling parameters.
+func TestDataXVariablesInRawText(t *testing.T) {
+	text := `{"job": {"setting": {"speed": {"channel": $ch}, "errorLimit": {"record": ${maxErr}}}, "content": [{
+	  "reader": {"name": "streamreader", "parameter": {"column": [{"value": "${who}-$bizdate", "type": "string"}], "sliceRecordCount": 2}},
+	  "writer": {"name": "streamwriter", "parameter": {}}}]}}`
+	p, err := job.Parse([]byte(text), &job.Options{CycTime: cyc, Vars: map[string]string{"ch": "3", "maxErr": "5", "who": "x", "bizdate": "override"}})
+	require.NoError(t, err)
+	require.Equal(t, 3, p.Concurrency)
+	require.EqualValues(t, 5, *p.Dirty.MaxRows)
+	require.Contains(t, p.Source.Parts[0].URL, "x-override", "a -D variable wins over the parameter of the same name")
+	p, err = job.Parse([]byte(strings.Replace(text, `"ch": 3`, "", 1)), &job.Options{CycTime: cyc, Vars: map[string]string{"ch": "2", "maxErr": "0", "who": "y"}})
+	require.NoError(t, err)
+	require.Contains(t, p.Source.Parts[0].URL, "y-20250726")
+}

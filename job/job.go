@@ -302,7 +302,7 @@ func Parse(data []byte, opts *Options) (*Parsed, error) {
 	if err != nil {
 		return nil, err
 	}
-	tree, err := decodeTree(o.Name, data)
+	tree, err := decodeTree(o.Name, replaceVars(data, o.Vars))
 	if err != nil {
 		return nil, err
 	}
@@ -314,7 +314,6 @@ func Parse(data []byte, opts *Options) (*Parsed, error) {
 	}
 	sched := schedparam.NewResolver(withoutVars(o.Params, o.Vars))
 	r := &resolver{
-		vars:   o.Vars,
 		sched:  func(s string) (string, error) { return sched.Resolve(s, o.CycTime) },
 		env:    o.LookupEnv,
 		secret: secret,

@@ -86,7 +86,6 @@ func jsonKind(v any) string {
 
 // resolver replaces variables in every string of a tree.
 type resolver struct {
-	vars   map[string]string // DataX -D variables: win over everything
 	sched  func(string) (string, error)
 	env    func(string) (string, bool)
 	secret func(string) // registers a value that must never be shown
@@ -97,6 +96,34 @@ var dataxVar = regexp.MustCompile(`\$\{?(\w+)\}?`)
 
 // envRef is ${env:NAME}: the value of an environment variable.
 var envRef = regexp.MustCompile(`\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}`)
+
+// replaceVars substitutes DataX variables (-Dname=value) in the job's text
+// before it is parsed, as DataX does (Configuration.from runs
+// StrUtil.replaceVariable on the raw JSON): $name and ${name} with a value
+// are replaced anywhere, even outside strings ("channel": $ch); the others
+// are left for the scheduling parameters.
+func replaceVars(data []byte, vars map[string]string) []byte {
+	if len(vars) == 0 {
+		return data
+	}
+	return dataxVar.ReplaceAllFunc(data, func(m []byte) []byte {
+		name := string(dataxVar.FindSubmatch(m)[1])
+		v, ok := vars[name]
+		if !ok {
+			return m
+		}
+		// ${name} must be closed to be replaced whole; $name} keeps the
+		// brace (DataX's regex is lax here).
+		open, closed := m[1] == '{', m[len(m)-1] == '}'
+		switch {
+		case open && !closed:
+			return m
+		case !open && closed:
+			return []byte(v + "}")
+		}
+		return []byte(v)
+	})
+}
 
 // resolveString resolves one string found at path. key is the last object
 // key on the path (password values are not scheduling-resolved: a '$' in a
@@ -109,24 +136,6 @@ func (r *resolver) resolveString(path, key, s string) (string, error) {
 	s, err = r.expandEnv(path, s)
 	if err != nil {
 		return "", err
-	}
-	if len(r.vars) > 0 {
-		s = dataxVar.ReplaceAllStringFunc(s, func(m string) string {
-			name := dataxVar.FindStringSubmatch(m)[1]
-			v, ok := r.vars[name]
-			if !ok {
-				return m
-			}
-			// ${name} must be closed to be replaced as a whole; $name} keeps
-			// the brace (DataX's regex is lax here; Ferry keeps the text).
-			if strings.HasPrefix(m, "${") != strings.HasSuffix(m, "}") {
-				if strings.HasPrefix(m, "${") {
-					return m
-				}
-				return v + "}"
-			}
-			return v
-		})
 	}
 	if isSecretKey(key) || r.sched == nil || !strings.Contains(s, "$") {
 		return s, nil
