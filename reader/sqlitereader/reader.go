@@ -276,7 +276,10 @@ func (r *Reader) Splits(ctx context.Context, hint int) ([]ferry.Split, error) {
 	if !r.keyIsRowid {
 		cond = fmt.Sprintf("typeof(%s) = 'integer'", r.key)
 	}
-	q := fmt.Sprintf("SELECT min(%s), max(%s) FROM %s WHERE %s%s", r.key, r.key, r.from, cond, r.andWhere())
+	// Two subqueries: SQLite's min/max optimisation (one index seek)
+	// applies to a query with a single min() or max(), not to both.
+	q := fmt.Sprintf("SELECT (SELECT min(%s) FROM %s WHERE %s%s), (SELECT max(%s) FROM %s WHERE %s%s)",
+		r.key, r.from, cond, r.andWhere(), r.key, r.from, cond, r.andWhere())
 	mm, err := queryAll(ctx, conn, q)
 	if err != nil {
 		return nil, fmt.Errorf("sqlitereader: %s: range of %s.%s: %w", r.cfg.Path, r.cfg.Table, r.key, err)
@@ -341,11 +344,6 @@ func (r *Reader) query(s splitSpec) (q string, args []any, withKey bool) {
 	for i, c := range r.cols {
 		if i > 0 {
 			b.WriteString(", ")
-		}
-		if c.kind == kDate32 || c.kind == kTimestamp || c.kind == kTimestampTZ {
-			// Unary + drops the declared type, so the driver hands over
-			// the stored text instead of its own time.Time reading of it.
-			b.WriteByte('+')
 		}
 		b.WriteString(sqlident.SQLite.MustQuote(c.name))
 	}
