@@ -439,15 +439,7 @@ func newEncodeFn(dt arrow.DataType, oid uint32, ts Types) (encodeFn, error) {
 		}
 	case arrow.TIMESTAMP:
 		if base == OIDTimestamp || base == OIDTimestamptz {
-			var mul, div int64 = 1, 1
-			switch dt.(*arrow.TimestampType).Unit {
-			case arrow.Second:
-				mul = 1e6
-			case arrow.Millisecond:
-				mul = 1e3
-			case arrow.Nanosecond:
-				div = 1e3
-			}
+			mul, div := toMicros(dt.(*arrow.TimestampType).Unit)
 			return func(dst []byte, arr arrow.Array, i int) ([]byte, error) {
 				v := int64(arr.(*array.Timestamp).Value(i))
 				if v%div != 0 {
@@ -458,15 +450,7 @@ func newEncodeFn(dt arrow.DataType, oid uint32, ts Types) (encodeFn, error) {
 		}
 	case arrow.DURATION:
 		if base == OIDInterval {
-			var mul, div int64 = 1, 1
-			switch dt.(*arrow.DurationType).Unit {
-			case arrow.Second:
-				mul = 1e6
-			case arrow.Millisecond:
-				mul = 1e3
-			case arrow.Nanosecond:
-				div = 1e3
-			}
+			mul, div := toMicros(dt.(*arrow.DurationType).Unit)
 			return func(dst []byte, arr arrow.Array, i int) ([]byte, error) {
 				v := int64(arr.(*array.Duration).Value(i))
 				if v%div != 0 {
@@ -493,6 +477,20 @@ func newEncodeFn(dt arrow.DataType, oid uint32, ts Types) (encodeFn, error) {
 		}
 	}
 	return nil, errors.New("no conversion")
+}
+
+// toMicros returns what a value of unit is multiplied by, or divided by, to
+// make microseconds.
+func toMicros(unit arrow.TimeUnit) (mul, div int64) {
+	switch unit {
+	case arrow.Second:
+		return 1e6, 1
+	case arrow.Millisecond:
+		return 1e3, 1
+	case arrow.Nanosecond:
+		return 1, 1e3
+	}
+	return 1, 1
 }
 
 // unsafeBytes views s as bytes without copying; the bytes are only read.
