@@ -179,15 +179,23 @@ func (c *Conn) Prepare(sql string) (*Stmt, error) {
 	if p == 0 {
 		return nil, errors.New("sqlitelib: no SQL statement")
 	}
-	for q := tail; q != 0; q++ {
-		ch := *(*byte)(cptr(q))
-		if ch == 0 {
-			break
-		}
-		if ch != ' ' && ch != '\t' && ch != '\n' && ch != '\r' && ch != ';' {
+	// What follows the first statement may be white space, semicolons and
+	// comments only: SQLite prepares no statement from it.
+	for tail != 0 && *(*byte)(cptr(tail)) != 0 {
+		rc := sqlite3.Xsqlite3_prepare_v2(c.tls, c.db, tail, -1, pp, pp+8)
+		next := *(*uintptr)(cptr(pp))
+		if rc != sqlite3.SQLITE_OK || next != 0 {
+			if next != 0 {
+				sqlite3.Xsqlite3_finalize(c.tls, next)
+			}
 			sqlite3.Xsqlite3_finalize(c.tls, p)
 			return nil, fmt.Errorf("sqlitelib: more than one statement in %q", sql)
 		}
+		rest := *(*uintptr)(cptr(pp + 8))
+		if rest == tail {
+			break
+		}
+		tail = rest
 	}
 	return &Stmt{c: c, p: p, nparam: int(sqlite3.Xsqlite3_bind_parameter_count(c.tls, p)), ncol: int(sqlite3.Xsqlite3_column_count(c.tls, p))}, nil
 }

@@ -24,6 +24,14 @@ func TestConn(t *testing.T) {
 	if err := c.Exec(ctx, `INSERT INTO t VALUES (1, 1, 'x', x'00'); DROP TABLE t`); err == nil || !strings.Contains(err.Error(), "more than one statement") {
 		t.Fatalf("stacked statement: %v", err)
 	}
+	for _, q := range []string{`SELECT 1;`, `SELECT 1 -- a comment`, `SELECT 1; /* x */ ;`} {
+		if err := c.Exec(ctx, q); err != nil {
+			t.Errorf("%s: %v", q, err)
+		}
+	}
+	if err := c.Exec(ctx, `SELECT 1; SELECT 2`); err == nil {
+		t.Error("two SELECTs accepted")
+	}
 	if err := c.Exec(ctx, `SELECT nosuch FROM t`); err == nil || !strings.Contains(err.Error(), "no such column: nosuch (1)") {
 		t.Fatalf("error text: %v", err)
 	}
