@@ -97,7 +97,7 @@ func parseExpr(src string) (*vm.Program, error) {
 // exprOptions are the options of every compile: UTC for date() and now(),
 // and Ferry's functions.
 func exprOptions() []expr.Option {
-	return []expr.Option{
+	return append(nullEqFunctions(),
 		expr.Timezone("UTC"),
 		expr.Function("substr", func(p ...any) (any, error) {
 			if p[0] == nil {
@@ -122,7 +122,7 @@ func exprOptions() []expr.Option {
 			}
 			return runeSub(s, start, end), nil
 		}, new(func(string, int) string), new(func(string, int, int) string)),
-	}
+	)
 }
 
 // colPatch rewrites col(N) into the name of column N. With a nil schema
@@ -173,6 +173,8 @@ type compiled struct {
 	prog *vm.Program
 	cols []exprCol
 	out  reflect.Type
+	// fast, when set, evaluates the (boolean) expression without the VM.
+	fast fastFilter
 }
 
 // compileExpr type-checks src against the columns of in.
@@ -209,6 +211,15 @@ func compileExpr(src string, in *arrow.Schema, opts ...expr.Option) (*compiled, 
 		return nil, err
 	}
 	c := &compiled{prog: prog, out: prog.Node().Type()}
+	if c.out != nil && c.out.Kind() == reflect.Bool {
+		c.fast, _ = compileFast(prog.Node(), in)
+	}
+	// The program that runs has NULL-aware equality (see nullEqPatch).
+	run, err := expr.Compile(src, append(append(all, expr.Patch(nullEqPatch{})), opts...)...)
+	if err != nil {
+		return nil, fmt.Errorf("transform: internal: recompiling with NULL-aware equality: %w", err)
+	}
+	c.prog = run
 	used := map[string]bool{}
 	node := prog.Node()
 	ast.Walk(&node, usedNames{used: used, env: env})
@@ -371,9 +382,10 @@ func (e *rowEval) blame(i int) (string, any) {
 }
 
 type exprFilter struct {
-	src  string
-	opts *Options
-	b    binding[compiled]
+	src    string
+	opts   *Options
+	b      binding[compiled]
+	noFast bool // tests: always use the VM
 }
 
 var _ ferry.Transformer = (*exprFilter)(nil)
@@ -402,6 +414,14 @@ func (f *exprFilter) Transform(ctx context.Context, b arrow.RecordBatch) (arrow.
 	}
 	n := int(b.NumRows())
 	keep := make([]bool, n)
+	if c.fast != nil && !f.noFast {
+		row := c.fast(b)
+		for i := range keep {
+			v, null := row(i)
+			keep[i] = v && !null
+		}
+		return selectRows(ctx, f.opts.mem(), b, keep)
+	}
 	e := newRowEval(c, b)
 	var errs rowErrs
 	for i := 0; i < n; i++ {

@@ -154,3 +154,35 @@ func TestExprErrors(t *testing.T) {
 		require.ErrorContains(t, err, spec.want, spec.p)
 	}
 }
+
+// TestExprFastPathMatchesVM: filters of comparisons, null tests, !, && and
+// || run without the VM and keep exactly the rows the VM keeps, NULLs,
+// NaN and short-circuits included.
+func TestExprFastPathMatchesVM(t *testing.T) {
+	mem := checked(t)
+	b := stdBatch(mem)
+	defer b.Release()
+	for _, where := range []string{
+		"n > 0", "n >= 0", "n < 0", "n <= -5", "n == 0", "n != 0", "0 != n", "n == nil", "n != nil", "nil == n", "nil == nil",
+		"n == 123 || n == nil", "n != nil && n <= 0", "!(n > 0)", "not (n > 0)", "!(n == nil)",
+		"f > 1", "f != 5", "f == f", "f != f", "f < 5.5 and f > 1", "n > 1.5", "d >= 1.5", "d == -5", "d < f",
+		"s == 'apple'", "s != 'apple'", "s < 'b'", "s >= 'banana' || s == nil", `$env["s"] > "a"`, "col(4) == 'cherry'",
+		"flag", "!flag", "flag == true", "flag != false || n == nil", "flag && n > 0", "n > 0 && flag", "true", "false || n == 0",
+		"n == n", "s == s", "n > 0 || f > 1", "(n ?? 0) == 0",
+	} {
+		vmT, err := transform.FilterVM(where, &transform.Options{Allocator: mem})
+		require.NoError(t, err, where)
+		fastT, err := transform.Filter(where, &transform.Options{Allocator: mem})
+		require.NoError(t, err, where)
+		want, d := run(t, vmT, b)
+		require.Empty(t, d, where)
+		got, d := run(t, fastT, b)
+		require.Empty(t, d, where)
+		require.Equal(t, ids(t, want), ids(t, got), where)
+		if where != "(n ?? 0) == 0" {
+			require.True(t, transform.HasFastPath(fastT), where)
+		}
+		want.Release()
+		got.Release()
+	}
+}

@@ -18,7 +18,7 @@ import (
 // Seeds: testdata/fuzz/FuzzExprCompiler.
 func FuzzExprCompiler(f *testing.F) {
 	for _, s := range []string{"n > 0", "s startsWith 'a' || n == nil", "day.Year() == 2024", "col(1) + 1 > 0", "(n ?? 0) % 2 == 0",
-		"upper(s) + substr(s, 1, 2)", "ts.Add(duration('1h')) > date('2024-03-10')", "f / 0", `$env["s"]`, "len(s) > 2 ? 'long' : 'short'"} {
+		"upper(s) + substr(s, 1, 2)", "ts.Add(duration('1h')) > date('2024-03-10')", "f / 0", `$env["s"]`, "n != nil && !(s == 'a') || flag", "d < f || n >= 1.5", "len(s) > 2 ? 'long' : 'short'"} {
 		f.Add(s)
 	}
 	mem := memory.NewGoAllocator()
@@ -32,6 +32,14 @@ func FuzzExprCompiler(f *testing.F) {
 					t.Fatalf("filter %q: %v", src, err)
 				}
 				require.LessOrEqual(t, out.NumRows()+int64(len(dirty.Rows(err))), b.NumRows())
+				if transform.HasFastPath(tr) {
+					// the fast path keeps exactly the rows the VM keeps
+					vmT, _ := transform.FilterVM(src, nil)
+					want, err := vmT.Transform(ctx, b)
+					require.NoError(t, err, src)
+					require.Equal(t, ids(t, want), ids(t, out), src)
+					want.Release()
+				}
 				out.Release()
 			}
 		}
