@@ -136,11 +136,11 @@ func removeDB(p string) error {
 func publish(tmp, path string) error {
 	if err := os.Link(tmp, path); err != nil {
 		if errors.Is(err, fs.ErrExist) {
-			return fmt.Errorf("%s appeared during the run; the new database is kept as %s", path, tmp)
+			return fmt.Errorf("%s appeared during the run (another run created it?): the new database was not put in its place", path)
 		}
 		// A file system without hard links: rename, which replaces.
 		if _, serr := os.Lstat(path); serr == nil {
-			return fmt.Errorf("%s appeared during the run; the new database is kept as %s", path, tmp)
+			return fmt.Errorf("%s appeared during the run (another run created it?): the new database was not put in its place", path)
 		}
 		if rerr := os.Rename(tmp, path); rerr != nil {
 			return fmt.Errorf("link %s to %s: %v; rename: %w", tmp, path, err, rerr)

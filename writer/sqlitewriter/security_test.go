@@ -335,3 +335,45 @@ func TestLargeValues(t *testing.T) {
 		t.Errorf("got %s, want %s", got, want)
 	}
 }
+
+// Two runs into the same new file: the first commit wins, the second is an
+// error that says why, and neither leaves a temp file.
+func TestConcurrentNewFile(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "race.db")
+	schema, rec := payloadBatch("id", 3)
+	defer rec.Release()
+	var ws []*sqlitewriter.Writer
+	for range 2 {
+		w, err := sqlitewriter.Open(ctx, sqlitewriter.Config{Path: path, Table: "t"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Prepare(ctx, schema); err != nil {
+			t.Fatal(err)
+		}
+		bw, _ := w.Open(ctx)
+		if err := bw.Write(ctx, rec); err != nil {
+			t.Fatal(err)
+		}
+		ws = append(ws, w)
+	}
+	if err := ws[0].Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	err := ws[1].Commit(ctx)
+	if err == nil || !strings.Contains(err.Error(), "appeared during the run") {
+		t.Errorf("second commit: %v", err)
+	}
+	ws[1].Abort(ctx, err)
+	for _, w := range ws {
+		w.Close()
+	}
+	if got := query(t, path, "SELECT count(*) FROM t"); got != "3" {
+		t.Errorf("destination has %s rows", got)
+	}
+	if left, _ := os.ReadDir(dir); len(left) != 1 {
+		t.Errorf("left %v", left)
+	}
+}
