@@ -12,19 +12,25 @@
 //   - table: the table to read, "name" or "schema.name".
 //   - columns: comma-separated columns to read (default all, in table order).
 //   - where: an SQL condition on table.
-//   - querySql: a query to read instead of table (not with where/columns).
+//   - querySql: a query to read instead of table (not with where/columns;
+//     splitPk then names a column of its output).
 //   - splitPk: the column to cut splits on (default: the table's first
 //     primary key column; without one, ctid block ranges).
 //   - splits: the number of splits wanted (default: the Pipeline's
 //     concurrency).
 //   - batchRows: the most rows per batch (default 65536; a batch is also cut
 //     at 4 MiB of wire data).
+//   - readTimeout: fail a connection on which nothing arrived for this long
+//     (default none). The connect timeout is libpq's connect_timeout, 30 s
+//     by default; TCP keepalives are on.
 //   - libpq parameters passed through to pgx: sslmode, sslcert, sslkey,
 //     sslrootcert, sslpassword, sslsni, connect_timeout, application_name,
 //     target_session_attrs, options, search_path, statement_timeout,
 //     TimeZone, passfile, service, ...
 //
-// Any other parameter is an error. Passwords never appear in errors.
+// Any other parameter, or a malformed query pair, is an error naming it.
+// Passwords never appear in errors. Names are parsed with
+// internal/sqlident ("My.Schema"."Table" has quoted parts) and quoted.
 //
 // # Splits and snapshot
 //
@@ -36,6 +42,14 @@
 // keys at sampled quantiles (percentile_disc), rows whose key is NULL form a
 // split of their own, and a table with no usable key is cut into ctid block
 // ranges. A split's Spec is JSON (bounds as text), so a plan can be shipped.
+//
+// As a ferry.StatefulReader, ExportState returns the snapshot id and the
+// split key; a Reader opened from the same configuration in another process
+// ImportState-s it and reads the shipped splits on the planner's snapshot.
+// When the planner's Reader is gone its snapshot is too: the importing
+// Reader then reads every split on its own snapshot (taken at its Open) and
+// says so in the note: consistent within that process, not across
+// processes.
 //
 // # Types
 //
@@ -49,7 +63,9 @@
 // interval → month_day_nano_interval; uuid → arrow.uuid; json/jsonb →
 // arrow.json (jsonb in its normalised text); one-dimensional arrays of any of
 // these → list<T>; domains → their base type. Every field carries
-// ferry.source_type (format_type, e.g. "numeric(12,2)"). Other types
+// ferry.source_type (format_type, e.g. "numeric(12,2)") and
+// ferry.source_engine; table columns also ferry.not_null, ferry.primary_key
+// (position in the key) and ferry.char_length (varchar/char). Other types
 // (point, money, ranges, composites, multi-dimensional arrays) are an error
 // naming the column: cast them in querySql.
 //

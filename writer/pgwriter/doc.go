@@ -16,48 +16,83 @@
 //   - partition: the SQL predicate of partition-overwrite, e.g.
 //     biz_date = '20250726'.
 //   - preSql, postSql: statements (repeat the parameter or separate with
-//     ";"). preSql runs in Prepare (after the reader produced its schema);
-//     postSql runs at Commit, inside the commit transaction (after the
-//     workers' commit for insert).
-//   - create: true creates the table from the Arrow schema when missing
-//     (key becomes the primary key).
+//     %3B). preSql runs once when the run starts (Prepare, or the first
+//     PrepareStage of a run); postSql runs at Commit, inside the commit
+//     transaction (for the one-process insert, after the workers' commits).
+//   - create: true creates the table when missing, keeping what the source
+//     declared (field metadata ferry.source_type and friends): varchar(n),
+//     numeric(p,s), jsonb vs json, char(n), fractional-second precision,
+//     NOT NULL and the primary key (key, else the source's).
 //   - conns: the most write connections (default 0: one per worker); workers
-//     beyond it share connections, taking turns. On a small machine one
-//     connection writes as fast as several, which only contend for the
-//     table's relation extension lock.
+//     beyond it share connections, taking turns (staged: OpenSplit waits).
+//   - readTimeout: fail a connection on which nothing arrived for this long
+//     (e.g. 10m; default none). The connect timeout is libpq's
+//     connect_timeout, 30 s by default; TCP keepalives are on.
+//   - staleAfter: age after which another run's stage that no live run
+//     holds is dropped when a run starts (default 24h; negative: never).
 //   - batchRows: accepted and ignored (the Pipeline sizes batches).
 //   - libpq parameters passed through to pgx: sslmode, connect_timeout,
 //     application_name, options, search_path, ... (as pgreader).
 //
-// # Write modes and atomicity
+// Every name (table, columns, key) is quoted with internal/sqlident, and
+// every statement built from names runs over the extended protocol, which
+// refuses a second statement stacked behind it.
 //
-// Every mode is all-or-nothing, and Abort (a failed, cancelled or killed
-// run) leaves the target exactly as it was:
+// # The staged protocol (ferry.StageWriter)
+//
+// PrepareStage(runID) creates the run's stage in the target's schema: the
+// rows table <table>_ferry_<runid> and the marker table <...>_m, whose
+// comment is the run's record (run, target, mode, state, times). Each
+// OpenSplit is one transaction on its own connection that COPYs the split's
+// batches into the stage (each batch in a SAVEPOINT) and, at Close, writes
+// the split's marker in the same transaction; an earlier attempt at the
+// split is removed in that transaction too, so a split copied again counts
+// once. An attempt that is discarded, or whose connection or process dies,
+// rolls back and leaves nothing. Status reads the markers and the record.
+// Commit (idempotent, from any process that attached) moves the stage into
+// the target, runs postSql, drops the rows table and records the commit in
+// one transaction, so that a commit whose connection died (an error marked
+// ferry.OutcomeUnknown) is resolved by Status. Abort (from any process)
+// drops the stage and records the abort.
+//
+// Two plans:
+//
+//   - swap, for overwrite, and for insert into a table that is empty when
+//     the run starts: the stage is a LOGGED copy of the target (LIKE ...
+//     INCLUDING ALL, its markers logged too) and Commit renames it into the
+//     target's place, carrying grants, owner, comment, dependent views,
+//     foreign keys both ways, owned and identity sequences and index names
+//     (see swap.go for what is not carried). The rows are written once.
+//     Tables with triggers, policies, rules, publications, inheritance or
+//     users of their row type are not swapped.
+//   - move, for everything else: the stage is UNLOGGED (its markers too, so
+//     a server crash empties both together and never leaves a marker
+//     without its rows) and Commit runs, in one transaction:
+//     insert: INSERT INTO target SELECT ... FROM stage;
+//     overwrite: TRUNCATE target + INSERT;
+//     upsert: INSERT ... SELECT DISTINCT ON (key) ... ORDER BY key, load
+//     order DESC ON CONFLICT (key) DO UPDATE (the last row of a key wins);
+//     replace: DELETE ... USING stage + the same insert;
+//     partition-overwrite: DELETE FROM target WHERE partition + INSERT
+//     (new rows outside the predicate fail the commit).
+//
+// The target's unique keys are built on the stage (for upsert and replace
+// the stage takes repeated keys), so repeated keys among the run's rows are
+// dirty rows at load time; a key that clashes with a row already in the
+// target fails the Commit, naming the key.
+//
+// Every process of a live run holds a shared advisory lock keyed on the run
+// ID; CollectStages (ferry gc) and the start of every run drop only stages
+// whose lock they can take.
+//
+// # The one-process path (Prepare, Open)
 //
 //   - insert: each worker COPYs straight into the target inside its own
 //     transaction, which stays open until Commit commits them one after the
 //     other (the only non-atomic window is a COMMIT failing between two
-//     workers' commits). No rows are copied twice, so insert runs at the
-//     speed of the COPY pipe. A killed process or connection rolls back.
-//   - overwrite: rows go into an UNLOGGED staging table
-//     (CREATE TABLE ... (LIKE target INCLUDING ALL), so constraints and
-//     unique indexes reject bad rows at load time); Commit runs
-//     BEGIN; TRUNCATE target; INSERT INTO target SELECT ... FROM stage;
-//     postSql; DROP stage; COMMIT. TRUNCATE+INSERT rather than a rename swap
-//     because it keeps the target's OID, grants, views, foreign keys,
-//     triggers and dependent objects intact; its ACCESS EXCLUSIVE lock is
-//     held only for the commit transaction, and readers see the old rows
-//     until it commits. The price is writing the rows twice (staging is
-//     unlogged, so only once to the WAL).
-//   - upsert: staging (with a load-order column), then INSERT ... SELECT
-//     DISTINCT ON (key) ... ORDER BY key, load order DESC ON CONFLICT (key)
-//     DO UPDATE: the last row for a key within a run wins.
-//   - replace: like upsert, but the conflicting rows are deleted and the new
-//     ones inserted (columns not written get their defaults).
-//   - partition-overwrite: staging, then in one transaction DELETE FROM
-//     target WHERE partition; INSERT the new rows. New rows that do not match
-//     the predicate fail the run (a rerun would not replace them), so
-//     rerunning a day is idempotent.
+//     workers' commits: use the staged protocol for none).
+//   - the other modes: autocommitted COPYs into the stage (move plan, the
+//     target's unique indexes on it for overwrite), moved at Commit as above.
 //
 // # Dirty rows and retries
 //
@@ -68,15 +103,18 @@
 // returned as *dirty.RowErrors with the server's message and column.
 // Serialization failures and deadlocks (40001, 40P01) roll back to the
 // savepoint and are returned as retryable. A lost connection is fatal in
-// insert mode (the worker's earlier batches went with its transaction); in
-// the staged modes, where each batch is its own autocommitted COPY into the
-// staging table, a batch lost with its connection before completing is
-// retryable and the next Write reconnects.
+// one-process insert mode (the worker's earlier batches went with its
+// transaction), retryable for a split attempt (copying the split again
+// replaces it), and retryable in the one-process staged modes, where each
+// batch is its own autocommitted COPY (the next Write reconnects).
 //
 // # Types
 //
 // Columns are matched by name (a batch column the table lacks is an error
-// naming it; table columns the batch lacks get their defaults). Destination
+// naming it; table columns the batch lacks get their defaults, and one that
+// is NOT NULL without a default fails Prepare). A missing table fails
+// Prepare with a hint to create it (create=true); upsert without a unique
+// index on exactly the key columns fails Prepare too. Destination
 // types are looked up in the catalog and each Arrow type is encoded into the
 // column's binary format: integers into smallint/integer/bigint (range
 // checked per value) or numeric, uint64 into numeric; float32/64 into
