@@ -84,14 +84,18 @@
 // intervals) cannot be used.
 //
 // NULL is nil. `x == nil` tests it and `x ?? 0` replaces it. Any other
-// operation that meets a NULL makes the whole expression NULL, as in SQL:
-// a computed value becomes NULL and a filter drops the row (WHERE keeps only
-// true). An expression that fails on non-NULL values (a division by zero, a
-// date that does not parse) makes its row dirty, naming the column.
+// operation that meets a NULL makes the whole expression NULL, as in SQL
+// (== and != included: Ferry rewrites them, since expr alone answers
+// differently per type; `in` is the exception, false for NULL): a computed
+// value becomes NULL and a filter drops the row (WHERE keeps only true). An
+// expression that fails on non-NULL values (a division by zero, a date that
+// does not parse) makes its row dirty, naming the column.
 //
-// Each expression is compiled once per input schema, and evaluated row by
-// row by expr's VM with only the columns it names loaded, so no []any of the
-// row is built.
+// Each expression is compiled once per input schema. A filter made only of
+// comparisons between columns and literals, null tests, !, && and || runs
+// as typed closures over the arrays (no VM, no boxing: 20-40 ns a row);
+// everything else runs row by row in expr's VM with only the columns it
+// names loaded, so no []any of the row is built.
 //
 // # Time zones
 //

@@ -186,3 +186,34 @@ func TestExprFastPathMatchesVM(t *testing.T) {
 		got.Release()
 	}
 }
+
+// TestExprNullEquality: == and != with a NULL operand make the row NULL
+// for every type (expr alone says false for integers and fails for
+// strings); `in` is false for NULL.
+func TestExprNullEquality(t *testing.T) {
+	mem := checked(t)
+	b := stdBatch(mem)
+	defer b.Release()
+	for where, keep := range map[string][]int64{
+		"n != 5":                {0, 1, 3},
+		"s != 'x'":              {0, 1, 2},
+		"f != 0":                {0, 1, 2},
+		"upper(s) != 'x'":       {0, 1, 2}, // VM path
+		"len(s) >= 0 && s != n": nil,       // mismatched types fail to type-check, see below
+		"n in [0, -5]":          {1, 3},
+		"!(n in [0, -5])":       {0, 2},
+	} {
+		if keep == nil {
+			tr, err := transform.Filter(where, nil)
+			require.NoError(t, err)
+			_, err = tr.OutputSchema(b.Schema())
+			require.ErrorContains(t, err, "mismatched types", where)
+			continue
+		}
+		tr, err := transform.Filter(where, &transform.Options{Allocator: mem})
+		require.NoError(t, err)
+		out, _ := run(t, tr, b)
+		require.Equal(t, keep, ids(t, out), where)
+		out.Release()
+	}
+}
