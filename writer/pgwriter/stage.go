@@ -58,7 +58,7 @@ type stage struct {
 type stageRecord struct {
 	Stage   int       `json:"ferry_stage"`
 	Run     string    `json:"run"`
-	Target  string    `json:"target"` // quoted and qualified
+	Target  string    `json:"target"` // quoted and schema-qualified, from the catalog
 	Mode    string    `json:"mode"`
 	State   string    `json:"state"` // staging, committed, aborted
 	Plan    string    `json:"plan,omitempty"`
@@ -174,7 +174,7 @@ func (w *Writer) openStage(ctx context.Context, runID string) error {
 		return err
 	}
 	now := time.Now().UTC()
-	comment, err := recordSQL(w.marks, stageRecord{Stage: 1, Run: runID, Target: w.target, Mode: string(w.cfg.Mode), State: stateStaging, Plan: w.plan, Created: now, At: now})
+	comment, err := recordSQL(w.marks, stageRecord{Stage: 1, Run: runID, Target: quote(w.nsp) + "." + quote(w.rel), Mode: string(w.cfg.Mode), State: stateStaging, Plan: w.plan, Created: now, At: now})
 	if err != nil {
 		return err
 	}
@@ -824,7 +824,7 @@ func (w *Writer) collect(ctx context.Context, c *pgx.Conn, pick func(stageRecord
 			return nil, fmt.Errorf("pgwriter: list stages: %w", err)
 		}
 		var rec stageRecord
-		if json.Unmarshal([]byte(text), &rec) != nil || rec.Target != w.target || rec.Run == w.runID || ferry.CheckRunID(rec.Run) != nil {
+		if json.Unmarshal([]byte(text), &rec) != nil || rec.Target != quote(w.nsp)+"."+quote(w.rel) || rec.Run == w.runID || ferry.CheckRunID(rec.Run) != nil {
 			continue
 		}
 		if _, m := stageNames(w.rel, rec.Run); m != name {

@@ -232,7 +232,8 @@ func TestCollectStages(t *testing.T) {
 	copySplit(t, killed, "s1", b1)
 	killed.Close() // the process dies: its lock goes with its connection
 
-	gc, err := pgwriter.New(pgwriter.Config{ConnString: connString(), Table: tbl})
+	// spelled another way than the runs spelled it: the same table
+	gc, err := pgwriter.New(pgwriter.Config{ConnString: connString(), Table: "public." + tbl})
 	if err != nil {
 		t.Fatal(err)
 	}
