@@ -77,7 +77,8 @@ type Config struct {
 	// MaxRecordBytes is the most bytes one record (with its quoted line
 	// breaks) may take; 0 means 16 MiB. A longer record is a dirty row
 	// (ErrRecordTooLarge) and reading goes on at the line after its start.
-	// It bounds the memory a split needs: about three times this.
+	// It bounds the memory one record takes (a few copies of it: the line,
+	// the field, the Arrow column).
 	MaxRecordBytes int
 	// Compress is how the files are compressed: "auto" or "" (default: by
 	// the extension, .gz is gzip and .bz2 bzip2), "none", "gzip" or

@@ -36,8 +36,8 @@
 //	splitBytes   files larger than this are read as several splits of
 //	             about this size (default 64 MiB; -1: one split per file).
 //	maxRecordBytes  the most bytes of one record (default 16 MiB): a
-//	             longer one is a dirty row, and a split needs about three
-//	             times this in memory at most.
+//	             longer one is a dirty row. It bounds the memory one record
+//	             takes (a few copies of it).
 //	compress     auto (default: .gz is gzip, .bz2 bzip2), none, gzip or
 //	             bzip2. Compressed files are not split.
 //
