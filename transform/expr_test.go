@@ -168,7 +168,7 @@ func TestExprFastPathMatchesVM(t *testing.T) {
 		"f > 1", "f != 5", "f == f", "f != f", "f < 5.5 and f > 1", "n > 1.5", "d >= 1.5", "d == -5", "d < f",
 		"s == 'apple'", "s != 'apple'", "s < 'b'", "s >= 'banana' || s == nil", `$env["s"] > "a"`, "col(4) == 'cherry'",
 		"flag", "!flag", "flag == true", "flag != false || n == nil", "flag && n > 0", "n > 0 && flag", "true", "false || n == 0",
-		"n == n", "s == s", "n > 0 || f > 1", "(n ?? 0) == 0",
+		"n == n", "s == s", "n > 0 || f > 1", "(n ?? 0) == 0", "(n ?? 1.5) > 1", "(d ?? 0) > 1.5", "(s ?? \"zz\") > \"b\"", "(flag ?? true)", "(f ?? n) > 1",
 	} {
 		vmT, err := transform.FilterVM(where, &transform.Options{Allocator: mem})
 		require.NoError(t, err, where)
@@ -179,7 +179,7 @@ func TestExprFastPathMatchesVM(t *testing.T) {
 		got, d := run(t, fastT, b)
 		require.Empty(t, d, where)
 		require.Equal(t, ids(t, want), ids(t, got), where)
-		if where != "(n ?? 0) == 0" {
+		if where != "(f ?? n) > 1" && where != "(flag ?? true)" {
 			require.True(t, transform.HasFastPath(fastT), where)
 		}
 		want.Release()

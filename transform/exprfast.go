@@ -88,6 +88,7 @@ type operand struct {
 	f    float64
 	s    string
 	b    bool
+	def  *operand // column ?? literal: the literal replacing NULL
 }
 
 // boundOperand reads an operand at row i.
@@ -104,7 +105,7 @@ func (o *boundOperand) null(i int) bool {
 	if o.op.col < 0 {
 		return o.op.kind == 'n'
 	}
-	return o.arr.IsNull(i)
+	return o.op.def == nil && o.arr.IsNull(i)
 }
 
 func compileFast(node ast.Node, in *arrow.Schema) (fastFilter, bool) {
@@ -199,6 +200,25 @@ func fastOperand(node ast.Node, in *arrow.Schema) (operand, bool) {
 		return operand{kind: 'b', col: -1, b: n.Value}, true
 	case *ast.NilNode:
 		return operand{kind: 'n', col: -1}, true
+	case *ast.BinaryNode:
+		// column ?? literal
+		if n.Operator != "??" {
+			return operand{}, false
+		}
+		c, ok1 := fastOperand(n.Left, in)
+		d, ok2 := fastOperand(n.Right, in)
+		if !ok1 || !ok2 || c.col < 0 || c.def != nil || d.col >= 0 || d.kind == 'n' {
+			return operand{}, false
+		}
+		switch {
+		case c.kind == d.kind:
+		case (c.kind == 'i' || c.kind == 'f') && (d.kind == 'i' || d.kind == 'f'):
+			c.kind = 'f' // mixed: compared as numbers, as the VM compares int and float
+		default:
+			return operand{}, false
+		}
+		c.def = &d
+		return c, true
 	case *ast.ConstantNode:
 		switch v := n.Value.(type) {
 		case int:
@@ -251,8 +271,42 @@ func bindOperand(op operand, b arrow.RecordBatch) *boundOperand {
 	}
 	a := b.Column(op.col)
 	o.arr = a
+	if op.def != nil {
+		col := op
+		col.def = nil
+		v, d := bindOperand(col, b), bindOperand(*op.def, b)
+		o.geti = func(i int) int64 {
+			if a.IsNull(i) {
+				return d.geti(i)
+			}
+			return v.geti(i)
+		}
+		o.getf = func(i int) float64 {
+			if a.IsNull(i) {
+				return d.getf(i)
+			}
+			return v.getf(i)
+		}
+		o.gets = func(i int) string {
+			if a.IsNull(i) {
+				return d.gets(i)
+			}
+			return v.gets(i)
+		}
+		o.getb = func(i int) bool {
+			if a.IsNull(i) {
+				return d.getb(i)
+			}
+			return v.getb(i)
+		}
+		return o
+	}
 	dt := a.DataType()
-	switch op.kind {
+	kind := op.kind
+	if kind == 'f' && arrow.IsInteger(dt.ID()) {
+		kind = 'i' // an integer column compared as a number (column ?? 1.5)
+	}
+	switch kind {
 	case 'i':
 		var gi func(arrow.Array, int) int64
 		if dt.ID() == arrow.UINT8 || dt.ID() == arrow.UINT16 || dt.ID() == arrow.UINT32 {
