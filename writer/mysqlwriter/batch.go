@@ -143,7 +143,10 @@ func (bw *batchWriter) columnsClause() string {
 			cols = append(cols, mysqlx.MustQuote(f.Name))
 		}
 	}
-	set = append(set, attCol+" = "+strconv.FormatInt(bw.att, 10), seqCol+" = (@ferry_seq := @ferry_seq + 1)")
+	set = append(set, attCol+" = "+strconv.FormatInt(bw.att, 10))
+	if w.seqStage() {
+		set = append(set, seqCol+" = (@ferry_seq := @ferry_seq + 1)")
+	}
 	return "(" + strings.Join(cols, ", ") + ") SET " + strings.Join(set, ", ")
 }
 
@@ -162,8 +165,10 @@ func (bw *batchWriter) load(ctx context.Context, b arrow.RecordBatch) error {
 		hi := min(lo+step, n)
 		// The rows are encoded as the driver reads them, a few hundred KiB at
 		// a time: no batch-sized buffer, and encoding overlaps the sending.
-		if _, err := bw.conn.ExecContext(ctx, "SET @ferry_seq = ?", bw.seq); err != nil {
-			return bw.wrap(err)
+		if bw.w.seqStage() {
+			if _, err := bw.conn.ExecContext(ctx, "SET @ferry_seq = ?", bw.seq); err != nil {
+				return bw.wrap(err)
+			}
 		}
 		st := &loadStream{b: b, encs: encs, row: lo, hi: hi, buf: bw.buf[:0]}
 		name := "ferry_" + strconv.FormatUint(handlerSeq.Add(1), 10)
@@ -295,8 +300,13 @@ func (bw *batchWriter) insert(ctx context.Context, b arrow.RecordBatch) error {
 			ph[c] = "CAST(? AS UNSIGNED)"
 		}
 	}
-	tuple := "(" + strings.Join(ph, ", ") + ", " + strconv.FormatInt(bw.att, 10) + ", ?)"
-	head := verb + " INTO " + bw.w.stage.Quoted() + " (" + bw.w.columnList() + ", " + attCol + ", " + seqCol + ") VALUES "
+	seq := bw.w.seqStage()
+	tuple := "(" + strings.Join(ph, ", ") + ", " + strconv.FormatInt(bw.att, 10) + ")"
+	head := verb + " INTO " + bw.w.stage.Quoted() + " (" + bw.w.columnList() + ", " + attCol + ") VALUES "
+	if seq {
+		tuple = "(" + strings.Join(ph, ", ") + ", " + strconv.FormatInt(bw.att, 10) + ", ?)"
+		head = verb + " INTO " + bw.w.stage.Quoted() + " (" + bw.w.columnList() + ", " + attCol + ", " + seqCol + ") VALUES "
+	}
 	for lo := 0; lo < n; lo += step {
 		hi := min(lo+step, n)
 		var q strings.Builder
@@ -320,7 +330,9 @@ func (bw *batchWriter) insert(ctx context.Context, b arrow.RecordBatch) error {
 					args = append(args, string(v))
 				}
 			}
-			args = append(args, bw.seq+int64(i-lo)+1)
+			if seq {
+				args = append(args, bw.seq+int64(i-lo)+1)
+			}
 		}
 		bw.args = args
 		if _, err := bw.conn.ExecContext(ctx, q.String(), args...); err != nil {

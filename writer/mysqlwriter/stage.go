@@ -56,6 +56,12 @@ func stageNames(t mysqlx.Table, run string) (stage, marker, old mysqlx.Table) {
 
 func lockName(run string) string { return "ferry_" + run }
 
+// seqStage reports the modes whose staging table keeps the load order in
+// _ferry_seq (the last row for a key wins).
+func (w *Writer) seqStage() bool {
+	return w.cfg.Mode == ferry.ModeUpsert || w.cfg.Mode == ferry.ModeReplace
+}
+
 func splitKey(id string) string { return "s:" + id }
 
 func newAttempt() int64 { return rand.Int64N(1<<62) + 1 }
@@ -148,7 +154,7 @@ func (w *Writer) createStage(ctx context.Context) error {
 		// dirty row at load time, and overwrite swaps the stage in as is.
 		qs = []string{
 			"CREATE TABLE " + w.stage.Quoted() + " LIKE " + w.table.Quoted(),
-			"ALTER TABLE " + w.stage.Quoted() + " ADD COLUMN " + attCol + " BIGINT NOT NULL DEFAULT 0, ADD COLUMN " + seqCol + " BIGINT NOT NULL DEFAULT 0",
+			"ALTER TABLE " + w.stage.Quoted() + " ADD COLUMN " + attCol + " BIGINT NOT NULL DEFAULT 0",
 		}
 	}
 	for _, q := range qs {
