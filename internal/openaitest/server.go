@@ -11,6 +11,7 @@ package openaitest
 
 import (
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -39,6 +40,9 @@ type Options struct {
 	Answer func(req *ChatRequest) string
 	// Delay delays every answer.
 	Delay time.Duration
+	// FloatsOnly answers embeddings as JSON arrays even when base64 is asked
+	// for, as some servers do.
+	FloatsOnly bool
 }
 
 // ChatRequest is what the server decodes from a chat-completions body.
@@ -333,6 +337,7 @@ func (s *Server) embeddings(w http.ResponseWriter, r *http.Request) {
 		Model      string          `json:"model"`
 		Input      json.RawMessage `json:"input"`
 		Dimensions int             `json:"dimensions"`
+		Format     string          `json:"encoding_format"`
 	}
 	err := json.Unmarshal(body, &req)
 	var inputs []string
@@ -355,6 +360,9 @@ func (s *Server) embeddings(w http.ResponseWriter, r *http.Request) {
 	case req.Model == "":
 		writeError(w, 400, "missing_required_parameter", "model is required")
 		return
+	case req.Format != "" && req.Format != "float" && req.Format != "base64":
+		writeError(w, 400, "invalid_request_error", "encoding_format must be float or base64")
+		return
 	case len(inputs) == 0 || len(inputs) > s.opts.MaxInputs:
 		writeError(w, 400, "invalid_request_error", fmt.Sprintf("'$.input' must have 1 to %d items", s.opts.MaxInputs))
 		return
@@ -373,11 +381,23 @@ func (s *Server) embeddings(w http.ResponseWriter, r *http.Request) {
 			writeError(w, 400, "invalid_request_error", fmt.Sprintf("'$.input[%d]' is empty", i))
 			return
 		}
-		data[i] = map[string]any{"object": "embedding", "index": i, "embedding": Vector(in, dim)}
+		var emb any = Vector(in, dim)
+		if req.Format == "base64" && !s.opts.FloatsOnly {
+			emb = base64Vector(Vector(in, dim))
+		}
+		data[i] = map[string]any{"object": "embedding", "index": i, "embedding": emb}
 		total += tokens(in)
 	}
 	s.send(w, f, map[string]any{"object": "list", "model": req.Model, "data": data,
 		"usage": map[string]any{"prompt_tokens": total, "total_tokens": total}})
+}
+
+func base64Vector(v []float32) string {
+	b := make([]byte, 0, 4*len(v))
+	for _, x := range v {
+		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(x))
+	}
+	return base64.StdEncoding.EncodeToString(b)
 }
 
 // Vector is the server's embedding of text: dim float32 values derived from

@@ -56,6 +56,10 @@ type Config struct {
 	// SendDimensions sends Dim as the request's "dimensions" (models that
 	// can shorten their vectors, like text-embedding-3-*).
 	SendDimensions bool `json:"sendDimensions"`
+	// EncodingFormat is the requested encoding_format: "base64" (default;
+	// exact and fast to decode) or "float" (a JSON array, for servers that
+	// reject base64). Answers in either form are accepted.
+	EncodingFormat string `json:"encodingFormat"`
 	// BatchInputs caps the inputs of one request (default 256; OpenAI
 	// takes 2048) and BatchTokens their estimated tokens (default 100000;
 	// OpenAI takes 300000).
@@ -125,6 +129,8 @@ func New(cfg Config) (*Transform, error) {
 		return nil, errors.New("embed: no text columns")
 	case cfg.Dim < 0:
 		return nil, fmt.Errorf("embed: dim %d is negative", cfg.Dim)
+	case cfg.EncodingFormat != "" && cfg.EncodingFormat != "base64" && cfg.EncodingFormat != "float":
+		return nil, fmt.Errorf("embed: encodingFormat %q: want base64 or float", cfg.EncodingFormat)
 	case cfg.SendDimensions && cfg.Dim == 0:
 		return nil, errors.New("embed: sendDimensions needs dim")
 	case cfg.ChunkChars < 0 || cfg.ChunkOverlap < 0 || cfg.ChunkChars > 0 && cfg.ChunkOverlap >= cfg.ChunkChars:
@@ -165,6 +171,13 @@ func New(cfg Config) (*Transform, error) {
 	return t, nil
 }
 
+func (t *Transform) format() string {
+	if t.cfg.EncodingFormat == "" {
+		return "base64"
+	}
+	return t.cfg.EncodingFormat
+}
+
 // VectorType returns fixed_size_list<float32>[dim], the type of the output column.
 func VectorType(dim int) arrow.DataType { return arrow.FixedSizeListOf(int32(dim), arrow.PrimitiveTypes.Float32) }
 
@@ -189,7 +202,7 @@ func (t *Transform) dimLocked(ctx context.Context) (int, error) {
 		t.dim = int(binary.LittleEndian.Uint32(v))
 		return t.dim, nil
 	}
-	vecs, _, err := t.client.Embed(ctx, &openai.EmbeddingRequest{Model: t.cfg.Model, Input: []string{"dimension probe"}, EncodingFormat: "float"})
+	vecs, _, err := t.client.Embed(ctx, &openai.EmbeddingRequest{Model: t.cfg.Model, Input: []string{"dimension probe"}, EncodingFormat: t.format()})
 	if err != nil {
 		return 0, fmt.Errorf("embed: asking the model for its dimension: %w", err)
 	}
@@ -371,7 +384,7 @@ func (t *Transform) vectors(ctx context.Context, texts []string, rows []int, dim
 			for j, i := range req {
 				in[j] = texts[i]
 			}
-			vs, _, err := t.client.Embed(ctx, &openai.EmbeddingRequest{Model: t.cfg.Model, Input: in, Dimensions: sendDim, EncodingFormat: "float"})
+			vs, _, err := t.client.Embed(ctx, &openai.EmbeddingRequest{Model: t.cfg.Model, Input: in, Dimensions: sendDim, EncodingFormat: t.format()})
 			store := map[string][]byte{}
 			if err == nil {
 				for j, v := range vs {
@@ -547,7 +560,7 @@ func (t *Transform) Notes() []string {
 	s := fmt.Sprintf("embed %s: %d rows, %d texts (%d from the cache), %d requests (%d retries), %d tokens",
 		t.cfg.Model, u.Rows, u.Inputs, u.CachedInputs, u.Requests, u.Retries, u.Tokens)
 	if t.cfg.PricePerMillion > 0 {
-		s += fmt.Sprintf(", estimated cost %.4f", u.EstimatedCost)
+		s += fmt.Sprintf(", estimated cost %.6f", u.EstimatedCost)
 	}
 	return []string{s}
 }

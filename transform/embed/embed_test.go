@@ -339,3 +339,33 @@ func TestJobFile(t *testing.T) {
 	_, err = transform.Build(transform.Spec{Name: "embed", Parameter: json.RawMessage(`{"model":"m","colums":["x"]}`)})
 	require.ErrorContains(t, err, `unknown field "colums"`)
 }
+
+// TestEncodingFormats: base64 (the default) and float answers decode to the
+// same bits, also when a server answers floats to a base64 request.
+func TestEncodingFormats(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		format     string
+		floatsOnly bool
+		wantAsked  string
+	}{{"base64", "", false, "base64"}, {"float", "float", false, "float"}, {"server ignores base64", "", true, "base64"}} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := openaitest.New(&openaitest.Options{Dim: 24, FloatsOnly: tc.floatsOnly})
+			defer srv.Close()
+			tr, err := embed.New(embed.Config{BaseURL: srv.BaseURL, Model: "m", Columns: []string{"name"}, Dim: 24, Cache: "off", EncodingFormat: tc.format})
+			require.NoError(t, err)
+			defer tr.Close()
+			names := texts(5)
+			in := batch(memory.DefaultAllocator, names, names)
+			defer in.Release()
+			out := run(t, tr, in)
+			defer out.Release()
+			for i, v := range vectors(t, out, 3) {
+				bitsEqual(t, openaitest.Vector(names[i], 24), v, names[i])
+			}
+			require.Contains(t, string(srv.Log()[0].Body), `"encoding_format":"`+tc.wantAsked+`"`)
+		})
+	}
+	_, err := embed.New(embed.Config{Model: "m", Columns: []string{"x"}, EncodingFormat: "hex"})
+	require.ErrorContains(t, err, "encodingFormat")
+}

@@ -632,7 +632,7 @@ func (t *Transform) Notes() []string {
 		s += fmt.Sprintf(" (%d estimated)", u.EstimatedTokens)
 	}
 	if t.cfg.PriceInputPerMillion > 0 || t.cfg.PriceOutputPerMillion > 0 {
-		s += fmt.Sprintf(", estimated cost %.4f", u.EstimatedCost)
+		s += fmt.Sprintf(", estimated cost %.6f", u.EstimatedCost)
 	}
 	return []string{s}
 }

@@ -2,8 +2,11 @@ package openai
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"math"
 )
 
 // Message is one chat message.
@@ -101,8 +104,44 @@ type EmbeddingRequest struct {
 
 // Embedding is one vector of an embeddings answer.
 type Embedding struct {
-	Index     int       `json:"index"`
-	Embedding []float32 `json:"embedding"`
+	Index     int    `json:"index"`
+	Embedding Vector `json:"embedding"`
+}
+
+// Vector is an embedding as the API sends it: a JSON array of numbers
+// (encoding_format "float") or a base64 string of little-endian float32s
+// (encoding_format "base64": exact, and a quarter of the decoding work).
+// Either form is accepted whatever was asked, since some servers ignore
+// encoding_format.
+type Vector []float32
+
+// UnmarshalJSON decodes either form.
+func (v *Vector) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		raw, err := base64.StdEncoding.DecodeString(s)
+		if err != nil {
+			return fmt.Errorf("embedding: bad base64: %w", err)
+		}
+		if len(raw)%4 != 0 {
+			return fmt.Errorf("embedding: %d base64 bytes are not float32s", len(raw))
+		}
+		out := make([]float32, len(raw)/4)
+		for i := range out {
+			out[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
+		}
+		*v = out
+		return nil
+	}
+	var f []float32
+	if err := json.Unmarshal(b, &f); err != nil {
+		return err
+	}
+	*v = f
+	return nil
 }
 
 // EmbeddingResponse is the answer of POST /embeddings.
