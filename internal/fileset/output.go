@@ -29,9 +29,12 @@ type Encoder interface {
 // NewEncoderFunc starts a file of schema on w.
 type NewEncoderFunc func(w io.Writer, schema *arrow.Schema) (Encoder, error)
 
-// DefaultStaleAge is how old an abandoned stage of another run must be
-// before a new run on the same target removes it.
-const DefaultStaleAge = 24 * time.Hour
+// DefaultStaleAge is how old an abandoned stage of another run (one no
+// process holds) must be before a new run on the same target removes it:
+// the default min-age of ferry gc. A younger one is kept for a resume.
+// Removing a stage costs a resume its finished splits, never data: the
+// resumed run finds no marks and copies every split again.
+const DefaultStaleAge = time.Hour
 
 // OutputConfig describes the files of a file writer. Zero values mean
 // defaults.
