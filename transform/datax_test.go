@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -45,6 +46,7 @@ func TestDataXStringTransforms(t *testing.T) {
 		{dx("dx_substr", 1, "2", "5"), strPtr("dataxTest"), v("taxTe")},
 		{dx("dx_substr", 1, "0", "3"), strPtr("dataxTest"), v("dat")},
 		{dx("dx_substr", 1, "5", "100"), strPtr("dataxTest"), v("Test")},
+		{dx("dx_substr", 1, "5", "10"), strPtr("dataxTest"), v("Test")}, // transformer.md
 		{dx("dx_substr", 1, "9", "1"), strPtr("dataxTest"), v("")},
 		{dx("dx_substr", 1, "0", "0"), strPtr("dataxTest"), v("")},
 		{dx("dx_substr", 1, "10", "1"), strPtr("dataxTest"), bad("startIndex 10 out of range: the value has 9 characters")},
@@ -57,6 +59,10 @@ func TestDataXStringTransforms(t *testing.T) {
 		{dx("dx_substr", 1, "5", "1"), strPtr("😀a😀b"), bad("startIndex 5 out of range: the value has 4 characters")},
 		// dx_pad: both sides, multi-character pads cut to fit, values cut on
 		// the right when too long (for "l" too), NULL padded as "".
+		{dx("dx_pad", 1, "l", "4", "A"), strPtr("xyz"), v("Axyz")}, // transformer.md's four examples
+		{dx("dx_pad", 1, "l", "4", "A"), strPtr("xyzzzzz"), v("xyzz")},
+		{dx("dx_pad", 1, "r", "4", "A"), strPtr("xyz"), v("xyzA")},
+		{dx("dx_pad", 1, "r", "4", "A"), strPtr("xyzzzzz"), v("xyzz")},
 		{dx("dx_pad", 1, "l", "6", "0"), strPtr("42"), v("000042")},
 		{dx("dx_pad", 1, "r", "6", "ab"), strPtr("x"), v("xababa")},
 		{dx("dx_pad", 1, "L", "5", "ab"), strPtr("x"), v("ababx")},
@@ -71,6 +77,7 @@ func TestDataXStringTransforms(t *testing.T) {
 		// dx_replace: DataX's example, replacing to the end, at the end,
 		// past the end, NULL, emoji.
 		{dx("dx_replace", 1, "2", "4", "****"), strPtr("dataxTest"), v("da****est")},
+		{dx("dx_replace", 1, "5", "10", "****"), strPtr("dataxTest"), v("datax****")}, // transformer.md
 		{dx("dx_replace", 1, "5", "100", "!"), strPtr("dataxTest"), v("datax!")},
 		{dx("dx_replace", 1, "5", "4", "!"), strPtr("dataxTest"), v("datax!")},
 		{dx("dx_replace", 1, "9", "1", "X"), strPtr("dataxTest"), v("dataxTestX")},
@@ -83,6 +90,7 @@ func TestDataXStringTransforms(t *testing.T) {
 		{dx("dx_digest", 1, "md5", "toLowerCase"), strPtr("dataxTest"), v("2a289020f144a4b2304b87e02435ffaa")},
 		{dx("dx_digest", 1, "md5", "toLowerCase"), nil, v("d41d8cd98f00b204e9800998ecf8427e")},
 		{dx("dx_digest", 1, "md5", "toLowerCase"), strPtr(""), v("d41d8cd98f00b204e9800998ecf8427e")},
+		{dx("dx_digest", 1, "md5", "toUpperCase"), strPtr("xyzzzzz"), v("9CDFFC4FA4E45A99DB8BBCD762ACFFA2")}, // transformer.md
 		{dx("dx_digest", 1, "sha1", "toUpperCase"), strPtr("abc"), v("A9993E364706816ABA3E25717850C26C9CD0D89D")},
 		{dx("dx_digest", 1, "SHA1", "touppercase"), strPtr("abc"), v("A9993E364706816ABA3E25717850C26C9CD0D89D")},
 		{dx("dx_digest", 1, "md5", "toUpperCase"), strPtr("😀"), v("2A02EAC39D716A70ECF37579185927B6")},
@@ -316,13 +324,38 @@ func TestDXGroovy(t *testing.T) {
 			`{"name":"compute","parameter":{"columnIndex":2,"expr":"substr(trim(col(0)), 1, 3)"}}`},
 		{`record.setColumn(0, new StringColumn(record.getColumn(0).asString().replace("a", "b").toLowerCase())); record.setColumn(1, record.getColumn(3).asString()); return record`,
 			`{"name":"compute","parameter":{"columnIndex":0,"expr":"lower(replace(col(0), \"a\", \"b\"))"}}, {"name":"compute","parameter":{"columnIndex":1,"expr":"col(3)"}}`},
+		// transformer.md's substr and replace examples
+		{"Column column = record.getColumn(1);\n String oriValue = column.asString();\n String newValue = oriValue.substring(0, 3);\n record.setColumn(1, new StringColumn(newValue));\n return record;",
+			`{"name":"compute","parameter":{"columnIndex":1,"expr":"substr(col(1), 0, 3)"}}`},
+		{"Column column = record.getColumn(1);\n String oriValue = column.asString();\n String newValue = \"****\" + oriValue.substring(3, oriValue.length());\n record.setColumn(1, new StringColumn(newValue));\n return record;",
+			`{"name":"compute","parameter":{"columnIndex":1,"expr":"\"****\" + substr(col(1), 3)"}}`},
+		// not simple: a condition, and transformer.md's pad loop
 		{`if (record.getColumn(0).asLong() > 3) return null; return record;`, `Groovy code needs DataX's JVM, which Ferry does not have`},
+		{"Column column = record.getColumn(1);\n String oriValue = column.asString();\n int NeedLength = 8 - oriValue.length();\n while (NeedLength > 0) { NeedLength = 0 }\n record.setColumn(1, new StringColumn(oriValue));\n return record;", "; code: "},
 	}
 	for _, tt := range tests {
 		b, _ := json.Marshal(map[string]any{"code": tt.code})
 		_, err := transform.Build(transform.Spec{Name: "dx_groovy", Parameter: b})
 		require.ErrorContains(t, err, tt.want)
 	}
+}
+
+// TestDXGroovySuggestionRuns: the compute spec dx_groovy's error suggests
+// for DataX's documented replace example builds and does what the Groovy
+// code does.
+func TestDXGroovySuggestionRuns(t *testing.T) {
+	code := "Column column = record.getColumn(1);\n String oriValue = column.asString();\n String newValue = \"****\" + oriValue.substring(3, oriValue.length());\n record.setColumn(1, new StringColumn(newValue));\n return record;"
+	p, _ := json.Marshal(map[string]any{"code": code})
+	_, err := transform.Build(transform.Spec{Name: "dx_groovy", Parameter: p})
+	require.Error(t, err)
+	spec := err.Error()[strings.Index(err.Error(), "is: ")+4:]
+	mem := checked(t)
+	b := strBatch(mem, []*string{strPtr("dataxTest")})
+	defer b.Release()
+	out, d := run(t, mustBuild(t, mem, spec), b)
+	defer out.Release()
+	require.Empty(t, d)
+	require.Equal(t, []*string{strPtr("****axTest")}, columnStrings(t, out, 1))
 }
 
 // TestDXFilterLikeFastPath: like patterns of the form .*X.* (searched for
