@@ -278,6 +278,9 @@ func sleep(ctx context.Context, d time.Duration) error {
 }
 
 func retryable(err error) bool {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false // a limiter wait past the deadline (a net.Error too)
+	}
 	if ferry.IsRetryable(err) {
 		return true
 	}
@@ -297,12 +300,12 @@ func (c *Client) once(ctx context.Context, path string, raw []byte, tokens int, 
 	defer func() { <-c.sem }()
 	if c.reqLim != nil {
 		if err := c.reqLim.Wait(ctx); err != nil {
-			return err
+			return limitErr(ctx, "requests/s", err)
 		}
 	}
 	if c.tokLim != nil {
 		if err := c.tokLim.WaitN(ctx, min(tokens, c.tokLim.Burst())); err != nil {
-			return err
+			return limitErr(ctx, "tokens/min", err)
 		}
 	}
 	actx, cancel := context.WithTimeout(ctx, c.timeout)
@@ -361,6 +364,16 @@ func (c *Client) once(ctx context.Context, path string, raw []byte, tokens int, 
 		}
 	}
 	return nil
+}
+
+// limitErr is the error of a limiter wait that cannot finish before ctx
+// ends: the context's error, so the engine treats it as the cancellation it
+// will be.
+func limitErr(ctx context.Context, what string, err error) error {
+	if ctx.Err() != nil {
+		return context.Cause(ctx)
+	}
+	return fmt.Errorf("openai: waiting for the %s limit would pass the deadline: %w (%v)", what, context.DeadlineExceeded, err)
 }
 
 // retryAfter reads retry-after-ms (OpenAI's) or Retry-After (seconds or an

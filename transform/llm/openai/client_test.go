@@ -3,6 +3,8 @@ package openai
 import (
 	"context"
 	"net/http"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -81,4 +83,53 @@ func TestAPIKey(t *testing.T) {
 	require.NoError(t, err)
 	_, _, err = c.Embed(context.Background(), &EmbeddingRequest{Model: "m", Input: []string{"a"}})
 	require.NoError(t, err)
+}
+
+// TestRateLimits: a request beyond the requests/s or tokens/min budget
+// waits for it; when the wait cannot end before the deadline the call fails
+// with DeadlineExceeded and sends nothing.
+func TestRateLimits(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cfg  Config
+	}{
+		{"requests/s", Config{RequestsPerSecond: 0.1}},              // one request, then one per 10 s
+		{"tokens/min", Config{TokensPerMinute: 60, Concurrency: 8}}, // a burst of 60 tokens, then 1 a second
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := openaitest.New(nil)
+			defer srv.Close()
+			cfg := tc.cfg
+			cfg.BaseURL = srv.BaseURL
+			c, err := New(cfg)
+			require.NoError(t, err)
+			in := []string{strings.Repeat("x", 200)} // 50 estimated tokens
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			_, _, err = c.Embed(ctx, &EmbeddingRequest{Model: "m", Input: in})
+			require.NoError(t, err)
+			_, _, err = c.Embed(ctx, &EmbeddingRequest{Model: "m", Input: in})
+			require.ErrorIs(t, err, context.DeadlineExceeded)
+			require.ErrorContains(t, err, tc.name)
+			require.Equal(t, 1, srv.Requests(openaitest.Embeddings))
+		})
+	}
+}
+
+// TestConcurrencyLimit: 12 calls from 12 goroutines, at most 3 in flight.
+func TestConcurrencyLimit(t *testing.T) {
+	srv := openaitest.New(&openaitest.Options{Delay: 20 * time.Millisecond})
+	defer srv.Close()
+	c, err := New(Config{BaseURL: srv.BaseURL, Concurrency: 3})
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	for i := 0; i < 12; i++ {
+		wg.Go(func() {
+			_, _, err := c.Embed(context.Background(), &EmbeddingRequest{Model: "m", Input: []string{"a"}})
+			require.NoError(t, err)
+		})
+	}
+	wg.Wait()
+	require.Equal(t, 12, srv.Requests(openaitest.Embeddings))
+	require.LessOrEqual(t, srv.MaxInFlight(), 3)
 }
