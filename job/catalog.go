@@ -215,3 +215,16 @@ func registerURLSecret(u string, secret func(string)) {
 func (c *Catalog) MarshalJSON() ([]byte, error) {
 	return json.Marshal(c.Sources)
 }
+
+// ExpandEnv replaces every ${env:NAME} in s by the environment variable
+// NAME (lookup nil means os.LookupEnv); an unset variable is an error
+// naming it. It returns the values used, for masking.
+func ExpandEnv(s string, lookup func(string) (string, bool)) (string, []string, error) {
+	if lookup == nil {
+		lookup = os.LookupEnv
+	}
+	var used []string
+	r := &resolver{env: lookup, secret: func(v string) { used = append(used, v) }}
+	out, err := r.expandEnv("URL", s)
+	return out, used, err
+}

@@ -137,6 +137,7 @@ func TestSyncUsageAndURLErrors(t *testing.T) {
 		{[]string{"sync", "--from", "clitest://x", "--to", "clitest://y", "--progress", "bogus"}, 2, `--progress "bogus"`},
 		{[]string{"sync", "--from", "clitest://x", "--to", "clitest://y", "--max-dirty-ratio", "5"}, 2, "--max-dirty-ratio 5"},
 		{[]string{"sync", "--from", "clitest://x", "--from", "clitest://z", "--to", "clitest://y"}, 2, "given twice"},
+		{[]string{"sync", "--from", "clitest://x?rows=${env:CLITEST_UNSET_VAR}", "--to", "clitest://y"}, 2, "environment variable CLITEST_UNSET_VAR is not set"},
 		{[]string{"sync", "--from", "nosuch://u:hunter2@h/x", "--to", "clitest://y"}, 1, `unknown scheme "nosuch"`},
 		{[]string{"sync", "--from", "clitest://x?rowz=1", "--to", "clitest://y"}, 1, "unknown URL parameter(s) rowz"},
 	}

@@ -7,8 +7,10 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
@@ -148,45 +150,54 @@ func TestParseDataXVars(t *testing.T) {
 // row is fixed, the resume copies the split again and commits once, with
 // the job resolved at the run's scheduled time.
 func TestRunCheckpointResume(t *testing.T) {
-	ctx := context.Background()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
 	c, err := pgx.Connect(ctx, testenv.PostgresURL())
 	if err != nil {
 		testenv.Unreachable(t, "PostgreSQL", err)
 	}
-	defer c.Close(ctx)
+	t.Cleanup(func() { c.Close(context.Background()) })
+	pid := strconv.Itoa(os.Getpid())
 	for _, q := range []string{
-		"DROP TABLE IF EXISTS clijob_rs_src", "DROP TABLE IF EXISTS clijob_rs_dst", "DROP TABLE IF EXISTS clijob_rs_log",
-		"CREATE TABLE clijob_rs_src (id int PRIMARY KEY, v text)",
-		"CREATE TABLE clijob_rs_dst (id int PRIMARY KEY, v text)",
-		"CREATE TABLE clijob_rs_log (ds text)",
-		"INSERT INTO clijob_rs_src VALUES (1,'a'),(2,'b'),(3,'boom')",
+		"DROP TABLE IF EXISTS clijob_rs_src_PID", "DROP TABLE IF EXISTS clijob_rs_dst_PID", "DROP TABLE IF EXISTS clijob_rs_log_PID",
+		"CREATE TABLE clijob_rs_src_PID (id int PRIMARY KEY, v text)",
+		"CREATE TABLE clijob_rs_dst_PID (id int PRIMARY KEY, v text)",
+		"CREATE TABLE clijob_rs_log_PID (ds text)",
+		"INSERT INTO clijob_rs_src_PID VALUES (1,'a'),(2,'b'),(3,'boom')",
 	} {
+		q = strings.ReplaceAll(q, "PID", pid)
 		_, err := c.Exec(ctx, q)
 		require.NoError(t, err, q)
 	}
+	name := func(s string) string { return strings.ReplaceAll(s, "PID", pid) }
 	pgURL := testenv.PostgresURL()
-	text := `{"source": {"url": "` + pgURL + `", "params": {"querySql": ["select id, v from clijob_rs_src where 1 / (case when v = 'boom' then 0 else 1 end) = 1"]}}, "destination": {"url": "` + pgURL + `",
-	  "params": {"table": ["clijob_rs_dst"], "postSql": ["insert into clijob_rs_log values ('${bizdate}')"]}}, "mode": "upsert"}`
+	text := name(`{"source": {"url": "` + pgURL + `", "params": {"querySql": ["select id, v from clijob_rs_src_PID where 1 / (case when v = 'boom' then 0 else 1 end) = 1"]}}, "destination": {"url": "` + pgURL + `",
+	  "params": {"table": ["clijob_rs_dst_PID"], "postSql": ["insert into clijob_rs_log_PID values ('${bizdate}')"]}}, "mode": "upsert"}`)
 	path := filepath.Join(t.TempDir(), "clijob_rs.json")
 	require.NoError(t, os.WriteFile(path, []byte(text), 0o644))
 	dir := filepath.Join(t.TempDir(), "ck")
 
+	t.Cleanup(func() {
+		for _, tb := range []string{"src", "dst", "log"} {
+			c.Exec(context.Background(), name("DROP TABLE IF EXISTS clijob_rs_"+tb+"_PID"))
+		}
+	})
 	code, _, errOut := runCLI(t, "run", "--bizdate", "20250726", "--progress", "never", "--checkpoint", dir, path)
 	require.Equal(t, 1, code, errOut)
 	require.Contains(t, errOut, "division by zero")
 	var n int
-	require.NoError(t, c.QueryRow(ctx, "SELECT count(*) FROM clijob_rs_dst").Scan(&n))
+	require.NoError(t, c.QueryRow(ctx, name("SELECT count(*) FROM clijob_rs_dst_PID")).Scan(&n))
 	require.Zero(t, n, "nothing is visible before the commit")
 
-	_, err = c.Exec(ctx, "UPDATE clijob_rs_src SET v = 'c' WHERE id = 3")
+	_, err = c.Exec(ctx, name("UPDATE clijob_rs_src_PID SET v = 'c' WHERE id = 3"))
 	require.NoError(t, err)
 	var out, errb bytes.Buffer
-	code = runResume(ctx, []string{"--progress", "never", dir}, &out, &errb)
+	code = runResume(ctx, []string{"--progress", "never", dir}, &out, &errb) // bounded by ctx: fails, never hangs
 	require.Equal(t, 0, code, errb.String())
-	require.NoError(t, c.QueryRow(ctx, "SELECT count(*) FROM clijob_rs_dst").Scan(&n))
+	require.NoError(t, c.QueryRow(ctx, name("SELECT count(*) FROM clijob_rs_dst_PID")).Scan(&n))
 	require.Equal(t, 3, n)
 	var ds string
-	require.NoError(t, c.QueryRow(ctx, "SELECT ds FROM clijob_rs_log").Scan(&ds))
+	require.NoError(t, c.QueryRow(ctx, name("SELECT ds FROM clijob_rs_log_PID")).Scan(&ds))
 	require.Equal(t, "20250726", ds, "the resumed run resolves the job at the run's scheduled time")
 }
 
@@ -223,4 +234,16 @@ func TestVersionHelpAndJSONFailure(t *testing.T) {
 	require.Equal(t, 1, code)
 	require.NoError(t, json.Unmarshal([]byte(out), &obj), out)
 	require.Contains(t, obj["error"], "invalid JSON at line 1")
+}
+
+// ${env:NAME} in a sync URL is expanded, and its value never shown.
+func TestSyncEnvInURL(t *testing.T) {
+	t.Setenv("CLITEST_ROWS", "7")
+	t.Setenv("CLITEST_PW", "hunter2-pw")
+	code, out, errOut := runCLI(t, "sync", "--from", "clitest://src?rows=${env:CLITEST_ROWS}", "--to", "clitest://envurl", "--progress", "never")
+	require.Equal(t, 0, code, errOut)
+	require.Contains(t, out, "rows written           14")
+	code, out, errOut = runCLI(t, "sync", "--from", "nosuch://u:${env:CLITEST_PW}@h/x", "--to", "clitest://y", "--json")
+	require.Equal(t, 1, code)
+	require.NotContains(t, out+errOut, "hunter2-pw")
 }

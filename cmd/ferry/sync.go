@@ -12,6 +12,7 @@ import (
 
 	"github.com/ferrydata/ferry"
 	"github.com/ferrydata/ferry/dirty"
+	"github.com/ferrydata/ferry/job"
 )
 
 type syncFlags struct {
@@ -59,14 +60,32 @@ func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "ferry sync: "+err.Error())
 		return 2
 	}
+	// ${env:NAME} in a URL keeps the secret off the command line.
+	var secrets []string
+	for _, u := range []*string{&f.from, &f.to} {
+		x, used, err := job.ExpandEnv(*u, nil)
+		if err != nil {
+			fmt.Fprintln(stderr, "ferry sync: "+strings.TrimPrefix(err.Error(), "job: "))
+			return 2
+		}
+		*u, secrets = x, append(secrets, used...)
+	}
+	mask := func(s string) string {
+		for _, v := range secrets {
+			if len(v) >= 3 {
+				s = strings.ReplaceAll(s, v, "xxxxx")
+			}
+		}
+		return s
+	}
 	sum, err := doSync(ctx, f, stderr)
 	if sum != nil {
-		printResult(stdout, f.json, sum, sum.Report)
+		printMasked(stdout, f.json, sum, sum.Report, mask)
 	} else if err != nil && f.json {
-		printFailureJSON(stdout, failureJSON{Error: oneLine(err), Source: f.from, Destination: f.to, Mode: f.mode}, nil)
+		printFailureJSON(stdout, failureJSON{Error: oneLine(err), Source: f.from, Destination: f.to, Mode: f.mode}, mask)
 	}
 	if err != nil {
-		return failed(stderr, err, nil)
+		return failed(stderr, err, mask)
 	}
 	return 0
 }
