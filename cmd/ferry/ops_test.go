@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -23,6 +24,8 @@ import (
 
 	"github.com/ferrydata/ferry"
 	"github.com/ferrydata/ferry/dirty"
+	"github.com/ferrydata/ferry/internal/testenv"
+	"github.com/ferrydata/ferry/metrics"
 	"github.com/ferrydata/ferry/reader/memreader"
 	"github.com/ferrydata/ferry/writer/memwriter"
 )
@@ -272,4 +275,102 @@ func callOps(t *testing.T, cmd func(context.Context, []string, io.Writer, io.Wri
 	var out, errb bytes.Buffer
 	code := cmd(context.Background(), args, &out, &errb)
 	return code, out.String(), errb.String()
+}
+
+// TestOpsMetricsDuringPostgresRun scrapes /metrics while a real PostgreSQL
+// to PostgreSQL run goes on (slowed by a rate limit), then checks the final
+// numbers against the Summary.
+func TestOpsMetricsDuringPostgresRun(t *testing.T) {
+	db := testenv.Ping(t, "pgx", testenv.PostgresURL(), "PostgreSQL")
+	defer db.Close()
+	src, dst := "ops_metrics_src", "ops_metrics_dst"
+	for _, q := range []string{
+		"DROP TABLE IF EXISTS " + src, "DROP TABLE IF EXISTS " + dst,
+		"CREATE TABLE " + src + " (id bigint PRIMARY KEY, name text)",
+		"INSERT INTO " + src + " SELECT g, 'name ' || g FROM generate_series(1, 20000) g",
+		"CREATE TABLE " + dst + " (id bigint PRIMARY KEY, name text)",
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() { db.Exec("DROP TABLE IF EXISTS " + src); db.Exec("DROP TABLE IF EXISTS " + dst) })
+	with := func(p string) string {
+		u := testenv.PostgresURL()
+		if strings.Contains(u, "?") {
+			return u + "&" + p
+		}
+		return u + "?" + p
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute) // fail, never hang
+	defer cancel()
+	r, err := ferry.OpenReader(ctx, with("table="+src+"&splitPk=id"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := ferry.OpenWriter(ctx, with("table="+dst))
+	if err != nil {
+		r.Close()
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	opts := &ferry.Options{Concurrency: 2, RowsPerSecond: 25000, BatchRows: 1000, ProgressInterval: 50 * time.Millisecond}
+	s, err := setupOps(ctx, parseOps(t, "--history", "off", "--metrics-addr", "127.0.0.1:0", "--job-name", "pg"), opsRun{Command: "sync"}, opts, &stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := "http://" + s.MetricsAddr() + "/metrics"
+	written := `ferry_rows_written_total{job="pg",run="` + opts.RunID + `"} `
+	read := `ferry_rows_read_total{job="pg",run="` + opts.RunID + `"} `
+	sample := func(body, name string) float64 {
+		i := strings.Index(body, name)
+		if i < 0 {
+			return -1
+		}
+		rest := body[i+len(name):]
+		v, _ := strconv.ParseFloat(rest[:strings.IndexByte(rest, '\n')], 64)
+		return v
+	}
+	scrape := func() string {
+		resp, err := http.Get(url)
+		if err != nil {
+			t.Error(err)
+			return ""
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	done := make(chan struct{})
+	var midWritten, midRead float64
+	go func() {
+		defer close(done)
+		for range 200 {
+			body := scrape()
+			if v := sample(body, written); v > 0 && v < 20000 {
+				midWritten, midRead = v, sample(body, read)
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+	sum, runErr := ferry.New(r, w, opts).Run(ctx)
+	<-done
+	if runErr != nil {
+		t.Fatal(runErr)
+	}
+	if midWritten <= 0 || midWritten >= float64(sum.RowsWritten) || midRead < 0 {
+		t.Errorf("no mid-run scrape with 0 < rows written < %d: %v (read %v)", sum.RowsWritten, midWritten, midRead)
+	}
+	s.collector.Finish(sum, nil) // what Finish does first, to scrape before the server stops
+	end := scrape()
+	if sample(end, written) != float64(sum.RowsWritten) || sample(end, read) != float64(sum.RowsRead) || sum.RowsWritten != 20000 {
+		t.Errorf("final scrape: written %v read %v, summary %d/%d", sample(end, written), sample(end, read), sum.RowsWritten, sum.RowsRead)
+	}
+	s.collector = metrics.New(nil) // Finish below must not count the run twice
+	s.Finish(sum, nil)
+	var n int
+	if err := db.QueryRow("SELECT count(*) FROM " + dst).Scan(&n); err != nil || n != 20000 {
+		t.Errorf("destination has %d rows: %v", n, err)
+	}
 }
