@@ -32,6 +32,10 @@
 // unseen rows). A hash collision can only report a duplicate that is not
 // one (odds about n²/2⁶⁵: 3·10⁻⁸ for a million rows), never hide one.
 //
+// A rule value keeps the merged state of the run it checks: give each run
+// its own values (Parse or the constructors again), not one shared by runs
+// that overlap.
+//
 // Rules are made in Go by the constructors, or from JSON (Parse) for job
 // files:
 //
