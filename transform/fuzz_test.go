@@ -2,7 +2,9 @@ package transform_test
 
 import (
 	"context"
+	"encoding/json"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -84,5 +86,30 @@ func FuzzRegexReplace(f *testing.F) {
 		}
 		require.Equal(t, want, *got[0])
 		require.Nil(t, got[1])
+	})
+}
+
+// FuzzGroovyHint: dx_groovy never builds, never panics, and every compute
+// spec its error suggests builds.
+func FuzzGroovyHint(f *testing.F) {
+	f.Add(`record.setColumn(1, record.getColumn(1).asString().toUpperCase()); return record;`)
+	f.Add("Column c = record.getColumn(1);\n String v = c.asString();\n record.setColumn(1, new StringColumn(\"x\" + v.substring(1, v.length()).trim()));\n return record")
+	f.Add(`record.setColumn(0, record.getColumn(2).asString().replace("a", "b")); return record`)
+	f.Fuzz(func(t *testing.T, code string) {
+		p, _ := json.Marshal(map[string]any{"code": code})
+		_, err := transform.Build(transform.Spec{Name: "dx_groovy", Parameter: p})
+		require.ErrorContains(t, err, "dx_groovy")
+		msg := err.Error()
+		i := strings.Index(msg, "the equivalent of this code is: ")
+		if i < 0 {
+			return
+		}
+		dec := json.NewDecoder(strings.NewReader("[" + msg[i+len("the equivalent of this code is: "):] + "]"))
+		var specs []transform.Spec
+		require.NoError(t, dec.Decode(&specs), msg)
+		for _, s := range specs {
+			_, err := transform.Build(s)
+			require.NoError(t, err, msg)
+		}
 	})
 }
