@@ -31,6 +31,7 @@ import (
 	"github.com/ferrydata/ferry/reader/csvreader"
 	"github.com/ferrydata/ferry/transform/embed"
 	"github.com/ferrydata/ferry/transform/llm"
+	"github.com/ferrydata/ferry/transform/llm/openai"
 	"github.com/ferrydata/ferry/writer/parquetwriter"
 	"github.com/ferrydata/ferry/writer/pgwriter"
 )
@@ -128,7 +129,8 @@ func load(ctx context.Context, c Config, open func() (ferry.Writer, error)) (*fe
 		return nil, err
 	}
 	classify, err := llm.New(llm.Config{
-		BaseURL: c.BaseURL, APIKeyEnv: c.KeyEnv, Model: c.ChatModel, Cache: c.Cache, BatchRows: c.BatchRows,
+		API:   openai.API{BaseURL: c.BaseURL, APIKeyEnv: c.KeyEnv},
+		Model: c.ChatModel, Cache: c.Cache, BatchRows: c.BatchRows,
 		System: "You classify products of an online shop.",
 		Prompt: "Product: {{.name}}\nDescription: {{.description}}\nWhich category is it?",
 		Columns: []llm.Column{{Name: "category", Enum: Categories,
@@ -140,7 +142,8 @@ func load(ctx context.Context, c Config, open func() (ferry.Writer, error)) (*fe
 		return nil, err
 	}
 	vectorize, err := embed.New(embed.Config{
-		BaseURL: c.BaseURL, APIKeyEnv: c.KeyEnv, Model: c.EmbedModel, Dim: c.Dim, Cache: c.Cache,
+		API:   openai.API{BaseURL: c.BaseURL, APIKeyEnv: c.KeyEnv},
+		Model: c.EmbedModel, Dim: c.Dim, Cache: c.Cache,
 		Columns: []string{"name", "description"}, PricePerMillion: 0.02,
 	})
 	if err != nil {

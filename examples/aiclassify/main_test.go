@@ -138,4 +138,3 @@ func TestExampleBadAnswers(t *testing.T) {
 	require.Equal(t, int64(1), sums[0].RowsDirty)
 	require.NoFileExists(t, c.Parquet)
 }
-

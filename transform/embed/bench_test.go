@@ -9,6 +9,7 @@ import (
 
 	"github.com/ferrydata/ferry/internal/openaitest"
 	"github.com/ferrydata/ferry/transform/embed"
+	"github.com/ferrydata/ferry/transform/llm/openai"
 )
 
 // BenchmarkLocalServer measures the transform against the local test server
@@ -27,7 +28,7 @@ func BenchmarkLocalServer(b *testing.B) {
 			name, cache = "cached", b.TempDir()+"/c.sqlite"
 		}
 		b.Run(name, func(b *testing.B) {
-			tr, err := embed.New(embed.Config{BaseURL: srv.BaseURL, Model: "m", Columns: []string{"name"}, Dim: 256, Concurrency: 4, Cache: cache})
+			tr, err := embed.New(embed.Config{API: openai.API{BaseURL: srv.BaseURL, Concurrency: 4}, Model: "m", Columns: []string{"name"}, Dim: 256, Cache: cache})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -22,7 +22,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -39,9 +38,8 @@ import (
 // Config configures an embedding transform. Model and Columns are required;
 // every other zero value means the default.
 type Config struct {
-	// BaseURL, APIKeyEnv: as in llm.Config (default OpenAI, $OPENAI_API_KEY).
-	BaseURL   string `json:"baseUrl"`
-	APIKeyEnv string `json:"apiKeyEnv"`
+	// API is where and how requests go, as in llm.Config (openai.Config).
+	openai.API
 	// Model is the embedding model ("text-embedding-3-small", "nomic-embed-text").
 	Model string `json:"model"`
 	// Columns are the text columns embedded together, joined by Separator
@@ -65,13 +63,6 @@ type Config struct {
 	// OpenAI takes 300000).
 	BatchInputs int `json:"batchInputs"`
 	BatchTokens int `json:"batchTokens"`
-	// Concurrency, RequestsPerSecond, TokensPerMinute, MaxRetries, Timeout,
-	// InitialBackoff and MaxBackoff are the client's (openai.Config).
-	Concurrency                         int           `json:"concurrency"`
-	RequestsPerSecond                   float64       `json:"requestsPerSecond"`
-	TokensPerMinute                     int           `json:"tokensPerMinute"`
-	MaxRetries                          int           `json:"maxRetries"`
-	Timeout, InitialBackoff, MaxBackoff time.Duration `json:"-"`
 	// Cache is the cache file, as in llm.Config ("" default, "off", ":memory:").
 	Cache string `json:"cache"`
 	// PricePerMillion is the price of a million input tokens, for the
@@ -86,9 +77,8 @@ type Config struct {
 	ChunkOverlap     int    `json:"chunkOverlap"`
 	ChunkIndexColumn string `json:"chunkIndexColumn"`
 	ChunkTextColumn  string `json:"chunkTextColumn"`
-	// HTTPClient sends the requests; Allocator allocates the output arrays.
-	HTTPClient *http.Client      `json:"-"`
-	Allocator  memory.Allocator `json:"-"`
+	// Allocator allocates the output arrays.
+	Allocator memory.Allocator `json:"-"`
 }
 
 // Usage is what a Transform did so far.
@@ -154,9 +144,7 @@ func New(cfg Config) (*Transform, error) {
 	if cfg.BatchTokens <= 0 {
 		cfg.BatchTokens = 100_000
 	}
-	client, err := openai.New(openai.Config{BaseURL: cfg.BaseURL, APIKeyEnv: cfg.APIKeyEnv, Concurrency: cfg.Concurrency,
-		RequestsPerSecond: cfg.RequestsPerSecond, TokensPerMinute: cfg.TokensPerMinute, MaxRetries: cfg.MaxRetries,
-		InitialBackoff: cfg.InitialBackoff, MaxBackoff: cfg.MaxBackoff, Timeout: cfg.Timeout, HTTPClient: cfg.HTTPClient})
+	client, err := openai.New(cfg.API)
 	if err != nil {
 		return nil, fmt.Errorf("embed: %w", err)
 	}
@@ -179,7 +167,9 @@ func (t *Transform) format() string {
 }
 
 // VectorType returns fixed_size_list<float32>[dim], the type of the output column.
-func VectorType(dim int) arrow.DataType { return arrow.FixedSizeListOf(int32(dim), arrow.PrimitiveTypes.Float32) }
+func VectorType(dim int) arrow.DataType {
+	return arrow.FixedSizeListOf(int32(dim), arrow.PrimitiveTypes.Float32)
+}
 
 // Dim returns the vector dimension, asking the API once (and caching the
 // answer) when Config.Dim is 0.
@@ -373,51 +363,36 @@ func (t *Transform) vectors(ctx context.Context, texts []string, rows []int, dim
 	if len(cur) > 0 {
 		reqs = append(reqs, cur)
 	}
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
 	var mu sync.Mutex
-	var first error
-	var wg sync.WaitGroup
-	for _, req := range reqs {
-		wg.Go(func() {
-			in := make([]string, len(req))
-			for j, i := range req {
-				in[j] = texts[i]
-			}
-			vs, _, err := t.client.Embed(ctx, &openai.EmbeddingRequest{Model: t.cfg.Model, Input: in, Dimensions: sendDim, EncodingFormat: t.format()})
-			store := map[string][]byte{}
-			if err == nil {
-				for j, v := range vs {
-					if len(v) != dim {
-						err = fmt.Errorf("embed: the model returned %d dimensions for row %d, want %d (a different model, or dim set wrong)", len(v), rows[req[j]], dim)
-						break
-					}
-					store[keys[req[j]]] = encode(v)
-				}
-			}
-			if err == nil {
-				err = t.cache.Put(ctx, store)
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				if first == nil {
-					first = err
-					cancel(err)
-				}
-				return
-			}
-			for j, i := range req {
-				byKey[keys[i]] = vs[j]
-			}
-		})
-	}
-	wg.Wait()
-	if first != nil {
-		if !strings.HasPrefix(first.Error(), "embed:") {
-			first = fmt.Errorf("embed: %w", first)
+	err = openai.Parallel(ctx, len(reqs), func(ctx context.Context, k int) error {
+		req := reqs[k]
+		in := make([]string, len(req))
+		for j, i := range req {
+			in[j] = texts[i]
 		}
-		return nil, cached, first
+		vs, _, err := t.client.Embed(ctx, &openai.EmbeddingRequest{Model: t.cfg.Model, Input: in, Dimensions: sendDim, EncodingFormat: t.format()})
+		if err != nil {
+			return fmt.Errorf("embed: %w", err)
+		}
+		store := map[string][]byte{}
+		for j, v := range vs {
+			if len(v) != dim {
+				return fmt.Errorf("embed: the model returned %d dimensions for row %d, want %d (a different model, or dim set wrong)", len(v), rows[req[j]], dim)
+			}
+			store[keys[req[j]]] = encode(v)
+		}
+		if err := t.cache.Put(ctx, store); err != nil {
+			return fmt.Errorf("embed: %w", err)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for j, i := range req {
+			byKey[keys[i]] = vs[j]
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, cached, err
 	}
 	for i, k := range keys {
 		if k != "" && vecs[i] == nil {
@@ -453,7 +428,7 @@ func (t *Transform) build(out *arrow.Schema, b arrow.RecordBatch, rows []int, te
 		}
 	}()
 	for j := 0; j < int(b.NumCols()); j++ {
-		c, err := takeRows(t.mem, b.Column(j), rows)
+		c, err := openai.TakeRows(t.mem, b.Column(j), rows)
 		if err != nil {
 			return nil, fmt.Errorf("embed: %w", err)
 		}
@@ -490,33 +465,6 @@ func (t *Transform) build(out *arrow.Schema, b arrow.RecordBatch, rows []int, te
 	}
 	cols = append(cols, vb.NewArray())
 	return array.NewRecordBatch(out, cols, int64(len(rows))), nil
-}
-
-// takeRows returns the rows of c at idx (ascending, repeats allowed), as
-// slices of c's runs; c itself when idx is every row once.
-func takeRows(mem memory.Allocator, c arrow.Array, idx []int) (arrow.Array, error) {
-	if len(idx) == c.Len() && (len(idx) == 0 || idx[len(idx)-1] == len(idx)-1) {
-		c.Retain()
-		return c, nil
-	}
-	var parts []arrow.Array
-	defer func() {
-		for _, p := range parts {
-			p.Release()
-		}
-	}()
-	for i := 0; i < len(idx); {
-		j := i + 1
-		for j < len(idx) && idx[j] == idx[j-1]+1 {
-			j++
-		}
-		parts = append(parts, array.NewSlice(c, int64(idx[i]), int64(idx[j-1]+1)))
-		i = j
-	}
-	if len(parts) == 0 {
-		return array.MakeArrayOfNull(mem, c.DataType(), 0), nil
-	}
-	return array.Concatenate(parts, mem)
 }
 
 // Chunks splits s into pieces of at most size characters that overlap by
@@ -578,4 +526,3 @@ func (t *Transform) Close() error {
 	}
 	return nil
 }
-

@@ -89,8 +89,8 @@ func TestBatchingAndConcurrency(t *testing.T) {
 	defer mem.AssertSize(t, 0)
 	srv := openaitest.New(&openaitest.Options{Dim: 16, Delay: 20 * time.Millisecond})
 	defer srv.Close()
-	tr, err := embed.New(embed.Config{BaseURL: srv.BaseURL, Model: "test-embed", Columns: []string{"name"}, Dim: 16,
-		BatchInputs: 256, Concurrency: 2, Cache: "off", Allocator: mem, PricePerMillion: 0.02})
+	tr, err := embed.New(embed.Config{API: openai.API{BaseURL: srv.BaseURL, Concurrency: 2}, Model: "test-embed", Columns: []string{"name"}, Dim: 16,
+		BatchInputs: 256, Cache: "off", Allocator: mem, PricePerMillion: 0.02})
 	require.NoError(t, err)
 	defer tr.Close()
 	names := texts(600)
@@ -116,7 +116,7 @@ func TestBatchingAndConcurrency(t *testing.T) {
 
 	// The token cap cuts requests too.
 	srv.Reset()
-	tr2, err := embed.New(embed.Config{BaseURL: srv.BaseURL, Model: "test-embed", Columns: []string{"name"}, Dim: 16,
+	tr2, err := embed.New(embed.Config{API: openai.API{BaseURL: srv.BaseURL}, Model: "test-embed", Columns: []string{"name"}, Dim: 16,
 		BatchTokens: 100, Cache: "off", Allocator: mem})
 	require.NoError(t, err)
 	defer tr2.Close()
@@ -146,7 +146,7 @@ func TestProbeAndCache(t *testing.T) {
 	defer in.Release()
 	var first [][]float32
 	for pass := 0; pass < 2; pass++ {
-		tr, err := embed.New(embed.Config{BaseURL: tg.BaseURL, APIKeyEnv: tg.KeyEnv, Model: tg.EmbedModel, Columns: []string{"name", "descr"}, Cache: cache, Allocator: mem})
+		tr, err := embed.New(embed.Config{API: openai.API{BaseURL: tg.BaseURL, APIKeyEnv: tg.KeyEnv}, Model: tg.EmbedModel, Columns: []string{"name", "descr"}, Cache: cache, Allocator: mem})
 		require.NoError(t, err)
 		s, err := tr.OutputSchema(in.Schema())
 		require.NoError(t, err)
@@ -181,7 +181,7 @@ func TestWrongDimension(t *testing.T) {
 	srv := openaitest.New(&openaitest.Options{Dim: 8})
 	defer srv.Close()
 	srv.Fail(openaitest.Embeddings, openaitest.Fault{Dim: 7})
-	tr, err := embed.New(embed.Config{BaseURL: srv.BaseURL, Model: "m", Columns: []string{"name"}, Dim: 8, Cache: "off"})
+	tr, err := embed.New(embed.Config{API: openai.API{BaseURL: srv.BaseURL}, Model: "m", Columns: []string{"name"}, Dim: 8, Cache: "off"})
 	require.NoError(t, err)
 	defer tr.Close()
 	in := batch(memory.DefaultAllocator, []string{"a", "b"}, []string{"a", "b"})
@@ -199,8 +199,8 @@ func TestRetriesAndDown(t *testing.T) {
 	srv := openaitest.New(nil)
 	srv.Fail(openaitest.Embeddings, openaitest.Fault{Status: 429, RetryAfter: "0"}, openaitest.Fault{Drop: true},
 		openaitest.Fault{Truncate: true}, openaitest.Fault{Status: 502})
-	cfg := embed.Config{BaseURL: srv.BaseURL, Model: "m", Columns: []string{"name"}, Dim: 8, Cache: "off",
-		InitialBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond}
+	cfg := embed.Config{API: openai.API{BaseURL: srv.BaseURL}, Model: "m", Columns: []string{"name"}, Dim: 8, Cache: "off"}
+	cfg.InitialBackoff, cfg.MaxBackoff = time.Millisecond, 5*time.Millisecond
 	tr, err := embed.New(cfg)
 	require.NoError(t, err)
 	defer tr.Close()
@@ -229,7 +229,7 @@ func TestNullAndEmptyText(t *testing.T) {
 	defer mem.AssertSize(t, 0)
 	srv := openaitest.New(nil)
 	defer srv.Close()
-	tr, err := embed.New(embed.Config{BaseURL: srv.BaseURL, Model: "m", Columns: []string{"name", "descr"}, Dim: 8, Cache: "off", Allocator: mem})
+	tr, err := embed.New(embed.Config{API: openai.API{BaseURL: srv.BaseURL}, Model: "m", Columns: []string{"name", "descr"}, Dim: 8, Cache: "off", Allocator: mem})
 	require.NoError(t, err)
 	defer tr.Close()
 	in := batch(mem, []string{"\x00", "", "x", "\x00"}, []string{"\x00", "", "\x00", "y"})
@@ -251,7 +251,7 @@ func TestChunking(t *testing.T) {
 	defer mem.AssertSize(t, 0)
 	srv := openaitest.New(nil)
 	defer srv.Close()
-	tr, err := embed.New(embed.Config{BaseURL: srv.BaseURL, Model: "m", Columns: []string{"descr"}, Dim: 8, Cache: "off", Allocator: mem,
+	tr, err := embed.New(embed.Config{API: openai.API{BaseURL: srv.BaseURL}, Model: "m", Columns: []string{"descr"}, Dim: 8, Cache: "off", Allocator: mem,
 		ChunkChars: 20, ChunkOverlap: 5})
 	require.NoError(t, err)
 	defer tr.Close()
@@ -352,7 +352,7 @@ func TestEncodingFormats(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := openaitest.New(&openaitest.Options{Dim: 24, FloatsOnly: tc.floatsOnly})
 			defer srv.Close()
-			tr, err := embed.New(embed.Config{BaseURL: srv.BaseURL, Model: "m", Columns: []string{"name"}, Dim: 24, Cache: "off", EncodingFormat: tc.format})
+			tr, err := embed.New(embed.Config{API: openai.API{BaseURL: srv.BaseURL}, Model: "m", Columns: []string{"name"}, Dim: 24, Cache: "off", EncodingFormat: tc.format})
 			require.NoError(t, err)
 			defer tr.Close()
 			names := texts(5)

@@ -3,23 +3,23 @@ package llm
 import (
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"slices"
-	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/ferrydata/ferry/transform/llm/openai"
 )
 
 // Config configures an AI column transform. Model, Prompt and one of Output
 // or Columns are required; every other zero value means the default.
 type Config struct {
-	// BaseURL is the OpenAI-compatible API root (default
-	// https://api.openai.com/v1; "http://127.0.0.1:11434/v1" for Ollama).
-	BaseURL string `json:"baseUrl"`
-	// APIKeyEnv names the environment variable that holds the API key (see
-	// openai.Config.APIKeyEnv: default $OPENAI_API_KEY when set, else none).
-	APIKeyEnv string `json:"apiKeyEnv"`
+	// API is where and how requests go: base URL (default
+	// https://api.openai.com/v1; "http://127.0.0.1:11434/v1" for Ollama), the
+	// environment variable holding the key, requests in flight (default 4),
+	// requests/s and tokens/min limits, retries (default 4), backoff and the
+	// per-attempt timeout. See openai.Config.
+	openai.API
 	// Model is the chat model ("gpt-4o-mini", "llama3.1").
 	Model string `json:"model"`
 	// System is the system message (default: a short instruction to answer
@@ -42,18 +42,6 @@ type Config struct {
 	MaxTokens int `json:"maxTokens"`
 	// Temperature is sent as given; nil sends 0, for reproducible answers.
 	Temperature *float64 `json:"temperature"`
-	// Concurrency, RequestsPerSecond, TokensPerMinute, MaxRetries and
-	// Timeout are the client's (openai.Config): requests in flight (default
-	// 4), rate limits (0: none), retries of one request (default 4) and the
-	// per-attempt timeout (default 120s).
-	Concurrency       int           `json:"concurrency"`
-	RequestsPerSecond float64       `json:"requestsPerSecond"`
-	TokensPerMinute   int           `json:"tokensPerMinute"`
-	MaxRetries        int           `json:"maxRetries"`
-	Timeout           time.Duration `json:"-"`
-	// InitialBackoff and MaxBackoff bound the client's retry backoff
-	// (defaults 500ms and 30s).
-	InitialBackoff, MaxBackoff time.Duration `json:"-"`
 	// Cache is the answer cache file: "" is openai.DefaultCachePath, "off"
 	// disables it, ":memory:" keeps it in memory for this run.
 	Cache string `json:"cache"`
@@ -62,8 +50,6 @@ type Config struct {
 	// they turn token counts into the estimated cost the Usage reports.
 	PriceInputPerMillion  float64 `json:"priceInputPerMillion"`
 	PriceOutputPerMillion float64 `json:"priceOutputPerMillion"`
-	// HTTPClient sends the requests (default: a plain http.Client).
-	HTTPClient *http.Client `json:"-"`
 	// Allocator allocates the output arrays (default memory.DefaultAllocator).
 	Allocator memory.Allocator `json:"-"`
 }

@@ -83,9 +83,7 @@ func New(cfg Config) (*Transform, error) {
 	if err != nil {
 		return nil, fmt.Errorf("llm: prompt: %w", err)
 	}
-	client, err := openai.New(openai.Config{BaseURL: cfg.BaseURL, APIKeyEnv: cfg.APIKeyEnv, Concurrency: cfg.Concurrency,
-		RequestsPerSecond: cfg.RequestsPerSecond, TokensPerMinute: cfg.TokensPerMinute, MaxRetries: cfg.MaxRetries,
-		InitialBackoff: cfg.InitialBackoff, MaxBackoff: cfg.MaxBackoff, Timeout: cfg.Timeout, HTTPClient: cfg.HTTPClient})
+	client, err := openai.New(cfg.API)
 	if err != nil {
 		return nil, fmt.Errorf("llm: %w", err)
 	}
@@ -301,41 +299,32 @@ func (t *Transform) askAll(ctx context.Context, ask []int, prompts, keys []strin
 		return nil
 	}
 	per := max(1, t.cfg.BatchRows)
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
 	var mu sync.Mutex
-	var wg sync.WaitGroup
-	var first error
-	for lo := 0; lo < len(ask); lo += per {
-		rows := ask[lo:min(lo+per, len(ask))]
-		wg.Go(func() {
-			got, err := t.ask(ctx, rows, prompts)
-			if err == nil {
-				store := map[string][]byte{}
-				for j, a := range got {
-					if a.reason == nil {
-						store[keys[rows[j]]] = t.encodeRow(a)
-					}
-				}
-				err = t.cache.Put(ctx, store)
+	n := (len(ask) + per - 1) / per
+	err := openai.Parallel(ctx, n, func(ctx context.Context, k int) error {
+		rows := ask[k*per : min((k+1)*per, len(ask))]
+		got, err := t.ask(ctx, rows, prompts)
+		if err != nil {
+			return err
+		}
+		store := map[string][]byte{}
+		for j, a := range got {
+			if a.reason == nil {
+				store[keys[rows[j]]] = t.encodeRow(a)
 			}
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				if first == nil {
-					first = err
-					cancel(err)
-				}
-				return
-			}
-			for j, a := range got {
-				answers[keys[rows[j]]] = a
-			}
-		})
-	}
-	wg.Wait()
-	if first != nil {
-		return fmt.Errorf("llm: %w", first)
+		}
+		if err := t.cache.Put(ctx, store); err != nil {
+			return err
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for j, a := range got {
+			answers[keys[rows[j]]] = a
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("llm: %w", err)
 	}
 	return nil
 }
@@ -537,12 +526,13 @@ func (t *Transform) decodeRow(raw []byte) *answer {
 
 // build returns the kept rows of b with the answer columns.
 func (t *Transform) build(out *arrow.Schema, b arrow.RecordBatch, keep []bool, keys []string, answers map[string]*answer) (arrow.RecordBatch, error) {
-	kept := 0
-	for _, k := range keep {
+	var idx []int
+	for i, k := range keep {
 		if k {
-			kept++
+			idx = append(idx, i)
 		}
 	}
+	kept := len(idx)
 	cols := make([]arrow.Array, 0, out.NumFields())
 	defer func() {
 		for _, c := range cols {
@@ -550,7 +540,7 @@ func (t *Transform) build(out *arrow.Schema, b arrow.RecordBatch, keep []bool, k
 		}
 	}()
 	for j := 0; j < int(b.NumCols()); j++ {
-		c, err := keepRows(t.mem, b.Column(j), keep, kept)
+		c, err := openai.TakeRows(t.mem, b.Column(j), idx)
 		if err != nil {
 			return nil, fmt.Errorf("llm: %w", err)
 		}
@@ -580,40 +570,6 @@ func (t *Transform) build(out *arrow.Schema, b arrow.RecordBatch, keep []bool, k
 		bld.Release()
 	}
 	return array.NewRecordBatch(out, cols, int64(kept)), nil
-}
-
-// keepRows returns the kept rows of c, sharing c when all are kept.
-func keepRows(mem memory.Allocator, c arrow.Array, keep []bool, kept int) (arrow.Array, error) {
-	if kept == len(keep) {
-		c.Retain()
-		return c, nil
-	}
-	var parts []arrow.Array
-	defer func() {
-		for _, p := range parts {
-			p.Release()
-		}
-	}()
-	for i := 0; i < len(keep); {
-		if !keep[i] {
-			i++
-			continue
-		}
-		j := i
-		for j < len(keep) && keep[j] {
-			j++
-		}
-		parts = append(parts, array.NewSlice(c, int64(i), int64(j)))
-		i = j
-	}
-	switch len(parts) {
-	case 0:
-		return array.MakeArrayOfNull(mem, c.DataType(), 0), nil
-	case 1:
-		parts[0].Retain()
-		return parts[0], nil
-	}
-	return array.Concatenate(parts, mem)
 }
 
 // Usage returns what the transform did so far.

@@ -20,6 +20,7 @@ import (
 	"github.com/ferrydata/ferry/internal/openaitest"
 	"github.com/ferrydata/ferry/transform"
 	"github.com/ferrydata/ferry/transform/llm"
+	"github.com/ferrydata/ferry/transform/llm/openai"
 )
 
 var titles = []string{"red running shoe", "smart phone 128GB", "oak table", "trail shoe", "phone case",
@@ -71,12 +72,12 @@ func batch(t *testing.T, mem memory.Allocator, n int) arrow.RecordBatch {
 }
 
 func structured(base, cache string, batchRows int) llm.Config {
-	return llm.Config{BaseURL: base, Model: "test-chat", Prompt: "Classify: {{.title}}", BatchRows: batchRows, Cache: cache,
+	return llm.Config{API: openai.API{BaseURL: base, InitialBackoff: time.Millisecond, MaxBackoff: 20 * time.Millisecond}, Model: "test-chat", Prompt: "Classify: {{.title}}", BatchRows: batchRows, Cache: cache,
 		Columns: []llm.Column{
 			{Name: "category", Enum: []string{"footwear", "electronics", "other"}, Description: "product category"},
 			{Name: "words", Type: "int64"},
 		},
-		InitialBackoff: time.Millisecond, MaxBackoff: 20 * time.Millisecond, PriceInputPerMillion: 0.15, PriceOutputPerMillion: 0.6}
+		PriceInputPerMillion: 0.15, PriceOutputPerMillion: 0.6}
 }
 
 func run(t *testing.T, tr ferry.Transformer, b arrow.RecordBatch) (arrow.RecordBatch, error) {
@@ -143,7 +144,7 @@ func TestPlainOneRowPerRequest(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
 	defer mem.AssertSize(t, 0)
 	tg := openaitest.NewTarget(t, &openaitest.Options{Answer: classify})
-	tr, err := llm.New(llm.Config{BaseURL: tg.BaseURL, APIKeyEnv: tg.KeyEnv, Model: tg.ChatModel, Cache: "off", Allocator: mem,
+	tr, err := llm.New(llm.Config{API: openai.API{BaseURL: tg.BaseURL, APIKeyEnv: tg.KeyEnv}, Model: tg.ChatModel, Cache: "off", Allocator: mem,
 		System: "Answer with one word: footwear, electronics or other.", Prompt: "{{.title}}", Output: "category"})
 	require.NoError(t, err)
 	defer tr.Close()
@@ -354,7 +355,7 @@ func TestConfigErrors(t *testing.T) {
 		{llm.Config{Model: "m", Prompt: "x", Columns: []llm.Column{{Name: "c", Type: "date"}}}, `unknown type "date"`},
 		{llm.Config{Model: "m", Prompt: "x", Columns: []llm.Column{{Name: "c", Type: "int64", Enum: []string{"a"}}}}, "enum needs type string"},
 		{llm.Config{Model: "m", Prompt: "{{.title", Output: "o"}, "prompt"},
-		{llm.Config{Model: "m", Prompt: "x", Output: "o", APIKeyEnv: "FERRY_TEST_LLM_NO_SUCH_KEY"}, "FERRY_TEST_LLM_NO_SUCH_KEY"},
+		{llm.Config{Model: "m", Prompt: "x", Output: "o", API: openai.API{APIKeyEnv: "FERRY_TEST_LLM_NO_SUCH_KEY"}}, "FERRY_TEST_LLM_NO_SUCH_KEY"},
 		{llm.Config{Model: "m", Prompt: "{{.name}}", Output: "o"}, `map has no entry for key "name"`},
 		{llm.Config{Model: "m", Prompt: "{{.title}}", Output: "title"}, "already a source column"},
 	} {

@@ -11,21 +11,12 @@ import (
 
 func init() { transform.Register("llm", build) }
 
-// jobParams is the job-file form of Config: Config's JSON names, durations
-// as Go duration strings.
-type jobParams struct {
-	Config
-	openai.JobDurations
-}
-
+// build makes the transform from a job file's parameter: Config's JSON
+// names, the durations as Go duration strings.
 func build(raw json.RawMessage, opts *transform.Options) (ferry.Transformer, error) {
-	var p jobParams
-	if err := openai.StrictJSON(raw, &p); err != nil {
+	var cfg Config
+	if err := openai.DecodeJob(raw, &cfg, &cfg.API); err != nil {
 		return nil, fmt.Errorf("llm: parameter: %w", err)
-	}
-	cfg := p.Config
-	if err := p.Apply(&cfg.Timeout, &cfg.InitialBackoff, &cfg.MaxBackoff); err != nil {
-		return nil, fmt.Errorf("llm: %w", err)
 	}
 	if opts != nil {
 		cfg.Allocator = opts.Allocator

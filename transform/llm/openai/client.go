@@ -46,35 +46,41 @@ const DefaultAPIKeyEnv = "OPENAI_API_KEY"
 type Config struct {
 	// BaseURL is the API root, ending in /v1 for most providers
 	// ("http://127.0.0.1:11434/v1" for Ollama).
-	BaseURL string
+	BaseURL string `json:"baseUrl"`
 	// APIKeyEnv names the environment variable holding the API key. When it
 	// is set explicitly the variable must be non-empty; when it is empty,
 	// $OPENAI_API_KEY is used if set and no key is sent otherwise (local
 	// servers need none). The key is never logged or put in an error.
-	APIKeyEnv string
+	APIKeyEnv string `json:"apiKeyEnv"`
 	// Concurrency is the number of requests in flight at once, across every
 	// goroutine using the Client (default 4).
-	Concurrency int
+	Concurrency int `json:"concurrency"`
 	// RequestsPerSecond limits the request rate, retries included (0: none).
-	RequestsPerSecond float64
+	RequestsPerSecond float64 `json:"requestsPerSecond"`
 	// TokensPerMinute limits the estimated tokens sent per minute (prompt
 	// estimate plus the completion budget; 0: none).
-	TokensPerMinute int
+	TokensPerMinute int `json:"tokensPerMinute"`
 	// MaxRetries is the number of retries of one request after a 408, 409,
 	// 429, 5xx, a timeout, a broken connection or a truncated/malformed body
 	// (default 4; negative: none). After the last one the error is marked
 	// ferry.Retryable, so the engine may retry the batch with its backoff.
-	MaxRetries int
+	MaxRetries int `json:"maxRetries"`
 	// InitialBackoff and MaxBackoff bound the exponential backoff between
 	// retries (defaults 500ms and 30s). A Retry-After (or retry-after-ms)
 	// header replaces the computed wait, capped at MaxRetryAfter.
-	InitialBackoff, MaxBackoff time.Duration
+	InitialBackoff, MaxBackoff time.Duration `json:"-"`
 	// Timeout bounds one attempt (default 120s).
-	Timeout time.Duration
+	Timeout time.Duration `json:"-"`
 	// HTTPClient sends the requests (default: a client with no overall
 	// timeout; Timeout applies per attempt).
-	HTTPClient *http.Client
+	HTTPClient *http.Client `json:"-"`
 }
+
+// API is Config under the name the transforms embed it by: llm.Config{API:
+// openai.API{BaseURL: ...}}; in job files its fields sit beside the
+// transform's own (baseUrl, apiKeyEnv, concurrency, ..., and the durations
+// timeout, initialBackoff, maxBackoff as Go duration strings).
+type API = Config
 
 // Stats counts what a Client did. Tokens are the provider's counts when the
 // answer carries a usage object, otherwise estimates (EstimatedTokens says

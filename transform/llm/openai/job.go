@@ -7,42 +7,49 @@ import (
 	"time"
 )
 
-// JobDurations is the job-file form of the client's durations: Go duration
-// strings ("30s", "2m").
-type JobDurations struct {
-	Timeout        string `json:"timeout"`
-	InitialBackoff string `json:"initialBackoff"`
-	MaxBackoff     string `json:"maxBackoff"`
-}
-
-// Apply parses the set durations into timeout, initial and maxBackoff.
-func (d JobDurations) Apply(timeout, initial, maxBackoff *time.Duration) error {
-	for _, x := range []struct {
-		name, s string
-		to      *time.Duration
-	}{{"timeout", d.Timeout, timeout}, {"initialBackoff", d.InitialBackoff, initial}, {"maxBackoff", d.MaxBackoff, maxBackoff}} {
-		if x.s == "" {
-			continue
-		}
-		v, err := time.ParseDuration(x.s)
-		if err != nil {
-			return fmt.Errorf("parameter %s: %w", x.name, err)
-		}
-		*x.to = v
-	}
-	return nil
-}
-
-// StrictJSON decodes raw into v, rejecting unknown fields and trailing data,
-// so that a misspelt job-file parameter is an error.
-func StrictJSON(raw json.RawMessage, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+// DecodeJob decodes a job-file parameter object into cfg, a transform's
+// Config that embeds api, strictly (an unknown key is an error), with
+// "timeout", "initialBackoff" and "maxBackoff" as Go duration strings.
+func DecodeJob(raw json.RawMessage, cfg any, api *API) error {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil {
 		return err
 	}
-	if dec.More() {
-		return fmt.Errorf("trailing data after the parameter object")
+	durs := []struct {
+		name string
+		to   *time.Duration
+	}{{"timeout", &api.Timeout}, {"initialBackoff", &api.InitialBackoff}, {"maxBackoff", &api.MaxBackoff}}
+	var got []time.Duration
+	for _, d := range durs {
+		var s string
+		if x, ok := m[d.name]; ok {
+			if err := json.Unmarshal(x, &s); err != nil {
+				return fmt.Errorf("%s: want a duration string like \"30s\"", d.name)
+			}
+			delete(m, d.name)
+		}
+		var v time.Duration
+		if s != "" {
+			var err error
+			if v, err = time.ParseDuration(s); err != nil {
+				return fmt.Errorf("%s: %w", d.name, err)
+			}
+		}
+		got = append(got, v)
+	}
+	rest, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(rest))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(cfg); err != nil {
+		return err
+	}
+	for i, d := range durs {
+		if got[i] != 0 {
+			*d.to = got[i]
+		}
 	}
 	return nil
 }
