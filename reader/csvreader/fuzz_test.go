@@ -2,9 +2,6 @@ package csvreader_test
 
 import (
 	"context"
-	"os"
-	"path/filepath"
-	"slices"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -36,28 +33,13 @@ func FuzzCSVReader(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		path := filepath.Join(t.TempDir(), "f.csv")
-		if err := os.WriteFile(path, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
-		defer mem.AssertSize(t, 0)
-		count := func(cfg csvreader.Config) (int, []int64, bool) {
-			cfg.Path, cfg.Allocator, cfg.BatchRows = path, mem, 3
-			return filetest.CountSplits(t, func() (ferry.Reader, error) { return csvreader.Open(context.Background(), cfg) })
-		}
-		for _, typed := range []bool{true, false} {
-			cfg := csvreader.Config{SplitBytes: -1}
+		filetest.FuzzSplits(t, "f.csv", data, func(path string, mem memory.Allocator, typed bool, split int64) (ferry.Reader, error) {
+			cfg := csvreader.Config{Path: path, Allocator: mem, BatchRows: 3, SplitBytes: split}
 			if typed {
 				cfg.Schema = schema
 				cfg.MaxRecordBytes = 12 // exercise the record limit and its resync
 			}
-			rows, one, ok := count(cfg)
-			cfg.SplitBytes = 5
-			rows2, many, ok2 := count(cfg)
-			if ok != ok2 || rows != rows2 || !slices.Equal(one, many) {
-				t.Fatalf("one split: %d rows, dirty lines %v (%v); 5-byte splits: %d rows, dirty lines %v (%v)", rows, one, ok, rows2, many, ok2)
-			}
-		}
+			return csvreader.Open(context.Background(), cfg)
+		})
 	})
 }

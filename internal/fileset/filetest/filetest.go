@@ -3,6 +3,8 @@ package filetest
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 
@@ -158,4 +160,29 @@ func CountSplits(t testing.TB, open func() (ferry.Reader, error)) (rows int, dir
 	}
 	slices.Sort(dirtyRows)
 	return rows, dirtyRows, true
+}
+
+// FuzzSplits is the body of the line-oriented readers' fuzz targets: it
+// writes data to a file named name and, typed and inferred, reads it in one
+// split and in 5-byte splits with open(path, mem, typed, splitBytes); both
+// must see the same rows and dirty rows (by line), without a panic or a
+// leak.
+func FuzzSplits(t *testing.T, name string, data []byte, open func(path string, mem memory.Allocator, typed bool, splitBytes int64) (ferry.Reader, error)) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	for _, typed := range []bool{true, false} {
+		count := func(split int64) (int, []int64, bool) {
+			return CountSplits(t, func() (ferry.Reader, error) { return open(path, mem, typed, split) })
+		}
+		rows, one, ok := count(-1)
+		rows2, many, ok2 := count(5)
+		if ok != ok2 || rows != rows2 || !slices.Equal(one, many) {
+			t.Fatalf("typed=%v: one split: %d rows, dirty lines %v (%v); 5-byte splits: %d rows, dirty lines %v (%v)", typed, rows, one, ok, rows2, many, ok2)
+		}
+	}
 }
