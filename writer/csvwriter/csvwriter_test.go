@@ -175,24 +175,15 @@ func TestParseConfig(t *testing.T) {
 // as NULL and extension types as their storage; all read back to the same
 // Arrow types when the schema is given.
 func TestNestedTypes(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
-	defer mem.AssertSize(t, 0)
-	data := filetest.NestedBatch(t, mem)
-	defer data.Release()
-	path := filepath.Join(t.TempDir(), "n.csv")
-	w, err := csvwriter.Open(context.Background(), csvwriter.Config{Path: path})
-	require.NoError(t, err)
-	filetest.WriteAll(t, w, data)
-	text, err := os.ReadFile(path)
-	require.NoError(t, err)
+	text := filetest.NestedRoundTrip(t, "n.csv",
+		func(path string) (ferry.Writer, error) {
+			return csvwriter.Open(context.Background(), csvwriter.Config{Path: path})
+		},
+		func(path string, schema *arrow.Schema, mem memory.Allocator) (ferry.Reader, error) {
+			return csvreader.Open(context.Background(), csvreader.Config{Path: path, Schema: schema, Allocator: mem})
+		})
 	require.Equal(t, "id,s,m,ls,h,fb,n,e\n"+
 		`1,"{""a"":1,""b"":""x\""y,z\n""}","[{""key"":""a"",""value"":1},{""key"":""b"",""value"":null}]","[{""x"":1,""y"":""p""},{""x"":2,""y"":null}]",1.5,AQID,,1`+"\n"+
 		"2,,,,,,,\n"+
-		`3,"{""a"":null,""b"":""q""}",[],[],-0.25,AAD/,,0`+"\n", string(text))
-	r, err := csvreader.Open(context.Background(), csvreader.Config{Path: path, Schema: data.Schema(), Allocator: mem})
-	require.NoError(t, err)
-	got, bad := filetest.ReadAll(t, r, true)
-	defer got.Release()
-	require.Empty(t, bad)
-	filetest.RequireEqual(t, data, got)
+		`3,"{""a"":null,""b"":""q""}",[],[],-0.25,AAD/,,0`+"\n", text)
 }

@@ -1,6 +1,8 @@
 package filetest
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -8,6 +10,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/extensions"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/ferrydata/ferry"
 	"github.com/ferrydata/ferry/internal/fileset"
 )
 
@@ -58,4 +61,39 @@ func RequireEqual(t testing.TB, want, got arrow.RecordBatch) {
 			t.Fatalf("column %s:\n%v\nwant\n%v", want.ColumnName(i), got.Column(i), want.Column(i))
 		}
 	}
+}
+
+// NestedRoundTrip writes NestedBatch to the file name in a new directory
+// with the writer openW returns, reads it back with the reader openR
+// returns (given the schema), requires the same columns, types and values,
+// and returns the file's text for the caller to pin.
+func NestedRoundTrip(t testing.TB, name string,
+	openW func(path string) (ferry.Writer, error),
+	openR func(path string, schema *arrow.Schema, mem memory.Allocator) (ferry.Reader, error)) string {
+	t.Helper()
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	data := NestedBatch(t, mem)
+	defer data.Release()
+	path := filepath.Join(t.TempDir(), name)
+	w, err := openW(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	WriteAll(t, w, data)
+	text, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := openR(path, data.Schema(), mem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, bad := ReadAll(t, r, true)
+	defer got.Release()
+	if len(bad) > 0 {
+		t.Fatalf("dirty rows reading back: %v", bad)
+	}
+	RequireEqual(t, data, got)
+	return string(text)
 }
