@@ -199,15 +199,31 @@ func withParams(u string, params Params) (string, error) {
 	return pu.String(), nil
 }
 
+// registerURLSecret registers the password of URL u and the values of its
+// parameters named like secrets (password, secret, token, key).
 func registerURLSecret(u string, secret func(string)) {
 	pu, err := url.Parse(u)
-	if err != nil || pu.User == nil {
+	if err != nil {
 		return
 	}
-	if pw, ok := pu.User.Password(); ok {
-		secret(pw)
-		secret(url.QueryEscape(pw))
-		secret(url.PathEscape(pw))
+	add := func(v string) {
+		secret(v)
+		secret(url.QueryEscape(v))
+		secret(url.PathEscape(v))
+	}
+	if pu.User != nil {
+		if pw, ok := pu.User.Password(); ok {
+			add(pw)
+		}
+	}
+	q, _ := urlparam.Parse(pu.RawQuery)
+	for k, vs := range q {
+		lk := strings.ToLower(k)
+		if isSecretKey(k) || lk == "key" || strings.HasSuffix(lk, "_key") || strings.HasSuffix(lk, "apikey") {
+			for _, v := range vs {
+				add(v)
+			}
+		}
 	}
 }
 
@@ -216,15 +232,20 @@ func (c *Catalog) MarshalJSON() ([]byte, error) {
 	return json.Marshal(c.Sources)
 }
 
-// ExpandEnv replaces every ${env:NAME} in s by the environment variable
-// NAME (lookup nil means os.LookupEnv); an unset variable is an error
-// naming it. It returns the values used, for masking.
+// ExpandEnv replaces every ${env:NAME} in the URL s by the environment
+// variable NAME (lookup nil means os.LookupEnv); an unset variable is an
+// error naming it. It also returns the URL's secrets (its password and
+// secret parameters), for masking.
 func ExpandEnv(s string, lookup func(string) (string, bool)) (string, []string, error) {
 	if lookup == nil {
 		lookup = os.LookupEnv
 	}
-	var used []string
-	r := &resolver{env: lookup, secret: func(v string) { used = append(used, v) }}
+	r := &resolver{env: lookup}
 	out, err := r.expandEnv("URL", s)
-	return out, used, err
+	if err != nil {
+		return "", nil, err
+	}
+	var used []string
+	registerURLSecret(out, func(v string) { used = append(used, v) })
+	return out, used, nil
 }

@@ -147,8 +147,10 @@ func (r *resolver) resolveString(path, key, s string) (string, error) {
 	return out, nil
 }
 
-// expandEnv replaces ${env:NAME}; an unset variable is an error, and the
-// value is registered as a secret.
+// expandEnv replaces ${env:NAME}; an unset variable is an error. The value
+// is masked where it is a secret: a URL's password or secret parameter, a
+// password key (see registerURLSecret and collectPasswords); a path or a
+// host from the environment stays readable.
 func (r *resolver) expandEnv(path, s string) (string, error) {
 	var missing string
 	s = envRef.ReplaceAllStringFunc(s, func(m string) string {
@@ -159,9 +161,6 @@ func (r *resolver) expandEnv(path, s string) (string, error) {
 				missing = name
 			}
 			return m
-		}
-		if r.secret != nil {
-			r.secret(v)
 		}
 		return v
 	})
