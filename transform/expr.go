@@ -132,6 +132,7 @@ type colPatch struct {
 	err *error
 }
 
+// Visit patches one node.
 func (p colPatch) Visit(node *ast.Node) {
 	call, ok := (*node).(*ast.CallNode)
 	if !ok {
@@ -244,6 +245,7 @@ type usedNames struct {
 	env  map[string]any
 }
 
+// Visit records the columns a node reads.
 func (u usedNames) Visit(node *ast.Node) {
 	switch n := (*node).(type) {
 	case *ast.IdentifierNode:

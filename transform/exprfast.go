@@ -41,6 +41,7 @@ func nullEqFunctions() []expr.Option {
 // nullEqPatch does the rewrite.
 type nullEqPatch struct{}
 
+// Visit rewrites one equality.
 func (nullEqPatch) Visit(node *ast.Node) {
 	b, ok := (*node).(*ast.BinaryNode)
 	if !ok || (b.Operator != "==" && b.Operator != "!=") {

@@ -15,7 +15,9 @@ import (
 // form is {"name":"dx_substr","parameter":{"columnIndex":1,"paras":["0","3"]}};
 // Ferry's own transforms take the parameter objects the package doc lists.
 type Spec struct {
-	Name      string          `json:"name"`
+	// Name is the transform's registered name ("dx_substr", "filter").
+	Name string `json:"name"`
+	// Parameter is its JSON parameter object; empty means {}.
 	Parameter json.RawMessage `json:"parameter"`
 }
 
