@@ -367,6 +367,10 @@ func (p *Parsed) Shown() string {
 		cp.Source.Parts[i] = red(e)
 	}
 	cp.Destination = red(p.Destination)
-	b, _ := json.MarshalIndent(&cp, "", "  ")
-	return p.Mask(string(b))
+	var buf strings.Builder
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	enc.Encode(&cp)
+	return p.Mask(strings.TrimSuffix(buf.String(), "\n"))
 }

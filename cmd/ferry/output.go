@@ -19,11 +19,15 @@ func printMasked(w io.Writer, asJSON bool, v any, text func() string, mask func(
 		mask = func(s string) string { return s }
 	}
 	if asJSON {
-		b, err := json.MarshalIndent(v, "", "  ")
-		if err != nil {
-			b = []byte(fmt.Sprintf(`{"error": %q}`, err.Error()))
+		var buf strings.Builder
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(v); err != nil {
+			buf.Reset()
+			fmt.Fprintf(&buf, "{\"error\": %q}\n", err.Error())
 		}
-		fmt.Fprintln(w, mask(string(b)))
+		fmt.Fprint(w, mask(buf.String()))
 		return
 	}
 	fmt.Fprint(w, mask(text()))
