@@ -228,6 +228,7 @@ func filterStrings(mem memory.Allocator, a *array.String, keep []bool, kept int)
 		}
 	}
 	b := array.NewStringBuilder(mem)
+	b.Reserve(kept) // first: the first Reserve of a builder drops reserved data
 	b.ReserveData(total)
 	offs, data := a.ValueOffsets(), a.ValueBytes()
 	base := offs[0]
