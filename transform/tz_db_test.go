@@ -263,3 +263,52 @@ func TestTimeZonePostgresToMySQLThirdZone(t *testing.T) {
 		})
 	}
 }
+
+// TestExampleChainOnPostgres runs the README's chain of five PG→PG through
+// the Pipeline and checks every row in SQL against PostgreSQL's own
+// functions: the cancelled orders are gone (a NULL status stays), notes are
+// cut to 64 characters (emoji count one), business dates are reformatted,
+// created_at is read as a Shanghai wall clock, and gross is computed.
+func TestExampleChainOnPostgres(t *testing.T) {
+	db := pgDB(t)
+	exec(t, db,
+		"DROP TABLE IF EXISTS tf_chain_src, tf_chain_dst",
+		`CREATE TABLE tf_chain_src (id bigint PRIMARY KEY, customer_id integer, amount numeric(12,2), price double precision,
+		   status text, note text, created_at timestamp, updated_at timestamptz, ship_date date, is_paid boolean,
+		   ref uuid, attrs jsonb, biz_date text)`,
+		`INSERT INTO tf_chain_src SELECT g, g % 97, CASE WHEN g % 11 = 0 THEN NULL ELSE (g * 7.31)::numeric(12,2) END, g / 3.0,
+		   CASE WHEN g % 13 = 0 THEN NULL ELSE (ARRAY['new','paid','cancelled','shipped'])[1 + g % 4] END,
+		   CASE WHEN g % 17 = 0 THEN NULL ELSE repeat(CASE WHEN g % 2 = 0 THEN '😀é' ELSE 'ab c' END, g % 50) END,
+		   timestamp '2024-03-09 12:00' + g * interval '7 minutes 3.000001 seconds', now(), date '2024-01-01' + g % 300, g % 3 = 0,
+		   md5(g::text)::uuid, jsonb_build_object('g', g), CASE WHEN g % 19 = 0 THEN 'n/a' ELSE to_char(date '2024-01-01' + g % 300, 'YYYYMMDD') END
+		 FROM generate_series(1, 3000) g`,
+		`CREATE TABLE tf_chain_dst (LIKE tf_chain_src)`,
+		`ALTER TABLE tf_chain_dst ALTER COLUMN created_at TYPE timestamptz, ADD COLUMN gross double precision`)
+	t.Cleanup(func() { exec(t, db, "DROP TABLE IF EXISTS tf_chain_src, tf_chain_dst") })
+	u := testenv.PostgresURL()
+	rcfg, err := pgreader.ParseConfig(u + sep(u) + "table=tf_chain_src")
+	require.NoError(t, err)
+	r, err := pgreader.Open(context.Background(), rcfg)
+	require.NoError(t, err)
+	wcfg, err := pgwriter.ParseConfig(u + sep(u) + "table=tf_chain_dst")
+	require.NoError(t, err)
+	w, err := pgwriter.New(wcfg)
+	require.NoError(t, err)
+	chain, err := transform.BuildAll(chainSpecs, nil)
+	require.NoError(t, err)
+	sum := runPipeline(t, r, w, &ferry.Options{Transformers: chain, Concurrency: 2, BatchRows: 500})
+	cancelled := count(t, db, "SELECT count(*) FROM tf_chain_src WHERE status = 'cancelled'")
+	require.Positive(t, cancelled)
+	require.EqualValues(t, 3000-cancelled, sum.RowsWritten)
+	require.EqualValues(t, cancelled, sum.RowsFiltered)
+	require.EqualValues(t, 0, count(t, db, `SELECT count(*) FROM tf_chain_src s FULL JOIN tf_chain_dst d USING (id)
+	   WHERE (s.status IS NOT DISTINCT FROM 'cancelled') <> (d.id IS NULL)
+	      OR d.id IS NOT NULL AND (
+	         d.status IS DISTINCT FROM s.status
+	      OR d.note IS DISTINCT FROM left(s.note, 64)
+	      OR d.biz_date IS DISTINCT FROM CASE WHEN s.biz_date ~ '^\d{8}$' THEN to_char(to_date(s.biz_date, 'YYYYMMDD'), 'YYYY-MM-DD') ELSE s.biz_date END
+	      OR d.created_at IS DISTINCT FROM (s.created_at AT TIME ZONE 'Asia/Shanghai')
+	      OR abs(d.gross - coalesce(s.amount, 0)::float8 * 1.13) > 1e-9
+	      OR (d.amount, d.price, d.customer_id, d.ship_date, d.is_paid, d.ref, d.attrs) IS DISTINCT FROM (s.amount, s.price, s.customer_id, s.ship_date, s.is_paid, s.ref, s.attrs))`))
+	require.Positive(t, count(t, db, "SELECT count(*) FROM tf_chain_dst WHERE note LIKE '%😀%' AND length(note) = 64"))
+}
