@@ -191,9 +191,14 @@ func (p *Projection) OutputSchema(in *arrow.Schema) (*arrow.Schema, error) {
 		case out.Type.ID() == arrow.STRING:
 			pc.toText = true
 			conv = "to text"
+		case p.dest != nil && !convertible(srcType, out.Type):
+			return nil, fmt.Errorf("job: mapping: source column %q is %s, which cannot be written into destination column %q (%s)", from, srcType, to, out.Type)
 		default:
 			// The writer converts between other types itself (widening
 			// integers, zones of timestamps): keep the source value.
+			if p.dest != nil {
+				conv = "by the writer"
+			}
 			out.Type = srcType
 		}
 		pc.field = out
@@ -304,4 +309,48 @@ func (p *Projection) Transform(ctx context.Context, b arrow.RecordBatch) (arrow.
 		return nil, fmt.Errorf("job: drop dirty rows: %w", err)
 	}
 	return filtered, errs
+}
+
+// kind groups Arrow types whose values a writer converts between.
+func kind(dt arrow.DataType) string {
+	switch dt.ID() {
+	case arrow.INT8, arrow.INT16, arrow.INT32, arrow.INT64, arrow.UINT8, arrow.UINT16, arrow.UINT32, arrow.UINT64,
+		arrow.FLOAT16, arrow.FLOAT32, arrow.FLOAT64, arrow.DECIMAL128, arrow.DECIMAL256:
+		return "number"
+	case arrow.DATE32, arrow.DATE64, arrow.TIMESTAMP:
+		return "time"
+	case arrow.TIME32, arrow.TIME64, arrow.DURATION:
+		return "clock"
+	case arrow.STRING, arrow.LARGE_STRING, arrow.STRING_VIEW:
+		return "text"
+	case arrow.BINARY, arrow.LARGE_BINARY, arrow.FIXED_SIZE_BINARY, arrow.BINARY_VIEW:
+		return "binary"
+	case arrow.BOOL:
+		return "bool"
+	case arrow.LIST, arrow.LARGE_LIST, arrow.FIXED_SIZE_LIST:
+		return "list"
+	case arrow.EXTENSION:
+		return "ext:" + dt.(arrow.ExtensionType).ExtensionName()
+	}
+	return dt.ID().String()
+}
+
+// convertible reports whether a value of type src can be written into a
+// destination column of type dst by the writer (same kind of value), so
+// that check rejects a mapping no run could write.
+func convertible(src, dst arrow.DataType) bool {
+	ks, kd := kind(src), kind(dst)
+	switch {
+	case ks == kd:
+		return true
+	case kd == "text":
+		return true
+	case ks == "bool" && kd == "number", ks == "number" && kd == "bool":
+		return true
+	case ks == "binary" && strings.HasPrefix(kd, "ext:"), strings.HasPrefix(ks, "ext:") && kd == "binary":
+		return true // UUIDs as 16 bytes
+	case ks == "ext:arrow.json" || kd == "ext:arrow.json":
+		return ks == "text" || kd == "text"
+	}
+	return false
 }

@@ -89,6 +89,8 @@ func TestProjection(t *testing.T) {
 	require.ErrorContains(t, err, `the destination has no column "nope"`)
 	_, err = job.NewProjection(job.Mapping{Columns: []job.MapColumn{{To: "amount", Value: strp("abc")}}}, dest, mem).OutputSchema(in)
 	require.ErrorContains(t, err, `constant "abc" is not a decimal(10,2)`)
+	_, err = job.NewProjection(job.Mapping{Columns: []job.MapColumn{{To: "day", From: "c3"}}}, dest, mem).OutputSchema(in)
+	require.ErrorContains(t, err, `source column "c3" is int64, which cannot be written into destination column "day" (date32)`)
 }
 
 // DataX transformers run through transform.Build; an unknown one is an
