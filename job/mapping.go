@@ -163,6 +163,12 @@ func (p *Projection) OutputSchema(in *arrow.Schema) (*arrow.Schema, error) {
 		case pc.src < 0:
 			if c.Value != nil {
 				parse, err := newTextParser(out.Type, c.Format)
+				if err != nil && c.Format == "" {
+					// A type Ferry does not parse (uuid, json, intervals):
+					// the constant goes as text and the writer converts it.
+					out.Type = arrow.BinaryTypes.String
+					parse, err = newTextParser(out.Type, "")
+				}
 				if err != nil {
 					return nil, fmt.Errorf("job: destination column %q: %w", to, err)
 				}
@@ -180,13 +186,19 @@ func (p *Projection) OutputSchema(in *arrow.Schema) (*arrow.Schema, error) {
 		case arrow.TypeEqual(srcType, out.Type):
 		case isText(srcType) && srcType.ID() == arrow.STRING:
 			parse, err := newTextParser(out.Type, c.Format)
-			if err != nil {
+			switch {
+			case err != nil && c.Format == "":
+				// Text into a type Ferry does not parse (uuid, json,
+				// intervals): the writer converts it.
+				out.Type, conv = srcType, "by the writer"
+			case err != nil:
 				return nil, fmt.Errorf("job: destination column %q: %w", to, err)
-			}
-			pc.parse = parse
-			conv = "parse text"
-			if c.Format != "" {
-				conv += " (" + c.Format + ")"
+			default:
+				pc.parse = parse
+				conv = "parse text"
+				if c.Format != "" {
+					conv += " (" + c.Format + ")"
+				}
 			}
 		case out.Type.ID() == arrow.STRING:
 			pc.toText = true

@@ -126,3 +126,20 @@ func TestDataXStarCountMismatch(t *testing.T) {
 	_, err = p.Plan(context.Background(), nil)
 	require.ErrorContains(t, err, "mapping by position: the source has 2 columns (c1, c2) and the destination list 3")
 }
+
+// Text and constants into types Ferry does not parse (uuid, json) go to the
+// writer as text: PostgreSQL converts them.
+func TestTextIntoUUIDAndJSON(t *testing.T) {
+	src := sqliteSource(t)
+	pg := pgDB(t)
+	exec(t, pg, "DROP TABLE IF EXISTS jobtest_uuid", "CREATE TABLE jobtest_uuid (id bigint, u uuid, j jsonb)")
+	d := sqliteDB(t, src)
+	exec(t, d, "CREATE TABLE jobtest_u (id INTEGER, u TEXT)", "INSERT INTO jobtest_u VALUES (1, 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11')")
+	text := `{"source": "sqlite://` + src + `?table=jobtest_u", "destination": {"url": "` + vars(t)["PG_URL"] + `", "params": {"table": ["jobtest_uuid"]}},
+	  "mapping": {"columns": [{"to": "id", "from": "id"}, {"to": "u", "from": "u"}, {"to": "j", "value": "{\"ds\": \"${bizdate}\"}"}]}}`
+	p, err := job.Parse([]byte(text), &job.Options{CycTime: cyc})
+	require.NoError(t, err)
+	_, err = p.Run(context.Background(), nil)
+	require.NoError(t, err)
+	require.Equal(t, []string{`1|a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11|{"ds": "20250726"}`}, queryStrings(t, pg, "SELECT id, u, j FROM jobtest_uuid"))
+}
