@@ -283,7 +283,9 @@ func callOps(t *testing.T, cmd func(context.Context, []string, io.Writer, io.Wri
 func TestOpsMetricsDuringPostgresRun(t *testing.T) {
 	db := testenv.Ping(t, "pgx", testenv.PostgresURL(), "PostgreSQL")
 	defer db.Close()
-	src, dst := "ops_metrics_src", "ops_metrics_dst"
+	// Unique names: another process may run this test at the same time.
+	suffix := strconv.FormatInt(time.Now().UnixNano()%1e12, 36) + strconv.Itoa(os.Getpid())
+	src, dst := "ops_metrics_src_"+suffix, "ops_metrics_dst_"+suffix
 	for _, q := range []string{
 		"DROP TABLE IF EXISTS " + src, "DROP TABLE IF EXISTS " + dst,
 		"CREATE TABLE " + src + " (id bigint PRIMARY KEY, name text)",
