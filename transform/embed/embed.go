@@ -290,10 +290,11 @@ func (t *Transform) Transform(ctx context.Context, b arrow.RecordBatch) (arrow.R
 		}
 	}
 	vecs, cached, err := t.vectors(ctx, texts, rows, dim)
-	t.account(n, len(texts), cached)
 	if err != nil {
+		t.account(0, 0, 0) // the engine may retry the batch: its rows count then
 		return nil, err
 	}
+	t.account(n, len(texts), cached)
 	return t.build(out, b, rows, texts, chunkIdx, vecs, dim)
 }
 

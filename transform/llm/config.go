@@ -38,9 +38,11 @@ type Config struct {
 	// 1). Above 1 the rows are numbered in one message and the answer is a
 	// JSON array of one item per row, so Output answers are JSON too.
 	BatchRows int `json:"batchRows"`
-	// MaxTokens caps each answer (0: the provider's default).
+	// MaxTokens caps each answer, sent as max_tokens (0: not sent, the
+	// provider's default).
 	MaxTokens int `json:"maxTokens"`
-	// Temperature is sent as given; nil sends 0, for reproducible answers.
+	// Temperature is sent as given; nil sends 0, for reproducible answers
+	// (models that accept only 1, like OpenAI's reasoning models, need 1 here).
 	Temperature *float64 `json:"temperature"`
 	// Cache is the answer cache file: "" is openai.DefaultCachePath, "off"
 	// disables it, ":memory:" keeps it in memory for this run.
@@ -94,6 +96,8 @@ func (cfg *Config) check() error {
 		return fmt.Errorf("llm: output and columns are exclusive")
 	case cfg.BatchRows < 0:
 		return fmt.Errorf("llm: batchRows %d is negative", cfg.BatchRows)
+	case cfg.Output == "id" && cfg.BatchRows > 1:
+		return fmt.Errorf("llm: output column \"id\" is reserved when batchRows > 1 (the items' numbers)")
 	}
 	seen := map[string]bool{}
 	for _, c := range cfg.Columns {

@@ -208,7 +208,7 @@ func (t *Transform) Transform(ctx context.Context, b arrow.RecordBatch) (arrow.R
 	}
 	before := t.client.Stats()
 	if err := t.askAll(ctx, ask, prompts, keys, answers); err != nil {
-		t.account(n, 0, 0, before)
+		t.account(0, 0, 0, before) // the engine may retry the batch: its rows count then
 		return nil, err
 	}
 	keep := make([]bool, n)
