@@ -294,7 +294,8 @@ func TestExampleChainOnPostgres(t *testing.T) {
 	require.NoError(t, err)
 	w, err := pgwriter.New(wcfg)
 	require.NoError(t, err)
-	chain, err := transform.BuildAll(chainSpecs, nil)
+	mem := checked(t) // every array the chain makes is released by the Pipeline
+	chain, err := transform.BuildAll(chainSpecs, &transform.Options{Allocator: mem})
 	require.NoError(t, err)
 	sum := runPipeline(t, r, w, &ferry.Options{Transformers: chain, Concurrency: 2, BatchRows: 500})
 	cancelled := count(t, db, "SELECT count(*) FROM tf_chain_src WHERE status = 'cancelled'")
