@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"hash/fnv"
 	"math"
 	"strings"
 
@@ -126,9 +125,7 @@ rows:
 		for _, col := range cols {
 			s.buf = appendKey(s.buf, col, i)
 		}
-		h := fnv.New64a()
-		h.Write(s.buf)
-		sum := h.Sum64()
+		sum := fnv1a(s.buf)
 		if _, dup := s.keys[sum]; dup {
 			s.dups++
 			var parts []string
@@ -158,6 +155,17 @@ func (s *uniqueSplit) State() json.RawMessage {
 		st.Keys = base64.StdEncoding.EncodeToString(raw)
 	}
 	return mustJSON(st)
+}
+
+// fnv1a is the 64-bit FNV-1a hash of b (hash/fnv's, without an
+// allocation per row): stable across processes, so split states merge.
+func fnv1a(b []byte) uint64 {
+	h := uint64(14695981039346656037)
+	for _, c := range b {
+		h ^= uint64(c)
+		h *= 1099511628211
+	}
+	return h
 }
 
 // appendKey appends row i of a to buf as bytes that differ for different
