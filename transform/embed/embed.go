@@ -382,7 +382,7 @@ func (t *Transform) vectors(ctx context.Context, texts []string, rows []int, dim
 			}
 			store[keys[req[j]]] = encode(v)
 		}
-		if err := t.cache.Put(ctx, store); err != nil {
+		if err := t.cache.Put(context.WithoutCancel(ctx), store); err != nil { // paid for: keep it even if another request failed
 			return fmt.Errorf("embed: %w", err)
 		}
 		mu.Lock()

@@ -313,7 +313,7 @@ func (t *Transform) askAll(ctx context.Context, ask []int, prompts, keys []strin
 				store[keys[rows[j]]] = t.encodeRow(a)
 			}
 		}
-		if err := t.cache.Put(ctx, store); err != nil {
+		if err := t.cache.Put(context.WithoutCancel(ctx), store); err != nil { // paid for: keep it even if another request failed
 			return err
 		}
 		mu.Lock()
