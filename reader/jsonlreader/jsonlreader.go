@@ -245,12 +245,7 @@ func (r *Reader) Read(ctx context.Context, s ferry.Split) (array.RecordReader, e
 	}
 	lr := &lineReader{r: bufio.NewReaderSize(f, 256<<10), off: spec.Start, line: spec.Line}
 	fields := r.schema.Fields()
-	index := make(map[string]int, len(fields))
-	for i, f := range fields {
-		index[f.Name] = i
-	}
-	vals := make([]any, len(fields))
-	var obj map[string]json.RawMessage
+	dec := newLineDecoder(fields)
 	fill := func(ctx context.Context, b *array.RecordBuilder, max int) (int, []dirty.RowError, bool, error) {
 		var bad []dirty.RowError
 		n := 0
@@ -277,36 +272,25 @@ func (r *Reader) Read(ctx context.Context, s ferry.Split) (array.RecordReader, e
 				bad = append(bad, dirty.RowError{Row: no, Value: string(text), Err: fmt.Errorf("jsonlreader: %s line %d: invalid UTF-8", path, no)})
 				continue
 			}
-			clear(obj)
-			if err := json.Unmarshal(text, &obj); err != nil || obj == nil {
-				if err == nil {
-					err = errors.New("null")
-				}
+			if err := dec.scan(text); err != nil {
 				bad = append(bad, dirty.RowError{Row: no, Value: string(text), Err: fmt.Errorf("jsonlreader: %s line %d: not a JSON object: %w", path, no, err)})
 				continue
 			}
 			ok := true
-			for i := range vals {
-				vals[i] = nil
-			}
-			for k, raw := range obj {
-				i, known := index[k]
-				if !known {
-					continue
-				}
-				v, err := fileset.ParseJSON(fields[i].Type, raw)
-				if err != nil {
-					bad = append(bad, dirty.RowError{Row: no, Column: k, Value: string(raw), Err: fmt.Errorf("jsonlreader: %s line %d column %s: %w", path, no, k, err)})
+			for i := range dec.cols {
+				c := &dec.cols[i]
+				if err := c.parse(); err != nil {
+					k := fields[i].Name
+					bad = append(bad, dirty.RowError{Row: no, Column: k, Value: string(c.raw), Err: fmt.Errorf("jsonlreader: %s line %d column %s: %w", path, no, k, err)})
 					ok = false
 					break
 				}
-				vals[i] = v
 			}
 			if !ok {
 				continue
 			}
-			for i, v := range vals {
-				if err := fileset.AppendValue(b.Field(i), v); err != nil {
+			for i := range dec.cols {
+				if err := dec.cols[i].commit(b.Field(i)); err != nil {
 					return n, bad, true, fmt.Errorf("jsonlreader: %s line %d: %w", path, no, err)
 				}
 			}
