@@ -391,3 +391,30 @@ func TestJobFile(t *testing.T) {
 	_, err = transform.Build(transform.Spec{Name: "llm", Parameter: json.RawMessage(`{"model":"m","prompt":"p","output":"o","timeout":"soon"}`)})
 	require.ErrorContains(t, err, "timeout")
 }
+
+// TestRetriedBatchDoesNotPayTwice: when one request of a batch fails for
+// good, the answers of the others are cached, so the engine's retry of the
+// batch asks only about the failed rows.
+func TestRetriedBatchDoesNotPayTwice(t *testing.T) {
+	srv := openaitest.New(&openaitest.Options{Answer: classify})
+	defer srv.Close()
+	// The failing request answers late, after the 4 others are done.
+	srv.Fail(openaitest.Chat, openaitest.Fault{Status: 503, Delay: time.Second, Match: "oak table"})
+	cfg := structured(srv.BaseURL, filepath.Join(t.TempDir(), "c.sqlite"), 2)
+	cfg.MaxRetries = -1
+	tr, err := llm.New(cfg)
+	require.NoError(t, err)
+	defer tr.Close()
+	in := batch(t, memory.DefaultAllocator, 10)
+	defer in.Release()
+	_, err = run(t, tr, in)
+	require.Error(t, err)
+	require.True(t, ferry.IsRetryable(err))
+	require.Equal(t, 5, srv.Requests(openaitest.Chat))
+	out, err := tr.Transform(context.Background(), in) // the engine's retry
+	require.NoError(t, err)
+	defer out.Release()
+	require.Equal(t, 6, srv.Requests(openaitest.Chat))
+	require.Equal(t, int64(8), tr.Usage().CachedRows)
+	require.Equal(t, int64(10), tr.Usage().Rows)
+}
