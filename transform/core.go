@@ -218,21 +218,59 @@ func filterLoop(bld array.Builder, a arrow.Array, keep []bool, kept int, put fun
 	return bld.NewArray()
 }
 
-// filterStrings selects the kept values of a utf8 array, sizing the data
-// buffer once (Arrow's kernel grows it value by value).
+// filterStrings selects the kept values of a utf8 array, writing the
+// offsets, data and validity buffers directly (Arrow's kernel and builders
+// grow and clear them value by value).
 func filterStrings(mem memory.Allocator, a *array.String, keep []bool, kept int) arrow.Array {
-	total := 0
-	for i, k := range keep {
-		if k {
-			total += a.ValueLen(i)
-		}
-	}
-	b := array.NewStringBuilder(mem)
-	b.Reserve(kept) // first: the first Reserve of a builder drops reserved data
-	b.ReserveData(total)
 	offs, data := a.ValueOffsets(), a.ValueBytes()
 	base := offs[0]
-	return filterLoop(b, a, keep, kept, func(i int) { b.BinaryBuilder.Append(data[offs[i]-base : offs[i+1]-base]) })
+	total := 0
+	for i, k := range keep {
+		if k && a.IsValid(i) {
+			total += int(offs[i+1] - offs[i])
+		}
+	}
+	ob := memory.NewResizableBuffer(mem)
+	ob.Resize((kept + 1) * arrow.Int32SizeBytes)
+	db := memory.NewResizableBuffer(mem)
+	db.Resize(total)
+	var vb *memory.Buffer
+	var bits []byte
+	if a.NullN() > 0 {
+		vb = memory.NewResizableBuffer(mem)
+		vb.Resize(int(bitutil.BytesForBits(int64(kept))))
+		bits = vb.Bytes()
+		clear(bits)
+	}
+	o := arrow.Int32Traits.CastFromBytes(ob.Bytes())
+	d := db.Bytes()
+	k, pos, nulls := 0, int32(0), 0
+	for i, keepIt := range keep {
+		if !keepIt {
+			continue
+		}
+		o[k] = pos
+		switch {
+		case a.IsNull(i):
+			nulls++
+		default:
+			if bits != nil {
+				bitutil.SetBit(bits, k)
+			}
+			pos += int32(copy(d[pos:], data[offs[i]-base:offs[i+1]-base]))
+		}
+		k++
+	}
+	o[kept] = pos
+	buffers := []*memory.Buffer{vb, ob, db}
+	out := array.NewData(arrow.BinaryTypes.String, kept, buffers, nil, nulls, 0)
+	for _, b := range buffers {
+		if b != nil {
+			b.Release()
+		}
+	}
+	defer out.Release()
+	return array.MakeFromData(out)
 }
 
 // filterFixed selects the kept values of a fixed-size binary array (UUIDs).
