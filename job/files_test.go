@@ -2,6 +2,8 @@ package job_test
 
 import (
 	"bytes"
+	"compress/gzip"
+	"io"
 	"context"
 	"os"
 	"path/filepath"
@@ -142,4 +144,34 @@ func TestFerryPluginNames(t *testing.T) {
 	got, err := os.ReadFile(out)
 	require.NoError(t, err)
 	require.Equal(t, "id;who;ds\n1;ann;20250726\n2;;20250726\n3;tab\there;20250726\n", string(got))
+}
+
+// txtfile compress: a gzip file is read (and its columns found inside it),
+// and txtfilewriter writes gzip.
+func TestTxtfileCompress(t *testing.T) {
+	dir := t.TempDir()
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write([]byte("1,ann\n2,bob\n"))
+	zw.Close()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "jobtest_in.csv.gz"), buf.Bytes(), 0o644))
+	text := `{"job": {"setting": {"speed": {"channel": 1}, "errorLimit": {"record": 0}}, "content": [{
+	  "reader": {"name": "txtfilereader", "parameter": {"path": "` + dir + `/jobtest_in.csv.gz", "compress": "gzip", "column": ["*"]}},
+	  "writer": {"name": "txtfilewriter", "parameter": {"path": "` + dir + `", "fileName": "jobtest_out.csv.gz", "writeMode": "truncate", "compress": "gzip"}}}]}}`
+	p, err := job.Parse([]byte(text), &job.Options{CycTime: cyc})
+	require.NoError(t, err)
+	sum, err := p.Run(context.Background(), nil)
+	require.NoError(t, err)
+	require.EqualValues(t, 2, sum.RowsWritten)
+	f, err := os.Open(filepath.Join(dir, "jobtest_out.csv.gz"))
+	require.NoError(t, err)
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	require.NoError(t, err)
+	got, err := io.ReadAll(zr)
+	require.NoError(t, err)
+	require.Equal(t, "1,ann\n2,bob\n", string(got))
+
+	_, err = job.Parse([]byte(strings.Replace(text, `"compress": "gzip", "column"`, `"compress": "zip", "column"`, 1)), &job.Options{CycTime: cyc})
+	require.ErrorContains(t, err, `compress = "zip"`)
 }

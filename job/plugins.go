@@ -690,8 +690,16 @@ func txtfileReader(j *Job, p *obj) (readerSide, error) {
 	if v, ok := p.get("nullFormat"); ok {
 		nullFormat, _ = scalarString(v)
 	}
-	if c, _ := p.str("compress"); c != "" && !strings.EqualFold(c, "none") {
-		return rs, fmt.Errorf("job: %s = %q: compressed text files are not supported (csvreader reads plain files)", p.at("compress"), c)
+	compress, err := p.str("compress")
+	if err != nil {
+		return rs, err
+	}
+	switch c := strings.ToLower(compress); c {
+	case "", "none", "gzip", "bzip2":
+	case "gz":
+		compress = "gzip"
+	default:
+		return rs, fmt.Errorf("job: %s = %q: Ferry reads gzip and bzip2 text files (not %s)", p.at("compress"), compress, c)
 	}
 	p.accept("Ferry's CSV parser has no such options", "csvReaderConfig")
 	p.accept("it has no effect in Ferry", "fileFormat")
@@ -702,6 +710,9 @@ func txtfileReader(j *Job, p *obj) (readerSide, error) {
 	}
 	if delim == "\t" {
 		params["delimiter"] = Strings{"tab"}
+	}
+	if compress != "" {
+		params["compress"] = Strings{strings.ToLower(compress)}
 	}
 	if enc != "" {
 		params["encoding"] = Strings{strings.ToLower(enc)}
@@ -801,8 +812,17 @@ func txtfileWriter(j *Job, p *obj) (writerSide, error) {
 	if enc, _ := p.str("encoding"); enc != "" && !strings.EqualFold(strings.ReplaceAll(enc, "-", ""), "utf8") {
 		return ws, fmt.Errorf("job: %s = %q: csvwriter writes UTF-8 only", p.at("encoding"), enc)
 	}
-	if c, _ := p.str("compress"); c != "" && !strings.EqualFold(c, "none") {
-		return ws, fmt.Errorf("job: %s = %q: compressed output is not supported", p.at("compress"), c)
+	compress, err := p.str("compress")
+	if err != nil {
+		return ws, err
+	}
+	switch strings.ToLower(compress) {
+	case "", "none":
+		compress = ""
+	case "gzip", "gz":
+		compress = "gzip"
+	default:
+		return ws, fmt.Errorf("job: %s = %q: Ferry writes gzip text files (not %s)", p.at("compress"), compress, compress)
 	}
 	nullFormat := `\N`
 	if v, ok := p.get("nullFormat"); ok {
@@ -823,6 +843,9 @@ func txtfileWriter(j *Job, p *obj) (writerSide, error) {
 	}
 	if delim == "\t" {
 		params["delimiter"] = Strings{"tab"}
+	}
+	if compress != "" {
+		params["compress"] = Strings{compress}
 	}
 	e := Endpoint{Plugin: "txtfilewriter", Params: params}
 	switch strings.ToLower(mode) {

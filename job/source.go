@@ -2,6 +2,8 @@ package job
 
 import (
 	"bufio"
+	"compress/bzip2"
+	"compress/gzip"
 	"context"
 	"encoding/csv"
 	"errors"
@@ -75,6 +77,17 @@ func sniffColumns(u string) (string, error) {
 	}
 	defer f.Close()
 	var rd io.Reader = bufio.NewReader(f)
+	switch c := q.Get("compress"); {
+	case c == "gzip" || (c == "" || c == "auto") && strings.HasSuffix(files[0], ".gz"):
+		zr, err := gzip.NewReader(rd)
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", files[0], err)
+		}
+		defer zr.Close()
+		rd = zr
+	case c == "bzip2" || (c == "" || c == "auto") && strings.HasSuffix(files[0], ".bz2"):
+		rd = bzip2.NewReader(rd)
+	}
 	if enc := textEncoding(q.Get("encoding")); enc != nil {
 		rd = enc.NewDecoder().Reader(rd)
 	}
