@@ -3,8 +3,8 @@ package job_test
 import (
 	"bytes"
 	"compress/gzip"
-	"io"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
