@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"regexp"
 	"runtime/debug"
 	"slices"
@@ -71,6 +72,8 @@ type benchEnv struct {
 	MyURL   string // MySQL/MariaDB database for the MySQL cases
 	Workers []int  // worker counts for Ferry cases
 	Shared  string // path of /work/shared/bench, "" when absent
+	Dir     string // directory of generated files (file and SQLite cases)
+	DuckDB  string // directory of the npm-installed DuckDB (file cases' yardstick)
 
 	// curWorkers is the worker count of the case running now: a case with
 	// PerWorkers set runs once for each of Workers.
@@ -101,6 +104,8 @@ func main() {
 	flag.StringVar(&env.MyURL, "mysql", envOr("FERRY_BENCH_MYSQL", "mysql://root@127.0.0.1:3306/bench"), "MySQL/MariaDB URL")
 	flag.StringVar(&workers, "workers", "1,2", "comma-separated worker counts for the Ferry cases")
 	flag.StringVar(&only, "cases", "", "regexp: run only cases whose \"group/name\" matches")
+	flag.StringVar(&env.Dir, "dir", filepath.Join(os.TempDir(), "ferrybench"), "directory for the generated input files and outputs of the file and SQLite cases")
+	flag.StringVar(&env.DuckDB, "duckdb", envOr("FERRY_BENCH_DUCKDB", filepath.Join(os.TempDir(), "ferrybench-duckdb")), "directory of @duckdb/node-api (npm-installed there when missing)")
 	flag.IntVar(&runs, "runs", 1, "run every case this many times (interleaved) and report the median")
 	flag.Parse()
 	for _, w := range strings.Split(workers, ",") {
@@ -249,7 +254,7 @@ func printTable(f *os.File, env *benchEnv, rows []row, runs int) {
 			}
 		}
 		rss := "-"
-		if !r.c.Pipe && r.hwm > 0 {
+		if !r.c.Pipe && r.res.ChildCPU == 0 && r.hwm > 0 {
 			rss = fmt.Sprintf("%.0f", float64(r.hwm)/1024)
 		}
 		var runs []string
