@@ -40,6 +40,9 @@ commands:
   check    validate a job and connect to both sides, writing nothing (ferry check -h)
   resume   finish a run checkpointed with ferry sync|run --checkpoint DIR
   gc       drop the stages (staging tables, temp files) killed runs left in a destination
+  state    show or reset the saved cursor of an incremental sync (ferry state show|reset)
+  runs     list the recorded runs (run history)
+  show     print one recorded run's report (ferry show RUN)
   schemes  list the registered reader and writer URL schemes
   version  print Ferry's version and commit
   help CMD the flags of a command
@@ -56,6 +59,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runSync(ctx, args[1:], stdout, stderr)
 	case "resume":
 		return runResume(ctx, args[1:], stdout, stderr)
+	case "runs":
+		return runRuns(ctx, args[1:], stdout, stderr)
+	case "show":
+		return runShow(ctx, args[1:], stdout, stderr)
+	case "state":
+		return runState(ctx, args[1:], stdout, stderr)
 	case "gc":
 		return runGC(ctx, args[1:], stdout, stderr)
 	case "run":

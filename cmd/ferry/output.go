@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -41,5 +42,16 @@ func failed(stderr io.Writer, err error, mask func(string) string) int {
 		msg = mask(msg)
 	}
 	fmt.Fprintln(stderr, "ferry: "+msg)
+	var ue usageError
+	if errors.As(err, &ue) {
+		return 2
+	}
 	return 1
 }
+
+// usageError marks a configuration error found before anything connected
+// (a bad alert or rules file, say): the command exits 2.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }

@@ -27,6 +27,8 @@ type syncFlags struct {
 	json          bool
 	progress      string
 	checkpoint    string
+	state         string
+	ops           opsFlags
 }
 
 func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -45,6 +47,8 @@ func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&f.json, "json", false, "print the summary as JSON instead of the report")
 	fs.StringVar(&f.progress, "progress", "auto", "progress line on stderr: auto (when a terminal), always, never")
 	fs.StringVar(&f.checkpoint, "checkpoint", "", "keep the run's plan and state in this directory, so that `ferry resume DIR` can finish it after a failure or a kill")
+	fs.StringVar(&f.state, "state", "", "cursor state: a .json file or a directory (default: $XDG_STATE_HOME/ferry/cursors); used when --from has cursor=COL[,COL]")
+	registerOpsFlags(fs, &f.ops)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -155,18 +159,38 @@ func doSync(ctx context.Context, f syncFlags, stderr io.Writer) (*ferry.Summary,
 			fmt.Fprintf(stderr, "\r\033[K%s%s", p, end)
 		}
 	}
-	r, err := ferry.OpenReader(ctx, f.from)
+	from, cur, err := openCursor(f.from, to, f.state)
 	if err != nil {
 		closeSinks(opts.DirtySinks)
+		return nil, err
+	}
+	if cur != nil {
+		opts.Checks = append(opts.Checks, cur.tracker)
+	}
+	ops, err := setupOps(ctx, &f.ops, opsRun{Command: "sync", Params: map[string]string{"from": ferry.Redact(f.from), "to": ferry.Redact(to)}}, opts, stderr)
+	if err != nil {
+		closeSinks(opts.DirtySinks)
+		return nil, usageError{err}
+	}
+	r, err := ferry.OpenReader(ctx, from)
+	if err != nil {
+		closeSinks(opts.DirtySinks)
+		ops.Finish(nil, err)
 		return nil, err
 	}
 	w, err := ferry.OpenWriter(ctx, to)
 	if err != nil {
 		r.Close()
 		closeSinks(opts.DirtySinks)
+		ops.Finish(nil, err)
 		return nil, err
 	}
-	return ferry.New(r, w, opts).Run(ctx)
+	sum, err := ferry.New(r, w, opts).Run(ctx)
+	if err == nil && cur != nil {
+		err = cur.save(sum)
+	}
+	ops.Finish(sum, err)
+	return sum, err
 }
 
 func closeSinks(sinks []dirty.Sink) {
