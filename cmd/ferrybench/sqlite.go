@@ -29,7 +29,9 @@ import (
 // columns have the declared types and NULLs sqlitereader reads back).
 func init() {
 	register(benchCase{Group: "sqlite2sqlite", Name: "sqlite3 INSERT…SELECT…WHERE 1 (row by row)", Pipe: true, Setup: sqliteSetup,
-		Run: func(ctx context.Context, env *benchEnv) (caseResult, error) { return sqliteCLICopy(ctx, env, " WHERE 1") }})
+		Run: func(ctx context.Context, env *benchEnv) (caseResult, error) {
+			return sqliteCLICopy(ctx, env, " WHERE 1")
+		}})
 	register(benchCase{Group: "sqlite2sqlite", Name: "sqlite3 ATTACH + INSERT…SELECT (page transfer)", Once: true, Setup: sqliteSetup,
 		Run: func(ctx context.Context, env *benchEnv) (caseResult, error) { return sqliteCLICopy(ctx, env, "") }})
 	register(benchCase{Group: "sqlite2sqlite", Name: "ferry", Setup: sqliteSetup,
