@@ -1,9 +1,7 @@
 package embed_test
 
 import (
-	"context"
 	"testing"
-	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
@@ -33,30 +31,11 @@ func BenchmarkLocalServer(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer tr.Close()
-			if _, err := tr.OutputSchema(in.Schema()); err != nil {
-				b.Fatal(err)
-			}
+			warm := 0
 			if cached {
-				out, err := tr.Transform(context.Background(), in)
-				if err != nil {
-					b.Fatal(err)
-				}
-				out.Release()
+				warm = 1
 			}
-			before := tr.Usage()
-			b.ResetTimer()
-			t0 := time.Now()
-			for i := 0; i < b.N; i++ {
-				out, err := tr.Transform(context.Background(), in)
-				if err != nil {
-					b.Fatal(err)
-				}
-				out.Release()
-			}
-			el := time.Since(t0).Seconds()
-			u := tr.Usage()
-			b.ReportMetric(float64(u.Requests-before.Requests)/el, "req/s")
-			b.ReportMetric(float64(u.Rows-before.Rows)/el, "rows/s")
+			openaitest.BenchTransform(b, tr, in, warm, func() (int64, int64) { u := tr.Usage(); return u.Requests, u.Rows })
 		})
 	}
 }

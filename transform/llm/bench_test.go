@@ -1,10 +1,8 @@
 package llm_test
 
 import (
-	"context"
 	"fmt"
 	"testing"
-	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -39,30 +37,11 @@ func BenchmarkLocalServer(b *testing.B) {
 			defer tr.Close()
 			in := uniqueBatch(1000)
 			defer in.Release()
-			if _, err := tr.OutputSchema(in.Schema()); err != nil {
-				b.Fatal(err)
+			warm := 0
+			if bc.cache {
+				warm = 1
 			}
-			if bc.cache { // fill the cache
-				out, err := tr.Transform(context.Background(), in)
-				if err != nil {
-					b.Fatal(err)
-				}
-				out.Release()
-			}
-			before := tr.Usage()
-			b.ResetTimer()
-			t0 := time.Now()
-			for i := 0; i < b.N; i++ {
-				out, err := tr.Transform(context.Background(), in)
-				if err != nil {
-					b.Fatal(err)
-				}
-				out.Release()
-			}
-			el := time.Since(t0).Seconds()
-			u := tr.Usage()
-			b.ReportMetric(float64(u.Requests-before.Requests)/el, "req/s")
-			b.ReportMetric(float64(u.Rows-before.Rows)/el, "rows/s")
+			openaitest.BenchTransform(b, tr, in, warm, func() (int64, int64) { u := tr.Usage(); return u.Requests, u.Rows })
 		})
 	}
 }
