@@ -25,6 +25,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime/debug"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -106,6 +107,7 @@ func main() {
 	flag.StringVar(&only, "cases", "", "regexp: run only cases whose \"group/name\" matches")
 	flag.StringVar(&env.Dir, "dir", filepath.Join(os.TempDir(), "ferrybench"), "directory for the generated input files and outputs of the file and SQLite cases")
 	flag.StringVar(&env.DuckDB, "duckdb", envOr("FERRY_BENCH_DUCKDB", filepath.Join(os.TempDir(), "ferrybench-duckdb")), "directory of @duckdb/node-api (npm-installed there when missing)")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.IntVar(&runs, "runs", 1, "run every case this many times (interleaved) and report the median")
 	flag.Parse()
 	for _, w := range strings.Split(workers, ",") {
@@ -128,6 +130,16 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			fatalf("%v", err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fatalf("%v", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	var all [][]row
 	for run := 0; run < max(1, runs) && ctx.Err() == nil; run++ {
 		all = append(all, runAll(ctx, env, re))
