@@ -359,6 +359,9 @@ func (c *Client) once(ctx context.Context, path string, raw []byte, tokens int, 
 		if ae.Message == "" {
 			ae.Message = strings.TrimSpace(string(body[:min(len(body), 200)]))
 		}
+		if c.key != "" { // a server may echo the key it refused
+			ae.Message = strings.ReplaceAll(ae.Message, c.key, "[API key]")
+		}
 		return ae
 	}
 	if err := json.Unmarshal(body, out); err != nil {

@@ -2,7 +2,9 @@ package openai
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -132,4 +134,20 @@ func TestConcurrencyLimit(t *testing.T) {
 	wg.Wait()
 	require.Equal(t, 12, srv.Requests(openaitest.Embeddings))
 	require.LessOrEqual(t, srv.MaxInFlight(), 3)
+}
+
+// TestKeyNotEchoed: a server that puts the refused key in its message does
+// not get it into the error.
+func TestKeyNotEchoed(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(401)
+		fmt.Fprintf(w, `{"error":{"message":"Incorrect API key provided: %s","code":"invalid_api_key"}}`, strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "))
+	}))
+	defer srv.Close()
+	t.Setenv("FERRY_TEST_OPENAI_ECHO_KEY", "sk-secret-123")
+	c, err := New(Config{BaseURL: srv.URL, APIKeyEnv: "FERRY_TEST_OPENAI_ECHO_KEY"})
+	require.NoError(t, err)
+	_, _, err = c.Embed(context.Background(), &EmbeddingRequest{Model: "m", Input: []string{"a"}})
+	require.ErrorContains(t, err, "Incorrect API key provided: [API key]")
+	require.NotContains(t, err.Error(), "sk-secret-123")
 }
