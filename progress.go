@@ -80,6 +80,12 @@ func (r *run) summary() *Summary {
 		SplitsSkipped:  int(r.splitsSkipped.Load()),
 		RowsSkipped:    r.rowsSkipped.Load(),
 	}
+	// Transformers may have things to say (an LLM's tokens and cost).
+	for _, t := range r.o.Transformers {
+		if n, ok := t.(interface{ Notes() []string }); ok {
+			s.Notes = append(s.Notes, n.Notes()...)
+		}
+	}
 	r.mu.Lock()
 	s.Notes = append(s.Notes, r.notes...)
 	s.Checks = append(s.Checks, r.checks...)
