@@ -145,6 +145,29 @@ func filesGen(ctx context.Context, env *benchEnv) error {
 	return os.WriteFile(marker, nil, 0o644)
 }
 
+// duckIn is the input for DuckDB: the file, or a glob of the parts when
+// Ferry wrote the input as a directory of parts.
+func duckIn(env *benchEnv, kind string) string {
+	p := fileIn(env, kind)
+	if st, err := os.Stat(p); err == nil && st.IsDir() {
+		return filepath.Join(p, "*."+kind)
+	}
+	return p
+}
+
+// inSize is the input's size in bytes (all parts of a directory).
+func inSize(env *benchEnv, kind string) int64 {
+	p := fileIn(env, kind)
+	var n int64
+	filepath.Walk(p, func(_ string, fi os.FileInfo, err error) error {
+		if err == nil && !fi.IsDir() {
+			n += fi.Size()
+		}
+		return nil
+	})
+	return n
+}
+
 func csvURL(path string) string {
 	return "csv://" + path + "?columns=" + ferryColumns()
 }
@@ -181,11 +204,6 @@ func fileFerry(ctx context.Context, env *benchEnv, src, dst string) (caseResult,
 	out := filepath.Join(fileDir(env), fmt.Sprintf("out-ferry-%s-%d.%s", src, env.curWorkers, dst))
 	os.RemoveAll(out)
 	defer os.RemoveAll(out)
-	in := fileIn(env, src)
-	st, err := os.Stat(in)
-	if err != nil {
-		return caseResult{}, err
-	}
 	t0 := time.Now()
 	sum, err := ferryCopy(ctx, readerURL(env, src), dst+"://"+out, env.curWorkers)
 	elapsed := time.Since(t0)
@@ -206,7 +224,7 @@ func fileFerry(ctx context.Context, env *benchEnv, src, dst string) (caseResult,
 		}
 		verified = "file count"
 	}
-	return caseResult{Rows: sum.RowsWritten, Bytes: st.Size(), Verified: verified, Elapsed: elapsed}, nil
+	return caseResult{Rows: sum.RowsWritten, Bytes: inSize(env, src), Verified: verified, Elapsed: elapsed}, nil
 }
 
 // parquetRows counts the rows of a Parquet file or of the files of a
@@ -255,14 +273,10 @@ func duckInstall(ctx context.Context, env *benchEnv) error {
 // duckCase runs one COPY in DuckDB; the time is the COPY's alone (without
 // node's start-up), the CPU is the whole node process's.
 func duckCase(ctx context.Context, env *benchEnv, src, dst, sqlf string) (caseResult, error) {
-	in := fileIn(env, src)
+	in := duckIn(env, src)
 	out := filepath.Join(fileDir(env), "out-duckdb-"+src+"."+dst)
 	os.Remove(out)
 	defer os.Remove(out)
-	st, err := os.Stat(in)
-	if err != nil {
-		return caseResult{}, err
-	}
 	count := fmt.Sprintf("SELECT count(*) FROM read_parquet('%s')", out)
 	if dst == "csv" {
 		count = fmt.Sprintf("SELECT count(*) FROM read_csv('%s', header=true)", out)
@@ -289,7 +303,7 @@ func duckCase(ctx context.Context, env *benchEnv, src, dst, sqlf string) (caseRe
 	if n != env.Rows {
 		return caseResult{}, fmt.Errorf("duckdb wrote %d rows, want %d", n, env.Rows)
 	}
-	return caseResult{Rows: n, Bytes: st.Size(), Verified: "file count", ChildCPU: childCPU() - cpu0,
+	return caseResult{Rows: n, Bytes: inSize(env, src), Verified: "file count", ChildCPU: childCPU() - cpu0,
 		Elapsed: time.Duration(res.MS * float64(time.Millisecond))}, nil
 }
 
