@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/big"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -388,6 +389,7 @@ func newDecodeFn(b array.Builder, dt arrow.DataType, oid uint32, ts Types) (deco
 		}, nil
 	case *array.Decimal128Builder:
 		scale := int(dt.(*arrow.Decimal128Type).Scale)
+		limit := newDecimalLimit(int(dt.(*arrow.Decimal128Type).Precision))
 		return func(v []byte) error {
 			n, err := parseNumeric(v)
 			if err != nil {
@@ -396,6 +398,9 @@ func newDecodeFn(b array.Builder, dt arrow.DataType, oid uint32, ts Types) (deco
 			neg, small, bigv, err := n.unscaled(scale)
 			if err != nil {
 				return err
+			}
+			if !limit.fits(small, bigv) {
+				return fmt.Errorf("numeric value has more than %d digits", limit.p)
 			}
 			var x decimal128.Num
 			if bigv == nil {
@@ -411,6 +416,7 @@ func newDecodeFn(b array.Builder, dt arrow.DataType, oid uint32, ts Types) (deco
 		}, nil
 	case *array.Decimal256Builder:
 		scale := int(dt.(*arrow.Decimal256Type).Scale)
+		limit := newDecimalLimit(int(dt.(*arrow.Decimal256Type).Precision))
 		return func(v []byte) error {
 			n, err := parseNumeric(v)
 			if err != nil {
@@ -419,6 +425,9 @@ func newDecodeFn(b array.Builder, dt arrow.DataType, oid uint32, ts Types) (deco
 			neg, small, bigv, err := n.unscaled(scale)
 			if err != nil {
 				return err
+			}
+			if !limit.fits(small, bigv) {
+				return fmt.Errorf("numeric value has more than %d digits", limit.p)
 			}
 			var x decimal256.Num
 			if bigv == nil {
@@ -434,6 +443,30 @@ func newDecodeFn(b array.Builder, dt arrow.DataType, oid uint32, ts Types) (deco
 		}, nil
 	}
 	return nil, fmt.Errorf("no decoder into %s", dt)
+}
+
+// decimalLimit is 10^p, the bound of a decimal of precision p.
+type decimalLimit struct {
+	p     int
+	small uint64 // 10^p when p < 20, else 0
+	big   *big.Int
+}
+
+func newDecimalLimit(p int) decimalLimit {
+	l := decimalLimit{p: p, big: new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(p)), nil)}
+	if p < 20 {
+		l.small = pow10u64[p]
+	}
+	return l
+}
+
+// fits reports whether the unscaled value (small, or big when not nil) is
+// below 10^p.
+func (l decimalLimit) fits(small uint64, b *big.Int) bool {
+	if b != nil {
+		return b.CmpAbs(l.big) < 0
+	}
+	return l.small == 0 || small < l.small
 }
 
 // ErrInfinity is returned for PostgreSQL's infinite dates and timestamps,
