@@ -23,6 +23,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strconv"
 	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -135,11 +136,20 @@ func (r *Reader) Schema(ctx context.Context) (*arrow.Schema, error) {
 		}
 	}
 	fields := append([]arrow.Field(nil), first.Fields()...)
-	for _, c := range r.opts.SourceColumns {
+	// The shards' primary key is unique within a shard only: with source
+	// columns the union's key is the shards' key plus the source columns
+	// (so a destination created from this schema takes rows whose ids
+	// repeat across shards).
+	keyLen := len(ferry.PrimaryKey(first))
+	for i, c := range r.opts.SourceColumns {
 		if len(first.FieldIndices(c)) > 0 {
 			return nil, fmt.Errorf("shardreader: source column %s is also a column of the shards", c)
 		}
-		fields = append(fields, arrow.Field{Name: c, Type: arrow.BinaryTypes.String})
+		md := map[string]string{ferry.MetaNotNull: "true"}
+		if keyLen > 0 {
+			md[ferry.MetaPrimaryKey] = strconv.Itoa(keyLen + i + 1)
+		}
+		fields = append(fields, arrow.Field{Name: c, Type: arrow.BinaryTypes.String, Metadata: arrow.MetadataFrom(md)})
 	}
 	md := first.Metadata()
 	r.inner, r.schema = first, arrow.NewSchema(fields, &md)
