@@ -13,6 +13,7 @@ import (
 	"github.com/ferrydata/ferry"
 	"github.com/ferrydata/ferry/dirty"
 	"github.com/ferrydata/ferry/job"
+	"github.com/ferrydata/ferry/reader/sqlshard"
 )
 
 type syncFlags struct {
@@ -172,7 +173,7 @@ func doSync(ctx context.Context, f syncFlags, stderr io.Writer) (*ferry.Summary,
 		closeSinks(opts.DirtySinks)
 		return nil, usageError{err}
 	}
-	r, err := ferry.OpenReader(ctx, from)
+	r, err := sqlshard.OpenReader(ctx, from, nil)
 	if err != nil {
 		closeSinks(opts.DirtySinks)
 		ops.Finish(nil, err)
