@@ -11,6 +11,10 @@ import (
 // boundaries found here are the ones the parser sees.
 var nl = []byte{'\n'}
 
+// scanChunk is the size of the blocks scanCuts reads (a variable for the
+// tests, which make blocks tiny to exercise states across blocks).
+var scanChunk = 1 << 20
+
 const (
 	sFieldStart   = iota // at the start of a field
 	sUnquoted            // inside an unquoted field
@@ -32,7 +36,7 @@ func scanCuts(ctx context.Context, r io.Reader, path string, size, every, maxRec
 	next := every
 	var off, line, recStart int64
 	state := sFieldStart
-	buf := make([]byte, 1<<20)
+	buf := make([]byte, scanChunk)
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -40,9 +44,33 @@ func scanCuts(ctx context.Context, r io.Reader, path string, size, every, maxRec
 		n, err := io.ReadFull(br, buf)
 		chunk := buf[:n]
 		counted := 0 // newlines of chunk[:counted] are in line
+		qpos, nlpos := -1, -1 // the next quote and line break at or after i, once looked up
 		for i := 0; i < n; i++ {
 			// skip runs no state cares about
 			switch state {
+			case sFieldStart, sUnquoted:
+				// outside quotes only a quote and a line break matter;
+				// the byte before a quote tells whether it opens a
+				// quoted field (after a delimiter) or is a literal
+				if qpos < i {
+					qpos = indexFrom(chunk, i, quote)
+				}
+				if nlpos < i {
+					nlpos = indexFrom(chunk, i, '\n')
+				}
+				j := min(qpos, nlpos)
+				if j > i {
+					if chunk[j-1] == delim {
+						state = sFieldStart
+					} else {
+						state = sUnquoted
+					}
+				}
+				if j >= n {
+					i = n
+					continue
+				}
+				i = j
 			case sQuoted:
 				k := bytes.IndexByte(chunk[i:], quote)
 				if k < 0 {
@@ -137,4 +165,13 @@ func scanCuts(ctx context.Context, r io.Reader, path string, size, every, maxRec
 	}
 	specs[len(specs)-1].End = -1
 	return specs, nil
+}
+
+// indexFrom returns the index of the first c in b at or after i, or len(b).
+func indexFrom(b []byte, i int, c byte) int {
+	k := bytes.IndexByte(b[i:], c)
+	if k < 0 {
+		return len(b)
+	}
+	return i + k
 }
