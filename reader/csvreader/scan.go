@@ -43,7 +43,7 @@ func scanCuts(ctx context.Context, r io.Reader, path string, size, every, maxRec
 		}
 		n, err := io.ReadFull(br, buf)
 		chunk := buf[:n]
-		counted := 0 // newlines of chunk[:counted] are in line
+		counted := 0          // newlines of chunk[:counted] are in line
 		qpos, nlpos := -1, -1 // the next quote and line break at or after i, once looked up
 		for i := 0; i < n; i++ {
 			// skip runs no state cares about
