@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"os"
 	"reflect"
 	"testing"
 )
@@ -155,4 +156,31 @@ func scanCutsRef(ctx context.Context, r io.Reader, path string, size, every, max
 	}
 	specs[len(specs)-1].End = -1
 	return specs, nil
+}
+
+// BenchmarkScanCuts: the split scan of a 1M-row file of the bench's table
+// shape (FERRY_BENCH_CSV, default /tmp/ferrybench/files-1000000/orders.csv
+// as cmd/ferrybench generates it), against the old byte-at-a-time scanner.
+func BenchmarkScanCuts(b *testing.B) {
+	path := os.Getenv("FERRY_BENCH_CSV")
+	if path == "" {
+		path = "/tmp/ferrybench/files-1000000/orders.csv"
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		b.Skipf("no input (run cmd/ferrybench -cases csv2parquet first): %v", err)
+	}
+	for _, fn := range []struct {
+		name string
+		scan func(context.Context, io.Reader, string, int64, int64, int64, byte, byte) ([]splitSpec, error)
+	}{{"new", scanCuts}, {"ref", scanCutsRef}} {
+		b.Run(fn.name, func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			for i := 0; i < b.N; i++ {
+				if _, err := fn.scan(context.Background(), bytes.NewReader(data), path, int64(len(data)), 64<<20, 16<<20, ',', '"'); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
