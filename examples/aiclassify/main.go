@@ -158,13 +158,10 @@ func load(ctx context.Context, c Config, open func() (ferry.Writer, error)) (*fe
 		vectorize.Close()
 		return nil, err
 	}
-	sum, err := ferry.New(r, w, &ferry.Options{
+	// The engine puts the transforms' Notes (tokens, cache hits, cost)
+	// into the Summary.
+	return ferry.New(r, w, &ferry.Options{
 		Transformers: []ferry.Transformer{classify, vectorize},
 		Dirty:        dirty.TolerateRows(c.MaxDirty),
 	}).Run(ctx)
-	if sum != nil {
-		sum.Notes = append(sum.Notes, classify.Notes()...)
-		sum.Notes = append(sum.Notes, vectorize.Notes()...)
-	}
-	return sum, err
 }
