@@ -20,6 +20,7 @@ import (
 	"github.com/ferrydata/ferry/dirty"
 	"github.com/ferrydata/ferry/internal/fileset"
 	"github.com/ferrydata/ferry/reader/shardreader"
+	"github.com/ferrydata/ferry/reader/sqlshard"
 	"github.com/ferrydata/ferry/transform"
 	"github.com/ferrydata/ferry/writer/streamwriter"
 )
@@ -43,6 +44,22 @@ type RunOptions struct {
 	RunID            string
 	Checkpoint       string
 	CheckpointOrigin json.RawMessage
+	// Observer receives the run's events (ferry.Options.Observer).
+	Observer ferry.Observer
+	// Checks are verified before the commit (ferry.Options.Checks), after
+	// the job's own (its cursor tracker).
+	Checks []ferry.Check
+	// SharedLimits are rate limits shared with other pipelines (a
+	// backfill's instances); nil means the job's own speed setting alone.
+	SharedLimits *ferry.Limits
+	// CursorStore keeps the cursor of a job with a cursor (required to run
+	// one; plan and check without it read as a first run). The new cursor
+	// is saved only after the run committed: a crash between the commit
+	// and the save repeats rows on the next run, never skips any.
+	CursorStore CursorStore
+	// CursorKey is the cursor's key in CursorStore; "" means
+	// Parsed.CursorKey().
+	CursorKey string
 }
 
 func (o *RunOptions) orDefault() RunOptions {
@@ -69,6 +86,8 @@ type Opened struct {
 	SourceSchema, DestSchema *arrow.Schema
 	// DestErr is why the destination's schema could not be read.
 	DestErr error
+
+	cursor *cursorRun // saved by Run after the commit
 }
 
 // Close closes what Open opened (after Run, which closes them itself, it
@@ -103,7 +122,11 @@ func (o *Opened) Run(ctx context.Context) (*ferry.Summary, error) {
 	o.Reader, o.Writer = nil, nil
 	opts := o.Options
 	o.Options.DirtySinks = nil
-	return ferry.New(r, w, &opts).Run(ctx)
+	sum, err := ferry.New(r, w, &opts).Run(ctx)
+	if err == nil {
+		err = o.cursor.save(sum)
+	}
+	return sum, err
 }
 
 // Run opens the job's connectors and runs it.
@@ -132,34 +155,65 @@ func (p *Parsed) open(ctx context.Context, ro *RunOptions, withWriter bool) (*Op
 			op.Close()
 		}
 	}()
-	var err error
 	if err := p.Job.checkNonConflict(); err != nil {
 		return nil, err
 	}
-	shards := make([]shardreader.Shard, 0, len(p.Source.Parts))
+	parts, cur, err := p.applyCursor(o, withWriter)
+	if err != nil {
+		return nil, err
+	}
+	op.cursor = cur
+	so := p.shardOptions()
+	partOpts := &sqlshard.Options{MaxPerSource: so.MaxPerSource}
+	if len(parts) == 1 {
+		partOpts = so // the one part's own tables get the source columns
+	}
+	shards := make([]shardreader.Shard, 0, len(parts))
 	seen := map[string]bool{}
-	for i, part := range p.Source.Parts {
-		r, err := openPart(ctx, part, p.Mask)
+	for i, part := range parts {
+		var vals map[string]string
+		if len(parts) > 1 && len(so.SourceColumns) > 0 {
+			if vals, err = partValues(so.SourceColumns, part); err != nil {
+				for _, s := range shards {
+					s.Reader.Close()
+				}
+				return nil, errors.New(p.Mask(err.Error()))
+			}
+		}
+		r, err := openPart(ctx, part, p.Mask, partOpts)
 		if err != nil {
 			for _, s := range shards {
 				s.Reader.Close()
 			}
-			if len(p.Source.Parts) == 1 {
+			if len(parts) == 1 {
 				return nil, err
 			}
-			return nil, fmt.Errorf("%s (part %d of %d)", err, i+1, len(p.Source.Parts))
+			return nil, fmt.Errorf("%s (part %d of %d)", err, i+1, len(parts))
 		}
 		name, source := partName(part, i)
 		if seen[name] {
 			name = fmt.Sprintf("%s#%d", name, i)
 		}
 		seen[name] = true
-		shards = append(shards, shardreader.Shard{Name: name, Source: source, Reader: r})
+		shards = append(shards, shardreader.Shard{Name: name, Source: source, Reader: r, Values: vals})
 	}
 	if len(shards) == 1 {
 		op.Reader = shards[0].Reader
 	} else {
-		sr, err := shardreader.New(shards, nil)
+		var names []string
+		if len(parts) > 1 {
+			for _, c := range so.SourceColumns {
+				names = append(names, c.Name)
+			}
+		}
+		maxPer := so.MaxPerSource
+		switch {
+		case maxPer == 0:
+			maxPer = sqlshard.DefaultMaxPerSource
+		case maxPer < 0:
+			maxPer = 0
+		}
+		sr, err := shardreader.New(shards, &shardreader.Options{SourceColumns: names, MaxPerSource: maxPer})
 		if err != nil {
 			return nil, errors.New(p.Mask(err.Error()))
 		}
@@ -189,6 +243,10 @@ func (p *Parsed) open(ctx context.Context, ro *RunOptions, withWriter bool) (*Op
 		}
 		ts = append(ts, more...)
 	}
+	var checks []ferry.Check
+	if cur != nil {
+		checks = append(checks, cur.tracker)
+	}
 	op.Options = ferry.Options{
 		Concurrency:      p.Concurrency,
 		RowsPerSecond:    p.RowsPerSecond,
@@ -202,6 +260,9 @@ func (p *Parsed) open(ctx context.Context, ro *RunOptions, withWriter bool) (*Op
 		RunID:            o.RunID,
 		Checkpoint:       o.Checkpoint,
 		CheckpointOrigin: o.CheckpointOrigin,
+		Observer:         o.Observer,
+		Checks:           append(checks, o.Checks...),
+		SharedLimits:     o.SharedLimits,
 	}
 	if !withWriter {
 		ok = true

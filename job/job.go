@@ -45,9 +45,34 @@ type Job struct {
 	BytesPerSecond float64 `json:"bytesPerSecond,omitempty"`
 	// Dirty is the dirty-data limit.
 	Dirty DirtyLimit `json:"dirty,omitzero"`
+	// Cursor, when set, makes the job incremental by a saved cursor (package
+	// cursor): each run reads the rows past the cursor the last committed
+	// run saved (RunOptions.CursorStore), the first run reads everything.
+	Cursor *Cursor `json:"cursor,omitempty"`
+	// SourceColumns are added to every row, naming its shard: the first the
+	// database, the second the table (sqlshard's KIND, or NAME:KIND with
+	// KIND database, schema, table or source).
+	SourceColumns []string `json:"sourceColumns,omitempty"`
+	// MaxPerSource caps the reads running at once against one database of
+	// a sharded source; 0 means sqlshard.DefaultMaxPerSource, -1 no cap.
+	MaxPerSource int `json:"maxPerSource,omitempty"`
 	// Warnings lists what the job file says that Ferry ignores (unknown
 	// keys, accepted no-op keys). plan and check print them.
 	Warnings []string `json:"-"`
+}
+
+// Cursor says how an incremental job follows its source (the cursor
+// package's Spec, as a job file writes it).
+type Cursor struct {
+	// Columns are the cursor columns, compared as a tuple ("updated_at",
+	// "id").
+	Columns []string `json:"columns"`
+	// Nulls is the policy for NULL cursor values: "include" (default, read
+	// on every run) or "exclude".
+	Nulls string `json:"nulls,omitempty"`
+	// Lookback re-reads this much before the saved cursor ("10m"), for
+	// late rows.
+	Lookback string `json:"lookback,omitempty"`
 }
 
 // Source is one logical source read from one or more parts (shards: the

@@ -71,6 +71,9 @@ func fromNative(root map[string]any) (*Job, error) {
 			j.BytesPerSecond = f
 		}
 	}
+	if err := scenarioKeys(j, top); err != nil {
+		return nil, err
+	}
 	if dv, ok := top.get("dirty"); ok {
 		if err := strictDecode("dirty", dv, &j.Dirty); err != nil {
 			return nil, err

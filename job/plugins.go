@@ -231,6 +231,9 @@ func rdbmsReader(j *Job, plugin, dialect string, p *obj) (readerSide, error) {
 	if err != nil {
 		return rs, err
 	}
+	if err := scenarioKeys(j, p); err != nil { // Ferry's extensions: cursor, sourceColumns, maxPerSource
+		return rs, err
+	}
 	p.accept("Ferry sizes batches and splits itself", "fetchSize", "splitFactor")
 	p.accept("it has no effect in Ferry", "checkSlave", "mandatoryEncoding", "hint", "encoding", "useSpecialSecret", "splitMode")
 	if sess, _ := p.strs("session"); len(sess) > 0 {

@@ -19,11 +19,13 @@ import (
 
 	"github.com/ferrydata/ferry"
 	"github.com/ferrydata/ferry/internal/fileset"
+	"github.com/ferrydata/ferry/reader/sqlshard"
 )
 
 // openPart opens one source part: the first of its URLs (the failover
-// list) whose reader opens and answers Schema.
-func openPart(ctx context.Context, e Endpoint, mask func(string) string) (ferry.Reader, error) {
+// list) whose reader opens and answers Schema. A URL naming several tables
+// (order_[00-15], a list) opens them all through sqlshard.
+func openPart(ctx context.Context, e Endpoint, mask func(string) string, so *sqlshard.Options) (ferry.Reader, error) {
 	urls := append([]string{e.URL}, e.Failover...)
 	var errs []string
 	for _, u := range urls {
@@ -33,7 +35,7 @@ func openPart(ctx context.Context, e Endpoint, mask func(string) string) (ferry.
 				return nil, fmt.Errorf("job: %s: %s", e.Plugin, mask(err.Error()))
 			}
 		}
-		r, err := ferry.OpenReader(ctx, u)
+		r, err := sqlshard.OpenReader(ctx, u, so)
 		if err == nil {
 			if _, err = r.Schema(ctx); err == nil {
 				return r, nil

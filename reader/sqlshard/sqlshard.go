@@ -118,8 +118,8 @@ type ShardURL struct {
 }
 
 // ParseURL plans rawURL. It returns nil (and no error) when the URL is not
-// a SQL reader URL or names one table without sqlshard parameters: then
-// the plain reader is opened.
+// a SQL reader URL or names one table without sqlshard parameters (and
+// opts adds no source column): then the plain reader is opened.
 func ParseURL(rawURL string, opts *Options) (*Plan, error) {
 	var o Options
 	if opts != nil {
@@ -139,7 +139,7 @@ func ParseURL(rawURL string, opts *Options) (*Plan, error) {
 	table, tables := q.Get("table"), q.Get(ParamTables)
 	_, hasCols := q[ParamSourceColumns]
 	_, hasMax := q[ParamMaxPerSource]
-	if tables == "" && !hasCols && !hasMax && !isMulti(table) {
+	if tables == "" && !hasCols && !hasMax && !isMulti(table) && len(o.SourceColumns) == 0 {
 		return nil, nil
 	}
 	if q.Get("querySql") != "" {
