@@ -634,6 +634,31 @@ func fastTime(s string, loc *time.Location) (time.Time, bool) {
 	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || sec > 59 {
 		return time.Time{}, false
 	}
+	// a zone suffix: Z, ±HH or ±HH:MM (RFC 3339 and PostgreSQL's output);
+	// other forms (±HHMM, ±HH:MM:SS, " Z07:00") go the slow way
+	zone, off, zoned := loc, 0, false
+	if k := zoneStart(s); k > 0 {
+		z := s[k:]
+		switch {
+		case z == "Z":
+		case z[0] != 'Z' && (len(z) == 3 || (len(z) == 6 && z[3] == ':')):
+			zh, okh := digits(z[1:3])
+			zm, okm := 0, true
+			if len(z) == 6 {
+				zm, okm = digits(z[4:6])
+			}
+			if !okh || !okm || zh > 23 || zm > 59 {
+				return time.Time{}, false
+			}
+			off = zh*3600 + zm*60
+			if z[0] == '-' {
+				off = -off
+			}
+		default:
+			return time.Time{}, false
+		}
+		zone, zoned, s = time.UTC, true, s[:k]
+	}
 	ns := 0
 	if len(s) > 19 {
 		if s[19] != '.' || len(s) > 29 || len(s) == 20 {
@@ -648,11 +673,29 @@ func fastTime(s string, loc *time.Location) (time.Time, bool) {
 		}
 		ns = f
 	}
-	t := time.Date(y, time.Month(mo), d, h, mi, sec, ns, loc)
+	t := time.Date(y, time.Month(mo), d, h, mi, sec, ns, zone)
 	if t.Day() != d { // February 30th and the like
 		return time.Time{}, false
 	}
+	if zoned { // the text's offset: the instant, in a zone of that offset
+		t = t.Add(-time.Duration(off) * time.Second)
+		if off != 0 {
+			t = t.In(time.FixedZone("", off))
+		}
+	}
 	return t, true
+}
+
+// zoneStart returns where the zone suffix of a timestamp text starts (after
+// the seconds and fraction), or 0 without one.
+func zoneStart(s string) int {
+	for k := 19; k < len(s); k++ {
+		switch s[k] {
+		case 'Z', '+', '-':
+			return k
+		}
+	}
+	return 0
 }
 
 // fastDecimal parses "[-+]ddd[.ddd]" whose unscaled value has at most 18
