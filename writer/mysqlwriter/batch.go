@@ -77,11 +77,23 @@ func (bw *batchWriter) Write(ctx context.Context, b arrow.RecordBatch) error {
 			// The transaction may be gone (a lost connection, a deadlock
 			// rolls back everything): nothing more can be written on it.
 			if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || isTxFatal(err) {
+				if isDeadlock(err) {
+					// The server rolled the attempt back: the engine
+					// discards it and copies the split again.
+					err = ferry.Retryable(err)
+				}
 				bw.broken = fmt.Errorf("mysqlwriter: earlier write failed: %w", err)
 			}
 		}
 	}
 	return err
+}
+
+// isDeadlock reports a deadlock or a lock wait timeout: the server rolled
+// the transaction back, and the work can be done again.
+func isDeadlock(err error) bool {
+	var me *mysql.MySQLError
+	return errors.As(err, &me) && (me.Number == 1213 || me.Number == 1205)
 }
 
 // isTxFatal reports errors after which the transaction is no longer usable.
