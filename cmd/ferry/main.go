@@ -5,6 +5,8 @@
 //	           [--max-dirty N] [--max-dirty-ratio F] [--dirty-file F] [--json]
 //	ferry run|plan|check [--bizdate D | --cyctime T] [--timezone Z] [--param k=expr]
 //	           [-p "-Dk=v ..."] [--catalog FILE] [--env dev|prod] [--json] JOB
+//	ferry backfill --from DATE --to DATE [--every day|hour] [--parallel N]
+//	           [--only-failed] [--state FILE] [job flags] JOB
 //
 // It prints the run's report (or its JSON summary with --json) on standard
 // output, a live progress line on standard error when that is a terminal,
@@ -37,6 +39,7 @@ commands:
   sync     copy rows from one URL to another (ferry sync -h for flags)
   run      run a DataX, DataWorks or Ferry job file (ferry run -h)
   plan     show what a job would do, writing nothing (ferry plan -h)
+  backfill run a job once per business date over a range (ferry backfill -h)
   check    validate a job and connect to both sides, writing nothing (ferry check -h)
   resume   finish a run checkpointed with ferry sync|run --checkpoint DIR
   gc       drop the stages (staging tables, temp files) killed runs left in a destination
@@ -69,6 +72,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runGC(ctx, args[1:], stdout, stderr)
 	case "run":
 		return runJob(ctx, args[1:], stdout, stderr)
+	case "backfill":
+		return runBackfill(ctx, args[1:], stdout, stderr)
 	case "plan", "check":
 		return planJob(ctx, args[0], args[1:], stdout, stderr)
 	case "schemes":

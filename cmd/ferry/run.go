@@ -6,10 +6,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/ferrydata/ferry"
+	"github.com/ferrydata/ferry/cursor"
 	"github.com/ferrydata/ferry/dirty"
 	"github.com/ferrydata/ferry/job"
 	"github.com/ferrydata/ferry/schedparam"
@@ -25,6 +27,8 @@ type jobFlags struct {
 	progress                   string
 	dirtyFile                  string
 	checkpoint                 string
+	state                      string
+	ops                        opsFlags
 }
 
 type multiFlag []string
@@ -48,6 +52,10 @@ func jobFlagSet(cmd string, f *jobFlags, stderr io.Writer) *flag.FlagSet {
 		fs.StringVar(&f.dirtyFile, "dirty-file", "", "write every dirty row with its reason to this JSON Lines file")
 		fs.StringVar(&f.checkpoint, "checkpoint", "", "keep the run's plan and state in this directory, so that `ferry resume DIR` can finish a failed run")
 	}
+	if cmd == "run" {
+		fs.StringVar(&f.state, "state", "", "cursor state of a job with a cursor: a .json file or a directory (default: $XDG_STATE_HOME/ferry/cursors, keyed by the job)")
+		registerOpsFlags(fs, &f.ops)
+	}
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: ferry %s [flags] JOB\n\n%s\n\nflags:\n", cmd, jobUsage[cmd])
 		fs.PrintDefaults()
@@ -58,6 +66,7 @@ func jobFlagSet(cmd string, f *jobFlags, stderr io.Writer) *flag.FlagSet {
 var jobUsage = map[string]string{
 	"run":   "Runs a DataX, DataWorks or Ferry job file and prints its report.",
 	"plan":  "Shows what a job would do: the resolved job (secrets masked), the source's splits, the column mapping\nwith types, and what each side runs. It connects to both sides but writes nothing and runs no pre/postSql.",
+	"backfill": "Runs one instance of a job per business date from --from to --to (DataWorks' Data Backfill): in each,\n${...} is the instance's business date and $[...] its scheduled time. Write with partition-overwrite (or the job's\npre/postSql) so that a rerun replaces each date. Failed dates are listed; --only-failed reruns just those.",
 	"check": "Validates a job file, connects to both sides and checks that the tables and mapped columns exist and that\nvalues convert. It writes nothing.",
 }
 
@@ -209,6 +218,14 @@ func runJob(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "ferry: warning: "+p.Mask(w))
 	}
 	ro := &job.RunOptions{Stdout: stdout}
+	if p.Cursor != nil {
+		store, err := cursorStore(f.state)
+		if err != nil {
+			fmt.Fprintln(stderr, "ferry run: "+oneLine(err))
+			return 2
+		}
+		ro.CursorStore, ro.CursorKey = store, jobCursorKey(p, args[len(args)-1])
+	}
 	if f.checkpoint != "" {
 		origin, err := newRunOrigin(p, f, args)
 		if err != nil {
@@ -234,10 +251,19 @@ func runJob(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "\r\033[K%s%s", pr, end)
 		}
 	}
+	eo := &ferry.Options{Progress: ro.Progress}
+	ops, err := setupOps(ctx, &f.ops, opsRun{Job: jobName(args[len(args)-1]), Command: "run", Environment: p.Env, Params: runParams(p)}, eo, stderr)
+	if err != nil {
+		closeSinks(ro.DirtySinks)
+		fmt.Fprintln(stderr, "ferry run: "+oneLine(err))
+		return 2
+	}
+	ro.RunID, ro.Observer, ro.Checks, ro.Progress, ro.Logger = eo.RunID, eo.Observer, eo.Checks, eo.Progress, eo.Logger
 	sum, err := p.Run(ctx, ro)
 	if err != nil && sum == nil {
 		closeSinks(ro.DirtySinks)
 	}
+	ops.Finish(sum, err)
 	if sum != nil {
 		printMasked(stdout, f.json, sum, sum.Report, p.Mask)
 	} else if err != nil && f.json {
@@ -274,4 +300,26 @@ func planJob(ctx context.Context, cmd string, args []string, stdout, stderr io.W
 		fmt.Fprintln(stdout, "\ncheck: OK")
 	}
 	return 0
+}
+
+// jobName is a job's default name in metrics, logs and history: its file
+// name without the extension.
+func jobName(path string) string {
+	base := filepath.Base(path)
+	return strings.TrimSuffix(base, filepath.Ext(base))
+}
+
+// runParams are the run's parameters recorded in the history.
+func runParams(p *job.Parsed) map[string]string {
+	return map[string]string{"cyctime": p.CycTime.Format("20060102150405")}
+}
+
+// jobCursorKey keys a job's cursor by the job file (its absolute path) and
+// the environment; a job file moved elsewhere starts over with a full copy.
+func jobCursorKey(p *job.Parsed, path string) string {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		abs = path
+	}
+	return cursor.Key("job", abs, p.Env)
 }
