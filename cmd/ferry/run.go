@@ -64,10 +64,10 @@ func jobFlagSet(cmd string, f *jobFlags, stderr io.Writer) *flag.FlagSet {
 }
 
 var jobUsage = map[string]string{
-	"run":   "Runs a DataX, DataWorks or Ferry job file and prints its report.",
-	"plan":  "Shows what a job would do: the resolved job (secrets masked), the source's splits, the column mapping\nwith types, and what each side runs. It connects to both sides but writes nothing and runs no pre/postSql.",
+	"run":      "Runs a DataX, DataWorks or Ferry job file and prints its report.",
+	"plan":     "Shows what a job would do: the resolved job (secrets masked), the source's splits, the column mapping\nwith types, and what each side runs. It connects to both sides but writes nothing and runs no pre/postSql.",
 	"backfill": "Runs one instance of a job per business date from --from to --to (DataWorks' Data Backfill): in each,\n${...} is the instance's business date and $[...] its scheduled time. Write with partition-overwrite (or the job's\npre/postSql) so that a rerun replaces each date. Failed dates are listed; --only-failed reruns just those.",
-	"check": "Validates a job file, connects to both sides and checks that the tables and mapped columns exist and that\nvalues convert. It writes nothing.",
+	"check":    "Validates a job file, connects to both sides and checks that the tables and mapped columns exist and that\nvalues convert. It writes nothing.",
 }
 
 // parseJob turns the flags and the job file into a parsed job; a usage
