@@ -648,6 +648,11 @@ func (w *Writer) commitStageLocked(ctx context.Context) error {
 			return rollback(fmt.Errorf("pgwriter: postSql %q: %w", s, err))
 		}
 	}
+	if w.verify != nil {
+		if err := w.verify(ctx, &querier{c: c, table: w.target}); err != nil {
+			return rollback(err)
+		}
+	}
 	rec.State, rec.At = stateCommitted, time.Now().UTC()
 	comment, err := recordSQL(w.marks, *rec)
 	if err != nil {

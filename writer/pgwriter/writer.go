@@ -55,6 +55,8 @@ type Writer struct {
 	idle  []*pgx.Conn        // staged: connections of finished split attempts, for reuse
 	open  map[*pgx.Conn]bool // staged: connections of open split attempts
 	sem   chan struct{}      // staged: caps open split attempts at Config.Conns
+
+	verify func(context.Context, ferry.Querier) error // CommitChecked's checks, during its commit
 }
 
 // wconn is one write connection (and, in insert mode, its transaction),
