@@ -459,7 +459,7 @@ func parseTime(b []byte) (int64, error) {
 	for i < len(s) && s[i] != ':' {
 		i++
 	}
-	if i+6 > len(s) || s[i+3] != ':' {
+	if i+6 > len(s) || s[i+3] != ':' || i > 7 { // MySQL's hours end at 838
 		return 0, fmt.Errorf("%q is not a time", b)
 	}
 	h, ok1 := num(s[:i])
