@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"net"
 	"net/url"
 	"strings"
 	"testing"
@@ -161,28 +160,6 @@ func TestMalformedURLPairs(t *testing.T) {
 	cfg, err = mysqlwriter.ParseConfig("mysql://h/db?table=t")
 	require.NoError(t, err)
 	require.Equal(t, "30s", cfg.Conn.Timeout.String(), "the default connect timeout")
-}
-
-// TestSilentServer: a server that accepts TCP and never answers fails the
-// connect within the URL's timeout, naming host:port.
-func TestSilentServer(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			defer c.Close() // accept and never answer
-		}
-	}()
-	_, err = ferry.OpenWriter(context.Background(), "mysql://u:s3cret@"+ln.Addr().String()+"/db?table=t&timeout=300ms")
-	require.Error(t, err)
-	require.Contains(t, err.Error(), ln.Addr().String())
-	require.Contains(t, err.Error(), "no answer within 300ms")
-	require.NotContains(t, err.Error(), "s3cret")
 }
 
 // TestPrepareChecks: what would fail row by row or only at Commit fails in
