@@ -13,7 +13,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/stretchr/testify/require"
 
-	"github.com/ferrydata/ferry"
 	"github.com/ferrydata/ferry/writer/mysqlwriter"
 )
 
