@@ -506,6 +506,16 @@ func rdbmsWriter(j *Job, plugin, dialect string, p *obj) (writerSide, error) {
 	if mode != ferry.ModeInsert {
 		e.Params["mode"] = Strings{string(mode)}
 	}
+	// Ferry's extension: the partition predicate of
+	// writeMode partition-overwrite ("dt = '${yyyy-mm-dd}'").
+	if part, err := p.str("partition"); err != nil {
+		return ws, err
+	} else if part != "" {
+		if mode != ferry.ModePartitionOverwrite {
+			return ws, fmt.Errorf("job: %s goes with writeMode partition-overwrite", p.at("partition"))
+		}
+		e.Params["partition"] = Strings{part}
+	}
 	sub := func(stmts []string) []string {
 		out := make([]string, 0, len(stmts))
 		for _, s := range stmts {
