@@ -57,7 +57,9 @@ func TestSyncCursorKilled(t *testing.T) {
 	ctx := context.Background()
 	c, sqlExec, name := pgScenario(t)
 	sqlExec(`DROP TABLE IF EXISTS clisc_kill_src_PID, clisc_kill_dst_PID`)
-	t.Cleanup(func() { c.Exec(context.Background(), name(`DROP TABLE IF EXISTS clisc_kill_src_PID, clisc_kill_dst_PID`)) })
+	t.Cleanup(func() {
+		c.Exec(context.Background(), name(`DROP TABLE IF EXISTS clisc_kill_src_PID, clisc_kill_dst_PID`))
+	})
 	sqlExec(`CREATE TABLE clisc_kill_src_PID (id bigint PRIMARY KEY, updated_at timestamptz NOT NULL, v text)`)
 	sqlExec(`INSERT INTO clisc_kill_src_PID SELECT g, timestamptz '2026-11-01 00:00:00+00' + g * interval '1 ms', 'v' || g FROM generate_series(1, 1000) g`)
 	sqlExec(`CREATE TABLE clisc_kill_dst_PID (id bigint PRIMARY KEY, updated_at timestamptz NOT NULL, v text)`)
