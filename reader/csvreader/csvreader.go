@@ -31,6 +31,7 @@ import (
 // Defaults of Config.
 const (
 	DefaultBatchRows  = 65536
+	DefaultBatchBytes = 8 << 20
 	DefaultSampleRows = 1000
 	DefaultSplitBytes = 64 << 20
 	// DefaultMaxRecordBytes is the default limit of one record's size.
@@ -69,6 +70,10 @@ type Config struct {
 	SampleRows int
 	// BatchRows is the most rows per batch; 0 means 65536.
 	BatchRows int
+	// BatchBytes ends a batch early, after about this many bytes of input,
+	// so that the batches in flight stay small when rows are wide; 0 means
+	// 8 MiB, negative means no limit (BatchRows only).
+	BatchBytes int64
 	// SplitBytes: files larger than this are read as several splits of
 	// about this size, cut at record boundaries found by a scan of the file
 	// (so quoted line breaks are handled exactly). 0 means 64 MiB; negative
@@ -113,6 +118,7 @@ func configFromURL(u *url.URL) (Config, error) {
 	}
 	cfg.SampleRows = q.Int("sampleRows", 0)
 	cfg.BatchRows = q.Int("batchRows", 0)
+	cfg.BatchBytes = q.Int64("batchBytes", 0)
 	cfg.SplitBytes = q.Int64("splitBytes", 0)
 	cfg.MaxRecordBytes = q.Int("maxRecordBytes", 0)
 	cfg.Compress = q.String("compress", "")
@@ -177,6 +183,9 @@ func Open(ctx context.Context, cfg Config) (*Reader, error) {
 	}
 	if cfg.BatchRows <= 0 {
 		cfg.BatchRows = DefaultBatchRows
+	}
+	if cfg.BatchBytes == 0 {
+		cfg.BatchBytes = DefaultBatchBytes
 	}
 	if cfg.SplitBytes == 0 {
 		cfg.SplitBytes = DefaultSplitBytes
@@ -501,7 +510,8 @@ func (r *Reader) Read(ctx context.Context, s ferry.Split) (array.RecordReader, e
 	fill := func(ctx context.Context, b *array.RecordBuilder, max int) (int, []dirty.RowError, bool, error) {
 		var bad []dirty.RowError
 		n := 0
-		for n < max {
+		start := p.off
+		for n < max && (r.cfg.BatchBytes < 0 || p.off-start < r.cfg.BatchBytes) {
 			if spec.End >= 0 && p.off >= spec.End {
 				return n, bad, true, nil
 			}

@@ -33,6 +33,9 @@
 //	             utf8.
 //	sampleRows   records read to infer types; default 1000.
 //	batchRows    rows per batch; default 65536.
+//	batchBytes   a batch also ends after about this many bytes of input
+//	             (default 8 MiB; -1: no limit), which bounds the memory of
+//	             the batches in flight when rows are wide.
 //	splitBytes   files larger than this are read as several splits of
 //	             about this size (default 64 MiB; -1: one split per file).
 //	maxRecordBytes  the most bytes of one record (default 16 MiB): a

@@ -14,6 +14,8 @@
 //	            JSON extension type for objects, arrays and mixed types.
 //	sampleRows  lines read to infer types; default 1000.
 //	batchRows   rows per batch; default 65536.
+//	batchBytes  a batch also ends after about this many bytes of input
+//	            (default 8 MiB; -1: no limit).
 //	splitBytes  files larger than this are read as several splits, cut at
 //	            line starts (default 64 MiB; -1: one split per file).
 //

@@ -24,6 +24,7 @@ import (
 // Defaults of Config.
 const (
 	DefaultBatchRows  = 65536
+	DefaultBatchBytes = 8 << 20
 	DefaultSampleRows = 1000
 	DefaultSplitBytes = 64 << 20
 )
@@ -42,6 +43,10 @@ type Config struct {
 	SampleRows int
 	// BatchRows is the most rows per batch; 0 means 65536.
 	BatchRows int
+	// BatchBytes ends a batch early, after about this many bytes of input,
+	// so that the batches in flight stay small when rows are wide; 0 means
+	// 8 MiB, negative means no limit (BatchRows only).
+	BatchBytes int64
 	// SplitBytes: files larger than this are read as several splits of
 	// about this size, cut at line starts. 0 means 64 MiB; negative means
 	// one split per file.
@@ -70,6 +75,7 @@ func configFromURL(u *url.URL) (Config, error) {
 	}
 	cfg.SampleRows = q.Int("sampleRows", 0)
 	cfg.BatchRows = q.Int("batchRows", 0)
+	cfg.BatchBytes = q.Int64("batchBytes", 0)
 	cfg.SplitBytes = q.Int64("splitBytes", 0)
 	if err := q.Done(); err != nil {
 		return Config{}, err
@@ -106,6 +112,9 @@ func Open(ctx context.Context, cfg Config) (*Reader, error) {
 	}
 	if cfg.BatchRows <= 0 {
 		cfg.BatchRows = DefaultBatchRows
+	}
+	if cfg.BatchBytes == 0 {
+		cfg.BatchBytes = DefaultBatchBytes
 	}
 	if cfg.SplitBytes == 0 {
 		cfg.SplitBytes = DefaultSplitBytes
@@ -249,7 +258,8 @@ func (r *Reader) Read(ctx context.Context, s ferry.Split) (array.RecordReader, e
 	fill := func(ctx context.Context, b *array.RecordBuilder, max int) (int, []dirty.RowError, bool, error) {
 		var bad []dirty.RowError
 		n := 0
-		for n < max {
+		start := lr.off
+		for n < max && (r.cfg.BatchBytes < 0 || lr.off-start < r.cfg.BatchBytes) {
 			if spec.End >= 0 && lr.off >= spec.End {
 				return n, bad, true, nil
 			}

@@ -16,6 +16,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/metadata"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"github.com/ferrydata/ferry"
@@ -161,6 +162,30 @@ func (p *pqFile) close() {
 	p.f.Close()
 }
 
+// DefaultBatchBytes is the size a batch aims at: BatchRows is lowered for
+// wide rows (from the file's uncompressed size per row) so that a batch
+// holds about this many bytes, which bounds the memory of the batches in
+// flight whatever the row width.
+const DefaultBatchBytes = 4 << 20
+
+// batchRows returns the rows per batch for a file: fewer than most when
+// the file's rows are wide (never below 1024): at most most.
+func batchRows(md *metadata.FileMetaData, most int) int64 {
+	var rows, size int64
+	for g := 0; g < md.NumRowGroups(); g++ {
+		rg := md.RowGroup(g)
+		rows += rg.NumRows()
+		size += rg.TotalByteSize()
+	}
+	n := int64(most)
+	if rows > 0 && size > 0 {
+		if per := size / rows; per > 0 {
+			n = min(n, max(1024, DefaultBatchBytes/per))
+		}
+	}
+	return n
+}
+
 // openFile opens path for reading through pqarrow, with the schema fixes
 // other writers' files need. A panic of the decoder on a corrupt file is
 // returned as an error.
@@ -181,13 +206,20 @@ func (r *Reader) openFile(path string) (p *pqFile, err error) {
 			f.Close()
 		}
 	}()
-	pf, err = file.NewParquetReader(f)
+	// a buffered stream reads each column chunk a page buffer at a time
+	// instead of loading whole column chunks of the row group into memory
+	// (from Go's allocator, as without the option: arrow-go does not
+	// release the stream's buffers to the allocator; the GC frees them)
+	props := parquet.NewReaderProperties(memory.DefaultAllocator)
+	props.BufferedStreamEnabled = true
+	props.BufferSize = 1 << 20
+	pf, err = file.NewParquetReader(f, file.WithReadProps(props))
 	if err != nil {
 		return nil, fmt.Errorf("parquetreader: %s: %w", path, err)
 	}
 	sc, fixed := optionalKeyMaps(pf)
 	pf.MetaData().Schema = sc
-	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: int64(r.cfg.BatchRows)}, r.cfg.Allocator)
+	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: batchRows(pf.MetaData(), r.cfg.BatchRows)}, r.cfg.Allocator)
 	if err != nil {
 		return nil, fmt.Errorf("parquetreader: %s: %w", path, err)
 	}
