@@ -50,4 +50,16 @@
 // source), and runs the Pipeline with the job's speed limits and dirty-data
 // limit. Parsed.Plan and Parsed.Check connect but write nothing and run no
 // preSql or postSql.
+//
+// # Sync scenarios
+//
+// A source URL whose table names several tables (order_[00-15], a list) is
+// opened through reader/sqlshard. "sourceColumns" (the Ferry form's top
+// level, or an extension in a DataX/DataWorks reader's parameter) adds
+// columns naming each row's database and table; "maxPerSource" caps the
+// reads at once per database. "cursor" makes the job incremental by a saved
+// cursor (package cursor): RunOptions.CursorStore keeps it, and it is saved
+// after the commit only. A DataX writer's "partition" (with writeMode
+// partition-overwrite) replaces one day's rows, so a job filtering by
+// ${bizdate} can be rerun.
 package job
