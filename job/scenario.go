@@ -30,13 +30,7 @@ func scenarioKeys(j *Job, o *obj) error {
 			if err != nil {
 				return err
 			}
-			for _, s := range cols {
-				for _, c1 := range strings.Split(s, ",") {
-					if c1 = strings.TrimSpace(c1); c1 != "" {
-						c.Columns = append(c.Columns, c1)
-					}
-				}
-			}
+			c.Columns = splitLists(cols)
 		}
 		var err error
 		if n, _ := o.str("cursorNulls"); n != "" {
@@ -58,13 +52,7 @@ func scenarioKeys(j *Job, o *obj) error {
 	if err != nil {
 		return err
 	}
-	for _, s := range cols {
-		for _, c := range strings.Split(s, ",") {
-			if c = strings.TrimSpace(c); c != "" {
-				j.SourceColumns = append(j.SourceColumns, c)
-			}
-		}
-	}
+	j.SourceColumns = append(j.SourceColumns, splitLists(cols)...)
 	if n, ok, err := o.integer("maxPerSource"); err != nil {
 		return err
 	} else if ok {
@@ -74,6 +62,20 @@ func scenarioKeys(j *Job, o *obj) error {
 		j.MaxPerSource = int(n)
 	}
 	return nil
+}
+
+// splitLists returns the names of a list whose items may be comma lists
+// themselves ("a,b" or ["a", "b"]).
+func splitLists(items []string) []string {
+	var out []string
+	for _, s := range items {
+		for _, n := range strings.Split(s, ",") {
+			if n = strings.TrimSpace(n); n != "" {
+				out = append(out, n)
+			}
+		}
+	}
+	return out
 }
 
 // spec returns the cursor package's Spec.
