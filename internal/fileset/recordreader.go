@@ -72,6 +72,8 @@ func (r *RecordReader) Next() bool {
 			r.cur = r.b.NewRecordBatch()
 			if r.done {
 				r.close()
+			} else {
+				reserveLike(r.b, r.cur)
 			}
 			return true
 		}
@@ -128,3 +130,34 @@ func (r *RecordReader) Release() {
 }
 
 var _ array.RecordReader = (*RecordReader)(nil)
+
+// reserveLike reserves in b's (emptied) builders the rows and value bytes
+// of the batch just built, so that the next batch, most likely of the same
+// size, does not grow its buffers from empty by doubling and copying.
+func reserveLike(b *array.RecordBuilder, last arrow.RecordBatch) {
+	n := int(last.NumRows())
+	for i, col := range last.Columns() {
+		fb := b.Field(i)
+		fb.Reserve(n)
+		if eb, ok := fb.(*array.ExtensionBuilder); ok {
+			fb = eb.StorageBuilder()
+			if ea, ok := col.(array.ExtensionArray); ok {
+				col = ea.Storage()
+			}
+		}
+		switch fb := fb.(type) {
+		case *array.StringBuilder:
+			if c, ok := col.(*array.String); ok {
+				fb.ReserveData(len(c.ValueBytes()))
+			}
+		case *array.BinaryBuilder:
+			if c, ok := col.(*array.Binary); ok {
+				fb.ReserveData(len(c.ValueBytes()))
+			}
+		case *array.LargeStringBuilder:
+			if c, ok := col.(*array.LargeString); ok {
+				fb.ReserveData(len(c.ValueBytes()))
+			}
+		}
+	}
+}
