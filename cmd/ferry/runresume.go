@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ferrydata/ferry"
+	"github.com/ferrydata/ferry/cursor"
 	"github.com/ferrydata/ferry/job"
 )
 
@@ -26,6 +27,10 @@ type runOrigin struct {
 	CycTime time.Time         `json:"cyctime"`
 	Params  map[string]string `json:"params,omitempty"`
 	Vars    map[string]string `json:"vars,omitempty"`
+	// State and CursorKey are the cursor store and key of a job with a
+	// cursor: the resumed run reads the rows past the same saved cursor.
+	State     string `json:"state,omitempty"`
+	CursorKey string `json:"cursor_key,omitempty"`
 }
 
 func init() {
@@ -48,6 +53,13 @@ func newRunOrigin(p *job.Parsed, f jobFlags, args []string) (json.RawMessage, er
 		return nil, err
 	}
 	o := runOrigin{Command: "run", Job: jobPath, Env: p.Env, CycTime: p.CycTime, Params: opts.Params, Vars: opts.Vars}
+	if p.Cursor != nil {
+		store, err := cursorStore(f.state)
+		if err != nil {
+			return nil, err
+		}
+		o.State, o.CursorKey = store.Path, jobCursorKey(p, jobPath)
+	}
 	if f.catalog != "" {
 		if o.Catalog, err = filepath.Abs(f.catalog); err != nil {
 			return nil, err
@@ -78,7 +90,15 @@ func reopenRun(ctx context.Context, origin json.RawMessage, rf resumeFlags) (fer
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	op, err := p.Open(ctx, nil)
+	// A resumed cursor job reads past the cursor the original run started
+	// from; the resume does not save the new cursor (ferry.Resume runs the
+	// pipeline, not job's Run), so the next run repeats those rows (upsert
+	// absorbs them) and never skips any.
+	ro := &job.RunOptions{}
+	if o.State != "" {
+		ro.CursorStore, ro.CursorKey = cursor.FileStore{Path: o.State}, o.CursorKey
+	}
+	op, err := p.Open(ctx, ro)
 	if err != nil {
 		return nil, nil, nil, err
 	}
