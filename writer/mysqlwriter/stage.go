@@ -346,6 +346,9 @@ func (w *Writer) commitTx(ctx context.Context) (did bool, err error) {
 	if _, err := conn.ExecContext(ctx, q); err != nil {
 		return false, fmt.Errorf("mysqlwriter: apply the staged rows to %s: %w", w.table, err)
 	}
+	if err := w.runChecks(ctx, conn, tgt); err != nil {
+		return false, err
+	}
 	if _, err := conn.ExecContext(ctx, "INSERT INTO "+w.marker.Quoted()+" (k, at) VALUES ('committed', UTC_TIMESTAMP(6))"); err != nil {
 		return false, fmt.Errorf("mysqlwriter: record the commit of run %s: %w", w.run, err)
 	}
@@ -400,6 +403,21 @@ func (w *Writer) commitSwap(ctx context.Context) (did bool, err error) {
 	}
 	if err := w.dropStageCols(ctx); err != nil {
 		return false, err
+	}
+	if w.verify != nil {
+		// The stage is the new table: check it before it is swapped in.
+		conn, err := w.db.Conn(ctx)
+		if err != nil {
+			return false, fmt.Errorf("mysqlwriter: checks on %s: %w", w.stage, err)
+		}
+		if _, err = conn.ExecContext(ctx, "START TRANSACTION READ ONLY"); err == nil {
+			err = w.runChecks(ctx, conn, w.stage.Quoted())
+			conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+		}
+		conn.Close()
+		if err != nil {
+			return false, err
+		}
 	}
 	tgt := w.table.Quoted()
 	if _, err := w.db.ExecContext(ctx, "RENAME TABLE "+tgt+" TO "+w.old.Quoted()+", "+w.stage.Quoted()+" TO "+tgt); err != nil {

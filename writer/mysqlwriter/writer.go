@@ -35,6 +35,8 @@ import (
 // `_ferry_<run>_m`) commit in one transaction; a later attempt at the same
 // split replaces it. It implements ferry.StageCollector too.
 type Writer struct {
+	verify func(context.Context, ferry.Querier) error // CommitChecked's checks, during its commit
+
 	cfg    Config
 	db     *sql.DB
 	table  mysqlx.Table
