@@ -9,6 +9,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/extensions"
 
 	"github.com/ferrydata/ferry/internal/fileset"
 )
@@ -43,6 +44,12 @@ func newLineDecoder(fields []arrow.Field) *lineDecoder {
 			d.cols[i].kind = kString
 		case arrow.BOOL:
 			d.cols[i].kind = kBool
+		case arrow.EXTENSION:
+			if _, ok := f.Type.(*extensions.JSONType); ok {
+				d.cols[i].kind = kJSON
+			} else {
+				d.cols[i].kind = kAny
+			}
 		default:
 			d.cols[i].kind = kAny
 		}
@@ -56,6 +63,7 @@ const (
 	kFloat64
 	kString
 	kBool
+	kJSON
 )
 
 // colDec is one column's raw value and, after parse, its pending value.
@@ -203,6 +211,11 @@ func (c *colDec) parse() error {
 			c.b = false
 			return nil
 		}
+	case kJSON:
+		// scan validated it as encoding/json would (json.Valid, which
+		// ParseJSON runs, is the same check once more)
+		c.v = fileset.JSONText(view(raw))
+		return nil
 	}
 	// every other case (and every error, for its message) through the
 	// generic codec; its results are what the fast paths above give

@@ -7,6 +7,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/ferrydata/ferry/internal/fileset"
 )
 
 var decodeSeeds = []string{
@@ -91,6 +93,8 @@ func TestParseFastPaths(t *testing.T) {
 		{arrow.FixedWidthTypes.Boolean, `true`, true, false},
 		{arrow.FixedWidthTypes.Boolean, `"yes"`, true, false},
 		{arrow.FixedWidthTypes.Boolean, `1`, nil, true},
+		{fileset.JSONType(), `{"a": [1, "x"]}`, `{"a": [1, "x"]}`, false}, // byte for byte
+		{fileset.JSONType(), `null`, nil, false},
 	} {
 		d := newLineDecoder([]arrow.Field{{Name: "c", Type: tc.dt}})
 		c := &d.cols[0]
@@ -116,6 +120,10 @@ func TestParseFastPaths(t *testing.T) {
 			got = c.s
 		case kBool:
 			got = c.b
+		case kJSON:
+			if !c.null {
+				got = string(c.v.(fileset.JSONText))
+			}
 		}
 		if tc.want == nil {
 			if tc.raw == "null" && !c.null {
