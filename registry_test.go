@@ -3,6 +3,7 @@ package ferry_test
 import (
 	"context"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -100,4 +101,31 @@ func TestClassify(t *testing.T) {
 	require.Equal(t, ferry.ClassRetryable, ferry.Classify(ferry.Retryable(url.EscapeError("x"))))
 	require.Equal(t, "fatal", ferry.Classify(url.EscapeError("x")).String())
 	require.Nil(t, ferry.Retryable(nil))
+}
+
+// FuzzRedact: whatever the input, a password that the URL carries never
+// survives Redact.
+func FuzzRedact(f *testing.F) {
+	for _, s := range []string{
+		"postgres://u:hunter22@h:5432/db?sslmode=disable",
+		"mysql://root:s3cr%t@h/db?password=hunter22&a=1",
+		"postgres://u:p@w@h:bad port/x",
+		"sqlserver://sa:hunter22@h?database=d&table=t",
+		"x://h/?api_token=hunter22&key=id",
+		"://:hunter22@",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		out := ferry.Redact(s)
+		u, err := url.Parse(s)
+		if err != nil || u.User == nil {
+			return
+		}
+		// A password that occurs once in the input (only in the userinfo)
+		// must not occur in the output.
+		if pw, ok := u.User.Password(); ok && len(pw) >= 4 && strings.Count(s, pw) == 1 && strings.Contains(out, pw) {
+			t.Fatalf("Redact(%q) = %q keeps the password %q", s, out, pw)
+		}
+	})
 }
