@@ -425,3 +425,41 @@ func TestInferNeverChangesAValue(t *testing.T) {
 	require.Equal(t, "true", b2.Column(1).ValueStr(0))
 	require.Equal(t, "false", b2.Column(1).ValueStr(1))
 }
+
+// TestBatchBytes: a batch ends after about BatchBytes of input, before
+// BatchRows, and no row is lost or repeated at the batch ends.
+func TestBatchBytes(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	content := "id,s\n"
+	for i := 0; i < 100; i++ {
+		content += fmt.Sprintf("%d,\"row %d, wide enough\"\n", i, i)
+	}
+	path := filepath.Join(t.TempDir(), "b.csv")
+	require.NoError(t, os.WriteFile(path, []byte(content), 0o644))
+	schema, err := csvreader.ParseColumns("id:int64,s:utf8")
+	require.NoError(t, err)
+	r, err := csvreader.Open(context.Background(), csvreader.Config{Path: path, Schema: schema, Allocator: mem, BatchBytes: 100, SplitBytes: -1})
+	require.NoError(t, err)
+	splits, err := r.Splits(context.Background(), 1)
+	require.NoError(t, err)
+	rr, err := r.Read(context.Background(), splits[0])
+	require.NoError(t, err)
+	defer rr.Release()
+	var ids []int64
+	batches := 0
+	for rr.Next() {
+		b := rr.RecordBatch()
+		batches++
+		require.LessOrEqual(t, b.NumRows(), int64(5), "a batch of about 100 bytes of rows of 25 bytes")
+		for i := 0; i < int(b.NumRows()); i++ {
+			ids = append(ids, b.Column(0).(*array.Int64).Value(i))
+		}
+	}
+	require.NoError(t, rr.Err())
+	require.Greater(t, batches, 20)
+	require.Len(t, ids, 100)
+	for i, id := range ids {
+		require.EqualValues(t, i, id)
+	}
+}
