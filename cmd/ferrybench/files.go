@@ -203,7 +203,7 @@ func ferryCopy(ctx context.Context, src, dst string, workers int) (ferry.Summary
 func fileFerry(ctx context.Context, env *benchEnv, src, dst string) (caseResult, error) {
 	out := filepath.Join(fileDir(env), fmt.Sprintf("out-ferry-%s-%d.%s", src, env.curWorkers, dst))
 	os.RemoveAll(out)
-	defer os.RemoveAll(out)
+	defer removeOutput(out)
 	t0 := time.Now()
 	sum, err := ferryCopy(ctx, readerURL(env, src), dst+"://"+out, env.curWorkers)
 	elapsed := time.Since(t0)
@@ -225,6 +225,16 @@ func fileFerry(ctx context.Context, env *benchEnv, src, dst string) (caseResult,
 		verified = "file count"
 	}
 	return caseResult{Rows: sum.RowsWritten, Bytes: inSize(env, src), Verified: verified, Elapsed: elapsed}, nil
+}
+
+// removeOutput removes a Ferry output and the run's stage directory (its
+// markers, kept after Commit until the next run or ferry gc).
+func removeOutput(out string) {
+	os.RemoveAll(out)
+	stages, _ := filepath.Glob(filepath.Join(filepath.Dir(out), ".ferry-stage."+filepath.Base(out)+".*"))
+	for _, s := range stages {
+		os.RemoveAll(s)
+	}
 }
 
 // parquetRows counts the rows of a Parquet file or of the files of a
