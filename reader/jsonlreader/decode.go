@@ -28,10 +28,13 @@ type lineDecoder struct {
 	fields []arrow.Field
 	index  map[string]int
 	cols   []colDec
+	// memberFn is d.member, made once (a method value allocates)
+	memberFn func(key []byte, escaped bool, val []byte) error
 }
 
 func newLineDecoder(fields []arrow.Field) *lineDecoder {
 	d := &lineDecoder{fields: fields, index: make(map[string]int, len(fields)), cols: make([]colDec, len(fields))}
+	d.memberFn = d.member
 	for i, f := range fields {
 		d.index[f.Name] = i
 		d.cols[i].dt = f.Type
@@ -109,67 +112,28 @@ func (d *lineDecoder) scan(text []byte) error {
 		}
 		return fmt.Errorf("a JSON %s, not an object", kindName(text[i]))
 	}
-	i = skipWS(text, i+1)
-	if i < len(text) && text[i] == '}' {
-		return d.trailer(text, i+1)
+	end, err := scanMembers(text, i, 1, d.memberFn)
+	if err != nil {
+		return err
 	}
-	for {
-		if i >= len(text) {
-			return errors.New("unexpected end of JSON input")
-		}
-		if text[i] != '"' {
-			return syntaxErr(text, i, "looking for beginning of object key string")
-		}
-		kend, escaped, err := scanString(text, i)
-		if err != nil {
-			return err
-		}
-		key := text[i+1 : kend-1]
-		var col = -1
-		if escaped {
-			k, err := unquote(text[i:kend])
-			if err != nil {
-				return err
-			}
-			if c, ok := d.index[k]; ok {
-				col = c
-			}
-		} else if c, ok := d.index[string(key)]; ok { // no allocation
-			col = c
-		}
-		i = skipWS(text, kend)
-		if i >= len(text) {
-			return errors.New("unexpected end of JSON input")
-		}
-		if text[i] != ':' {
-			return syntaxErr(text, i, "after object key")
-		}
-		i = skipWS(text, i+1)
-		vend, err := scanValue(text, i, 1)
-		if err != nil {
-			return err
-		}
-		if col >= 0 {
-			d.cols[col].raw = text[i:vend]
-		}
-		i = skipWS(text, vend)
-		if i >= len(text) {
-			return errors.New("unexpected end of JSON input")
-		}
-		switch text[i] {
-		case ',':
-			i = skipWS(text, i+1)
-		case '}':
-			return d.trailer(text, i+1)
-		default:
-			return syntaxErr(text, i, "after object key:value pair")
-		}
+	if j := skipWS(text, end); j < len(text) {
+		return syntaxErr(text, j, "after top-level value")
 	}
+	return nil
 }
 
-func (d *lineDecoder) trailer(text []byte, i int) error {
-	if j := skipWS(text, i); j < len(text) {
-		return syntaxErr(text, j, "after top-level value")
+// member records the raw value of a schema key.
+func (d *lineDecoder) member(key []byte, escaped bool, val []byte) error {
+	if escaped {
+		k, err := unquote(key)
+		if err != nil {
+			return err
+		}
+		if c, ok := d.index[k]; ok {
+			d.cols[c].raw = val
+		}
+	} else if c, ok := d.index[string(key[1:len(key)-1])]; ok { // no allocation
+		d.cols[c].raw = val
 	}
 	return nil
 }
@@ -400,6 +364,13 @@ func scanArray(b []byte, i, depth int) (int, error) {
 }
 
 func scanObject(b []byte, i, depth int) (int, error) {
+	return scanMembers(b, i, depth, nil)
+}
+
+// scanMembers validates the object starting at b[i] (a '{') and returns
+// its end; member, when set, is called with each key (quoted, as in b),
+// whether it has escapes, and its raw value.
+func scanMembers(b []byte, i, depth int, member func(key []byte, escaped bool, val []byte) error) (int, error) {
 	i = skipWS(b, i+1)
 	if i < len(b) && b[i] == '}' {
 		return i + 1, nil
@@ -411,21 +382,29 @@ func scanObject(b []byte, i, depth int) (int, error) {
 		if b[i] != '"' {
 			return i, syntaxErr(b, i, "looking for beginning of object key string")
 		}
-		end, _, err := scanString(b, i)
+		kend, escaped, err := scanString(b, i)
 		if err != nil {
-			return end, err
+			return kend, err
 		}
-		i = skipWS(b, end)
+		key := b[i:kend]
+		i = skipWS(b, kend)
 		if i >= len(b) {
 			return i, errors.New("unexpected end of JSON input")
 		}
 		if b[i] != ':' {
 			return i, syntaxErr(b, i, "after object key")
 		}
-		if end, err = scanValue(b, skipWS(b, i+1), depth); err != nil {
-			return end, err
+		i = skipWS(b, i+1)
+		vend, err := scanValue(b, i, depth)
+		if err != nil {
+			return vend, err
 		}
-		i = skipWS(b, end)
+		if member != nil {
+			if err := member(key, escaped, b[i:vend]); err != nil {
+				return vend, err
+			}
+		}
+		i = skipWS(b, vend)
 		if i >= len(b) {
 			return i, errors.New("unexpected end of JSON input")
 		}
