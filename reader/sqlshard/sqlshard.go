@@ -42,6 +42,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/ferrydata/ferry"
 	"github.com/ferrydata/ferry/internal/sqlsource"
@@ -55,6 +56,9 @@ const (
 	ParamSourceColumns = "sourceColumns"
 	ParamMaxPerSource  = "maxPerSource"
 )
+
+// OpenParallel is how many shard readers OpenReader opens at once.
+const OpenParallel = 8
 
 // DefaultMaxPerSource is the default cap of reads running at once against
 // one database.
@@ -308,16 +312,38 @@ func (p *Plan) Open(ctx context.Context, open func(context.Context, string) (fer
 	if open == nil {
 		open = ferry.OpenReader
 	}
-	shards := make([]shardreader.Shard, 0, len(p.Shards))
-	for _, s := range p.Shards {
-		r, err := open(ctx, s.URL)
-		if err != nil {
-			for _, sh := range shards {
-				sh.Reader.Close()
+	// The shards open OpenParallel at a time (each reads its table's
+	// columns: one round trip or a few, which add up over many shards).
+	readers := make([]ferry.Reader, len(p.Shards))
+	errs := make([]error, len(p.Shards))
+	sem := make(chan struct{}, OpenParallel)
+	var wg sync.WaitGroup
+	for i, s := range p.Shards {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			if err := ctx.Err(); err != nil {
+				errs[i] = err
+				return
 			}
+			readers[i], errs[i] = open(ctx, s.URL)
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			for _, r := range readers {
+				if r != nil {
+					r.Close()
+				}
+			}
+			s := p.Shards[i]
 			return nil, fmt.Errorf("sqlshard: shard %s (%s): %w", s.Name, s.Source, err)
 		}
-		shards = append(shards, shardreader.Shard{Name: s.Name, Source: s.Source, Reader: r, Values: s.Values})
+	}
+	shards := make([]shardreader.Shard, len(p.Shards))
+	for i, s := range p.Shards {
+		shards[i] = shardreader.Shard{Name: s.Name, Source: s.Source, Reader: readers[i], Values: s.Values}
 	}
 	names := make([]string, len(p.SourceColumns))
 	for i, c := range p.SourceColumns {
