@@ -11,6 +11,7 @@ import (
 
 	"github.com/ferrydata/ferry"
 	"github.com/ferrydata/ferry/dirty"
+	"github.com/ferrydata/ferry/reader/sqlshard"
 )
 
 // syncOrigin is what `ferry sync --checkpoint` keeps in the checkpoint so
@@ -73,7 +74,7 @@ func reopenSync(ctx context.Context, origin json.RawMessage, rf resumeFlags) (fe
 		Concurrency: o.Concurrency, RowsPerSecond: o.RowsPerSec, BytesPerSecond: o.BytesPerSec,
 		Dirty: policy(o.MaxDirty, o.DirtyRatio),
 	}
-	r, err := ferry.OpenReader(ctx, from)
+	r, err := sqlshard.OpenReader(ctx, from, nil) // a sharded --from reopens as it was opened
 	if err != nil {
 		return nil, nil, nil, err
 	}
