@@ -201,7 +201,7 @@ func ParseJSON(dt arrow.DataType, raw []byte) (any, error) {
 		}
 		return s, nil
 	case *extensions.JSONType:
-		if !json.Valid(raw) {
+		if !ValidJSON(raw) {
 			return nil, errors.New("not valid JSON")
 		}
 		return JSONText(raw), nil

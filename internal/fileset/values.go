@@ -2,7 +2,6 @@ package fileset
 
 import (
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -192,7 +191,7 @@ func ParseText(dt arrow.DataType, s string) (any, error) {
 		}
 		return b, nil
 	case *extensions.JSONType:
-		if !json.Valid([]byte(s)) {
+		if !validJSONText(s) {
 			return nil, errors.New("not valid JSON")
 		}
 		return JSONText(s), nil
