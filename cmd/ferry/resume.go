@@ -173,13 +173,7 @@ func doResume(ctx context.Context, dir string, rf resumeFlags, stderr io.Writer)
 		opts.DirtySinks = []dirty.Sink{sink}
 	}
 	if showProgress(rf.progress, stderr) {
-		opts.Progress = func(p ferry.Progress) {
-			end := "\r"
-			if p.Final {
-				end = "\n"
-			}
-			fmt.Fprintf(stderr, "\r\033[K%s%s", p, end)
-		}
+		opts.Progress = progressLine(stderr)
 	}
 	return ferry.Resume(ctx, dir, r, w, opts)
 }

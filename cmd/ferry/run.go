@@ -243,13 +243,7 @@ func runJob(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		ro.DirtySinks = []dirty.Sink{sink}
 	}
 	if showProgress(f.progress, stderr) {
-		ro.Progress = func(pr ferry.Progress) {
-			end := "\r"
-			if pr.Final {
-				end = "\n"
-			}
-			fmt.Fprintf(stderr, "\r\033[K%s%s", pr, end)
-		}
+		ro.Progress = progressLine(stderr)
 	}
 	eo := &ferry.Options{Progress: ro.Progress}
 	ops, err := setupOps(ctx, &f.ops, opsRun{Job: jobName(args[len(args)-1]), Command: "run", Environment: p.Env, Params: runParams(p)}, eo, stderr)

@@ -152,13 +152,7 @@ func doSync(ctx context.Context, f syncFlags, stderr io.Writer) (*ferry.Summary,
 		opts.DirtySinks = []dirty.Sink{sink}
 	}
 	if showProgress(f.progress, stderr) {
-		opts.Progress = func(p ferry.Progress) {
-			end := "\r"
-			if p.Final {
-				end = "\n"
-			}
-			fmt.Fprintf(stderr, "\r\033[K%s%s", p, end)
-		}
+		opts.Progress = progressLine(stderr)
 	}
 	from, cur, err := openCursor(f.from, to, f.state)
 	if err != nil {
@@ -231,6 +225,18 @@ func policy(maxDirty int64, ratio float64) dirty.Policy {
 	}
 	p.MaxRatio = ratio
 	return p
+}
+
+// progressLine prints the run's progress on one terminal line of w,
+// rewritten in place, and ends it with a newline at the final event.
+func progressLine(w io.Writer) func(ferry.Progress) {
+	return func(p ferry.Progress) {
+		end := "\r"
+		if p.Final {
+			end = "\n"
+		}
+		fmt.Fprintf(w, "\r\033[K%s%s", p, end)
+	}
 }
 
 func showProgress(mode string, w io.Writer) bool {
