@@ -158,19 +158,27 @@ func (p *Pipeline) verifyChecks(ctx context.Context, q Querier, staged int64) ([
 		RowsFiltered: r.rowsFiltered.Load(), RowsDirty: r.rowsDirty.Load(),
 		StagedRows: staged, Query: q,
 	}
+	// A check that observes rows gives every finished split a state; a
+	// split without one was done before a resume whose checkpoint lacked it.
+	observes := make([]bool, len(p.opts.Checks))
+	for i, c := range p.opts.Checks {
+		observes[i] = c.NewSplit() != nil
+	}
 	for i := range r.states {
 		st := &r.states[i]
-		for _, c := range p.opts.Checks {
+		unchecked := false
+		for k, c := range p.opts.Checks {
 			state, ok := st.Checks[c.Name()]
 			if !ok {
-				if c.NewSplit() != nil {
-					in.UncheckedSplits++
-				}
+				unchecked = unchecked || observes[k]
 				continue
 			}
 			if err := c.Merge(state); err != nil {
 				return nil, fmt.Errorf("ferry: check %s: split %s: %w", c.Name(), st.ID, err)
 			}
+		}
+		if unchecked {
+			in.UncheckedSplits++
 		}
 	}
 	var results []CheckResult
