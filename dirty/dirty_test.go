@@ -3,6 +3,7 @@ package dirty_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"math"
 	"os"
 	"path/filepath"
@@ -90,4 +91,35 @@ func TestFileSink(t *testing.T) {
 func TestCreateFileSinkError(t *testing.T) {
 	_, err := dirty.CreateFileSink(filepath.Join(t.TempDir(), "no", "such", "dir", "d.jsonl"))
 	require.ErrorContains(t, err, "dirty: create dirty file")
+}
+
+func TestLogSinkLogsTheFirstRows(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		first     int
+		rows      int
+		wantLines int // "dirty row" lines
+		wantMore  bool
+		location  string
+	}{
+		{"default first 10 of 10002", 0, 10002, dirty.DefaultLogFirst, true, "log (first 10)"},
+		{"under the limit", 0, 3, 3, false, "log (first 10)"},
+		{"exactly the limit", 2, 2, 2, false, "log (first 2)"},
+		{"first 2 of 5", 2, 5, 2, true, "log (first 2)"},
+		{"every row", -1, 50, 50, false, "log"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf strings.Builder
+			s := &dirty.LogSink{Logger: slog.New(slog.NewTextHandler(&buf, nil)), First: tc.first}
+			for i := range tc.rows {
+				require.NoError(t, s.Write(context.Background(), dirty.Record{Split: "s", Row: int64(i), Reason: "bad value"}))
+			}
+			out := buf.String()
+			require.Equal(t, tc.wantLines, strings.Count(out, `msg="dirty row"`))
+			require.Equal(t, tc.wantMore, strings.Contains(out, "more dirty rows: only the first"), out)
+			require.Equal(t, int64(tc.rows), s.Count())
+			require.Equal(t, tc.location, s.Location())
+			require.Equal(t, tc.wantLines+map[bool]int{true: 1}[tc.wantMore], strings.Count(out, "\n"))
+		})
+	}
 }

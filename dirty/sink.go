@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"sync/atomic"
 )
 
 // Record is one dirty row as kept by a Sink.
@@ -47,27 +48,61 @@ func (f SinkFunc) Write(ctx context.Context, r Record) error { return f(ctx, r) 
 // Close does nothing.
 func (f SinkFunc) Close() error { return nil }
 
-// LogSink writes every dirty record to a logger at level Warn.
+// DefaultLogFirst is how many dirty rows a LogSink logs one by one when its
+// First is zero.
+const DefaultLogFirst = 10
+
+// LogSink logs the first dirty records, each with its reason, at level Warn;
+// after First of them it says once that the rest are only counted (the run's
+// Summary counts them by reason), so that a run with many dirty rows does
+// not flood the log. To keep every row, use a FileSink. Use a *LogSink: it
+// counts the rows it saw.
 type LogSink struct {
 	// Logger is the logger; nil means slog.Default().
 	Logger *slog.Logger
+	// First is how many records are logged one by one: 0 means
+	// DefaultLogFirst, a negative number every record.
+	First int
+
+	n atomic.Int64
 }
 
-// Write logs r.
-func (s LogSink) Write(ctx context.Context, r Record) error {
+// Write logs r, if it is one of the first records.
+func (s *LogSink) Write(ctx context.Context, r Record) error {
 	l := s.Logger
 	if l == nil {
 		l = slog.Default()
 	}
-	l.WarnContext(ctx, "dirty row", "split", r.Split, "row", r.Row, "column", r.Column, "value", r.Value, "reason", r.Reason)
+	first := int64(s.First)
+	if first == 0 {
+		first = DefaultLogFirst
+	}
+	n := s.n.Add(1)
+	switch {
+	case first < 0 || n <= first:
+		l.WarnContext(ctx, "dirty row", "split", r.Split, "row", r.Row, "column", r.Column, "value", r.Value, "reason", r.Reason)
+	case n == first+1:
+		l.WarnContext(ctx, fmt.Sprintf("more dirty rows: only the first %d are logged; the report counts them by reason, and a dirty-row file (ferry --dirty-file FILE) keeps every one", first))
+	}
 	return nil
 }
 
-// Close does nothing.
-func (LogSink) Close() error { return nil }
+// Count returns how many records Write saw, logged or not.
+func (s *LogSink) Count() int64 { return s.n.Load() }
 
-// Location returns "log".
-func (LogSink) Location() string { return "log" }
+// Close does nothing.
+func (*LogSink) Close() error { return nil }
+
+// Location returns "log", or "log (first N)" when it logs only the first N.
+func (s *LogSink) Location() string {
+	switch {
+	case s.First < 0:
+		return "log"
+	case s.First == 0:
+		return fmt.Sprintf("log (first %d)", DefaultLogFirst)
+	}
+	return fmt.Sprintf("log (first %d)", s.First)
+}
 
 // FileSink writes dirty records to a JSON Lines file, one object per row.
 type FileSink struct {

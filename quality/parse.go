@@ -33,6 +33,9 @@ type Spec struct {
 	// MinRatio and MaxRatio bound row_count against the previous run.
 	MinRatio float64 `json:"min_ratio,omitempty"`
 	MaxRatio float64 `json:"max_ratio,omitempty"`
+	// MinArrived bounds row_count as a fraction of the rows read (minus
+	// those filtered): 0.99 = at least 99% arrive.
+	MinArrived float64 `json:"min_arrived,omitempty"`
 	// Values are the allowed values (strings, numbers or booleans).
 	Values []json.RawMessage `json:"values,omitempty"`
 	// MaxAge is freshness's limit: a Go duration ("26h", "90m").
@@ -109,7 +112,7 @@ func (s Spec) check(env *Env) (ferry.Check, error) {
 	}
 	switch s.Type {
 	case "row_count":
-		use("min", "max", "min_ratio", "max_ratio")
+		use("min", "max", "min_ratio", "max_ratio", "min_arrived")
 		var spec RowCountSpec
 		var err error
 		if spec.Min, err = intBound(s.Min, "min"); err != nil {
@@ -118,7 +121,7 @@ func (s Spec) check(env *Env) (ferry.Check, error) {
 		if spec.Max, err = intBound(s.Max, "max"); err != nil {
 			return nil, err
 		}
-		spec.MinRatio, spec.MaxRatio, spec.Previous = s.MinRatio, s.MaxRatio, env.PreviousRows
+		spec.MinRatio, spec.MaxRatio, spec.MinArrived, spec.Previous = s.MinRatio, s.MaxRatio, s.MinArrived, env.PreviousRows
 		c = RowCount(sev, spec)
 	case "not_null":
 		use("columns")
@@ -198,7 +201,7 @@ func (s Spec) check(env *Env) (ferry.Check, error) {
 func (s Spec) unused(used map[string]bool) error {
 	set := map[string]bool{
 		"columns": len(s.Columns) > 0, "column": s.Column != "", "min": len(s.Min) > 0, "max": len(s.Max) > 0,
-		"min_ratio": s.MinRatio != 0, "max_ratio": s.MaxRatio != 0, "values": len(s.Values) > 0, "max_age": s.MaxAge != "",
+		"min_ratio": s.MinRatio != 0, "max_ratio": s.MaxRatio != 0, "min_arrived": s.MinArrived != 0, "values": len(s.Values) > 0, "max_age": s.MaxAge != "",
 		"sql": s.SQL != "", "sql_by_dialect": len(s.SQLByDialect) > 0, "max_keys": s.MaxKeys != 0, "in": s.In != "",
 	}
 	for f, on := range set {

@@ -239,6 +239,9 @@ func TestRowCount(t *testing.T) {
 		return nil
 	}}
 	expect(t, run(t, goodRows(), reject, quality.RowCount(quality.Blocking, quality.RowCountSpec{})), true, true, "9 rows written")
+	// MinArrived: the share of the rows read that were written.
+	expect(t, run(t, goodRows(), reject, quality.RowCount(quality.Blocking, quality.RowCountSpec{MinArrived: 0.75})), true, true, "9 rows written")
+	expect(t, run(t, goodRows(), reject, quality.RowCount(quality.Blocking, quality.RowCountSpec{MinArrived: 0.8})), false, true, "9 rows written of 12 read (75%), under the minimum 80%")
 }
 
 func TestRowCountInconsistentCounts(t *testing.T) {
@@ -280,6 +283,8 @@ func TestBeginErrors(t *testing.T) {
 		quality.Freshness(quality.Blocking, "updated_at", 0),
 		quality.SQL(quality.Blocking, "x", " "),
 		quality.SQL(quality.Blocking, "", "SELECT 1"),
+		quality.RowCount(quality.Blocking, quality.RowCountSpec{MinArrived: 1.5}),
+		quality.RowCount(quality.Blocking, quality.RowCountSpec{MinArrived: -0.1}),
 	} {
 		err := c.Begin(s)
 		if err == nil || !strings.HasPrefix(err.Error(), "quality: ") {

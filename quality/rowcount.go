@@ -20,6 +20,10 @@ type RowCountSpec struct {
 	// previous run's (0.5 = at least half); 0 means no bound. They need
 	// Previous.
 	MinRatio, MaxRatio float64
+	// MinArrived bounds the rows written as a fraction of the rows read
+	// minus those filtered out (0.99 = at least 99% of the source's rows
+	// arrive; the rest were dirty); 0 means no bound.
+	MinArrived float64
 	// Previous returns the previous successful run's written rows, and
 	// false when there is none (the ratio is then not checked). The CLI
 	// fills it from the run history (history.Store.PreviousRows).
@@ -42,8 +46,11 @@ func RowCount(sev Severity, spec RowCountSpec) *RowCountCheck {
 // Begin checks the spec.
 func (c *RowCountCheck) Begin(*arrow.Schema) error {
 	s := c.spec
-	if s.Min < 0 || s.Max < 0 || s.MinRatio < 0 || s.MaxRatio < 0 {
+	if s.Min < 0 || s.Max < 0 || s.MinRatio < 0 || s.MaxRatio < 0 || s.MinArrived < 0 {
 		return fmt.Errorf("quality: %s: bounds must not be negative", c.name)
+	}
+	if s.MinArrived > 1 {
+		return fmt.Errorf("quality: %s: min_arrived %g is over 1 (it is a fraction of the rows read)", c.name, s.MinArrived)
 	}
 	if s.Max > 0 && s.Min > s.Max {
 		return fmt.Errorf("quality: %s: min %d is over max %d", c.name, s.Min, s.Max)
@@ -80,6 +87,11 @@ func (c *RowCountCheck) Verify(ctx context.Context, in ferry.CheckInput) ferry.C
 	}
 	if s.Max > 0 && n > s.Max {
 		bad = append(bad, fmt.Sprintf("%d rows written, more than the maximum %d", n, s.Max))
+	}
+	if s.MinArrived > 0 {
+		if src := in.RowsRead - in.RowsFiltered; src > 0 && float64(n) < s.MinArrived*float64(src) {
+			bad = append(bad, fmt.Sprintf("%d rows written of %d read (%.4g%%), under the minimum %g%%", n, src, 100*float64(n)/float64(src), 100*s.MinArrived))
+		}
 	}
 	detail := fmt.Sprintf("%d rows written", n)
 	if s.MinRatio > 0 || s.MaxRatio > 0 {

@@ -49,6 +49,8 @@ type opsFlags struct {
 	checksFile    string
 	history       string
 	jobName       string
+	minRows       int64
+	minArrived    float64
 }
 
 // registerOpsFlags adds the operations flags to fs.
@@ -60,6 +62,8 @@ func registerOpsFlags(fs *flag.FlagSet, f *opsFlags) {
 	fs.StringVar(&f.alertFile, "alert", "", "alert rules and webhooks from this JSON file (see README, Operations)")
 	fs.StringVar(&f.checksFile, "checks", "", "data-quality rules from this JSON file, verified before the commit")
 	fs.StringVar(&f.history, "history", "", `run history: a SQLite file, postgres:// or mysql:// URL, or "off" (default: the state directory)`)
+	fs.Int64Var(&f.minRows, "min-rows", 0, "fail before the commit (destination unchanged) when fewer rows than this are written")
+	fs.Float64Var(&f.minArrived, "min-arrived", 0, "fail before the commit when less than this fraction of the rows read is written, e.g. 0.99 (the rest dirty)")
 	fs.StringVar(&f.jobName, "job-name", "", "the job's name in metrics, logs, alerts and history (default: the job file's name, or \"sync\")")
 }
 
@@ -95,6 +99,17 @@ type opsResult struct {
 	HistoryErr error
 }
 
+// checkGate checks --min-rows and --min-arrived.
+func (f *opsFlags) checkGate() error {
+	switch {
+	case f.minRows < 0:
+		return fmt.Errorf("--min-rows %d: want 0 (no minimum) or more", f.minRows)
+	case f.minArrived < 0 || f.minArrived > 1:
+		return fmt.Errorf("--min-arrived %g: want a fraction between 0 and 1", f.minArrived)
+	}
+	return nil
+}
+
 // setupOps prepares the operations of one run and fills opts: RunID (a new
 // one unless set), Logger, Observer (chained with one already set),
 // Progress (chained) and Checks (appended from --checks). An error is a
@@ -110,6 +125,9 @@ func setupOps(ctx context.Context, f *opsFlags, run opsRun, opts *ferry.Options,
 	}
 	logger, err := newOpsLogger(stderr, f.logFormat, f.logLevel)
 	if err != nil {
+		return nil, err
+	}
+	if err := f.checkGate(); err != nil {
 		return nil, err
 	}
 	if run.Job != "" {
@@ -158,6 +176,11 @@ func setupOps(ctx context.Context, f *opsFlags, run opsRun, opts *ferry.Options,
 			return nil, fmt.Errorf("%w (in %s)", err, f.checksFile)
 		}
 		opts.Checks = append(opts.Checks, checks...)
+	}
+
+	if f.minRows > 0 || f.minArrived > 0 {
+		opts.Checks = append(opts.Checks, quality.Named(quality.RowCount(quality.Blocking,
+			quality.RowCountSpec{Min: f.minRows, MinArrived: f.minArrived}), "min_rows"))
 	}
 
 	// Metrics: one process runs one run, so the run label is bounded.

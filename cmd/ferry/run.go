@@ -124,6 +124,9 @@ func jobOptions(f jobFlags) (*job.Options, error) {
 			return nil, err
 		}
 	}
+	if err := f.ops.checkGate(); err != nil {
+		return nil, err
+	}
 	switch {
 	case f.bizdate != "" && f.cyctime != "":
 		return nil, errors.New("give --bizdate or --cyctime, not both")

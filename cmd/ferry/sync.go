@@ -111,6 +111,9 @@ func (f syncFlags) check() error {
 	if err := checkProgress(f.progress); err != nil {
 		return err
 	}
+	if err := f.ops.checkGate(); err != nil {
+		return err
+	}
 	if f.mode != "" {
 		if _, err := ferry.ParseWriteMode(f.mode); err != nil {
 			return fmt.Errorf("--mode: %s", strings.TrimPrefix(err.Error(), "ferry: "))

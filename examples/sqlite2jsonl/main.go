@@ -52,7 +52,7 @@ func run(ctx context.Context, from, to string, maxDirty int64, out io.Writer) (*
 	sum, err := ferry.New(r, w, &ferry.Options{
 		Concurrency: 1,
 		Dirty:       dirty.TolerateRows(maxDirty),
-		DirtySinks:  []dirty.Sink{dirty.LogSink{}},
+		DirtySinks:  []dirty.Sink{&dirty.LogSink{}},
 	}).Run(ctx)
 	if sum != nil {
 		fmt.Fprint(out, sum.Report())
