@@ -6,7 +6,9 @@
 // process (the ferry binary, or its own test binary re-executed) with the
 // environment variable FERRY_CRASHPOINT=name (or name@N to crash at the N-th
 // hit, counting from 1); when the process reaches that point it sends itself
-// SIGKILL, so no deferred function, rollback or clean-up runs.
+// SIGKILL, so no deferred function, rollback or clean-up runs. With the
+// suffix ":sigint" (name@N:sigint) it sends itself SIGINT instead, as a
+// Ctrl-C would, and goes on.
 package crashpoint
 
 import (
@@ -27,12 +29,16 @@ var (
 	target  string
 	nth     int64 = 1
 	counter atomic.Int64
+	sig     = syscall.SIGKILL
 )
 
 func init() { armed.Store(os.Getenv(Env) != "") }
 
 func load() {
 	spec := os.Getenv(Env)
+	if rest, ok := strings.CutSuffix(spec, ":sigint"); ok {
+		spec, sig = rest, syscall.SIGINT
+	}
 	name, n, ok := strings.Cut(spec, "@")
 	target = name
 	if ok {
@@ -53,7 +59,9 @@ func Hit(name string) {
 		return
 	}
 	if counter.Add(1) == nth {
-		syscall.Kill(os.Getpid(), syscall.SIGKILL)
-		select {} // never returns; the signal is on its way
+		syscall.Kill(os.Getpid(), sig)
+		if sig == syscall.SIGKILL {
+			select {} // never returns; the signal is on its way
+		}
 	}
 }

@@ -3,6 +3,8 @@ package crashpoint
 import (
 	"os"
 	"os/exec"
+	"os/signal"
+	"strings"
 	"syscall"
 	"testing"
 )
@@ -36,4 +38,24 @@ func TestUnarmedIsNoop(t *testing.T) {
 		t.Skip("armed by the environment")
 	}
 	Hit("anything")
+}
+
+func TestHitSigint(t *testing.T) {
+	if os.Getenv("CRASHPOINT_CHILD") == "2" {
+		ch := make(chan os.Signal, 1)
+		signal.Notify(ch, os.Interrupt)
+		Hit("c")
+		<-ch
+		os.Stdout.WriteString("interrupted, going on\n")
+		return
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHitSigint$")
+	cmd.Env = append(os.Environ(), "CRASHPOINT_CHILD=2", Env+"=c:sigint")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("child: %v, output %q", err, out)
+	}
+	if !strings.Contains(string(out), "interrupted, going on\n") {
+		t.Fatalf("child printed %q", out)
+	}
 }
