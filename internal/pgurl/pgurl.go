@@ -57,7 +57,13 @@ func ConnString(pkg string, u *url.URL, p *urlparam.Values) (string, error) {
 	cu := *u
 	cu.Scheme = "postgres"
 	cu.RawQuery = keep.Encode()
-	return cu.String(), nil
+	s := cu.String()
+	if cu.Host == "" && !strings.HasPrefix(s, "postgres://") {
+		// postgres:///db or postgres://?… : url.URL drops the empty
+		// authority, pgx needs it (host from PGHOST, or the socket).
+		s = "postgres://" + strings.TrimPrefix(s, "postgres:")
+	}
+	return s, nil
 }
 
 // ReadTimeout reads the readTimeout parameter: the longest the connection

@@ -171,3 +171,36 @@ func FuzzConnString(f *testing.F) {
 		}
 	})
 }
+
+// A URL without a host keeps its authority, so that pgx takes the host (and
+// the user, database, password) from PGHOST and the other libpq variables.
+func TestConnStringWithoutHost(t *testing.T) {
+	for _, tc := range []struct{ url, want string }{
+		{"postgres://?table=t", "postgres://"},
+		{"postgres:///shop?table=t", "postgres:///shop"},
+		{"postgresql:///shop?table=t&sslmode=disable", "postgres:///shop?sslmode=disable"},
+	} {
+		u, err := url.Parse(tc.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := urlparam.New("pgtest", u)
+		p.String("table", "")
+		cs, err := ConnString("pgtest", u, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cs != tc.want {
+			t.Errorf("%s: conn string %q, want %q", tc.url, cs, tc.want)
+		}
+		t.Setenv("PGHOST", "db.example")
+		t.Setenv("PGUSER", "etl")
+		cc, err := ParseConfig("pgtest", cs, 0)
+		if err != nil {
+			t.Fatalf("%s: %v", cs, err)
+		}
+		if cc.Host != "db.example" || cc.User != "etl" {
+			t.Errorf("%s: host %q user %q, want PGHOST and PGUSER", cs, cc.Host, cc.User)
+		}
+	}
+}
