@@ -19,6 +19,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/decimal256"
 	"github.com/apache/arrow-go/v18/arrow/extensions"
 	"github.com/google/uuid"
+
+	"github.com/ferrydata/ferry/internal/fileset"
 )
 
 // column decodes the driver values of one result column into one builder.
@@ -961,11 +963,12 @@ func (c *column) textUUID(v string) error {
 	return nil
 }
 
-// checkJSON reports text that is not one JSON value, without copying s
-// (json.Valid on a []byte copy of every cell was a measurable part of
-// reading a JSON column).
+// checkJSON reports text that is not one JSON value, without copying s,
+// with fileset's scanner (it accepts exactly what json.Valid accepts, at a
+// fraction of its cost: json.Valid was 8% of the CPU of a SQLite-to-SQLite
+// copy of the benchmark table).
 func checkJSON(s string) error {
-	if !json.Valid(unsafe.Slice(unsafe.StringData(s), len(s))) {
+	if !fileset.ValidJSON(unsafe.Slice(unsafe.StringData(s), len(s))) {
 		return errors.New("not valid JSON")
 	}
 	return nil

@@ -19,7 +19,7 @@
 //	           comment or an unterminated quote is refused)
 //	querySql   a whole SELECT to read instead of a table, as one split
 //	splitPk    the integer column to split on (default: the rowid)
-//	batchRows  rows per batch (default 65536)
+//	batchRows  rows per batch (default 65536; a batch also ends at about 8 MiB)
 //
 // Unknown parameters are an error, and so is a malformed query pair (a bad
 // %-escape), naming the parameter. The URL carries no credentials; SQL text

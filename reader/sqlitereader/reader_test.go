@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/ferrydata/ferry"
@@ -351,4 +352,48 @@ func TestSplitsExtremes(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestBatchBytes: wide rows end a batch at about 8 MiB (plus at most 256
+// rows), long before batchRows; every row arrives once, in order, and the
+// builders' memory is all released.
+func TestBatchBytes(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "wide.db")
+	exec(t, path,
+		`CREATE TABLE w (id INTEGER PRIMARY KEY, body TEXT, doc JSON, bin BLOB)`,
+		`WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM s WHERE i < 6000)
+		 INSERT INTO w SELECT i, printf('%.*c', 2000, 'x'), '{"i":' || i || '}', zeroblob(1000) FROM s`)
+	r, mem := open(t, sqlitereader.Config{Path: path, Table: "w"})
+	splits, err := r.Splits(context.Background(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rr, err := r.Read(context.Background(), splits[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	const rowBytes = 8 + 2000 + 4 + 7 + 4 + 1000 + 4 // id, body+offset, doc (7..10 bytes)+offset, bin+offset
+	var batches, next int64
+	for rr.Next() {
+		b := rr.RecordBatch()
+		batches++
+		if n := b.NumRows(); n*rowBytes > 8<<20+256*(rowBytes+3) {
+			t.Errorf("batch %d: %d rows, about %d bytes", batches, n, n*rowBytes)
+		}
+		ids := b.Column(0).(*array.Int64)
+		for i := 0; i < ids.Len(); i++ {
+			next++
+			if ids.Value(i) != next {
+				t.Fatalf("row %d has id %d", next, ids.Value(i))
+			}
+		}
+	}
+	if err := rr.Err(); err != nil {
+		t.Fatal(err)
+	}
+	rr.Release()
+	if next != 6000 || batches < 3 {
+		t.Errorf("%d rows in %d batches, want 6000 rows in at least 3", next, batches)
+	}
+	mem.AssertSize(t, 0)
 }

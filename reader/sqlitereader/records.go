@@ -19,6 +19,13 @@ import (
 // (a batch that may be empty), so that the caller drains them.
 const maxPendingDirty = 1024
 
+// maxBatchBytes ends a batch early once its estimated Arrow size (the
+// fixed-width values plus the text and blob data) reaches it: with wide
+// rows, BatchRows rows would make batches of tens of MB, and the Pipeline
+// keeps Concurrency × (InFlight + 2) of them alive, which was most of the
+// Go heap of a SQLite copy.
+const maxBatchBytes = 8 << 20
+
 // recordReader turns the rows of one split into batches. Values that do not
 // fit their column's declared type make the row dirty: it is skipped and
 // reported through TakeDirty.
@@ -41,6 +48,18 @@ type recordReader struct {
 	// rows and dataBytes of the previous batch, to size the builders.
 	lastRows  int
 	dataBytes []int
+	// rowBytes is the fixed-width size of a row (validity bits aside), for
+	// maxBatchBytes; data is the builder of each text or blob column's
+	// bytes (nil for the others).
+	rowBytes int
+	data     []dataBuilder
+}
+
+// dataBuilder is what StringBuilder and BinaryBuilder have for their data
+// buffer.
+type dataBuilder interface {
+	DataLen() int
+	ReserveData(int)
 }
 
 var (
@@ -53,12 +72,46 @@ func newRecordReader(ctx context.Context, r *Reader, split string, conn *sqlitel
 	rr.refs.Store(1)
 	rr.bld = array.NewRecordBuilder(r.mem, r.schema)
 	rr.dataBytes = make([]int, len(r.cols))
+	rr.data = make([]dataBuilder, len(r.cols))
 	rr.cols = make([]*column, len(r.cols))
 	for i, c := range r.cols {
 		rr.cols[i] = newColumn(c.name, c.typ, c.kind)
 		rr.cols[i].bld = rr.bld.Field(i)
+		rr.rowBytes += fixedWidth(c.typ)
+		b := rr.bld.Field(i)
+		if eb, ok := b.(*array.ExtensionBuilder); ok {
+			b = eb.Builder // JSON: a StringBuilder
+		}
+		if db, ok := b.(dataBuilder); ok {
+			rr.data[i] = db
+		}
 	}
 	return rr
+}
+
+// fixedWidth is the bytes per value of t in Arrow's buffers, not counting
+// the data of text and blobs (their offsets count) or list elements.
+func fixedWidth(t arrow.DataType) int {
+	switch t := t.(type) {
+	case arrow.FixedWidthDataType:
+		return max(t.BitWidth()/8, 1)
+	case arrow.ExtensionType:
+		return fixedWidth(t.StorageType())
+	case *arrow.FixedSizeListType:
+		return int(t.Len()) * fixedWidth(t.Elem())
+	}
+	return 4 // offsets
+}
+
+// batchBytes is the estimated size of the n rows in the builders.
+func (rr *recordReader) batchBytes(n int) int {
+	b := n * rr.rowBytes
+	for _, d := range rr.data {
+		if d != nil {
+			b += d.DataLen()
+		}
+	}
+	return b
 }
 
 // Schema returns the reader's schema.
@@ -92,7 +145,8 @@ func (rr *recordReader) closeRows() {
 	}
 }
 
-// Next reads the next batch of at most BatchRows good rows.
+// Next reads the next batch of at most BatchRows good rows, ended early at
+// about maxBatchBytes.
 func (rr *recordReader) Next() bool {
 	if rr.cur != nil {
 		rr.cur.Release()
@@ -130,6 +184,9 @@ func (rr *recordReader) Next() bool {
 		rr.pos++
 		if rr.decode(off) {
 			n++
+			if n&255 == 0 && rr.batchBytes(n) >= maxBatchBytes {
+				break
+			}
 		} else if len(rr.dirty) >= maxPendingDirty {
 			// Hand the dirty rows over (with the rows so far, maybe none)
 			// rather than piling them up: the policy may stop the run.
@@ -140,11 +197,9 @@ func (rr *recordReader) Next() bool {
 		return false
 	}
 	rr.lastRows = n
-	for i, c := range rr.cols {
-		if sb, ok := c.bld.(*array.StringBuilder); ok {
-			rr.dataBytes[i] = sb.DataLen()
-		} else if bb, ok := c.bld.(*array.BinaryBuilder); ok {
-			rr.dataBytes[i] = bb.DataLen()
+	for i, d := range rr.data {
+		if d != nil {
+			rr.dataBytes[i] = d.DataLen()
 		}
 	}
 	rr.cur = rr.bld.NewRecordBatch()
@@ -152,21 +207,19 @@ func (rr *recordReader) Next() bool {
 }
 
 // reserve sizes the builders like the previous batch (or 1024 rows), so
-// they do not grow value by value.
+// they do not grow value by value, with room for the 256 rows a batch may
+// run past maxBatchBytes (a builder outgrowing its reservation doubles).
 func (rr *recordReader) reserve() {
 	rows := rr.lastRows
 	if rows == 0 {
 		rows = min(rr.r.cfg.BatchRows, 1024)
+	} else {
+		rows = min(rr.r.cfg.BatchRows, rows+256)
 	}
 	rr.bld.Reserve(rows)
-	for i, c := range rr.cols {
-		if rr.dataBytes[i] == 0 {
-			continue
-		}
-		if sb, ok := c.bld.(*array.StringBuilder); ok {
-			sb.ReserveData(rr.dataBytes[i])
-		} else if bb, ok := c.bld.(*array.BinaryBuilder); ok {
-			bb.ReserveData(rr.dataBytes[i])
+	for i, d := range rr.data {
+		if d != nil && rr.dataBytes[i] > 0 {
+			d.ReserveData(rr.dataBytes[i] + rr.dataBytes[i]/8)
 		}
 	}
 }
