@@ -53,7 +53,7 @@ func AppendJSON(dst []byte, a arrow.Array, i int) []byte {
 		return append(dst, '"')
 	case *extensions.JSONArray:
 		raw := jsonStorageBytes(a, i)
-		if !json.Valid(raw) {
+		if !ValidJSON(raw) {
 			return appendJSONString(dst, string(raw))
 		}
 		if bytes.IndexAny(raw, "\r\n") < 0 {

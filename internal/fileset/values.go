@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -26,6 +27,11 @@ import (
 
 // JSONText is the text of a JSON value, for the JSON extension type.
 type JSONText string
+
+var (
+	errInvalidUTF8 = errors.New("invalid UTF-8")
+	errNotJSON     = errors.New("not valid JSON")
+)
 
 // ErrUnsupported is returned for Arrow types the file codecs do not handle.
 var ErrUnsupported = errors.New("unsupported type")
@@ -86,9 +92,9 @@ func appendScalarFloat(dst []byte, f float64, bits int) []byte {
 func jsonStorageBytes(a *extensions.JSONArray, i int) []byte {
 	switch s := a.Storage().(type) {
 	case *array.String:
-		return []byte(s.Value(i))
+		return stringBytes(s.Value(i)) // read only: no copy
 	case *array.LargeString:
-		return []byte(s.Value(i))
+		return stringBytes(s.Value(i))
 	case *array.Binary:
 		return s.Value(i)
 	}
@@ -112,6 +118,15 @@ func appendTimestamp(dst []byte, a *array.Timestamp, i int, sep byte) []byte {
 	loc, err := tt.GetZone()
 	if err != nil || loc == nil {
 		loc = time.UTC
+	}
+	if loc == time.UTC {
+		if y := t.Year(); y >= 0 && y <= 9999 {
+			// what the layout below gives in UTC, without its formatter
+			dst = appendDate(dst, t)
+			dst = append(dst, 'T')
+			dst = appendClock(dst, t, tt.Unit)
+			return append(dst, 'Z')
+		}
 	}
 	t = t.In(loc)
 	if _, off := t.Zone(); off%60 != 0 {
@@ -165,7 +180,7 @@ func appendScalar(dst []byte, a arrow.Array, i int) []byte {
 		u := a.DataType().(*arrow.Time64Type).Unit
 		return appendTimeOfDay(dst, int64(a.Value(i))*int64(u.Multiplier()), u)
 	case *extensions.UUIDArray:
-		return append(dst, a.Value(i).String()...)
+		return appendUUID(dst, a.Value(i))
 	}
 	return append(dst, a.ValueStr(i)...)
 }
@@ -181,7 +196,7 @@ func ParseText(dt arrow.DataType, s string) (any, error) {
 	switch t := dt.(type) {
 	case *arrow.StringType, *arrow.LargeStringType:
 		if !utf8.ValidString(s) {
-			return nil, errors.New("invalid UTF-8")
+			return nil, errInvalidUTF8
 		}
 		return s, nil
 	case *arrow.BinaryType, *arrow.LargeBinaryType:
@@ -192,7 +207,7 @@ func ParseText(dt arrow.DataType, s string) (any, error) {
 		return b, nil
 	case *extensions.JSONType:
 		if !validJSONText(s) {
-			return nil, errors.New("not valid JSON")
+			return nil, errNotJSON
 		}
 		return JSONText(s), nil
 	case *arrow.ListType, *arrow.FixedSizeListType, *arrow.MonthDayNanoIntervalType:
@@ -227,44 +242,13 @@ func parseScalar(dt arrow.DataType, s string) (any, error) {
 	case *arrow.Uint64Type:
 		return parseUint(s, 64)
 	case *arrow.Float32Type:
-		f, err := strconv.ParseFloat(strings.TrimSpace(s), 32)
-		if err != nil && !isRange(err) {
-			return nil, fmt.Errorf("not a number: %q", s)
-		}
-		return f, nil
+		return box(parseFloatValue(s, 32))
 	case *arrow.Float64Type:
-		f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-		if err != nil && !isRange(err) {
-			return nil, fmt.Errorf("not a number: %q", s)
-		}
-		return f, nil
+		return box(parseFloatValue(s, 64))
 	case *arrow.BooleanType:
-		switch strings.ToLower(strings.TrimSpace(s)) {
-		case "true", "t", "1", "yes", "y", "on":
-			return true, nil
-		case "false", "f", "0", "no", "n", "off":
-			return false, nil
-		}
-		return nil, fmt.Errorf("not a boolean: %q", s)
+		return box(parseBoolValue(s))
 	case *arrow.Decimal128Type:
-		if v, ok := fastDecimal(s, t.Scale); ok {
-			n := decimal128.FromI64(v)
-			if !n.FitsInPrecision(t.Precision) {
-				return nil, fmt.Errorf("%q does not fit %s", s, t)
-			}
-			return n, nil
-		}
-		if !numberText(s) {
-			return nil, fmt.Errorf("not a %s: %q", t, s)
-		}
-		n, err := decimal128.FromString(strings.TrimSpace(s), t.Precision, t.Scale)
-		if err != nil || !n.FitsInPrecision(t.Precision) {
-			return nil, fmt.Errorf("not a %s: %q", t, s)
-		}
-		if err := exactDecimal(s, t.Scale); err != nil {
-			return nil, err
-		}
-		return n, nil
+		return box(parseDecimal128(t, s))
 	case *arrow.Decimal256Type:
 		if v, ok := fastDecimal(s, t.Scale); ok {
 			n := decimal256.FromI64(v)
@@ -285,11 +269,7 @@ func parseScalar(dt arrow.DataType, s string) (any, error) {
 		}
 		return n, nil
 	case *arrow.Date32Type:
-		d, err := parseDate(s)
-		if err != nil {
-			return nil, fmt.Errorf("not a date (want 2006-01-02): %q", s)
-		}
-		return arrow.Date32FromTime(d), nil
+		return box(parseDate32(s))
 	case *arrow.Date64Type:
 		d, err := parseDate(s)
 		if err != nil {
@@ -315,11 +295,7 @@ func parseScalar(dt arrow.DataType, s string) (any, error) {
 		}
 		return arrow.Time64(ns / int64(t.Unit.Multiplier())), nil
 	case *extensions.UUIDType:
-		u, err := uuid.Parse(strings.TrimSpace(s))
-		if err != nil {
-			return nil, fmt.Errorf("not a UUID: %q", s)
-		}
-		return u, nil
+		return box(parseUUID(s))
 	}
 	return nil, fmt.Errorf("%w %s", ErrUnsupported, dt)
 }
@@ -372,26 +348,50 @@ func isRange(err error) bool {
 	return errors.As(err, &ne) && ne.Err == strconv.ErrRange
 }
 
-func parseInt(s string, bits int) (any, error) {
+func parseInt(s string, bits int) (any, error) { return box(parseIntValue(s, bits)) }
+
+func parseUint(s string, bits int) (any, error) { return box(parseUintValue(s, bits)) }
+
+func parseIntValue(s string, bits int) (int64, error) {
 	v, err := strconv.ParseInt(strings.TrimSpace(s), 10, bits)
 	if err != nil {
 		if isRange(err) {
-			return nil, fmt.Errorf("%q out of range for int%d", s, bits)
+			return 0, fmt.Errorf("%q out of range for int%d", s, bits)
 		}
-		return nil, fmt.Errorf("not an integer: %q", s)
+		return 0, fmt.Errorf("not an integer: %q", s)
 	}
 	return v, nil
 }
 
-func parseUint(s string, bits int) (any, error) {
+func parseUintValue(s string, bits int) (uint64, error) {
 	v, err := strconv.ParseUint(strings.TrimSpace(s), 10, bits)
 	if err != nil {
 		if isRange(err) {
-			return nil, fmt.Errorf("%q out of range for uint%d", s, bits)
+			return 0, fmt.Errorf("%q out of range for uint%d", s, bits)
 		}
-		return nil, fmt.Errorf("not an unsigned integer: %q", s)
+		return 0, fmt.Errorf("not an unsigned integer: %q", s)
 	}
 	return v, nil
+}
+
+// parseFloatValue parses the text of a float of bits bits.
+func parseFloatValue(s string, bits int) (float64, error) {
+	f, err := strconv.ParseFloat(strings.TrimSpace(s), bits)
+	if err != nil && !isRange(err) {
+		return 0, fmt.Errorf("not a number: %q", s)
+	}
+	return f, nil
+}
+
+// parseBoolValue parses the text of a boolean.
+func parseBoolValue(s string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "true", "t", "1", "yes", "y", "on":
+		return true, nil
+	case "false", "f", "0", "no", "n", "off":
+		return false, nil
+	}
+	return false, fmt.Errorf("not a boolean: %q", s)
 }
 
 func parseTimeOfDay(s string) (int64, error) {
@@ -457,6 +457,11 @@ func ParseTime(s string, loc *time.Location) (time.Time, error) {
 }
 
 func parseTimestamp(t *arrow.TimestampType, s string) (any, error) {
+	return box(parseTimestampValue(t, s))
+}
+
+// parseTimestampValue is parseTimestamp without the boxing.
+func parseTimestampValue(t *arrow.TimestampType, s string) (arrow.Timestamp, error) {
 	loc := time.UTC
 	if t.TimeZone != "" {
 		l, err := t.GetZone()
@@ -466,7 +471,7 @@ func parseTimestamp(t *arrow.TimestampType, s string) (any, error) {
 	}
 	tm, err := ParseTime(s, loc)
 	if err != nil {
-		return nil, err
+		return 0, err
 	}
 	if t.TimeZone == "" {
 		// a zone-less column keeps the wall clock; text with an offset is
@@ -474,13 +479,61 @@ func parseTimestamp(t *arrow.TimestampType, s string) (any, error) {
 		tm = tm.UTC()
 	}
 	if m := int(t.Unit.Multiplier()); tm.Nanosecond()%m != 0 {
-		return nil, fmt.Errorf("%q is more precise than %s", s, t)
+		return 0, fmt.Errorf("%q is more precise than %s", s, t)
 	}
 	ts, err := arrow.TimestampFromTime(tm, t.Unit)
 	if err != nil {
-		return nil, fmt.Errorf("timestamp %q out of range for %s", s, t)
+		return 0, fmt.Errorf("timestamp %q out of range for %s", s, t)
 	}
 	return ts, nil
+}
+
+// box returns v as an any, or nil with err.
+func box[T any](v T, err error) (any, error) {
+	if err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// parseDecimal128 parses the text of a decimal128 (see parseScalar).
+func parseDecimal128(t *arrow.Decimal128Type, s string) (decimal128.Num, error) {
+	if v, ok := fastDecimal(s, t.Scale); ok {
+		n := decimal128.FromI64(v)
+		if !n.FitsInPrecision(t.Precision) {
+			return decimal128.Num{}, fmt.Errorf("%q does not fit %s", s, t)
+		}
+		return n, nil
+	}
+	if !numberText(s) {
+		return decimal128.Num{}, fmt.Errorf("not a %s: %q", t, s)
+	}
+	n, err := decimal128.FromString(strings.TrimSpace(s), t.Precision, t.Scale)
+	if err != nil || !n.FitsInPrecision(t.Precision) {
+		return decimal128.Num{}, fmt.Errorf("not a %s: %q", t, s)
+	}
+	if err := exactDecimal(s, t.Scale); err != nil {
+		return decimal128.Num{}, err
+	}
+	return n, nil
+}
+
+// parseDate32 parses the text of a date32.
+func parseDate32(s string) (arrow.Date32, error) {
+	d, err := parseDate(s)
+	if err != nil {
+		return 0, fmt.Errorf("not a date (want 2006-01-02): %q", s)
+	}
+	return arrow.Date32FromTime(d), nil
+}
+
+// parseUUID parses the text of a UUID.
+func parseUUID(s string) (uuid.UUID, error) {
+	u, err := uuid.Parse(strings.TrimSpace(s))
+	if err != nil {
+		return uuid.UUID{}, fmt.Errorf("not a UUID: %q", s)
+	}
+	return u, nil
 }
 
 // AppendValue appends v (a value as ParseText returns it, or nil for NULL)
@@ -777,6 +830,27 @@ func appendScaled(dst []byte, v int64, scale int32) []byte {
 	dst = append(dst, digits[:cut]...)
 	dst = append(dst, '.')
 	return append(dst, digits[cut:]...)
+}
+
+// appendUUID appends u in its canonical form (uuid.UUID.String's).
+func appendUUID(dst []byte, u uuid.UUID) []byte {
+	const hex = "0123456789abcdef"
+	for k, b := range u {
+		if k == 4 || k == 6 || k == 8 || k == 10 {
+			dst = append(dst, '-')
+		}
+		dst = append(dst, hex[b>>4], hex[b&0x0f])
+	}
+	return dst
+}
+
+// stringBytes returns s as a byte slice without copying; it must not be
+// written to.
+func stringBytes(s string) []byte {
+	if s == "" {
+		return nil
+	}
+	return unsafe.Slice(unsafe.StringData(s), len(s))
 }
 
 func append2(dst []byte, v int) []byte { return append(dst, byte('0'+v/10), byte('0'+v%10)) }

@@ -502,9 +502,9 @@ func (r *Reader) Read(ctx context.Context, s ferry.Split) (array.RecordReader, e
 			textual[i] = true
 		}
 	}
-	decs := make([]decoder, nfields)
+	decs := make([]fileset.Cell, nfields)
 	for i := range decs {
-		decs[i] = newDecoder(types[i])
+		decs[i] = fileset.NewCell(types[i])
 	}
 	null := []byte(r.cfg.NullString)
 	fill := func(ctx context.Context, b *array.RecordBuilder, max int) (int, []dirty.RowError, bool, error) {
@@ -547,14 +547,15 @@ func (r *Reader) Read(ctx context.Context, s ferry.Split) (array.RecordReader, e
 				continue
 			}
 			ok := true
-			for i, d := range decs {
+			for i := range decs {
+				d := &decs[i]
 				j := colmap[i]
 				fb := p.field(j)
 				if (!p.quoted[j] && string(fb) == string(null)) || (len(fb) == 0 && !textual[i]) {
-					d.setNull()
+					d.SetNull()
 					continue
 				}
-				if err := d.parse(view(fb)); err != nil {
+				if err := d.ParseText(view(fb)); err != nil {
 					name := r.schema.Field(i).Name
 					bad = append(bad, dirty.RowError{Row: p.startLine, Column: name, Value: string(fb), Err: fmt.Errorf("csvreader: %s line %d column %s: %w", path, p.startLine, name, err)})
 					ok = false
@@ -564,8 +565,9 @@ func (r *Reader) Read(ctx context.Context, s ferry.Split) (array.RecordReader, e
 			if !ok {
 				continue
 			}
-			for i, d := range decs {
-				d.commit(b.Field(i))
+			for i := range decs {
+				// the types are the schema's, so Append cannot fail here
+				_ = decs[i].Append(b.Field(i))
 			}
 			n++
 		}

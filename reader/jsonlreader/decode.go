@@ -52,6 +52,9 @@ func newLineDecoder(fields []arrow.Field) *lineDecoder {
 		default:
 			d.cols[i].kind = kAny
 		}
+		if d.cols[i].kind == kAny {
+			d.cols[i].cell = fileset.NewCell(f.Type)
+		}
 	}
 	return d
 }
@@ -76,6 +79,7 @@ type colDec struct {
 	s    string // aliases the line (or a decoded copy)
 	b    bool
 	v    any
+	cell fileset.Cell // kAny: the other types, typed where fileset can
 }
 
 // scan validates text as one JSON object and records the raw values of the
@@ -174,8 +178,11 @@ func (c *colDec) parse() error {
 	case kJSON:
 		// scan validated it as encoding/json would (json.Valid, which
 		// ParseJSON runs, is the same check once more)
-		c.v = fileset.JSONText(view(raw))
+		c.s = view(raw)
 		return nil
+	case kAny:
+		// ParseJSON's values, typed (no boxing) for the common types
+		return c.cell.ParseJSON(raw)
 	}
 	// every other case (and every error, for its message) through the
 	// generic codec; its results are what the fast paths above give
@@ -217,6 +224,18 @@ func (c *colDec) commit(b array.Builder) error {
 		c.s = ""
 	case kBool:
 		b.(*array.BooleanBuilder).Append(c.b)
+	case kJSON:
+		switch sb := b.(*array.ExtensionBuilder).StorageBuilder().(type) {
+		case *array.StringBuilder:
+			sb.Append(c.s) // copies
+		case *array.LargeStringBuilder:
+			sb.Append(c.s)
+		case *array.BinaryBuilder:
+			sb.AppendString(c.s)
+		}
+		c.s = ""
+	case kAny:
+		return c.cell.Append(b)
 	default:
 		err := fileset.AppendValue(b, c.v)
 		c.v = nil

@@ -122,7 +122,7 @@ func TestParseFastPaths(t *testing.T) {
 			got = c.b
 		case kJSON:
 			if !c.null {
-				got = string(c.v.(fileset.JSONText))
+				got = c.s
 			}
 		}
 		if tc.want == nil {

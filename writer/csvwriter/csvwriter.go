@@ -158,10 +158,16 @@ type encoder struct {
 	buf    []byte
 	cell   []byte
 	eol    []byte
+	// special marks the bytes that make a field need quotes: the
+	// delimiter, the quote and the line breaks
+	special [256]bool
 }
 
 func (w *Writer) newEncoder(out io.Writer, schema *arrow.Schema) (fileset.Encoder, error) {
 	e := &encoder{w: w, out: out, schema: schema, eol: []byte("\n")}
+	for _, b := range []byte{w.cfg.Delimiter, w.cfg.Quote, '\n', '\r'} {
+		e.special[b] = true
+	}
 	if w.cfg.CRLF {
 		e.eol = []byte("\r\n")
 	}
@@ -187,11 +193,8 @@ func (w *Writer) newEncoder(out io.Writer, schema *arrow.Schema) (fileset.Encode
 func (e *encoder) appendField(dst, s []byte, text bool) []byte {
 	c := &e.w.cfg
 	need := string(s) == c.NullString || (len(s) > 0 && (s[0] == ' ' || s[len(s)-1] == ' ' || s[0] == '\t'))
-	for _, b := range s {
-		if need {
-			break
-		}
-		need = b == c.Delimiter || b == c.Quote || b == '\n' || b == '\r'
+	for k := 0; k < len(s) && !need; k++ {
+		need = e.special[s[k]]
 	}
 	if !need {
 		return append(dst, s...)
