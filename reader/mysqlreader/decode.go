@@ -1,8 +1,10 @@
 package mysqlreader
 
 import (
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"time"
 	"unsafe"
@@ -19,6 +21,186 @@ var errZeroDate = errors.New("zero date")
 
 // decoder appends one non-NULL text value to its builder.
 type decoder func(b []byte) error
+
+// valueDecoder appends one non-NULL driver value to its builder. The
+// driver hands integer and floating-point columns over already parsed
+// (int64, uint64, float32, float64) and everything else as text ([]byte,
+// valid until its next row). A typed function takes the values it can
+// append exactly as the text decoder would have; it returns false for the
+// others, which are formatted as database/sql formats them for
+// sql.RawBytes and go through the text decoder, errors included.
+type valueDecoder struct {
+	text decoder
+	i64  func(v int64) bool
+	u64  func(v uint64) bool
+	f64  func(v float64) bool
+}
+
+// decode appends v; scratch is a reused buffer for formatting.
+func (d *valueDecoder) decode(v driver.Value, scratch *[]byte) (int, error) {
+	var b []byte
+	switch x := v.(type) {
+	case []byte:
+		return len(x), d.text(x)
+	case int64:
+		if d.i64 != nil && d.i64(x) {
+			return 8, nil
+		}
+		b = strconv.AppendInt((*scratch)[:0], x, 10)
+	case uint64:
+		if d.u64 != nil && d.u64(x) {
+			return 8, nil
+		}
+		b = strconv.AppendUint((*scratch)[:0], x, 10)
+	case float64:
+		if d.f64 != nil && d.f64(x) {
+			return 8, nil
+		}
+		b = strconv.AppendFloat((*scratch)[:0], x, 'g', -1, 64)
+	case float32:
+		b = strconv.AppendFloat((*scratch)[:0], float64(x), 'g', -1, 32)
+	case string:
+		b = append((*scratch)[:0], x...)
+	case bool:
+		b = strconv.AppendBool((*scratch)[:0], x)
+	default:
+		return 0, fmt.Errorf("unexpected driver value of type %T", v)
+	}
+	*scratch = b
+	return len(b), d.text(b)
+}
+
+// newValueDecoder returns the decoder of col appending to fb.
+func newValueDecoder(col *column, fb array.Builder, loc *time.Location, zeroNull bool) valueDecoder {
+	d := valueDecoder{text: newDecoder(col, fb, loc, zeroNull)}
+	switch col.kind {
+	case kInt8:
+		bb := fb.(*array.Int8Builder)
+		d.i64 = func(v int64) bool {
+			if v != int64(int8(v)) {
+				return false
+			}
+			bb.Append(int8(v))
+			return true
+		}
+	case kInt16:
+		bb := fb.(*array.Int16Builder)
+		d.i64 = func(v int64) bool {
+			if v != int64(int16(v)) {
+				return false
+			}
+			bb.Append(int16(v))
+			return true
+		}
+	case kInt32:
+		bb := fb.(*array.Int32Builder)
+		d.i64 = func(v int64) bool {
+			if v != int64(int32(v)) {
+				return false
+			}
+			bb.Append(int32(v))
+			return true
+		}
+	case kInt64:
+		bb := fb.(*array.Int64Builder)
+		d.i64 = func(v int64) bool {
+			bb.Append(v)
+			return true
+		}
+		d.u64 = func(v uint64) bool {
+			if !(v <= math.MaxInt64) {
+				return false
+			}
+			bb.Append(int64(v))
+			return true
+		}
+	case kUint8:
+		bb := fb.(*array.Uint8Builder)
+		d.i64 = func(v int64) bool {
+			if !(v >= 0 && v <= math.MaxUint8) {
+				return false
+			}
+			bb.Append(uint8(v))
+			return true
+		}
+		d.u64 = func(v uint64) bool {
+			if !(v <= math.MaxUint8) {
+				return false
+			}
+			bb.Append(uint8(v))
+			return true
+		}
+	case kUint16:
+		bb := fb.(*array.Uint16Builder)
+		d.i64 = func(v int64) bool {
+			if !(v >= 0 && v <= math.MaxUint16) {
+				return false
+			}
+			bb.Append(uint16(v))
+			return true
+		}
+		d.u64 = func(v uint64) bool {
+			if !(v <= math.MaxUint16) {
+				return false
+			}
+			bb.Append(uint16(v))
+			return true
+		}
+	case kUint32:
+		bb := fb.(*array.Uint32Builder)
+		d.i64 = func(v int64) bool {
+			if !(v >= 0 && v <= math.MaxUint32) {
+				return false
+			}
+			bb.Append(uint32(v))
+			return true
+		}
+		d.u64 = func(v uint64) bool {
+			if !(v <= math.MaxUint32) {
+				return false
+			}
+			bb.Append(uint32(v))
+			return true
+		}
+	case kUint64:
+		bb := fb.(*array.Uint64Builder)
+		d.i64 = func(v int64) bool {
+			if !(v >= 0) {
+				return false
+			}
+			bb.Append(uint64(v))
+			return true
+		}
+		d.u64 = func(v uint64) bool {
+			bb.Append(v)
+			return true
+		}
+	case kBool:
+		bb := fb.(*array.BooleanBuilder)
+		d.i64 = func(v int64) bool {
+			if !(v == 0 || v == 1) {
+				return false
+			}
+			bb.Append(v == 1)
+			return true
+		}
+	case kFloat32:
+		// The text decoder parses the shortest text of the double and
+		// rounds it to float32: the same value as rounding the double.
+		bb := fb.(*array.Float32Builder)
+		d.f64 = func(v float64) bool {
+			bb.Append(float32(v))
+			return true
+		}
+	case kFloat64:
+		bb := fb.(*array.Float64Builder)
+		d.f64 = func(v float64) bool {
+			bb.Append(v)
+			return true
+		}
+	}
+	return d
+}
 
 // newDecoder returns the decoder of col appending to fb.
 func newDecoder(col *column, fb array.Builder, loc *time.Location, zeroNull bool) decoder {

@@ -3,8 +3,10 @@ package mysqlreader
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -251,27 +253,73 @@ func (r *Reader) Read(ctx context.Context, s ferry.Split) (array.RecordReader, e
 		return nil, fmt.Errorf("mysqlreader: split %s: %w", s.ID, err)
 	}
 	q, args := r.selectSQL(spec)
-	rows, err := conn.QueryContext(ctx, q, args...)
-	if err != nil {
+	rr := &recordReader{r: r, ctx: ctx, split: s.ID, release: release, pin: pin(conn)}
+	if err := rr.query(q, args); err != nil {
+		rr.pin.unpin()
 		release(err)
 		return nil, fmt.Errorf("mysqlreader: split %s of %s: %w", s.ID, r.source(), err)
 	}
-	rr := &recordReader{r: r, ctx: ctx, split: s.ID, rows: rows, release: release}
 	rr.refs.Store(1)
-	rr.raw = make([]sql.RawBytes, len(r.cols))
-	rr.dest = make([]any, len(r.cols))
-	for i := range rr.raw {
-		rr.dest[i] = &rr.raw[i]
-	}
+	rr.vals = make([]driver.Value, len(r.cols))
+	rr.bytes = make([]int, len(r.cols))
 	rr.bld = array.NewRecordBuilder(r.mem, r.schema)
-	rr.dec = make([]decoder, len(r.cols))
+	rr.dec = make([]valueDecoder, len(r.cols))
 	for i := range r.cols {
-		rr.dec[i] = newDecoder(&r.cols[i], rr.bld.Field(i), r.cfg.TimeZone, r.cfg.ZeroDate == ZeroDateNull)
+		rr.dec[i] = newValueDecoder(&r.cols[i], rr.bld.Field(i), r.cfg.TimeZone, r.cfg.ZeroDate == ZeroDateNull)
 		if r.cols[i].kind == kTime {
 			rr.tod = append(rr.tod, i)
 		}
 	}
 	return rr, nil
+}
+
+// query runs q on the pinned driver connection: the text protocol, the
+// arguments interpolated by the driver; when the driver cannot interpolate
+// them (driver.ErrSkip), a prepared statement, as database/sql would.
+func (rr *recordReader) query(q string, args []any) error {
+	var err error
+	perr := rr.pin.do(func(dc driver.Conn) {
+		nv := make([]driver.NamedValue, len(args))
+		for i, a := range args {
+			nv[i] = driver.NamedValue{Ordinal: i + 1, Value: a}
+			if c, ok := dc.(driver.NamedValueChecker); ok {
+				err = c.CheckNamedValue(&nv[i])
+			} else {
+				nv[i].Value, err = driver.DefaultParameterConverter.ConvertValue(a)
+			}
+			if err != nil {
+				return
+			}
+		}
+		qc, ok := dc.(driver.QueryerContext)
+		if ok {
+			rr.drows, err = qc.QueryContext(rr.ctx, q, nv)
+			if err != driver.ErrSkip {
+				return
+			}
+		}
+		pc, ok := dc.(driver.ConnPrepareContext)
+		if !ok {
+			err = fmt.Errorf("the driver connection %T cannot run queries", dc)
+			return
+		}
+		if rr.stmt, err = pc.PrepareContext(rr.ctx, q); err != nil {
+			return
+		}
+		if sq, ok := rr.stmt.(driver.StmtQueryContext); ok {
+			rr.drows, err = sq.QueryContext(rr.ctx, nv)
+		} else {
+			err = fmt.Errorf("the driver statement %T cannot run queries", rr.stmt)
+		}
+		if err != nil {
+			rr.stmt.Close()
+			rr.stmt = nil
+		}
+	})
+	if perr != nil {
+		return perr
+	}
+	return err
 }
 
 func (r *Reader) source() string {
@@ -313,17 +361,25 @@ type recordReader struct {
 	r       *Reader
 	ctx     context.Context
 	split   string
-	rows    *sql.Rows
 	release func(error)
 	refs    atomic.Int64
 
-	raw  []sql.RawBytes
-	dest []any
+	// The driver's rows, read on the pinned connection: vals holds one
+	// row's values ([]byte views of the driver's buffer, valid until the
+	// next row) and scratch the text of a value formatted for a decoder.
+	pin     *pinned
+	drows   driver.Rows
+	stmt    driver.Stmt // when the query had to be prepared
+	vals    []driver.Value
+	scratch []byte
+	bytes   []int // bytes of each column's values in the last batch
+
 	bld  *array.RecordBuilder
-	dec  []decoder
+	dec  []valueDecoder
 	cur  arrow.RecordBatch
 	err  error
 	row  int64
+	last int // rows of the last batch
 	done bool
 
 	tod   []int // time-of-day columns, checked before a row is decoded
@@ -345,8 +401,8 @@ func (rr *recordReader) TakeDirty() []dirty.RowError {
 // time-of-day column, and records it as dirty; nothing of it is decoded.
 func (rr *recordReader) skipRow() bool {
 	for _, i := range rr.tod {
-		v := rr.raw[i]
-		if v == nil {
+		v, ok := rr.vals[i].([]byte)
+		if !ok {
 			continue
 		}
 		if us, err := parseTime(v); err == nil && (us < 0 || us >= 86_400_000_000) {
@@ -389,7 +445,21 @@ func (rr *recordReader) finish(err error) {
 		return
 	}
 	rr.done = true
-	cerr := rr.rows.Close()
+	var cerr error
+	perr := rr.pin.do(func(driver.Conn) {
+		cerr = rr.drows.Close()
+		if rr.stmt != nil {
+			if serr := rr.stmt.Close(); cerr == nil {
+				cerr = serr
+			}
+		}
+	})
+	if cerr == nil {
+		cerr = perr
+	}
+	if uerr := rr.pin.unpin(); cerr == nil {
+		cerr = uerr
+	}
 	if err == nil {
 		err = cerr
 	}
@@ -404,40 +474,16 @@ func (rr *recordReader) Next() bool {
 	if rr.done || rr.err != nil {
 		return false
 	}
-	n, size := 0, 0
-	max := rr.r.cfg.BatchRows
-	for n < max && size < maxBatchBytes && rr.rows.Next() {
-		if err := rr.rows.Scan(rr.dest...); err != nil {
-			return rr.fail(fmt.Errorf("mysqlreader: split %s: row %d: %w", rr.split, rr.row, err))
-		}
-		if len(rr.tod) > 0 && rr.skipRow() {
-			rr.row++
-			continue
-		}
-		for i, v := range rr.raw {
-			if v == nil {
-				rr.bld.Field(i).AppendNull()
-				continue
-			}
-			size += len(v)
-			if err := rr.dec[i](v); err != nil {
-				c := &rr.r.cols[i]
-				return rr.fail(fmt.Errorf("mysqlreader: %s, split %s, row %d, column %s (%s): %w", rr.r.source(), rr.split, rr.row, c.name, c.srcTyp, err))
-			}
-		}
-		rr.row++
-		n++
+	var n int
+	var ended bool
+	var err error
+	if perr := rr.pin.do(func(driver.Conn) { n, ended, err = rr.fill() }); perr != nil {
+		return rr.fail(fmt.Errorf("mysqlreader: split %s: %w", rr.split, perr))
 	}
-	if n < max && size < maxBatchBytes {
-		if err := rr.rows.Err(); err != nil {
-			if cerr := rr.ctx.Err(); cerr != nil {
-				err = fmt.Errorf("%w (%v)", cerr, err)
-			}
-			return rr.fail(fmt.Errorf("mysqlreader: split %s: %w", rr.split, err))
-		}
-		if err := rr.ctx.Err(); err != nil {
-			return rr.fail(fmt.Errorf("mysqlreader: split %s: %w", rr.split, err))
-		}
+	if err != nil {
+		return rr.fail(err)
+	}
+	if ended {
 		rr.finish(nil)
 	}
 	if n == 0 {
@@ -445,6 +491,69 @@ func (rr *recordReader) Next() bool {
 	}
 	rr.cur = rr.bld.NewRecordBatch()
 	return true
+}
+
+// reserve sizes the builders for a batch like the last one, so that they
+// do not grow from empty by doubling every batch.
+func (rr *recordReader) reserve(rows int) {
+	for i := range rr.r.cols {
+		fb := rr.bld.Field(i)
+		fb.Reserve(rows)
+		if eb, ok := fb.(*array.ExtensionBuilder); ok {
+			fb = eb.Builder
+		}
+		if db, ok := fb.(interface{ ReserveData(int) }); ok && rr.bytes[i] > 0 {
+			db.ReserveData(rr.bytes[i])
+		}
+		rr.bytes[i] = 0
+	}
+}
+
+// fill decodes the next batch into the builders, on the pinned
+// connection. It returns the rows decoded and whether the rows ended.
+func (rr *recordReader) fill() (n int, ended bool, err error) {
+	size := 0
+	max := rr.r.cfg.BatchRows
+	if rr.last > 0 {
+		rr.reserve(rr.last)
+	}
+	defer func() { rr.last = n }()
+	for n < max && size < maxBatchBytes {
+		if err := rr.drows.Next(rr.vals); err != nil {
+			if err == io.EOF {
+				err = nil
+			} else if cerr := rr.ctx.Err(); cerr != nil {
+				err = fmt.Errorf("%w (%v)", cerr, err)
+			}
+			if err == nil {
+				err = rr.ctx.Err()
+			}
+			if err != nil {
+				return n, true, fmt.Errorf("mysqlreader: split %s: %w", rr.split, err)
+			}
+			return n, true, nil
+		}
+		if len(rr.tod) > 0 && rr.skipRow() {
+			rr.row++
+			continue
+		}
+		for i, v := range rr.vals {
+			if v == nil {
+				rr.bld.Field(i).AppendNull()
+				continue
+			}
+			k, err := rr.dec[i].decode(v, &rr.scratch)
+			if err != nil {
+				c := &rr.r.cols[i]
+				return n, false, fmt.Errorf("mysqlreader: %s, split %s, row %d, column %s (%s): %w", rr.r.source(), rr.split, rr.row, c.name, c.srcTyp, err)
+			}
+			size += k
+			rr.bytes[i] += k
+		}
+		rr.row++
+		n++
+	}
+	return n, false, nil
 }
 
 func (rr *recordReader) fail(err error) bool {
