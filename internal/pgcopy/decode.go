@@ -37,11 +37,17 @@ type Decoder struct {
 	emit      func(arrow.RecordBatch) error
 
 	buf     []byte
+	last    int // rows of the last batch
 	header  bool
 	trailer bool
 	rows    int   // rows in the current batch
 	bytes   int   // wire bytes of the current batch
 	Row     int64 // rows decoded so far
+
+	// sizes of the last batch, reserved for the next one so that its
+	// builders do not grow from empty by doubling (and copying)
+	sizers  []sizer
+	reserve bool // the builders are empty after a flush: reserve before the next row
 
 	// BatchBytes caps a batch's size on the wire (a proxy for its Arrow size)
 	// so that wide rows do not make huge batches (default 4 MiB).
@@ -66,8 +72,71 @@ func NewDecoder(mem memory.Allocator, schema *arrow.Schema, cols []Column, ts Ty
 			return nil, fmt.Errorf("pgcopy: column %q (%s): %w", f.Name, cols[i].SourceType, err)
 		}
 		d.decs = append(d.decs, fn)
+		d.sizers = appendSizers(d.sizers, d.bld.Field(i))
 	}
 	return d, nil
+}
+
+// sizer remembers how much one builder held in the last batch: elements
+// (for the value builder of a list) and value bytes (binary and string).
+type sizer struct {
+	elems  array.Builder // nil for a top-level builder, whose length is the batch's rows
+	bin    *array.BinaryBuilder
+	n, len int
+}
+
+// appendSizers adds the sizers of b: its value bytes when it is a binary
+// builder, and the elements and bytes of a list's values.
+func appendSizers(ss []sizer, b array.Builder) []sizer {
+	var elems array.Builder
+	if lb, ok := b.(*array.ListBuilder); ok {
+		elems = lb.ValueBuilder()
+		b = elems
+	}
+	if eb, ok := b.(*array.ExtensionBuilder); ok {
+		b = eb.StorageBuilder()
+	} else if u, ok := b.(interface{ StorageBuilder() array.Builder }); ok {
+		b = u.StorageBuilder()
+	}
+	var bin *array.BinaryBuilder
+	switch bb := b.(type) {
+	case *array.StringBuilder:
+		bin = bb.BinaryBuilder
+	case *array.BinaryBuilder:
+		bin = bb
+	}
+	if elems == nil && bin == nil {
+		return ss
+	}
+	return append(ss, sizer{elems: elems, bin: bin})
+}
+
+// measure records the sizes of the batch about to be finished.
+func (d *Decoder) measure() {
+	for i := range d.sizers {
+		s := &d.sizers[i]
+		if s.elems != nil {
+			s.n = s.elems.Len()
+		}
+		if s.bin != nil {
+			s.len = s.bin.DataLen()
+		}
+	}
+}
+
+// reserveLast reserves room for a batch like the last one, plus 1/16.
+func (d *Decoder) reserveLast() {
+	d.reserve = false
+	rows := d.last + d.last/16
+	d.bld.Reserve(rows)
+	for _, s := range d.sizers {
+		if s.elems != nil {
+			s.elems.Reserve(s.n + s.n/16)
+		}
+		if s.bin != nil {
+			s.bin.ReserveData(s.len + s.len/16)
+		}
+	}
 }
 
 // Release frees the builder.
@@ -148,6 +217,9 @@ func (d *Decoder) parse(data []byte) (int, error) {
 		if !complete {
 			return off, nil
 		}
+		if d.reserve {
+			d.reserveLast()
+		}
 		p = off + 2
 		for i, dec := range d.decs {
 			l := int(int32(binary.BigEndian.Uint32(data[p:])))
@@ -178,7 +250,9 @@ func (d *Decoder) flush() error {
 	if d.rows == 0 {
 		return nil
 	}
+	d.measure()
 	rec := d.bld.NewRecordBatch()
+	d.last, d.reserve = d.rows, true
 	d.rows, d.bytes = 0, 0
 	return d.emit(rec)
 }
