@@ -221,3 +221,75 @@ func redactText(s string) string {
 	}
 	return secretPair.ReplaceAllString(s, "${1}xxxxx")
 }
+
+// URLParam documents one query parameter of a connector URL, for help texts
+// such as ferry help urls.
+type URLParam struct {
+	// Name is the parameter as written in the URL.
+	Name string
+	// Default is the value used when the parameter is absent, as text; ""
+	// when there is none or Doc describes it.
+	Default string
+	// Doc is one line saying what the parameter does.
+	Doc string
+	// Secret marks a value that must not be shown (a password).
+	Secret bool
+}
+
+// URLParamLister is an optional interface of a ReaderOpener or
+// WriterOpener: the query parameters its URLs take, in the order to show
+// them. The list should come from the table the opener's parser reads, so
+// that help cannot drift from the parser.
+type URLParamLister interface {
+	URLParams() []URLParam
+}
+
+// ReaderOpenerWithParams returns an opener that opens as o does and lists
+// params (see URLParamLister).
+func ReaderOpenerWithParams(o ReaderOpener, params []URLParam) ReaderOpener {
+	return paramReaderOpener{o, slices.Clone(params)}
+}
+
+// WriterOpenerWithParams returns an opener that opens as o does and lists
+// params (see URLParamLister).
+func WriterOpenerWithParams(o WriterOpener, params []URLParam) WriterOpener {
+	return paramWriterOpener{o, slices.Clone(params)}
+}
+
+type paramReaderOpener struct {
+	ReaderOpener
+	params []URLParam
+}
+
+func (o paramReaderOpener) URLParams() []URLParam { return slices.Clone(o.params) }
+
+type paramWriterOpener struct {
+	WriterOpener
+	params []URLParam
+}
+
+func (o paramWriterOpener) URLParams() []URLParam { return slices.Clone(o.params) }
+
+// ReaderParams returns the URL parameters of scheme's reader; ok is false
+// when the scheme has no reader or its opener does not list its parameters.
+func (m *URLMux) ReaderParams(scheme string) (params []URLParam, ok bool) {
+	m.mu.RLock()
+	o := m.readers[scheme]
+	m.mu.RUnlock()
+	if l, is := o.(URLParamLister); is {
+		return l.URLParams(), true
+	}
+	return nil, false
+}
+
+// WriterParams returns the URL parameters of scheme's writer; ok is false
+// when the scheme has no writer or its opener does not list its parameters.
+func (m *URLMux) WriterParams(scheme string) (params []URLParam, ok bool) {
+	m.mu.RLock()
+	o := m.writers[scheme]
+	m.mu.RUnlock()
+	if l, is := o.(URLParamLister); is {
+		return l.URLParams(), true
+	}
+	return nil, false
+}

@@ -35,7 +35,7 @@ func TestOpenReaderURL(t *testing.T) {
 	}{
 		{"fake://host/db?table=t&batchRows=10", ""},
 		{"nope://x", `unknown scheme "nope" (registered: fake)`},
-		{"fake://h?tabel=t", "unknown URL parameter(s) tabel (known: batchRows, table)"},
+		{"fake://h?tabel=t", "unknown URL parameter tabel (did you mean table?)"},
 		{"fake://h?batchRows=ten", `parameter batchRows="ten" is not an integer`},
 		{"no-scheme", "has no scheme"},
 		{"fake://user:s3cret@h?tabel=t", "fake://user:xxxxx@h?tabel=t"},

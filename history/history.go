@@ -204,12 +204,24 @@ func open(location string) (*Store, error) {
 	return &Store{db: db, engine: ferry.EngineSQLite, table: sqlident.SQLite.MustQuote(DefaultTable), location: location}, nil
 }
 
+// The URL parameters of a database store: the table, then the PostgreSQL
+// or MySQL connection parameters.
+var (
+	storeParams = urlparam.Table{{Name: "table", Default: DefaultTable, Doc: "history table, [schema.]name"}}
+	pgParams    = urlparam.Join(storeParams, pgurl.ConnParams)
+	myParams    = urlparam.Join(storeParams, mysqlx.Params)
+)
+
 func openDB(scheme, location string) (*Store, error) {
 	u, err := url.Parse(location)
 	if err != nil {
 		return nil, fmt.Errorf("history: %s: bad URL", ferry.Redact(location))
 	}
-	p := urlparam.New("history", u)
+	t := myParams
+	if scheme == "postgres" || scheme == "postgresql" {
+		t = pgParams
+	}
+	p := t.Values("history", u)
 	table := p.String("table", DefaultTable)
 	s := &Store{location: ferry.Redact(location)}
 	var dialect sqlident.Dialect

@@ -19,23 +19,65 @@ import (
 )
 
 // driverParams are the connection-string keys go-mssqldb reads (lower case,
-// as msdsn compares them). A sqlserver:// URL parameter that is neither one
-// of these nor a Ferry parameter of the connector is an error.
-var driverParams = map[string]bool{
-	"database": true, "encrypt": true, "password": true, "change password": true, "user id": true,
-	"port": true, "trustservercertificate": true, "certificate": true, "servercertificate": true,
-	"tlsmin": true, "packet size": true, "log": true, "connection timeout": true,
-	"hostnameincertificate": true, "keepalive": true, "serverspn": true, "workstation id": true,
-	"app name": true, "applicationintent": true, "failoverpartner": true, "failoverport": true,
-	"failoverpartnerspn": true, "disableretry": true, "server": true, "protocol": true,
-	"dial timeout": true, "pipe": true, "multisubnetfailover": true, "notraceid": true,
-	"epa enabled": true, "fedauth": true, "authenticator": true, "columnencryption": true,
-	"krb5-configfile": true, "krb5-keytabfile": true, "krb5-credcachefile": true, "krb5-realm": true,
-	"krb5-dnslookupkdc": true, "krb5-udppreferencelimit": true, "resetsessionid": true,
-	"integrated security": true, "trusted_connection": true, "user": true, "uid": true, "pwd": true,
-	"initial catalog": true, "app": true,
+// as msdsn compares them), with one line of documentation each. A
+// sqlserver:// URL parameter that is neither one of these nor a Ferry
+// parameter of the connector is an error.
+var driverParams = map[string]string{
+	"database": "driver: database to connect to", "encrypt": "driver: strict, true, false or disable (TLS)",
+	"password": "driver: password (better in the URL's userinfo)", "change password": "driver: new password to set at login",
+	"user id": "driver: user name (instead of the URL's userinfo)", "port": "driver: port (default 1433)",
+	"trustservercertificate": "driver: accept any server certificate", "certificate": "driver: file of the server's certificate",
+	"servercertificate": "driver: file of the server's certificate, matched exactly", "tlsmin": "driver: lowest TLS version (1.0, 1.1, 1.2, 1.3)",
+	"packet size": "driver: TDS packet size, bytes", "log": "driver: log flags (bit mask)",
+	"connection timeout": "driver: seconds to connect (0 waits forever)", "hostnameincertificate": "driver: host name expected in the certificate",
+	"keepalive": "driver: TCP keepalive, seconds", "serverspn": "driver: Kerberos service principal name",
+	"workstation id": "driver: workstation name sent at login", "app name": "driver: application name sent at login",
+	"applicationintent": "driver: ReadOnly to connect to a readable secondary", "failoverpartner": "driver: failover partner host",
+	"failoverport": "driver: failover partner port", "failoverpartnerspn": "driver: failover partner's service principal name",
+	"disableretry": "driver: do not retry a failed connection", "server": "driver: host[\\instance] (instead of the URL's host)",
+	"protocol": "driver: dialer protocol (tcp, np, lpc, admin)", "dial timeout": "driver: seconds for the TCP dial",
+	"pipe": "driver: named pipe", "multisubnetfailover": "driver: try every address of the host at once",
+	"notraceid": "driver: send no trace id", "epa enabled": "driver: extended protection for NTLM",
+	"fedauth": "driver: federated authentication method", "authenticator": "driver: authenticator name",
+	"columnencryption": "driver: Always Encrypted", "krb5-configfile": "driver: Kerberos configuration file",
+	"krb5-keytabfile": "driver: Kerberos keytab file", "krb5-credcachefile": "driver: Kerberos credential cache file",
+	"krb5-realm": "driver: Kerberos realm", "krb5-dnslookupkdc": "driver: look the KDC up in DNS",
+	"krb5-udppreferencelimit": "driver: Kerberos UDP size limit", "resetsessionid": "driver: reset the session id",
+	"integrated security": "driver: Windows (SSPI) authentication", "trusted_connection": "driver: Windows (SSPI) authentication",
+	"user": "driver: user name", "uid": "driver: user name", "pwd": "driver: password",
+	"initial catalog": "driver: database to connect to", "app": "driver: application name",
 	// "timezone" and "guid conversion" are refused: see refusedParams.
 }
+
+var driverSamples = map[string]string{
+	"encrypt": "disable", "port": "1433", "trustservercertificate": "true", "tlsmin": "1.2", "packet size": "4096",
+	"log": "0", "connection timeout": "30", "keepalive": "30", "applicationintent": "ReadOnly", "failoverport": "1433",
+	"disableretry": "false", "protocol": "tcp", "dial timeout": "15", "multisubnetfailover": "false", "notraceid": "false",
+	"epa enabled": "false", "columnencryption": "false", "krb5-dnslookupkdc": "false", "resetsessionid": "false",
+	"integrated security": "false", "trusted_connection": "false", "database": "db", "initial catalog": "db",
+}
+
+// DriverParams declares go-mssqldb's own keys for urlparam: matched without
+// regard to case, as the driver matches them.
+var DriverParams = driverTable()
+
+func driverTable() urlparam.Table {
+	keys := make([]string, 0, len(driverParams))
+	for k := range driverParams {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	t := make(urlparam.Table, len(keys))
+	for i, k := range keys {
+		t[i] = urlparam.Param{Name: k, Doc: driverParams[k], Fold: true, Sample: driverSamples[k],
+			Secret: k == "password" || k == "pwd" || k == "change password"}
+	}
+	return t
+}
+
+// Params returns the table of a connector whose own parameters are own:
+// own, then DriverParams.
+func Params(own urlparam.Table) urlparam.Table { return urlparam.Join(own, DriverParams) }
 
 // refusedParams are driver keys that would change how values are encoded
 // behind the connector's back.
@@ -49,17 +91,17 @@ var refusedParams = map[string]string{
 // with only the driver's parameters) and the Ferry parameters, which it
 // returns as urlparam.Values for the caller to read and then check with Done.
 // Driver parameters are marked known in p, so Done reports only parameters
-// that neither side knows. pkg prefixes errors. The error never holds the
-// password.
-func SplitURL(pkg string, u *url.URL) (dsn string, p *urlparam.Values, err error) {
+// that neither side knows. t is the connector's table (made by Params). pkg
+// prefixes errors. The error never holds the password.
+func SplitURL(pkg string, u *url.URL, t urlparam.Table) (dsn string, p *urlparam.Values, err error) {
 	if u.Scheme != "sqlserver" {
 		return "", nil, fmt.Errorf("%s: URL scheme %q is not sqlserver", pkg, u.Scheme)
 	}
 	if u.Host == "" {
 		return "", nil, fmt.Errorf("%s: URL %s has no host", pkg, ferry.Redact(u.String()))
 	}
-	p = urlparam.New(pkg, u)
-	q, _ := urlparam.Parse(u.RawQuery) // New already recorded the parse errors
+	p = t.Values(pkg, u)
+	q, _ := urlparam.Parse(u.RawQuery) // Values already recorded the parse errors
 	keep := url.Values{}
 	keys := make([]string, 0, len(q))
 	for k := range q {
@@ -69,11 +111,10 @@ func SplitURL(pkg string, u *url.URL) (dsn string, p *urlparam.Values, err error
 	for _, k := range keys {
 		lk := strings.ToLower(k)
 		if why, bad := refusedParams[lk]; bad {
-			p.Has(k)
-			p.Fail(k, fmt.Errorf("not accepted: %s", why))
+			p.Refuse(k, fmt.Errorf("not accepted: %s", why))
 			continue
 		}
-		if driverParams[lk] {
+		if _, ok := driverParams[lk]; ok {
 			p.Has(k) // known: the driver's
 			keep[k] = q[k]
 		}

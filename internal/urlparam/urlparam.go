@@ -1,5 +1,10 @@
 // Package urlparam reads the query parameters of a connector URL, and reports
 // parse errors and unknown parameters together.
+//
+// A connector declares its parameters in a Table (name, default, one line of
+// documentation) and reads them through Table.Values: reading a name the
+// table does not declare is an error Done reports, so every test that parses
+// a URL checks that the table, which the CLI's help prints, is the parser's.
 package urlparam
 
 import (
@@ -14,15 +19,19 @@ import (
 
 // Values reads the query parameters of one URL.
 type Values struct {
-	pkg  string
-	q    url.Values
-	used map[string]bool
-	errs []error
+	pkg   string
+	q     url.Values
+	used  map[string]bool
+	errs  []error
+	table Table
+	bad   map[string]bool // undeclared names read, reported once each
 }
 
-// New returns the parameters of u; pkg prefixes error messages. A query pair
-// that does not parse (a bad %-escape, a ';' separator) is an error that Done
-// reports, naming the parameter: it is never dropped silently.
+// New returns the parameters of u without a declared table (any name may be
+// read); pkg prefixes error messages. Connectors use Table.Values instead. A
+// query pair that does not parse (a bad %-escape, a ';' separator) is an
+// error that Done reports, naming the parameter: it is never dropped
+// silently.
 func New(pkg string, u *url.URL) *Values {
 	q, errs := Parse(u.RawQuery)
 	return &Values{pkg: pkg, q: q, used: map[string]bool{}, errs: errs}
@@ -63,14 +72,31 @@ func Parse(raw string) (url.Values, []error) {
 
 // Has reports whether name is set, and marks it known.
 func (v *Values) Has(name string) bool {
-	v.used[name] = true
+	v.mark(name)
 	_, ok := v.q[name]
 	return ok
 }
 
+// mark records that name was read, and that reading it is a bug when the
+// table does not declare it.
+func (v *Values) mark(name string) {
+	v.used[name] = true
+	if v.table == nil {
+		return
+	}
+	if _, ok := v.table.Lookup(name); ok || v.bad[name] {
+		return
+	}
+	if v.bad == nil {
+		v.bad = map[string]bool{}
+	}
+	v.bad[name] = true
+	v.errs = append(v.errs, fmt.Errorf("parameter %s is read but not declared in the parameter table (a bug in %s)", name, v.pkg))
+}
+
 // String returns the parameter, or def when it is absent.
 func (v *Values) String(name, def string) string {
-	v.used[name] = true
+	v.mark(name)
 	if vs, ok := v.q[name]; ok {
 		return vs[len(vs)-1]
 	}
@@ -157,7 +183,17 @@ func (v *Values) Fail(name string, err error) {
 	v.errs = append(v.errs, fmt.Errorf("parameter %s: %w", name, err))
 }
 
-// Done returns the parse errors and the unknown parameters, or nil.
+// Refuse records an error about parameter name, a name the parser knows in
+// order to refuse it (it is not declared in the table, nor listed by help).
+func (v *Values) Refuse(name string, err error) {
+	v.used[name] = true
+	v.errs = append(v.errs, fmt.Errorf("parameter %s: %w", name, err))
+}
+
+// Done returns the parse errors and the unknown parameters, or nil. An
+// unknown parameter close to a known one (the same but for case, or at most
+// two edits away) is reported with it: "unknown URL parameter splitpk (did
+// you mean splitPk?)"; otherwise the known names are listed.
 func (v *Values) Done() error {
 	var unknown []string
 	for k := range v.q {
@@ -167,16 +203,42 @@ func (v *Values) Done() error {
 	}
 	errs := v.errs
 	if len(unknown) > 0 {
-		slices.Sort(unknown)
-		known := make([]string, 0, len(v.used))
-		for k := range v.used {
-			known = append(known, k)
-		}
-		slices.Sort(known)
-		errs = append(errs, fmt.Errorf("unknown URL parameter(s) %s (known: %s)", strings.Join(unknown, ", "), strings.Join(known, ", ")))
+		errs = append(errs, v.unknownError(unknown))
 	}
 	if len(errs) == 0 {
 		return nil
 	}
 	return fmt.Errorf("%s: %w", v.pkg, errors.Join(errs...))
+}
+
+func (v *Values) unknownError(unknown []string) error {
+	slices.Sort(unknown)
+	var known []string
+	if v.table != nil {
+		known = v.table.Names()
+	} else {
+		for k := range v.used {
+			known = append(known, k)
+		}
+	}
+	slices.Sort(known)
+	parts := make([]string, len(unknown))
+	listKnown := false
+	for i, k := range unknown {
+		parts[i] = k
+		if s := Suggest(k, known); s != "" {
+			parts[i] += " (did you mean " + s + "?)"
+		} else {
+			listKnown = true
+		}
+	}
+	msg := "unknown URL parameter "
+	if len(unknown) > 1 {
+		msg = "unknown URL parameters "
+	}
+	msg += strings.Join(parts, ", ")
+	if listKnown {
+		msg += " (known: " + strings.Join(known, ", ") + ")"
+	}
+	return errors.New(msg)
 }

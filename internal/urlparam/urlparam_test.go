@@ -2,6 +2,7 @@ package urlparam_test
 
 import (
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -31,7 +32,7 @@ func TestValuesErrors(t *testing.T) {
 	err := q.Done()
 	require.ErrorContains(t, err, `xreader: parameter n="x" is not an integer`)
 	require.ErrorContains(t, err, `parameter b="maybe" is not a boolean`)
-	require.ErrorContains(t, err, "unknown URL parameter(s) typo (known: b, n)")
+	require.ErrorContains(t, err, "unknown URL parameter typo (known: b, n)")
 }
 
 func TestMalformedPairsAreErrors(t *testing.T) {
@@ -52,6 +53,86 @@ func TestMalformedPairsAreErrors(t *testing.T) {
 	q, errs := urlparam.Parse("a=1&b=x%2By&c=&d")
 	require.Empty(t, errs)
 	require.Equal(t, url.Values{"a": {"1"}, "b": {"x+y"}, "c": {""}, "d": {""}}, q)
+}
+
+var testTable = urlparam.Table{
+	{Name: "table", Doc: "the table"},
+	{Name: "splitPk", Doc: "split column"},
+	{Name: "batchRows", Default: "65536", Doc: "rows per batch"},
+	{Name: "app name", Doc: "a driver key", Fold: true},
+}
+
+func TestTable(t *testing.T) {
+	for _, tt := range []struct {
+		query string
+		read  []string
+		want  string // "" for no error
+	}{
+		{query: "table=t&splitPk=id", read: []string{"table", "splitPk"}},
+		{query: "table=t&splitpk=id", read: []string{"table", "splitPk"},
+			want: "xreader: unknown URL parameter splitpk (did you mean splitPk?)"},
+		{query: "Table=t", read: []string{"table"}, want: "unknown URL parameter Table (did you mean table?)"},
+		{query: "batchRow=1&tabel=t", read: []string{"table", "batchRows"},
+			want: "unknown URL parameters batchRow (did you mean batchRows?), tabel (did you mean table?)"},
+		{query: "bogus=1", read: []string{"table"},
+			want: "unknown URL parameter bogus (known: app name, batchRows, splitPk, table)"},
+		{query: "bogus=1&tabl=t", read: []string{"table"},
+			want: "unknown URL parameters bogus, tabl (did you mean table?) (known: app name, batchRows, splitPk, table)"},
+		// A Fold parameter is found in any case.
+		{query: "App+Name=ferry", read: []string{"App Name"}},
+		// Reading an undeclared name is the parser's bug, reported once.
+		{query: "table=t", read: []string{"table", "where", "where"},
+			want: "xreader: parameter where is read but not declared in the parameter table (a bug in xreader)"},
+		{query: "table=order_%", read: []string{"table"}, want: "parameter table: bad %-escape"},
+	} {
+		u := &url.URL{Scheme: "x", Host: "h", RawQuery: tt.query}
+		q := testTable.Values("xreader", u)
+		for _, name := range tt.read {
+			q.String(name, "")
+		}
+		err := q.Done()
+		if tt.want == "" {
+			require.NoError(t, err, tt.query)
+			continue
+		}
+		require.ErrorContains(t, err, tt.want, tt.query)
+		require.Equal(t, 1, strings.Count(err.Error(), "not declared")+strings.Count(err.Error(), "unknown URL")+strings.Count(err.Error(), "bad %"), tt.query)
+	}
+}
+
+func TestTableHelpers(t *testing.T) {
+	require.Equal(t, []string{"app name", "batchRows", "splitPk", "table"}, testTable.Names())
+	p, ok := testTable.Lookup("APP NAME")
+	require.True(t, ok)
+	require.Equal(t, "app name", p.Name)
+	_, ok = testTable.Lookup("TABLE")
+	require.False(t, ok, "only Fold parameters match without case")
+
+	w := testTable.With(urlparam.Param{Name: "splitPk", Doc: "mine"})
+	require.Equal(t, "mine", w[1].Doc)
+	require.Equal(t, "split column", testTable[1].Doc, "With copies")
+	require.Panics(t, func() { testTable.With(urlparam.Param{Name: "nope"}) })
+
+	j := urlparam.Join(testTable[:2], testTable[2:])
+	require.Equal(t, testTable, j)
+	require.Panics(t, func() { urlparam.Join(testTable, testTable[:1]) })
+}
+
+func TestSuggest(t *testing.T) {
+	known := []string{"batchRows", "column", "columns", "splitPk", "table", "where"}
+	for name, want := range map[string]string{
+		"splitpk":    "splitPk",   // case only
+		"SPLITPK":    "splitPk",   // case only
+		"split_pk":   "splitPk",   // one edit
+		"splitKey":   "",          // too far
+		"batchrow":   "batchRows", // case and one edit
+		"colums":     "column",    // tie at one edit: the first in order
+		"table":      "",          // itself is not a suggestion
+		"tbl":        "table",     // two edits
+		"completely": "",
+	} {
+		require.Equal(t, want, urlparam.Suggest(name, known), name)
+	}
 }
 
 func FuzzParse(f *testing.F) {

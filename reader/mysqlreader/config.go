@@ -13,7 +13,21 @@ import (
 	"github.com/ferrydata/ferry/internal/mysqlx"
 	"github.com/ferrydata/ferry/internal/sqlsource"
 	"github.com/ferrydata/ferry/internal/urlparam"
+	"github.com/ferrydata/ferry/internal/urlparam/urlreg"
 )
+
+// params declares the URL parameters configFromURL reads (Ferry's, then the
+// driver's); ferry help urls prints them.
+var params = urlparam.Join(sqlsource.Params.With(
+	urlparam.Param{Name: "table", Doc: "table to read: t, db.t or `my.db`.`t` (or set querySql)", Sample: "t"},
+	urlparam.Param{Name: "splitPk", Doc: "column to cut splits on; default a single-integer primary key, else one split", Sample: "id"},
+), urlparam.Table{
+	{Name: "batchRows", Default: "65536", Doc: "rows per batch"},
+	{Name: "time", Default: "duration", Doc: "TIME columns as duration (the whole MySQL range) or time64 (a time of day)"},
+	{Name: "zeroDate", Default: "error", Doc: "zero dates ('0000-00-00'): error, or null"},
+	{Name: "snapshot", Default: "true", Doc: "read every split in one consistent snapshot"},
+	{Name: "timeZone", Doc: "IANA zone of DATETIME values, read then as instants; default zone-less", Sample: "Asia/Shanghai"},
+}, mysqlx.Params)
 
 func init() {
 	open := ferry.ReaderOpenerFunc(func(ctx context.Context, u *url.URL) (ferry.Reader, error) {
@@ -23,8 +37,8 @@ func init() {
 		}
 		return Open(ctx, cfg)
 	})
-	ferry.DefaultURLMux().RegisterReader("mysql", open)
-	ferry.DefaultURLMux().RegisterReader("mariadb", open)
+	ferry.DefaultURLMux().RegisterReader("mysql", urlreg.Reader(params, open))
+	ferry.DefaultURLMux().RegisterReader("mariadb", urlreg.Reader(params, open))
 }
 
 // ZeroDatePolicy says what the reader does with MySQL's zero dates
@@ -96,7 +110,7 @@ func ParseConfig(urlstr string) (Config, error) {
 }
 
 func configFromURL(u *url.URL) (Config, error) {
-	p := urlparam.New("mysqlreader", u)
+	p := params.Values("mysqlreader", u)
 	conn, err := mysqlx.ConnConfig("mysqlreader", u, p)
 	if err != nil {
 		return Config{}, err

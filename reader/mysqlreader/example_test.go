@@ -42,5 +42,5 @@ func ExampleParseConfig() {
 	_, err := mysqlreader.ParseConfig("mysql://u:secret@db.example/shop?table=orders&splitpk=id")
 	fmt.Println(err)
 	// Output:
-	// mysqlreader: unknown URL parameter(s) splitpk (known: allowCleartextPasswords, allowFallbackToPlaintext, allowNativePasswords, allowOldPasswords, batchRows, charset, checkConnLiveness, clientFoundRows, collation, columns, compress, connectionAttributes, maxAllowedPacket, querySql, readTimeout, rejectReadOnly, serverPubKey, snapshot, splitPk, table, time, timeZone, timeout, tls, where, writeTimeout, zeroDate)
+	// mysqlreader: unknown URL parameter splitpk (did you mean splitPk?)
 }

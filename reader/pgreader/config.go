@@ -13,7 +13,17 @@ import (
 	"github.com/ferrydata/ferry/internal/sqlident"
 	"github.com/ferrydata/ferry/internal/sqlsource"
 	"github.com/ferrydata/ferry/internal/urlparam"
+	"github.com/ferrydata/ferry/internal/urlparam/urlreg"
 )
+
+// params declares the URL parameters configFromURL reads (Ferry's, then
+// libpq's); ferry help urls prints them.
+var params = urlparam.Join(sqlsource.Params.With(
+	urlparam.Param{Name: "splitPk", Doc: "column to cut splits on; default the first primary key column, else ctid block ranges (with querySql: a column of its output)", Sample: "id"},
+), urlparam.Table{
+	{Name: "splits", Default: "0", Doc: "splits wanted; 0 takes the Pipeline's concurrency hint"},
+	{Name: "batchRows", Default: "65536", Doc: "rows per batch"},
+}, pgurl.Params)
 
 // Config configures a Reader. The zero value of every field but ConnString
 // and one of Table or QuerySQL means the default.
@@ -62,7 +72,7 @@ func ParseConfig(urlstr string) (Config, error) {
 }
 
 func configFromURL(u *url.URL) (Config, error) {
-	p := urlparam.New("pgreader", u)
+	p := params.Values("pgreader", u)
 	src := sqlsource.FromParams(p)
 	cfg := Config{
 		Table:       src.Table,
@@ -122,8 +132,8 @@ func init() {
 		}
 		return Open(ctx, cfg)
 	})
-	ferry.DefaultURLMux().RegisterReader("postgres", open)
-	ferry.DefaultURLMux().RegisterReader("postgresql", open)
+	ferry.DefaultURLMux().RegisterReader("postgres", urlreg.Reader(params, open))
+	ferry.DefaultURLMux().RegisterReader("postgresql", urlreg.Reader(params, open))
 }
 
 func quote(name string) string { return sqlident.PostgreSQL.MustQuote(name) }

@@ -13,7 +13,17 @@ import (
 	"github.com/ferrydata/ferry/internal/sqlident"
 	"github.com/ferrydata/ferry/internal/sqlsource"
 	"github.com/ferrydata/ferry/internal/urlparam"
+	"github.com/ferrydata/ferry/internal/urlparam/urlreg"
 )
+
+// params declares the URL parameters configFromURL reads; ferry help urls
+// prints them.
+var params = urlparam.Join(sqlsource.Params.With(
+	urlparam.Param{Name: "querySql", Doc: "a SELECT to read instead of table, as one split"},
+	urlparam.Param{Name: "splitPk", Doc: "integer column to split on; default the rowid (a view or WITHOUT ROWID table: one split)", Sample: "id"},
+), urlparam.Table{
+	{Name: "batchRows", Default: "65536", Doc: "rows per batch"},
+})
 
 // DefaultBatchRows is the number of rows per batch when Config.BatchRows is 0.
 const DefaultBatchRows = 65536
@@ -60,7 +70,7 @@ func configFromURL(u *url.URL) (Config, error) {
 	}
 	var cfg Config
 	cfg.Path = PathFromURL(u)
-	p := urlparam.New("sqlitereader", u)
+	p := params.Values("sqlitereader", u)
 	src := sqlsource.FromParams(p)
 	cfg.Table, cfg.Columns, cfg.Where, cfg.QuerySQL, cfg.SplitPK = src.Table, src.Columns, src.Where, src.QuerySQL, src.SplitPK
 	cfg.BatchRows = p.Int("batchRows", 0)
@@ -129,7 +139,7 @@ func (c Config) source() sqlsource.Source {
 }
 
 func init() {
-	ferry.DefaultURLMux().RegisterReader("sqlite", ferry.ReaderOpenerFunc(openURL))
+	ferry.DefaultURLMux().RegisterReader("sqlite", urlreg.Reader(params, ferry.ReaderOpenerFunc(openURL)))
 }
 
 func openURL(ctx context.Context, u *url.URL) (ferry.Reader, error) {

@@ -223,7 +223,7 @@ func TestParseConfig(t *testing.T) {
 		{url: "sqlite://./rel/shop.db?table=orders&columns=id,%20name&where=id%3E5&splitPk=id&batchRows=100",
 			want: sqlitereader.Config{Path: "./rel/shop.db", Table: "orders", Columns: []string{"id", "name"}, Where: "id>5", SplitPK: "id", BatchRows: 100}},
 		{url: "sqlite:shop.db?querySql=SELECT%201", want: sqlitereader.Config{Path: "shop.db", QuerySQL: "SELECT 1"}},
-		{url: "sqlite:///x.db?table=t&bogus=1", wantErr: "unknown URL parameter(s) bogus"},
+		{url: "sqlite:///x.db?table=t&bogus=1", wantErr: "unknown URL parameter bogus"},
 		{url: "sqlite:///x.db", wantErr: "set table or querySql"},
 		{url: "sqlite:///x.db?table=t&querySql=SELECT%201", wantErr: "not both"},
 		{url: "sqlite:///x.db?table=main.t", want: sqlitereader.Config{Path: "/x.db", Table: "main.t"}},

@@ -10,16 +10,28 @@ import (
 	"github.com/ferrydata/ferry"
 	"github.com/ferrydata/ferry/internal/mssqlx"
 	"github.com/ferrydata/ferry/internal/sqlsource"
+	"github.com/ferrydata/ferry/internal/urlparam"
+	"github.com/ferrydata/ferry/internal/urlparam/urlreg"
 )
 
+// params declares the URL parameters configFromURL reads (Ferry's, then
+// go-mssqldb's); ferry help urls prints them.
+var params = mssqlx.Params(urlparam.Join(sqlsource.Params.With(
+	urlparam.Param{Name: "splitPk", Doc: "column to cut splits on (integer, string, decimal, date/time or uniqueidentifier); default the primary key's first column", Sample: "id"},
+), urlparam.Table{
+	{Name: "batchRows", Default: "65536", Doc: "rows per batch"},
+	{Name: "isolation", Default: "snapshot", Doc: "split consistency: snapshot, require-snapshot or read-committed"},
+	{Name: "keepOffsets", Default: "false", Doc: "add c_offset (UTC offset, minutes) after each datetimeoffset column c"},
+}))
+
 func init() {
-	ferry.DefaultURLMux().RegisterReader("sqlserver", ferry.ReaderOpenerFunc(func(ctx context.Context, u *url.URL) (ferry.Reader, error) {
+	ferry.DefaultURLMux().RegisterReader("sqlserver", urlreg.Reader(params, ferry.ReaderOpenerFunc(func(ctx context.Context, u *url.URL) (ferry.Reader, error) {
 		cfg, err := configFromURL(u)
 		if err != nil {
 			return nil, err
 		}
 		return Open(ctx, cfg)
-	}))
+	})))
 }
 
 // Isolation says how the splits of a read are made consistent.
@@ -82,7 +94,7 @@ func ParseConfig(urlstr string) (Config, error) {
 }
 
 func configFromURL(u *url.URL) (Config, error) {
-	dsn, p, err := mssqlx.SplitURL("sqlserverreader", u)
+	dsn, p, err := mssqlx.SplitURL("sqlserverreader", u, params)
 	if err != nil {
 		return Config{}, err
 	}

@@ -117,7 +117,7 @@ func TestParseConfig(t *testing.T) {
 			return nil
 		}},
 		{url: "sqlserver://sa:pw@h?table=t&isolation=dirty", err: "isolation"},
-		{url: "sqlserver://sa:pw@h?table=t&splitpk=id", err: "unknown URL parameter(s) splitpk"},
+		{url: "sqlserver://sa:pw@h?table=t&splitpk=id", err: "unknown URL parameter splitpk (did you mean splitPk?)"},
 		{url: "sqlserver://sa:pw@h?querySql=SELECT+1&splitPk=id", err: "go with table"},
 		{url: "sqlserver://sa:pw@h", err: "set table or querySql"},
 		{url: "sqlserver://sa:pw@h?table=t&batchRows=-1", err: "negative"},

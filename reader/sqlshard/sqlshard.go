@@ -47,6 +47,7 @@ import (
 	"github.com/ferrydata/ferry"
 	"github.com/ferrydata/ferry/internal/sqlsource"
 	"github.com/ferrydata/ferry/internal/urlparam"
+	"github.com/ferrydata/ferry/internal/urlparam/urlreg"
 	"github.com/ferrydata/ferry/reader/shardreader"
 )
 
@@ -56,6 +57,23 @@ const (
 	ParamSourceColumns = "sourceColumns"
 	ParamMaxPerSource  = "maxPerSource"
 )
+
+// params declares the parameters ParseURL takes out of a SQL reader URL
+// before the shard readers see it.
+var params = urlparam.Table{
+	{Name: ParamTables, Doc: "tables read as one source, a,b or ranges (order_[00-15]); with or instead of table", Sample: "t1,t2"},
+	{Name: ParamSourceColumns, Doc: "columns naming each row's shard, NAME[:KIND],... (KIND database, schema, table or source)", Sample: "src:table"},
+	{Name: ParamMaxPerSource, Default: strconv.Itoa(DefaultMaxPerSource), Doc: "most reads at once against one database (0: no cap)"},
+}
+
+// URLParams returns the parameters sqlshard takes in a reader URL of scheme
+// (for help texts): nil when scheme is not a SQL reader scheme it expands.
+func URLParams(scheme string) []ferry.URLParam {
+	if !sqlSchemes[scheme] {
+		return nil
+	}
+	return urlreg.Public(params)
+}
 
 // OpenParallel is how many shard readers OpenReader opens at once.
 const OpenParallel = 8

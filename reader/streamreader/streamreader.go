@@ -40,17 +40,17 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/ferrydata/ferry"
-	"github.com/ferrydata/ferry/internal/urlparam"
+	"github.com/ferrydata/ferry/internal/urlparam/urlreg"
 )
 
 func init() {
-	ferry.DefaultURLMux().RegisterReader("stream", ferry.ReaderOpenerFunc(func(ctx context.Context, u *url.URL) (ferry.Reader, error) {
+	ferry.DefaultURLMux().RegisterReader("stream", urlreg.Reader(params, ferry.ReaderOpenerFunc(func(ctx context.Context, u *url.URL) (ferry.Reader, error) {
 		cfg, err := configFromURL(u)
 		if err != nil {
 			return nil, err
 		}
 		return New(cfg)
-	}))
+	})))
 }
 
 // Column is one generated column, in DataX's form.
@@ -89,7 +89,7 @@ func ParseConfig(urlstr string) (Config, error) {
 }
 
 func configFromURL(u *url.URL) (Config, error) {
-	p := urlparam.New("streamreader", u)
+	p := params.Values("streamreader", u)
 	cfg := Config{
 		SliceRecordCount: p.Int64("sliceRecordCount", -1),
 		Slices:           p.Int("slices", 0),

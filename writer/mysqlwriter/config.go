@@ -12,7 +12,24 @@ import (
 	"github.com/ferrydata/ferry"
 	"github.com/ferrydata/ferry/internal/mysqlx"
 	"github.com/ferrydata/ferry/internal/urlparam"
+	"github.com/ferrydata/ferry/internal/urlparam/urlreg"
 )
+
+// params declares the URL parameters configFromURL reads (Ferry's, then the
+// driver's); ferry help urls prints them.
+var params = urlparam.Join(urlparam.Table{
+	{Name: "table", Doc: "destination table: t, db.t or `my.db`.`t`", Sample: "t"},
+	{Name: "mode", Default: "insert", Doc: "write mode: insert, overwrite, upsert, replace or partition-overwrite"},
+	{Name: "key", Doc: "key columns: primary key of a created table, not updated by upsert", Sample: "id"},
+	{Name: "partition", Doc: "SQL condition of the rows partition-overwrite replaces", Sample: "d = 1"},
+	{Name: "preSql", Doc: "a statement run in Prepare; repeat the parameter for more"},
+	{Name: "postSql", Doc: "a statement run at Commit, after the data is in place; repeatable"},
+	{Name: "batchRows", Default: "0", Doc: "rows per LOAD DATA or INSERT; 0 means a whole batch per LOAD DATA, 1000 per INSERT"},
+	{Name: "create", Default: "false", Doc: "create the table from the Arrow schema when missing"},
+	{Name: "method", Doc: "load (LOAD DATA LOCAL INFILE) or insert; default load when the server allows local_infile", Sample: "insert"},
+	{Name: "staleAge", Default: "24h", Doc: "age after which the stage of a dead run on the same target is dropped"},
+	{Name: "timeZone", Default: "UTC", Doc: "IANA zone in which instants are written into DATETIME columns"},
+}, mysqlx.Params)
 
 func init() {
 	open := ferry.WriterOpenerFunc(func(ctx context.Context, u *url.URL) (ferry.Writer, error) {
@@ -22,8 +39,8 @@ func init() {
 		}
 		return Open(ctx, cfg)
 	})
-	ferry.DefaultURLMux().RegisterWriter("mysql", open)
-	ferry.DefaultURLMux().RegisterWriter("mariadb", open)
+	ferry.DefaultURLMux().RegisterWriter("mysql", urlreg.Writer(params, open))
+	ferry.DefaultURLMux().RegisterWriter("mariadb", urlreg.Writer(params, open))
 }
 
 // The write methods a Writer can use; Method reports the one in use.
@@ -92,7 +109,7 @@ func ParseConfig(urlstr string) (Config, error) {
 }
 
 func configFromURL(u *url.URL) (Config, error) {
-	p := urlparam.New("mysqlwriter", u)
+	p := params.Values("mysqlwriter", u)
 	c, err := mysqlx.ConnConfig("mysqlwriter", u, p)
 	if err != nil {
 		return Config{}, err

@@ -13,7 +13,25 @@ import (
 	"github.com/ferrydata/ferry/internal/pgurl"
 	"github.com/ferrydata/ferry/internal/sqlident"
 	"github.com/ferrydata/ferry/internal/urlparam"
+	"github.com/ferrydata/ferry/internal/urlparam/urlreg"
 )
+
+// params declares the URL parameters configFromURL reads (Ferry's, then
+// libpq's); ferry help urls prints them.
+var params = urlparam.Join(urlparam.Table{
+	{Name: "table", Doc: "destination table, [schema.]name", Sample: "t"},
+	{Name: "mode", Default: "insert", Doc: "write mode: insert, overwrite, upsert, replace or partition-overwrite"},
+	{Name: "key", Doc: "key columns of upsert and replace, comma-separated; default the primary key", Sample: "id"},
+	{Name: "partition", Doc: "SQL predicate of the rows partition-overwrite replaces", Sample: "d = 1"},
+	{Name: "preSql", Doc: "statements run in Prepare; repeatable, or several separated by ';' (%3B)"},
+	{Name: "postSql", Doc: "statements run at Commit (in the commit transaction but for insert)"},
+	{Name: "create", Default: "false", Doc: "create the table from the Arrow schema when missing"},
+	{Name: "conns", Default: "0", Doc: "most write connections; 0 means one per batch writer"},
+	{Name: "staleAfter", Default: "24h", Doc: "age after which an unheld stage of another run is dropped (negative: never)", Sample: "24h"},
+	{Name: "batchRows", Default: "0", Doc: "accepted, ignored (the Pipeline sizes batches)"},
+}, pgurl.Params.With(
+	urlparam.Param{Name: "readTimeout", Default: "0", Doc: "fail a connection on which nothing arrived for this long; must exceed the longest statement (0 waits forever)", Sample: "10m"},
+))
 
 // Config configures a Writer. The zero value of every field but ConnString
 // and Table means the default.
@@ -70,7 +88,7 @@ func ParseConfig(urlstr string) (Config, error) {
 }
 
 func configFromURL(u *url.URL) (Config, error) {
-	p := urlparam.New("pgwriter", u)
+	p := params.Values("pgwriter", u)
 	q, _ := urlparam.Parse(u.RawQuery) // malformed pairs are reported by p.Done
 	cfg := Config{
 		Table:       p.String("table", ""),
@@ -161,8 +179,8 @@ func init() {
 		}
 		return New(cfg)
 	})
-	ferry.DefaultURLMux().RegisterWriter("postgres", open)
-	ferry.DefaultURLMux().RegisterWriter("postgresql", open)
+	ferry.DefaultURLMux().RegisterWriter("postgres", urlreg.Writer(params, open))
+	ferry.DefaultURLMux().RegisterWriter("postgresql", urlreg.Writer(params, open))
 }
 
 // quote quotes one identifier; names that cannot be quoted were refused by

@@ -13,7 +13,21 @@ import (
 	"github.com/ferrydata/ferry/internal/sqlident"
 	"github.com/ferrydata/ferry/internal/sqlsource"
 	"github.com/ferrydata/ferry/internal/urlparam"
+	"github.com/ferrydata/ferry/internal/urlparam/urlreg"
 )
+
+// params declares the URL parameters configFromURL reads; ferry help urls
+// prints them.
+var params = urlparam.Table{
+	{Name: "table", Doc: "destination table, [schema.]name", Sample: "t"},
+	{Name: "mode", Default: "insert", Doc: "write mode: insert, overwrite, upsert, replace or partition-overwrite"},
+	{Name: "key", Doc: "key columns of upsert (default the primary key) and of a created table", Sample: "id"},
+	{Name: "partition", Doc: "SQL predicate of the rows partition-overwrite replaces (that mode only)"},
+	{Name: "create", Default: "true", Doc: "create a missing table from the Arrow schema (false: a missing table is an error)"},
+	{Name: "batchRows", Default: "256", Doc: "rows per INSERT (fewer for wide tables: at most 32766 bound values)"},
+	{Name: "preSql", Doc: "statements run first in the write transaction, separated by ';' (%3B)"},
+	{Name: "postSql", Doc: "statements run just before the write transaction commits"},
+}
 
 // MaxVariables is SQLite's limit on bound parameters per statement in
 // modernc.org/sqlite (SQLITE_MAX_VARIABLE_NUMBER).
@@ -78,7 +92,7 @@ func configFromURL(u *url.URL) (Config, error) {
 	}
 	var cfg Config
 	cfg.Path = pathFromURL(u)
-	p := urlparam.New("sqlitewriter", u)
+	p := params.Values("sqlitewriter", u)
 	cfg.Table = p.String("table", "")
 	mode, err := ferry.ParseWriteMode(p.String("mode", ""))
 	if err != nil {
@@ -186,7 +200,7 @@ func (c Config) validate() error {
 }
 
 func init() {
-	ferry.DefaultURLMux().RegisterWriter("sqlite", ferry.WriterOpenerFunc(openURL))
+	ferry.DefaultURLMux().RegisterWriter("sqlite", urlreg.Writer(params, ferry.WriterOpenerFunc(openURL)))
 }
 
 func openURL(ctx context.Context, u *url.URL) (ferry.Writer, error) {

@@ -257,7 +257,7 @@ func TestParseConfig(t *testing.T) {
 		"sqlite:///x.db?table=t&partition=a%3D1":          "partition applies to mode partition-overwrite",
 		"sqlite:///x.db":                                  "table is required",
 		"sqlite:///x.db?table=t&create=maybe":             "not a boolean",
-		"sqlite:///x.db?table=t&where=x":                  "unknown URL parameter(s) where",
+		"sqlite:///x.db?table=t&where=x":                  "unknown URL parameter where",
 		"postgres:///x.db?table=t":                        "not sqlite",
 	} {
 		if _, err := sqlitewriter.ParseConfig(url); err == nil || !strings.Contains(err.Error(), want) {

@@ -8,16 +8,34 @@ import (
 
 	"github.com/ferrydata/ferry"
 	"github.com/ferrydata/ferry/internal/mssqlx"
+	"github.com/ferrydata/ferry/internal/urlparam"
+	"github.com/ferrydata/ferry/internal/urlparam/urlreg"
 )
 
+// params declares the URL parameters configFromURL reads (Ferry's, then
+// go-mssqldb's); ferry help urls prints them.
+var params = mssqlx.Params(urlparam.Table{
+	{Name: "table", Doc: "destination table: t, schema.t or db.schema.t", Sample: "dbo.t"},
+	{Name: "mode", Default: "insert", Doc: "write mode: insert, overwrite, upsert, replace or partition-overwrite"},
+	{Name: "key", Doc: "key columns of upsert and replace, comma-separated; default the primary key", Sample: "id"},
+	{Name: "partition", Doc: "SQL predicate of the rows partition-overwrite replaces", Sample: "d = 1"},
+	{Name: "preSql", Doc: "statements run once when the stage is prepared (';' written %3B)"},
+	{Name: "postSql", Doc: "statements run at Commit, in the commit transaction"},
+	{Name: "create", Default: "false", Doc: "create the table from the Arrow schema when missing"},
+	{Name: "load", Default: "bulk", Doc: "how the stage is loaded: bulk (bulk copy) or insert"},
+	{Name: "insertRows", Default: "0", Doc: "rows per INSERT with load=insert; 0 fits SQL Server's 2100 parameters, at most 1000"},
+	{Name: "tablock", Default: "true", Doc: "bulk-load the stage with the TABLOCK hint"},
+	{Name: "batchRows", Default: "0", Doc: "accepted, ignored (the Pipeline sizes batches)"},
+})
+
 func init() {
-	ferry.DefaultURLMux().RegisterWriter("sqlserver", ferry.WriterOpenerFunc(func(ctx context.Context, u *url.URL) (ferry.Writer, error) {
+	ferry.DefaultURLMux().RegisterWriter("sqlserver", urlreg.Writer(params, ferry.WriterOpenerFunc(func(ctx context.Context, u *url.URL) (ferry.Writer, error) {
 		cfg, err := configFromURL(u)
 		if err != nil {
 			return nil, err
 		}
 		return Open(ctx, cfg)
-	}))
+	})))
 }
 
 // Config configures a Writer. The zero value of every field but DSN and
@@ -74,7 +92,7 @@ func ParseConfig(urlstr string) (Config, error) {
 }
 
 func configFromURL(u *url.URL) (Config, error) {
-	dsn, p, err := mssqlx.SplitURL("sqlserverwriter", u)
+	dsn, p, err := mssqlx.SplitURL("sqlserverwriter", u, params)
 	if err != nil {
 		return Config{}, err
 	}

@@ -193,7 +193,7 @@ func TestParseConfig(t *testing.T) {
 		{url: "sqlserver://sa:pw@h?table=t&mode=merge", err: "unknown write mode"},
 		{url: "sqlserver://sa:pw@h?table=t&load=bcp", err: "load"},
 		{url: "sqlserver://sa:pw@h?table=t&insertRows=5000", err: "insertRows"},
-		{url: "sqlserver://sa:pw@h?table=t&Table=u", err: "unknown URL parameter(s) Table"},
+		{url: "sqlserver://sa:pw@h?table=t&Table=u", err: "unknown URL parameter Table (did you mean table?)"},
 		{url: "sqlserver://sa:pw@h?mode=insert", err: "table is required"},
 		{url: "sqlserver://sa:pw@h?table=a.b.c.d", err: "at most 3"},
 	}

@@ -35,17 +35,17 @@ import (
 
 	"github.com/ferrydata/ferry"
 	"github.com/ferrydata/ferry/internal/arrowval"
-	"github.com/ferrydata/ferry/internal/urlparam"
+	"github.com/ferrydata/ferry/internal/urlparam/urlreg"
 )
 
 func init() {
-	ferry.DefaultURLMux().RegisterWriter("stream", ferry.WriterOpenerFunc(func(ctx context.Context, u *url.URL) (ferry.Writer, error) {
+	ferry.DefaultURLMux().RegisterWriter("stream", urlreg.Writer(params, ferry.WriterOpenerFunc(func(ctx context.Context, u *url.URL) (ferry.Writer, error) {
 		cfg, err := configFromURL(u)
 		if err != nil {
 			return nil, err
 		}
 		return New(cfg), nil
-	}))
+	})))
 }
 
 // Config configures a Writer. The zero value prints to standard output
@@ -71,7 +71,7 @@ func ParseConfig(urlstr string) (Config, error) {
 }
 
 func configFromURL(u *url.URL) (Config, error) {
-	p := urlparam.New("streamwriter", u)
+	p := params.Values("streamwriter", u)
 	cfg := Config{
 		NoPrint:        !p.Bool("print", true),
 		FieldDelimiter: p.String("fieldDelimiter", "\t"),
