@@ -34,6 +34,8 @@ func (p *Pipeline) CopySplit(ctx context.Context, pl *Plan, splitID string) (Spl
 	if !ok {
 		return SplitSummary{}, fmt.Errorf("ferry: run %s has no split %q", pl.RunID, splitID)
 	}
+	p.run.beginProgress() // until Finish or Close
+	p.run.setPhase(PhaseCopying)
 	err := p.copyIndex(ctx, idx)
 	st := &p.run.states[idx]
 	st.mu.Lock()

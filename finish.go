@@ -30,7 +30,9 @@ func (p *Pipeline) Finish(ctx context.Context, pl *Plan, results []SplitSummary)
 		return nil, err
 	}
 	p.run.start = time.Now()
+	p.run.beginProgress()
 	sum, err := p.finish(ctx, pl, results, nil)
+	p.run.endProgress(finalPhase(err))
 	p.run.end = time.Now()
 	if err != nil {
 		sum.Error = err.Error()
@@ -52,6 +54,7 @@ func (p *Pipeline) attachForFinish(ctx context.Context, pl *Plan) error {
 // are splits copied elsewhere (nil in Run).
 func (p *Pipeline) finish(ctx context.Context, pl *Plan, results []SplitSummary, ck *checkpoint) (*Summary, error) {
 	r := p.run
+	r.setPhase(PhaseCommitting)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.ended {
@@ -142,13 +145,19 @@ func (p *Pipeline) finish(ctx context.Context, pl *Plan, results []SplitSummary,
 	var err error
 	if cc, ok := p.w.(CheckedCommitter); ok && len(p.opts.Checks) > 0 {
 		err = cc.CommitChecked(ctx, func(ctx context.Context, q Querier) error {
+			r.setPhase(PhaseChecking)
 			_, err := p.verifyChecks(ctx, q, stagedRows)
+			r.setPhase(PhaseCommitting)
 			return err
 		})
 	} else {
+		if len(p.opts.Checks) > 0 {
+			r.setPhase(PhaseChecking)
+		}
 		if _, err := p.verifyChecks(ctx, nil, stagedRows); err != nil {
 			return fail(err)
 		}
+		r.setPhase(PhaseCommitting)
 		err = p.w.Commit(ctx)
 	}
 	crashpoint.Hit("ferry.commit.after")

@@ -61,8 +61,11 @@ type Options struct {
 	// Transformers run in order on every batch between reader and writer.
 	Transformers []Transformer
 
-	// Progress, when set, is called every ProgressInterval and once at the
-	// end, from a single goroutine.
+	// Progress, when set, is called from a single goroutine every
+	// ProgressInterval, at every change of the run's Phase (planning,
+	// copying, checking, committing: also during a long commit), and once at
+	// the end with Final set. The events carry the reader's size estimate
+	// (see Estimator) and the current rate.
 	Progress         func(Progress)
 	ProgressInterval time.Duration
 

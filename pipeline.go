@@ -87,6 +87,9 @@ func (p *Pipeline) runAll(ctx context.Context, ck *checkpoint) (sum *Summary, er
 			sum.Error = err.Error()
 		}
 	}()
+	r.beginProgress()
+	r.setPhase(PhasePlanning)
+	defer func() { r.endProgress(finalPhase(err)) }()
 	if ck == nil && p.opts.Checkpoint != "" {
 		if ck, err = createCheckpoint(p.opts.Checkpoint, p.opts.CheckpointOrigin); err != nil {
 			return nil, err
@@ -113,7 +116,6 @@ func (p *Pipeline) runAll(ctx context.Context, ck *checkpoint) (sum *Summary, er
 		}
 	}
 
-	stopProgress := r.startProgress()
 	err = p.copyAll(ctx, pl, ck)
 	if err == nil {
 		_, err = p.finish(ctx, pl, nil, ck)
@@ -126,7 +128,6 @@ func (p *Pipeline) runAll(ctx context.Context, ck *checkpoint) (sum *Summary, er
 			ck.setStatus(statusAborted, err)
 		}
 	}
-	stopProgress()
 	return nil, err
 }
 
@@ -148,6 +149,7 @@ func keepForResume(p *Pipeline, ck *checkpoint, err error) bool {
 // returns the first error.
 func (p *Pipeline) copyAll(ctx context.Context, pl *Plan, ck *checkpoint) error {
 	r := p.run
+	r.setPhase(PhaseCopying)
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 
@@ -215,6 +217,10 @@ func (p *Pipeline) Close() error {
 		return nil
 	}
 	p.closed = true
+	if p.ended && !p.run.committed {
+		p.run.endProgress(PhaseFailed)
+	}
+	p.run.endProgress(PhaseDone)
 	var errs []error
 	// Batch writers of a run that did not end are released without a
 	// flush; Abort (or a crash) undoes what they wrote.
@@ -289,6 +295,14 @@ type run struct {
 	readTime, writeTime, waitReader, waitWriter    atomic.Int64
 	splitsDone, splitsSkipped, rowsSkipped         atomic.Int64
 
+	// Progress: the plan's totals, the phase and the events' goroutine.
+	splitsTotal, rowsTotal, bytesTotal atomic.Int64
+	totalExact                         atomic.Bool
+	phase                              atomic.Value // Phase
+	phaseCh                            chan Phase
+	progMu                             sync.Mutex
+	prog                               *progressLoop
+
 	rowLim, byteLim *rate.Limiter
 	counter         *dirty.Counter
 	sinks           []dirty.Sink
@@ -310,7 +324,7 @@ type splitState struct {
 }
 
 func newRun(p *Pipeline) *run {
-	r := &run{p: p, o: p.opts, byReason: map[string]int64{}}
+	r := &run{p: p, o: p.opts, byReason: map[string]int64{}, phaseCh: make(chan Phase, 16)}
 	if r.o.RowsPerSecond > 0 {
 		r.rowLim = rate.NewLimiter(rate.Limit(r.o.RowsPerSecond), r.o.BatchRows)
 	}
@@ -322,7 +336,7 @@ func newRun(p *Pipeline) *run {
 	}
 	r.sinks = r.o.DirtySinks
 	if len(r.sinks) == 0 {
-		r.sinks = []dirty.Sink{dirty.LogSink{Logger: r.o.Logger}}
+		r.sinks = []dirty.Sink{&dirty.LogSink{Logger: r.o.Logger}}
 	}
 	for _, s := range r.sinks {
 		if l, ok := s.(dirty.Locator); ok {
@@ -341,6 +355,7 @@ func (r *run) setPlan(pl *Plan) {
 		r.states[i].ID = s.ID
 		r.index[s.ID] = i
 	}
+	r.setPlanTotals(pl)
 }
 
 func (r *run) note(s string) {

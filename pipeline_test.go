@@ -211,7 +211,7 @@ func TestReaderDirtyRows(t *testing.T) {
 		return []dirty.RowError{{Row: 7, Column: "name", Value: "x\xff", Err: errors.New("invalid UTF-8")}}
 	}}
 	f := newFixture(t, 3, 10, ro, nil)
-	sum, err := f.run(t, context.Background(), &ferry.Options{Dirty: dirty.TolerateRows(3), DirtySinks: []dirty.Sink{dirty.LogSink{}}})
+	sum, err := f.run(t, context.Background(), &ferry.Options{Dirty: dirty.TolerateRows(3), DirtySinks: []dirty.Sink{&dirty.LogSink{}}})
 	require.NoError(t, err)
 	require.EqualValues(t, 3, sum.RowsDirty)
 	require.EqualValues(t, 30, sum.RowsWritten)

@@ -38,6 +38,9 @@ type Plan struct {
 	// Staged reports whether the writer is a StageWriter: only then can
 	// other processes copy splits, and a resumed run skip done ones.
 	Staged bool `json:"staged"`
+	// Estimate is the reader's estimate of the source's size (an
+	// Estimator's), for progress; nil when unknown.
+	Estimate *Estimate `json:"estimate,omitempty"`
 }
 
 // ErrNotStaged is returned when a step needs a StageWriter (copying a split
@@ -146,6 +149,8 @@ func (p *Pipeline) Plan(ctx context.Context) (*Plan, error) {
 	if err := CheckRunID(p.opts.RunID); err != nil {
 		return nil, err
 	}
+	p.run.beginProgress()
+	p.run.setPhase(PhasePlanning)
 	rs, err := p.r.Schema(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("ferry: read schema: %w", err)
@@ -164,7 +169,7 @@ func (p *Pipeline) Plan(ctx context.Context) (*Plan, error) {
 	if err := uniqueSplits(splits); err != nil {
 		return nil, fmt.Errorf("ferry: plan splits: %w", err)
 	}
-	pl := &Plan{Version: PlanVersion, RunID: p.opts.RunID, Created: time.Now().UTC(), Splits: slices.Clip(splits)}
+	pl := &Plan{Version: PlanVersion, RunID: p.opts.RunID, Created: time.Now().UTC(), Splits: slices.Clip(splits), Estimate: p.estimate(ctx)}
 	if pl.ReaderSchema, err = encodeSchema(rs); err != nil {
 		return nil, fmt.Errorf("ferry: encode schema: %w", err)
 	}

@@ -212,23 +212,3 @@ func humanBytes(n int64) string {
 	}
 	return fmt.Sprintf("%d B", n)
 }
-
-// Progress is a snapshot of a running pipeline.
-type Progress struct {
-	Elapsed       time.Duration
-	SplitsDone    int
-	SplitsTotal   int
-	RowsRead      int64
-	RowsWritten   int64
-	RowsDirty     int64
-	BytesWritten  int64
-	RowsPerSecond float64
-	// Final is true for the last event of a run.
-	Final bool
-}
-
-// String formats p as a one-line status.
-func (p Progress) String() string {
-	return fmt.Sprintf("%s  splits %d/%d  read %d  written %d  dirty %d  %.0f rows/s  %s",
-		p.Elapsed.Round(time.Second), p.SplitsDone, p.SplitsTotal, p.RowsRead, p.RowsWritten, p.RowsDirty, p.RowsPerSecond, humanBytes(p.BytesWritten))
-}

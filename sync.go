@@ -175,3 +175,28 @@ func ParseWriteMode(s string) (WriteMode, error) {
 	}
 	return "", fmt.Errorf("ferry: unknown write mode %q (want insert, overwrite, upsert, replace or partition-overwrite)", s)
 }
+
+// Estimator is an optional interface of a Reader: a cheap estimate of the
+// source's size, made once at planning time (after Splits) from what the
+// source already knows (table statistics, file sizes, a file footer), never
+// by reading the data. The Pipeline puts it in the Plan and in every
+// Progress event, for a percentage and an ETA. An error or a zero Estimate
+// means "unknown" and never fails the run.
+//
+// The estimate is of the whole source rather than per split: every source
+// has a cheap whole-table figure, few have cheap per-range ones, and a
+// resumed run counts the rows of the splits it skips exactly anyway.
+type Estimator interface {
+	Estimate(ctx context.Context) (Estimate, error)
+}
+
+// Estimate is a Reader's estimate of the size of its source.
+type Estimate struct {
+	// Rows is the estimated number of rows; 0 means unknown.
+	Rows int64 `json:"rows,omitempty"`
+	// Bytes is the estimated size of the source as stored (file sizes, the
+	// table's size on disk); 0 means unknown.
+	Bytes int64 `json:"bytes,omitempty"`
+	// Exact reports that Rows is a count, not an estimate.
+	Exact bool `json:"exact,omitempty"`
+}
