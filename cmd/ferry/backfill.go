@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"time"
@@ -30,11 +29,8 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	parallel := fs.Int("parallel", 1, "instances run at once")
 	onlyFailed := fs.Bool("only-failed", false, "run only the dates --state does not record as succeeded")
 	stateFile := fs.String("state", "", "record each date's outcome in this JSON file (needed by --only-failed)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, done := parseFlags(fs, args, stdout, stderr); done {
+		return code
 	}
 	usageErr := func(format string, a ...any) int {
 		fmt.Fprintf(stderr, "ferry backfill: "+format+"\n", a...)
@@ -42,8 +38,7 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	}
 	switch {
 	case fs.NArg() != 1:
-		fs.Usage()
-		return usageErr("give one job file after the flags")
+		return usageLine(fs, stderr, "give one job file after the flags")
 	case *from == "" || *to == "":
 		return usageErr("--from and --to are required")
 	case f.bizdate != "" || f.cyctime != "":

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"runtime/debug"
@@ -90,4 +91,31 @@ func printFailureJSON(w io.Writer, f failureJSON, mask func(string) string) {
 		s = mask(s)
 	}
 	fmt.Fprintln(w, s)
+}
+
+// parseFlags parses args into fs. -h and --help print the flags on stdout
+// (done true, code 0); any other flag error is one line on stderr (done
+// true, code 2). Otherwise done is false and the command goes on.
+func parseFlags(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) (code int, done bool) {
+	fs.SetOutput(io.Discard)
+	err := fs.Parse(args)
+	fs.SetOutput(stderr)
+	switch {
+	case err == nil:
+		return 0, false
+	case errors.Is(err, flag.ErrHelp):
+		fs.SetOutput(stdout)
+		fs.Usage()
+		fs.SetOutput(stderr)
+		return 0, true
+	}
+	fmt.Fprintf(stderr, "%s: %v (%s -h lists the flags)\n", fs.Name(), err, fs.Name())
+	return 2, true
+}
+
+// usageLine prints a usage error of command fs on one line of stderr and
+// returns exit code 2.
+func usageLine(fs *flag.FlagSet, stderr io.Writer, msg string) int {
+	fmt.Fprintf(stderr, "%s: %s (%s -h lists the flags)\n", fs.Name(), msg, fs.Name())
+	return 2
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -78,27 +77,23 @@ func runState(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs := flag.NewFlagSet("ferry state", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: ferry state show|reset --from URL --to URL [--state PATH]\n\nShows or forgets the saved cursor of `ferry sync --from URL --to URL` (a --from with\ncursor=COL[,COL]). After a reset the next run is a full copy.\n\nflags:")
+		fmt.Fprintln(fs.Output(), "usage: ferry state show|reset --from URL --to URL [--state PATH]\n\nShows or forgets the saved cursor of `ferry sync --from URL --to URL` (a --from with\ncursor=COL[,COL]). After a reset the next run is a full copy.\n\nflags:")
 		fs.PrintDefaults()
 	}
 	if len(args) == 0 || (args[0] != "show" && args[0] != "reset") {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+			fs.SetOutput(stdout)
 			fs.Usage()
 			return 0
 		}
-		fmt.Fprintln(stderr, "ferry state: say show or reset")
-		fs.Usage()
-		return 2
+		return usageLine(fs, stderr, "say show or reset")
 	}
 	verb := args[0]
 	from := fs.String("from", "", "the sync's --from URL (with its cursor=)")
 	to := fs.String("to", "", "the sync's --to URL (with its mode)")
 	statePath := fs.String("state", "", "the state file or directory the sync used (default: $XDG_STATE_HOME/ferry/cursors)")
-	if err := fs.Parse(args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, done := parseFlags(fs, args[1:], stdout, stderr); done {
+		return code
 	}
 	if *from == "" || *to == "" || fs.NArg() > 0 {
 		fmt.Fprintln(stderr, "ferry state: --from and --to are required")

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -17,22 +16,17 @@ func runGC(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("ferry gc", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: ferry gc --to URL [--min-age D] [--dry-run]\n\nDrops the stages (staging tables, temp files) that killed runs left in the destination\nURL. A stage a live run holds is never touched; a run that can still be resumed loses\nits stage.\n\nflags:")
+		fmt.Fprintln(fs.Output(), "usage: ferry gc --to URL [--min-age D] [--dry-run]\n\nDrops the stages (staging tables, temp files) that killed runs left in the destination\nURL. A stage a live run holds is never touched; a run that can still be resumed loses\nits stage.\n\nflags:")
 		fs.PrintDefaults()
 	}
 	to := fs.String("to", "", "the destination URL, as given to ferry sync --to (required)")
 	minAge := fs.Duration("min-age", time.Hour, "only stages older than this")
 	dry := fs.Bool("dry-run", false, "list the stages, drop nothing")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, done := parseFlags(fs, args, stdout, stderr); done {
+		return code
 	}
 	if *to == "" || fs.NArg() > 0 || *minAge < 0 {
-		fmt.Fprintln(stderr, "ferry gc: --to is required, --min-age must not be negative, and nothing may follow the flags")
-		fs.Usage()
-		return 2
+		return usageLine(fs, stderr, "--to is required, --min-age must not be negative, and nothing may follow the flags")
 	}
 	w, err := ferry.OpenWriter(ctx, *to)
 	if err != nil {

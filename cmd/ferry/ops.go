@@ -318,8 +318,8 @@ func runRuns(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	outcome := fs.String("outcome", "", "only the runs with this outcome: running, succeeded, failed, check_failed")
 	limit := fs.Int("limit", 20, "the most runs listed, newest first")
 	asJSON := fs.Bool("json", false, "print the runs as JSON")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, done := parseFlags(fs, args, stdout, stderr); done {
+		return code
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintln(stderr, "ferry runs: unexpected arguments")
@@ -370,8 +370,8 @@ func runShow(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	loc := fs.String("history", "", "run history location (default: the state directory)")
 	asJSON := fs.Bool("json", false, "print the run's record, Summary included, as JSON")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, done := parseFlags(fs, args, stdout, stderr); done {
+		return code
 	}
 	if fs.NArg() != 1 {
 		fmt.Fprintln(stderr, "ferry show: give one run id (or a unique prefix of one)")

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/ferrydata/ferry"
 	"github.com/ferrydata/ferry/dirty"
@@ -42,6 +43,8 @@ type resumeFlags struct {
 	json      bool
 	progress  string
 	abort     bool
+
+	progressEvery time.Duration
 }
 
 func newSyncOrigin(f syncFlags, to string) (json.RawMessage, error) {
@@ -103,24 +106,23 @@ func runResume(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs := flag.NewFlagSet("ferry resume", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: ferry resume [flags] DIR\n\nFinishes the run checkpointed in DIR (ferry sync --checkpoint DIR): done splits are\nskipped, the others copied, and the run commits once.\n\nflags:")
+		fmt.Fprintln(fs.Output(), "usage: ferry resume [flags] DIR\n\nFinishes the run checkpointed in DIR (ferry sync --checkpoint DIR): done splits are\nskipped, the others copied, and the run commits once.\n\nflags:")
 		fs.PrintDefaults()
 	}
 	fs.StringVar(&rf.from, "from", "", "the source URL again, when it held a password (it must be the run's URL)")
 	fs.StringVar(&rf.to, "to", "", "the destination URL again, when it held a password")
 	fs.StringVar(&rf.dirtyFile, "dirty-file", "", "write the resumed run's dirty rows to this JSON Lines file")
 	fs.BoolVar(&rf.json, "json", false, "print the summary as JSON instead of the report")
-	fs.StringVar(&rf.progress, "progress", "auto", "progress line on stderr: auto (when a terminal), always, never")
+	progressFlag(fs, &rf.progress, &rf.progressEvery)
 	fs.BoolVar(&rf.abort, "abort", false, "abort the run instead: drop its stage; the destination keeps its rows")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, done := parseFlags(fs, args, stdout, stderr); done {
+		return code
 	}
 	if fs.NArg() != 1 {
-		fmt.Fprintln(stderr, "ferry resume: give exactly one checkpoint directory")
-		fs.Usage()
+		return usageLine(fs, stderr, "give exactly one checkpoint directory")
+	}
+	if err := checkProgress(rf.progress, rf.progressEvery); err != nil {
+		fmt.Fprintln(stderr, "ferry resume: "+err.Error())
 		return 2
 	}
 	dir := fs.Arg(0)
@@ -172,8 +174,6 @@ func doResume(ctx context.Context, dir string, rf resumeFlags, stderr io.Writer)
 		}
 		opts.DirtySinks = []dirty.Sink{sink}
 	}
-	if showProgress(rf.progress, stderr) {
-		opts.Progress = progressLine(stderr)
-	}
+	opts.Progress = newProgress(rf.progress, rf.progressEvery, stderr)
 	return ferry.Resume(ctx, dir, r, w, opts)
 }

@@ -25,6 +25,7 @@ type jobFlags struct {
 	catalog, env               string
 	json                       bool
 	progress                   string
+	progressEvery              time.Duration
 	dirtyFile                  string
 	checkpoint                 string
 	state                      string
@@ -48,7 +49,7 @@ func jobFlagSet(cmd string, f *jobFlags, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&f.env, "env", "dev", "environment of the catalog entries: dev or prod")
 	fs.BoolVar(&f.json, "json", false, "print JSON instead of text")
 	if cmd == "run" {
-		fs.StringVar(&f.progress, "progress", "auto", "progress line on stderr: auto (when a terminal), always, never")
+		progressFlag(fs, &f.progress, &f.progressEvery)
 		fs.StringVar(&f.dirtyFile, "dirty-file", "", "write every dirty row with its reason to this JSON Lines file")
 		fs.StringVar(&f.checkpoint, "checkpoint", "", "keep the run's plan and state in this directory, so that `ferry resume DIR` can finish a failed run")
 	}
@@ -57,7 +58,7 @@ func jobFlagSet(cmd string, f *jobFlags, stderr io.Writer) *flag.FlagSet {
 		registerOpsFlags(fs, &f.ops)
 	}
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: ferry %s [flags] JOB\n\n%s\n\nflags:\n", cmd, jobUsage[cmd])
+		fmt.Fprintf(fs.Output(), "usage: ferry %s [flags] JOB\n\n%s\n\nflags:\n", cmd, jobUsage[cmd])
 		fs.PrintDefaults()
 	}
 	return fs
@@ -74,16 +75,11 @@ var jobUsage = map[string]string{
 // error is reported with usage == true.
 func parseJob(cmd string, args []string, stdout, stderr io.Writer) (p *job.Parsed, f jobFlags, code int) {
 	fs := jobFlagSet(cmd, &f, stderr)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil, f, 0
-		}
-		return nil, f, 2
+	if code, done := parseFlags(fs, args, stdout, stderr); done {
+		return nil, f, code
 	}
 	if fs.NArg() != 1 {
-		fmt.Fprintf(stderr, "ferry %s: give one job file after the flags\n", cmd)
-		fs.Usage()
-		return nil, f, 2
+		return nil, f, usageLine(fs, stderr, "give one job file after the flags")
 	}
 	opts, err := jobOptions(f)
 	if err != nil {
@@ -120,7 +116,7 @@ func jobOptions(f jobFlags) (*job.Options, error) {
 		return nil, fmt.Errorf("--env %q: want dev or prod", f.env)
 	}
 	if f.progress != "" {
-		if err := checkProgress(f.progress); err != nil {
+		if err := checkProgress(f.progress, f.progressEvery); err != nil {
 			return nil, err
 		}
 	}
@@ -245,9 +241,7 @@ func runJob(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		ro.DirtySinks = []dirty.Sink{sink}
 	}
-	if showProgress(f.progress, stderr) {
-		ro.Progress = progressLine(stderr)
-	}
+	ro.Progress = newProgress(f.progress, f.progressEvery, stderr)
 	eo := &ferry.Options{Progress: ro.Progress}
 	ops, err := setupOps(ctx, &f.ops, opsRun{Job: jobName(args[len(args)-1]), Command: "run", Environment: p.Env, Params: runParams(p)}, eo, stderr)
 	if err != nil {

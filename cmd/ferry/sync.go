@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"os"
 	"strings"
+	"time"
 
 	"github.com/ferrydata/ferry"
 	"github.com/ferrydata/ferry/dirty"
@@ -27,6 +27,7 @@ type syncFlags struct {
 	dirtyFile     string
 	json          bool
 	progress      string
+	progressEvery time.Duration
 	checkpoint    string
 	state         string
 	ops           opsFlags
@@ -46,20 +47,15 @@ func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.Float64Var(&f.maxDirtyRatio, "max-dirty-ratio", 0, "also fail when dirty rows exceed this fraction of rows read (0: no ratio limit)")
 	fs.StringVar(&f.dirtyFile, "dirty-file", "", "write every dirty row with its reason to this JSON Lines file")
 	fs.BoolVar(&f.json, "json", false, "print the summary as JSON instead of the report")
-	fs.StringVar(&f.progress, "progress", "auto", "progress line on stderr: auto (when a terminal), always, never")
-	fs.StringVar(&f.checkpoint, "checkpoint", "", "keep the run's plan and state in this directory, so that `ferry resume DIR` can finish it after a failure or a kill")
+	progressFlag(fs, &f.progress, &f.progressEvery)
+	fs.StringVar(&f.checkpoint, "checkpoint", "", "keep the run's plan and state in this directory, so that ferry resume DIR can finish it after a failure or a kill")
 	fs.StringVar(&f.state, "state", "", "cursor state: a .json file or a directory (default: $XDG_STATE_HOME/ferry/cursors); used when --from has cursor=COL[,COL]")
 	registerOpsFlags(fs, &f.ops)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, done := parseFlags(fs, args, stdout, stderr); done {
+		return code
 	}
 	if f.from == "" || f.to == "" || fs.NArg() > 0 {
-		fmt.Fprintln(stderr, "ferry sync: --from and --to are required, and nothing else may follow the flags")
-		fs.Usage()
-		return 2
+		return usageLine(fs, stderr, "--from and --to are required, and nothing else may follow the flags")
 	}
 	if err := f.check(); err != nil {
 		fmt.Fprintln(stderr, "ferry sync: "+err.Error())
@@ -108,7 +104,7 @@ func (f syncFlags) check() error {
 	case f.maxDirtyRatio < 0 || f.maxDirtyRatio > 1:
 		return fmt.Errorf("--max-dirty-ratio %g: want a fraction between 0 and 1", f.maxDirtyRatio)
 	}
-	if err := checkProgress(f.progress); err != nil {
+	if err := checkProgress(f.progress, f.progressEvery); err != nil {
 		return err
 	}
 	if err := f.ops.checkGate(); err != nil {
@@ -120,14 +116,6 @@ func (f syncFlags) check() error {
 		}
 	}
 	return nil
-}
-
-func checkProgress(p string) error {
-	switch p {
-	case "auto", "always", "never":
-		return nil
-	}
-	return fmt.Errorf("--progress %q: want auto, always or never", p)
 }
 
 func doSync(ctx context.Context, f syncFlags, stderr io.Writer) (*ferry.Summary, error) {
@@ -154,9 +142,7 @@ func doSync(ctx context.Context, f syncFlags, stderr io.Writer) (*ferry.Summary,
 		}
 		opts.DirtySinks = []dirty.Sink{sink}
 	}
-	if showProgress(f.progress, stderr) {
-		opts.Progress = progressLine(stderr)
-	}
+	opts.Progress = newProgress(f.progress, f.progressEvery, stderr)
 	from, cur, err := openCursor(f.from, to, f.state)
 	if err != nil {
 		closeSinks(opts.DirtySinks)
@@ -228,33 +214,6 @@ func policy(maxDirty int64, ratio float64) dirty.Policy {
 	}
 	p.MaxRatio = ratio
 	return p
-}
-
-// progressLine prints the run's progress on one terminal line of w,
-// rewritten in place, and ends it with a newline at the final event.
-func progressLine(w io.Writer) func(ferry.Progress) {
-	return func(p ferry.Progress) {
-		end := "\r"
-		if p.Final {
-			end = "\n"
-		}
-		fmt.Fprintf(w, "\r\033[K%s%s", p, end)
-	}
-}
-
-func showProgress(mode string, w io.Writer) bool {
-	switch mode {
-	case "always":
-		return true
-	case "never":
-		return false
-	}
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
 // oneLine flattens a (possibly joined) error onto one line.
