@@ -250,21 +250,30 @@ func (p *Pipeline) produce(ctx context.Context, rr array.RecordReader, s Split, 
 		t0 := time.Now()
 		ok := rr.Next()
 		r.readTime.Add(int64(time.Since(t0)))
+		var b arrow.RecordBatch
+		var n, size int64
+		if ok {
+			// The batch counts first, so that a policy error counts its rows.
+			b = rr.RecordBatch()
+			n, size = b.NumRows(), BatchBytes(b)
+			r.rowsRead.Add(n)
+			r.bytesRead.Add(size)
+			a.read.Add(n)
+			a.bytesRead.Add(size)
+		}
 		if dr != nil {
-			if err := p.recordDirty(ctx, s, a, dr.TakeDirty(), nil, 0); err != nil {
+			// Rows the reader skipped were read: they count in rows read,
+			// so that read - filtered - dirty = written holds.
+			rows := dr.TakeDirty()
+			r.rowsRead.Add(int64(len(rows)))
+			a.read.Add(int64(len(rows)))
+			if err := p.recordDirty(ctx, s, a, rows, nil, 0); err != nil {
 				return err
 			}
 		}
 		if !ok {
 			break
 		}
-		b := rr.RecordBatch()
-		n := b.NumRows()
-		size := BatchBytes(b)
-		r.rowsRead.Add(n)
-		r.bytesRead.Add(size)
-		a.read.Add(n)
-		a.bytesRead.Add(size)
 		if n == 0 {
 			continue
 		}

@@ -175,6 +175,13 @@ func (p *Pipeline) finish(ctx context.Context, pl *Plan, results []SplitSummary,
 	if err != nil {
 		return fail(fmt.Errorf("ferry: commit: %w", err))
 	}
+	if d := r.rowsDirty.Load(); d > 0 && r.rowsWritten.Load() == 0 {
+		// The policy tolerated every row: the commit wrote nothing, and an
+		// overwrite emptied the destination. Say so loudly.
+		msg := fmt.Sprintf("every row read was dirty (%d): no row was written, and an overwrite left the destination empty; a row-count check (ferry --min-rows 1) makes such a run fail", d)
+		p.opts.Logger.WarnContext(ctx, "ferry: "+msg)
+		r.note(msg)
+	}
 	p.ended, r.committed = true, true
 	if ck != nil {
 		ck.setStatus(statusCommitted, nil)

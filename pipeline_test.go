@@ -215,6 +215,7 @@ func TestReaderDirtyRows(t *testing.T) {
 	require.NoError(t, err)
 	require.EqualValues(t, 3, sum.RowsDirty)
 	require.EqualValues(t, 30, sum.RowsWritten)
+	require.EqualValues(t, 33, sum.RowsRead, "rows the reader skipped were read")
 	require.EqualValues(t, 3, sum.DirtyByReason["invalid UTF-8"])
 }
 

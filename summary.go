@@ -179,7 +179,7 @@ func (s *Summary) Report() string {
 			fmt.Fprintf(&b, "    %8d  %s\n", s.DirtyByReason[r], r)
 		}
 	}
-	if len(s.DirtyWrittenTo) > 0 {
+	if len(s.DirtyWrittenTo) > 0 && s.RowsDirty > 0 {
 		fmt.Fprintf(&b, "  %-22s %s\n", "dirty rows written to", strings.Join(s.DirtyWrittenTo, ", "))
 	}
 	if len(s.Splits) > 1 && len(s.Splits) <= 64 {
@@ -196,7 +196,7 @@ func (s *Summary) Report() string {
 		}
 	}
 	if s.Error != "" {
-		fmt.Fprintf(&b, "  %-22s %s\n", "error", s.Error)
+		fmt.Fprintf(&b, "  %-22s %s\n", "error", oneLine(s.Error))
 	}
 	return b.String()
 }
@@ -211,4 +211,18 @@ func humanBytes(n int64) string {
 		return fmt.Sprintf("%.2f KiB", float64(n)/(1<<10))
 	}
 	return fmt.Sprintf("%d B", n)
+}
+
+// oneLine joins the lines of a multi-line message with "; ".
+func oneLine(msg string) string {
+	if !strings.Contains(msg, "\n") {
+		return msg
+	}
+	var parts []string
+	for l := range strings.SplitSeq(msg, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			parts = append(parts, l)
+		}
+	}
+	return strings.Join(parts, "; ")
 }

@@ -91,7 +91,11 @@ type LimitError struct {
 // rows were written.
 func (e *LimitError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "dirty: %d dirty rows of %d read break the policy (%s)", e.Dirty, e.Total, e.Policy)
+	rows, verb := "rows", "break"
+	if e.Dirty == 1 {
+		rows, verb = "row", "breaks"
+	}
+	fmt.Fprintf(&b, "dirty: %d dirty %s of %d read %s the policy (%s)", e.Dirty, rows, e.Total, verb, e.Policy)
 	if e.First != nil {
 		fmt.Fprintf(&b, "; first: %v", e.First)
 	}
