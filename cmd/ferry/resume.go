@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -43,6 +44,8 @@ type resumeFlags struct {
 	json      bool
 	progress  string
 	abort     bool
+	logFormat string
+	logLevel  string
 
 	progressEvery time.Duration
 }
@@ -114,6 +117,8 @@ func runResume(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs.StringVar(&rf.dirtyFile, "dirty-file", "", "write the resumed run's dirty rows to this JSON Lines file")
 	fs.BoolVar(&rf.json, "json", false, "print the summary as JSON instead of the report")
 	progressFlag(fs, &rf.progress, &rf.progressEvery)
+	fs.StringVar(&rf.logFormat, "log-format", "text", "log format on stderr: text or json")
+	fs.StringVar(&rf.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.BoolVar(&rf.abort, "abort", false, "abort the run instead: drop its stage; the destination keeps its rows")
 	if code, done := parseFlags(fs, args, stdout, stderr); done {
 		return code
@@ -125,8 +130,12 @@ func runResume(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintln(stderr, "ferry resume: "+err.Error())
 		return 2
 	}
+	logger, err := newOpsLogger(stderr, rf.logFormat, rf.logLevel)
+	if err != nil {
+		return usageLine(fs, stderr, err.Error())
+	}
 	dir := fs.Arg(0)
-	sum, err := doResume(ctx, dir, rf, stderr)
+	sum, err := doResume(ctx, dir, rf, logger, stderr)
 	if sum != nil {
 		if rf.json {
 			enc := json.NewEncoder(stdout)
@@ -143,7 +152,7 @@ func runResume(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	return 0
 }
 
-func doResume(ctx context.Context, dir string, rf resumeFlags, stderr io.Writer) (*ferry.Summary, error) {
+func doResume(ctx context.Context, dir string, rf resumeFlags, logger *slog.Logger, stderr io.Writer) (*ferry.Summary, error) {
 	info, err := ferry.ReadCheckpoint(dir)
 	if err != nil {
 		return nil, err
@@ -160,6 +169,7 @@ func doResume(ctx context.Context, dir string, rf resumeFlags, stderr io.Writer)
 	if err != nil {
 		return nil, fmt.Errorf("resume %s: %w", dir, err)
 	}
+	opts.Logger = logger.With("job", head.Command)
 	if rf.abort {
 		p := ferry.New(r, w, opts)
 		err := p.Abort(ctx, info.Plan, errors.New("ferry resume --abort"))
