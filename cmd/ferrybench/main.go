@@ -72,7 +72,6 @@ type benchEnv struct {
 	PGURL   string // PostgreSQL database for the PG cases (created if missing)
 	MyURL   string // MySQL/MariaDB database for the MySQL cases
 	Workers []int  // worker counts for Ferry cases
-	Shared  string // path of /work/shared/bench, "" when absent
 	Dir     string // directory of generated files (file and SQLite cases)
 	DuckDB  string // directory of the npm-installed DuckDB (file cases' yardstick)
 
@@ -116,9 +115,6 @@ func main() {
 			fatalf("bad -workers %q", workers)
 		}
 		env.Workers = append(env.Workers, n)
-	}
-	if st, err := os.Stat("/work/shared/bench/gen.sh"); err == nil && !st.IsDir() {
-		env.Shared = "/work/shared/bench"
 	}
 	var re *regexp.Regexp
 	if only != "" {
