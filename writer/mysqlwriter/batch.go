@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/bitutil"
 	"github.com/go-sql-driver/mysql"
 
 	"github.com/ferrydata/ferry"
@@ -208,6 +209,11 @@ type loadStream struct {
 	row, hi int
 	buf     []byte
 	off     int
+	cols    []arrow.Array // b's columns, cached by columns
+	// nullable[c] is column c's validity bitmap and offset when it has
+	// NULLs, else nil.
+	nullable [][]byte
+	nullOff  []int
 }
 
 const chunkBytes = 256 << 10
@@ -216,6 +222,9 @@ func (s *loadStream) Read(p []byte) (int, error) {
 	for s.off >= len(s.buf) {
 		if s.row >= s.hi {
 			return 0, io.EOF
+		}
+		if s.cols == nil {
+			s.columns()
 		}
 		s.buf, s.off = s.buf[:0], 0
 		for s.row < s.hi && len(s.buf) < chunkBytes {
@@ -228,12 +237,32 @@ func (s *loadStream) Read(p []byte) (int, error) {
 	return n, nil
 }
 
+// columns caches the batch's columns and validity bitmaps.
+func (s *loadStream) columns() {
+	n := int(s.b.NumCols())
+	s.cols = make([]arrow.Array, n)
+	s.nullable = make([][]byte, n)
+	s.nullOff = make([]int, n)
+	for c := range n {
+		col := s.b.Column(c)
+		s.cols[c] = col
+		if col.NullN() > 0 {
+			s.nullable[c] = col.NullBitmapBytes()
+			s.nullOff[c] = col.Data().Offset()
+		}
+	}
+}
+
 func (s *loadStream) encodeRow(buf []byte, i int) []byte {
-	for c, e := range s.encs {
+	if s.cols == nil {
+		s.columns()
+	}
+	for c := range s.encs {
+		e := &s.encs[c]
 		if c > 0 {
 			buf = append(buf, '\t')
 		}
-		if s.b.Column(c).IsNull(i) {
+		if bm := s.nullable[c]; bm != nil && bitutil.BitIsNotSet(bm, s.nullOff[c]+i) {
 			buf = append(buf, '\\', 'N')
 			continue
 		}
@@ -258,8 +287,7 @@ func (s *loadStream) encodeRow(buf []byte, i int) []byte {
 
 func needsEscape(b []byte) bool {
 	for _, c := range b {
-		switch c {
-		case '\\', '\t', '\n', '\r', 0, 0x1a:
+		if escapes[c] != 0 {
 			return true
 		}
 	}

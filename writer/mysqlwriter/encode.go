@@ -140,7 +140,8 @@ func (w *Writer) newEncoder(f arrow.Field, arr arrow.Array, tgt target) (encoder
 			sb := a.Storage().(*array.FixedSizeBinary)
 			return encoder{raw: true, app: func(d []byte, i int) []byte { return append(d, sb.Value(i)...) }, view: sb.Value}, nil
 		}
-		return encoder{app: func(d []byte, i int) []byte { return append(d, a.Value(i).String()...) }}, nil
+		sb := a.Storage().(*array.FixedSizeBinary)
+		return encoder{app: func(d []byte, i int) []byte { return appendUUID(d, sb.Value(i)) }}, nil
 	case *extensions.JSONArray:
 		st, ok := a.Storage().(*array.String)
 		if !ok {
@@ -190,22 +191,48 @@ func appendScaled(d []byte, v int64, scale int32) []byte {
 		}
 		return d
 	}
-	var u uint64
+	u := uint64(v)
 	if v < 0 {
 		d = append(d, '-')
-		u = uint64(-v)
+		u = -u
+	}
+	// The digits right-aligned in buf, zero-padded to scale+1 digits.
+	var buf [48]byte
+	p := len(buf)
+	for u >= 100 {
+		q := u / 100
+		p -= 2
+		copy(buf[p:], digits2[2*(u-q*100):][:2])
+		u = q
+	}
+	if u >= 10 {
+		p -= 2
+		copy(buf[p:], digits2[2*u:][:2])
 	} else {
-		u = uint64(v)
+		p--
+		buf[p] = byte('0' + u)
 	}
-	var buf [24]byte
-	s := strconv.AppendUint(buf[:0], u, 10)
-	for len(s) <= int(scale) {
-		s = append([]byte{'0'}, s...)
+	if s := int(scale); s < len(buf)-1 {
+		for len(buf)-p <= s {
+			p--
+			buf[p] = '0'
+		}
+		dot := len(buf) - s
+		d = append(d, buf[p:dot]...)
+		d = append(d, '.')
+		return append(d, buf[dot:]...)
 	}
-	p := len(s) - int(scale)
-	d = append(d, s[:p]...)
-	d = append(d, '.')
-	return append(d, s[p:]...)
+	return appendScaledWide(d, buf[p:], scale)
+}
+
+// appendScaledWide appends the digits s scaled by a scale too large
+// for appendScaled's buffer (decimal128 scales reach 38).
+func appendScaledWide(d, s []byte, scale int32) []byte {
+	d = append(d, '0', '.')
+	for range int(scale) - len(s) {
+		d = append(d, '0')
+	}
+	return append(d, s...)
 }
 
 func floorDiv(a, b int64) int64 {
@@ -237,6 +264,11 @@ func civil(days int64) (y, m, d int64) {
 	return
 }
 
+// digits2 holds the two-digit texts of 0 to 99.
+const digits2 = "00010203040506070809101112131415161718192021222324252627282930313233343536373839" +
+	"40414243444546474849505152535455565758596061626364656667686970717273747576777879" +
+	"8081828384858687888990919293949596979899"
+
 func pad(d []byte, v int64, n int) []byte {
 	var buf [20]byte
 	s := strconv.AppendInt(buf[:0], v, 10)
@@ -246,7 +278,127 @@ func pad(d []byte, v int64, n int) []byte {
 	return append(d, s...)
 }
 
+// put2 writes the two digits of v (0 to 99) at b[0:2].
+func put2(b []byte, v int64) {
+	copy(b[:2], digits2[2*v:])
+}
+
+// putDate writes YYYY-MM-DD of 0 <= y <= 9999 into b[0:10].
+func putDate(b []byte, y, m, dd int64) {
+	put2(b[0:], y/100)
+	put2(b[2:], y%100)
+	b[4] = '-'
+	put2(b[5:], m)
+	b[7] = '-'
+	put2(b[8:], dd)
+}
+
+// putClock writes HH:MM:SS of sec < 100 hours into b[0:8].
+func putClock(b []byte, sec int64) {
+	put2(b[0:], sec/3600)
+	b[2] = ':'
+	put2(b[3:], sec/60%60)
+	b[5] = ':'
+	put2(b[6:], sec%60)
+}
+
+// appendFrac appends ".ffffff" of 0 < f < 1e6 microseconds.
+func appendFrac(d []byte, f int64) []byte {
+	var b [7]byte
+	b[0] = '.'
+	put2(b[1:], f/10000)
+	put2(b[3:], f/100%100)
+	put2(b[5:], f%100)
+	return append(d, b[:]...)
+}
+
 func appendDate(d []byte, days int64) []byte {
+	y, m, dd := civil(days)
+	if y < 0 || y > 9999 {
+		return appendDateSlow(d, days)
+	}
+	var b [10]byte
+	putDate(b[:], y, m, dd)
+	return append(d, b[:]...)
+}
+
+func appendClock(d []byte, us int64, hourDigits int) []byte {
+	sec := us / 1_000_000
+	if hourDigits != 2 || sec >= 100*3600 {
+		return appendClockSlow(d, us, hourDigits)
+	}
+	var b [8]byte
+	putClock(b[:], sec)
+	d = append(d, b[:]...)
+	if f := us % 1_000_000; f != 0 {
+		d = appendFrac(d, f)
+	}
+	return d
+}
+
+func appendDateTime(d []byte, us int64) []byte {
+	days := floorDiv(us, 86_400_000_000)
+	y, m, dd := civil(days)
+	if y < 0 || y > 9999 {
+		return appendDateTimeSlow(d, us)
+	}
+	var b [19]byte
+	putDate(b[:], y, m, dd)
+	b[10] = ' '
+	tod := us - days*86_400_000_000
+	putClock(b[11:], tod/1_000_000)
+	d = append(d, b[:]...)
+	if f := tod % 1_000_000; f != 0 {
+		d = appendFrac(d, f)
+	}
+	return d
+}
+
+func appendDuration(d []byte, us int64) []byte {
+	if us < 0 {
+		d = append(d, '-')
+		us = -us
+	}
+	return appendClock(d, us, 2)
+}
+
+// escapes maps a byte to the letter after the backslash that LOAD DATA
+// (FIELDS ESCAPED BY '\\') needs for it, or 0 when it goes as it is.
+var escapes = [256]byte{'\\': '\\', '\t': 't', '\n': 'n', '\r': 'r', 0: '0', 0x1a: 'Z'}
+
+// appendEscaped appends b escaped for LOAD DATA with FIELDS ESCAPED BY '\\'.
+func appendEscaped(d, b []byte) []byte {
+	start := 0
+	for i := 0; i < len(b); i++ {
+		esc := escapes[b[i]]
+		if esc == 0 {
+			continue
+		}
+		d = append(d, b[start:i]...)
+		d = append(d, '\\', esc)
+		start = i + 1
+	}
+	return append(d, b[start:]...)
+}
+
+// appendUUID appends the 36-character text of a 16-byte UUID.
+func appendUUID(d, u []byte) []byte {
+	const hex = "0123456789abcdef"
+	var b [36]byte
+	j := 0
+	for i, c := range u[:16] {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			b[j] = '-'
+			j++
+		}
+		b[j], b[j+1] = hex[c>>4], hex[c&15]
+		j += 2
+	}
+	return append(d, b[:]...)
+}
+
+// appendDateSlow is the general appendDate, for values outside the fast one's range.
+func appendDateSlow(d []byte, days int64) []byte {
 	y, m, dd := civil(days)
 	d = pad(d, y, 4)
 	d = append(d, '-')
@@ -255,7 +407,8 @@ func appendDate(d []byte, days int64) []byte {
 	return pad(d, dd, 2)
 }
 
-func appendClock(d []byte, us int64, hourDigits int) []byte {
+// appendClockSlow is the general appendClock, for values outside the fast one's range.
+func appendClockSlow(d []byte, us int64, hourDigits int) []byte {
 	sec := us / 1_000_000
 	d = pad(d, sec/3600, hourDigits)
 	d = append(d, ':')
@@ -269,45 +422,10 @@ func appendClock(d []byte, us int64, hourDigits int) []byte {
 	return d
 }
 
-func appendDateTime(d []byte, us int64) []byte {
+// appendDateTimeSlow is the general appendDateTime, for values outside the fast one's range.
+func appendDateTimeSlow(d []byte, us int64) []byte {
 	days := floorDiv(us, 86_400_000_000)
-	d = appendDate(d, days)
+	d = appendDateSlow(d, days)
 	d = append(d, ' ')
-	return appendClock(d, us-days*86_400_000_000, 2)
-}
-
-func appendDuration(d []byte, us int64) []byte {
-	if us < 0 {
-		d = append(d, '-')
-		us = -us
-	}
-	return appendClock(d, us, 2)
-}
-
-// appendEscaped appends b escaped for LOAD DATA with FIELDS ESCAPED BY '\\'.
-func appendEscaped(d, b []byte) []byte {
-	start := 0
-	for i, c := range b {
-		var esc byte
-		switch c {
-		case '\\':
-			esc = '\\'
-		case '\t':
-			esc = 't'
-		case '\n':
-			esc = 'n'
-		case '\r':
-			esc = 'r'
-		case 0:
-			esc = '0'
-		case 0x1a:
-			esc = 'Z'
-		default:
-			continue
-		}
-		d = append(d, b[start:i]...)
-		d = append(d, '\\', esc)
-		start = i + 1
-	}
-	return append(d, b[start:]...)
+	return appendClockSlow(d, us-days*86_400_000_000, 2)
 }

@@ -1,0 +1,91 @@
+package mysqlwriter
+
+import (
+	"bytes"
+	"math"
+	"testing"
+
+	"github.com/google/uuid"
+)
+
+// TestFastEncodersMatchReference compares the table-driven encoders with
+// the earlier strconv-based ones on edge values.
+func TestFastEncodersMatchReference(t *testing.T) {
+	const day = 86_400_000_000
+	for _, us := range []int64{0, 1, -1, 999_999, 1_000_000, day - 1, day, -day, -day - 1, 1_717_200_000_123_456,
+		253_402_300_799_999_999, 253_402_300_800_000_000, -62_135_596_800_000_000, -62_135_596_800_000_001,
+		-62_167_219_200_000_000, -62_167_219_200_000_001, math.MaxInt64 / 10, math.MinInt64 / 10, 120_000_000, 1_500_000} {
+		if got, want := appendDateTime(nil, us), appendDateTimeSlow(nil, us); !bytes.Equal(got, want) {
+			t.Errorf("appendDateTime(%d) = %q, want %q", us, got, want)
+		}
+		if got, want := appendDuration(nil, us), appendDurationRef(nil, us); !bytes.Equal(got, want) {
+			t.Errorf("appendDuration(%d) = %q, want %q", us, got, want)
+		}
+		days := us / day
+		if got, want := appendDate(nil, days), appendDateSlow(nil, days); !bytes.Equal(got, want) {
+			t.Errorf("appendDate(%d) = %q, want %q", days, got, want)
+		}
+	}
+	for _, v := range []int64{0, 1, -1, 9, 10, 99, 100, -100, 101, 12345, -12345, 999_999_999_999, math.MaxInt64, math.MinInt64, math.MinInt64 + 1} {
+		for _, scale := range []int32{-3, 0, 1, 2, 6, 18, 19, 20, 38} {
+			if got, want := appendScaled([]byte("x"), v, scale), appendScaledRef([]byte("x"), v, scale); !bytes.Equal(got, want) {
+				t.Errorf("appendScaled(%d, %d) = %q, want %q", v, scale, got, want)
+			}
+		}
+	}
+	for _, s := range []string{"", "plain", "\\", "\t\n\r\x00\x1a", "a\\Nb", "café 😀\t", "\\\\", "\xff\xfe"} {
+		if got, want := appendEscaped([]byte("x"), []byte(s)), appendEscapedRef([]byte("x"), []byte(s)); !bytes.Equal(got, want) {
+			t.Errorf("appendEscaped(%q) = %q, want %q", s, got, want)
+		}
+	}
+	for _, u := range []uuid.UUID{{}, uuid.MustParse("6ba7b810-9dad-11d1-80b4-00c04fd430c8"), {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}} {
+		if got, want := string(appendUUID(nil, u[:])), u.String(); got != want {
+			t.Errorf("appendUUID = %q, want %q", got, want)
+		}
+	}
+}
+
+// FuzzAppendEscaped compares the table-driven escaper with a simple
+// reference, and the date and time encoders with the strconv-based ones.
+func FuzzAppendEscaped(f *testing.F) {
+	for _, s := range []string{"", "a", "\\N", "tab\there", "nl\n", "cr\r", "nul\x00", "sub\x1a", "😀\\\t"} {
+		f.Add([]byte(s), int64(len(s))*123_456_789_012)
+	}
+	f.Fuzz(func(t *testing.T, b []byte, us int64) {
+		var want []byte
+		for _, c := range b {
+			switch c {
+			case '\\':
+				want = append(want, '\\', '\\')
+			case '\t':
+				want = append(want, '\\', 't')
+			case '\n':
+				want = append(want, '\\', 'n')
+			case '\r':
+				want = append(want, '\\', 'r')
+			case 0:
+				want = append(want, '\\', '0')
+			case 0x1a:
+				want = append(want, '\\', 'Z')
+			default:
+				want = append(want, c)
+			}
+		}
+		if got := appendEscaped(nil, b); !bytes.Equal(got, want) {
+			t.Fatalf("appendEscaped(%q) = %q, want %q", b, got, want)
+		}
+		if needsEscape(b) != !bytes.Equal(want, b) {
+			t.Fatalf("needsEscape(%q) = %v", b, needsEscape(b))
+		}
+		us /= 8 // keep the days in civil's range
+		if got, want := appendDateTime(nil, us), appendDateTimeSlow(nil, us); !bytes.Equal(got, want) {
+			t.Fatalf("appendDateTime(%d) = %q, want %q", us, got, want)
+		}
+		if got, want := appendDuration(nil, us), appendDurationRef(nil, us); !bytes.Equal(got, want) {
+			t.Fatalf("appendDuration(%d) = %q, want %q", us, got, want)
+		}
+		if got, want := appendScaled(nil, us, int32(len(b)%40)), appendScaledRef(nil, us, int32(len(b)%40)); !bytes.Equal(got, want) {
+			t.Fatalf("appendScaled(%d, %d) = %q, want %q", us, len(b)%40, got, want)
+		}
+	})
+}
