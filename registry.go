@@ -222,6 +222,12 @@ func redactText(s string) string {
 	return secretPair.ReplaceAllString(s, "${1}xxxxx")
 }
 
+// ErrURLParameter is matched (errors.Is) by the error of a built-in
+// connector's URL parser about its query parameters: an unknown name (with
+// the nearest known one suggested), a malformed pair or a bad value. It is
+// found before anything connects; the ferry command exits 2 on it.
+var ErrURLParameter = urlparam.ErrParameter
+
 // URLParam documents one query parameter of a connector URL, for help texts
 // such as ferry help urls.
 type URLParam struct {

@@ -2,12 +2,14 @@ package ferry_test
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/ferrydata/ferry"
+	"github.com/ferrydata/ferry/internal/urlparam"
 	"github.com/ferrydata/ferry/reader/memreader"
 	"github.com/ferrydata/ferry/writer/memwriter"
 )
@@ -47,4 +49,13 @@ func TestURLMuxParams(t *testing.T) {
 	r, err := m.OpenReader(context.Background(), "doc://h?table=t")
 	require.NoError(t, err)
 	require.NoError(t, r.Close())
+}
+
+func TestErrURLParameter(t *testing.T) {
+	u, _ := url.Parse("x://h?splitpk=id")
+	err := urlparam.Table{{Name: "splitPk", Doc: "d"}}.Values("xreader", u).Done()
+	require.ErrorIs(t, err, ferry.ErrURLParameter)
+	require.EqualError(t, err, "xreader: unknown URL parameter splitpk (did you mean splitPk?)")
+	wrapped := fmt.Errorf("ferry: open reader x://h: %w", err)
+	require.ErrorIs(t, wrapped, ferry.ErrURLParameter)
 }

@@ -46,9 +46,9 @@ commands:
   state    show or reset the saved cursor of an incremental sync (ferry state show|reset)
   runs     list the recorded runs (run history)
   show     print one recorded run's report (ferry show RUN)
-  schemes  list the registered reader and writer URL schemes
+  schemes  list the registered reader and writer URL schemes (-v: with their URL parameters)
   version  print Ferry's version and commit
-  help CMD the flags of a command
+  help CMD the flags of a command (help urls [SCHEME]: each scheme's URL parameters and defaults)
 `
 
 // run runs the command line args and returns the exit code.
@@ -77,10 +77,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "plan", "check":
 		return planJob(ctx, args[0], args[1:], stdout, stderr)
 	case "schemes":
-		return runSchemes(stdout)
+		return runSchemesCmd(args[1:], stdout, stderr)
 	case "version", "--version":
 		return runVersion(stdout)
 	case "help":
+		if len(args) > 1 && args[1] == "urls" {
+			return runHelpURLs(args[2:], stdout, stderr)
+		}
 		if len(args) > 1 && args[1] != "help" {
 			return run(ctx, []string{args[1], "-h"}, stdout, stdout)
 		}

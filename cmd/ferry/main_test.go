@@ -139,7 +139,7 @@ func TestSyncUsageAndURLErrors(t *testing.T) {
 		{[]string{"sync", "--from", "clitest://x", "--from", "clitest://z", "--to", "clitest://y"}, 2, "given twice"},
 		{[]string{"sync", "--from", "clitest://x?rows=${env:CLITEST_UNSET_VAR}", "--to", "clitest://y"}, 2, "environment variable CLITEST_UNSET_VAR is not set"},
 		{[]string{"sync", "--from", "nosuch://u:hunter2@h/x", "--to", "clitest://y"}, 1, `unknown scheme "nosuch"`},
-		{[]string{"sync", "--from", "clitest://x?rowz=1", "--to", "clitest://y"}, 1, "unknown URL parameter rowz"},
+		{[]string{"sync", "--from", "clitest://x?rowz=1", "--to", "clitest://y"}, 2, "unknown URL parameter rowz (did you mean rows?)"},
 	}
 	for _, tt := range tests {
 		code, _, errOut := runCLI(t, tt.args...)

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/ferrydata/ferry"
 )
 
 // printResult prints v as indented JSON with asJSON, else text.
@@ -43,8 +45,8 @@ func failed(stderr io.Writer, err error, mask func(string) string) int {
 	}
 	fmt.Fprintln(stderr, "ferry: "+msg)
 	var ue usageError
-	if errors.As(err, &ue) {
-		return 2
+	if errors.As(err, &ue) || errors.Is(err, ferry.ErrURLParameter) {
+		return 2 // a URL parameter error is found before anything connects
 	}
 	return 1
 }

@@ -38,7 +38,7 @@ func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("ferry sync", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Var(&onceFlag{v: &f.from}, "from", "source URL, e.g. sqlite:///data/shop.db?table=orders (required)")
-	fs.Var(&onceFlag{v: &f.to}, "to", "destination URL, e.g. parquet:///out/orders.parquet (required)")
+	fs.Var(&onceFlag{v: &f.to}, "to", "destination URL, e.g. parquet:///out/orders.parquet (required). "+urlHelpNote)
 	fs.StringVar(&f.mode, "mode", "", "write mode: insert, overwrite, upsert, replace or partition-overwrite (default: the URL's mode, else insert)")
 	fs.IntVar(&f.concurrency, "concurrency", 0, "workers (default: one per CPU)")
 	fs.Float64Var(&f.rowsPerSec, "rows-per-sec", 0, "limit on written rows per second (0: none)")

@@ -208,8 +208,19 @@ func (v *Values) Done() error {
 	if len(errs) == 0 {
 		return nil
 	}
-	return fmt.Errorf("%s: %w", v.pkg, errors.Join(errs...))
+	return fmt.Errorf("%s: %w", v.pkg, paramError{errors.Join(errs...)})
 }
+
+// ErrParameter is matched (errors.Is) by every error Done returns: a URL
+// parameter that is unknown, malformed or has a bad value, found before
+// anything connects.
+var ErrParameter = errors.New("bad URL parameter")
+
+type paramError struct{ err error }
+
+func (e paramError) Error() string        { return e.err.Error() }
+func (e paramError) Unwrap() error        { return e.err }
+func (e paramError) Is(target error) bool { return target == ErrParameter }
 
 func (v *Values) unknownError(unknown []string) error {
 	slices.Sort(unknown)

@@ -33,6 +33,7 @@ func TestValuesErrors(t *testing.T) {
 	require.ErrorContains(t, err, `xreader: parameter n="x" is not an integer`)
 	require.ErrorContains(t, err, `parameter b="maybe" is not a boolean`)
 	require.ErrorContains(t, err, "unknown URL parameter typo (known: b, n)")
+	require.ErrorIs(t, err, urlparam.ErrParameter)
 }
 
 func TestMalformedPairsAreErrors(t *testing.T) {
