@@ -78,7 +78,9 @@ func ReadTimeout(p *urlparam.Values) time.Duration {
 }
 
 // ParseConfig parses connString into a pgx configuration with Ferry's
-// defaults: connect_timeout 30 s unless set, TCP keepalives, and, when
+// defaults: connect_timeout 30 s unless set, TCP keepalives, queries in
+// one round trip (QueryExecModeExec) unless default_query_exec_mode is set,
+// and, when
 // readTimeout > 0, a read deadline that fails a connection on which no byte
 // arrived for that long. The error keeps pgx's reason (sslmode=bogus says
 // what is wrong) with any password masked. pkg prefixes errors.
@@ -86,6 +88,12 @@ func ParseConfig(pkg, connString string, readTimeout time.Duration) (*pgx.ConnCo
 	cc, err := pgx.ParseConfig(connString)
 	if err != nil {
 		return nil, fmt.Errorf("%s: bad connection string: %s", pkg, RedactError(err))
+	}
+	if !strings.Contains(connString, "default_query_exec_mode") {
+		// One round trip per query: the reader's and writer's statements
+		// are one-shot catalog queries and DDL, for which the default
+		// (prepare, then execute: two round trips) gains nothing.
+		cc.DefaultQueryExecMode = pgx.QueryExecModeExec
 	}
 	timeout := cc.ConnectTimeout
 	if timeout == 0 {

@@ -42,6 +42,11 @@
 // keys at sampled quantiles (percentile_disc), rows whose key is NULL form a
 // split of their own, and a table with no usable key is cut into ctid block
 // ranges. A split's Spec is JSON (bounds as text), so a plan can be shipped.
+// A table smaller than SmallTable is one split unless splits= asks for
+// more, and a split of the whole source reads on the Reader's own
+// connection, inside the exporting transaction (one connection, no SET
+// TRANSACTION SNAPSHOT); should that read fail, its retry reads on a
+// connection and snapshot of its own.
 //
 // As a ferry.StatefulReader, ExportState returns the snapshot id and the
 // split key; a Reader opened from the same configuration in another process

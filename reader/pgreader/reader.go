@@ -40,6 +40,9 @@ type Reader struct {
 	imported string // the planner's snapshot, from ImportState
 	mu       sync.Mutex
 	closed   bool
+	busy     chan struct{} // not nil while a split reads on conn; closed when it is done
+	stop     func()        // cancels the split reading on conn
+	lost     bool          // a split read on conn failed: its snapshot transaction is gone
 }
 
 var _ ferry.Reader = (*Reader)(nil)
@@ -245,9 +248,15 @@ func (r *Reader) name() string {
 	return "query"
 }
 
+// SmallTable is the size (pg_table_size, TOAST included) below which a
+// table is read as one split unless Config.Splits asks for more: planning
+// and opening more connections would cost more than they save.
+const SmallTable = 256 << 10
+
 // Splits cuts the source into key ranges (integer keys evenly between min
 // and max, other keys at sampled quantiles), a split of its own for NULL
-// keys, or ctid block ranges when there is no usable key.
+// keys, or ctid block ranges when there is no usable key. A table smaller
+// than SmallTable is one split, unless Config.Splits is set.
 func (r *Reader) Splits(ctx context.Context, hint int) ([]ferry.Split, error) {
 	n := hint
 	if r.cfg.Splits > 0 {
@@ -255,6 +264,15 @@ func (r *Reader) Splits(ctx context.Context, hint int) ([]ferry.Split, error) {
 	}
 	if n <= 1 || (r.key == nil && !r.ctid) {
 		return mkSplits(r.name(), []splitSpec{{All: true}})
+	}
+	if r.cfg.Splits == 0 && r.cfg.Table != "" {
+		var size int64
+		if err := r.conn.QueryRow(ctx, "SELECT pg_table_size($1::regclass)", r.base).Scan(&size); err != nil {
+			return nil, fmt.Errorf("pgreader: size of %s: %w", r.what(), err)
+		}
+		if size < SmallTable {
+			return mkSplits(r.name(), []splitSpec{{All: true}})
+		}
 	}
 	var specs []splitSpec
 	where := r.userWhere()
@@ -445,13 +463,20 @@ func (r *Reader) Read(ctx context.Context, sp ferry.Split) (array.RecordReader, 
 	if err != nil {
 		return nil, err
 	}
-	conn, err := pgurl.Connect(ctx, "pgreader", r.conncfg)
-	if err != nil {
-		return nil, ferry.Retryable(fmt.Errorf("pgreader: split %s: %w", sp.ID, err))
-	}
-	if err := r.setSnapshot(ctx, conn, r.readSnapshot()); err != nil {
-		conn.Close(context.Background())
-		return nil, fmt.Errorf("pgreader: split %s: %w", sp.ID, err)
+	conn, borrowed, fresh := r.borrow(s)
+	if conn == nil {
+		if conn, err = pgurl.Connect(ctx, "pgreader", r.conncfg); err != nil {
+			return nil, ferry.Retryable(fmt.Errorf("pgreader: split %s: %w", sp.ID, err))
+		}
+		if fresh {
+			_, err = pgurl.Exec(ctx, conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+		} else {
+			err = r.setSnapshot(ctx, conn, r.readSnapshot())
+		}
+		if err != nil {
+			conn.Close(context.Background())
+			return nil, fmt.Errorf("pgreader: split %s: %w", sp.ID, err)
+		}
 	}
 	rctx, cancel := context.WithCancel(ctx)
 	rr := &recordReader{schema: r.schema, ch: make(chan arrow.RecordBatch), done: make(chan struct{}), cancel: cancel, ctx: ctx}
@@ -467,17 +492,30 @@ func (r *Reader) Read(ctx context.Context, sp ferry.Split) (array.RecordReader, 
 	})
 	if err != nil {
 		cancel()
-		conn.Close(context.Background())
+		if borrowed {
+			r.giveBack(true)
+		} else {
+			conn.Close(context.Background())
+		}
 		return nil, fmt.Errorf("pgreader: %w", err)
+	}
+	if borrowed {
+		r.mu.Lock()
+		r.stop = cancel
+		r.mu.Unlock()
 	}
 	go func() {
 		defer close(rr.done)
 		defer close(rr.ch)
 		defer dec.Release()
-		defer conn.Close(context.Background())
 		_, err := conn.PgConn().CopyTo(rctx, dec, "COPY ("+q+") TO STDOUT (FORMAT binary)")
 		if err == nil {
 			err = dec.Flush()
+		}
+		if borrowed {
+			r.giveBack(err == nil)
+		} else {
+			conn.Close(context.Background())
 		}
 		if err != nil {
 			if ctx.Err() != nil {
@@ -489,14 +527,58 @@ func (r *Reader) Read(ctx context.Context, sp ferry.Split) (array.RecordReader, 
 	return rr, nil
 }
 
-// Close ends the snapshot transaction and closes the connection.
-func (r *Reader) Close() error {
+// borrow returns the Reader's own connection for a split that reads the
+// whole source (the only split), which then reads inside the snapshot
+// transaction itself: no connection of its own, no SET TRANSACTION
+// SNAPSHOT. It returns nil when the connection is busy, closed or lost, or
+// the splits read an imported snapshot; fresh then says that the split is
+// the whole source and the snapshot is gone with the lost connection, so
+// that a retry reads on a snapshot of its own.
+func (r *Reader) borrow(s splitSpec) (conn *pgx.Conn, borrowed, fresh bool) {
+	if !s.All {
+		return nil, false, false
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.imported != "" || r.closed || r.busy != nil {
+		return nil, false, false
+	}
+	if r.lost {
+		return nil, false, true
+	}
+	r.busy = make(chan struct{})
+	return r.conn, true, false
+}
+
+// giveBack ends a borrow; a failed read leaves the connection lost (its
+// transaction aborted, or the connection closed by a cancellation).
+func (r *Reader) giveBack(ok bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !ok {
+		r.lost = true
+	}
+	close(r.busy)
+	r.busy, r.stop = nil, nil
+}
+
+// Close ends the snapshot transaction and closes the connection, after a
+// split reading on it has finished.
+func (r *Reader) Close() error {
+	r.mu.Lock()
 	if r.closed {
+		r.mu.Unlock()
 		return nil
 	}
 	r.closed = true
+	busy, stop := r.busy, r.stop
+	r.mu.Unlock()
+	if busy != nil {
+		if stop != nil {
+			stop()
+		}
+		<-busy
+	}
 	return r.conn.Close(context.Background())
 }
 

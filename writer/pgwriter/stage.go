@@ -293,9 +293,8 @@ func (w *Writer) PrepareStage(ctx context.Context, runID string, schema *arrow.S
 			return w.lookup(ctx)
 		}
 	}
-	admin := w.admin
-	w.admin = nil
-	admin.Close(ctx) // prepareTarget connects afresh; the lock goes with this one
+	// a new run: prepareTarget and openStage go on on this connection
+	// (openStage takes the run's lock again, which a session may hold twice)
 	if err := w.prepareTarget(ctx, schema, true); err != nil {
 		return err
 	}

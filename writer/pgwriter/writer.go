@@ -111,12 +111,15 @@ func (w *Writer) Prepare(ctx context.Context, schema *arrow.Schema) error {
 	return nil
 }
 
-// prepareTarget connects the admin connection, runs preSql (when pre),
-// creates the table when asked and maps the batch columns onto it.
+// prepareTarget connects the admin connection (unless it is), runs preSql
+// (when pre), creates the table when asked and maps the batch columns onto
+// it.
 func (w *Writer) prepareTarget(ctx context.Context, schema *arrow.Schema, pre bool) error {
-	var err error
-	if w.admin, err = w.connect(ctx); err != nil {
-		return err
+	if w.admin == nil {
+		var err error
+		if w.admin, err = w.connect(ctx); err != nil {
+			return err
+		}
 	}
 	w.schema = schema
 	if pre {
