@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/ferrydata/ferry"
+	"github.com/ferrydata/ferry/cursor"
 	"github.com/ferrydata/ferry/internal/urlparam"
 	"github.com/ferrydata/ferry/reader/sqlshard"
 )
@@ -77,6 +78,7 @@ type schemeDoc struct {
 	hasReader, hasWriter       bool
 	readerListed, writerListed bool
 	shard                      []ferry.URLParam // reader/sqlshard's, for SQL readers
+	cursor                     []ferry.URLParam // package cursor's, for SQL readers
 }
 
 func docOf(mux *ferry.URLMux, scheme string) schemeDoc {
@@ -87,6 +89,7 @@ func docOf(mux *ferry.URLMux, scheme string) schemeDoc {
 	d.writer, d.writerListed = mux.WriterParams(scheme)
 	if d.hasReader {
 		d.shard = sqlshard.URLParams(scheme)
+		d.cursor = cursor.URLParams(scheme)
 	}
 	return d
 }
@@ -94,7 +97,7 @@ func docOf(mux *ferry.URLMux, scheme string) schemeDoc {
 func (d schemeDoc) equal(e schemeDoc) bool {
 	return d.hasReader == e.hasReader && d.hasWriter == e.hasWriter && d.readerListed == e.readerListed &&
 		d.writerListed == e.writerListed && slices.Equal(d.reader, e.reader) && slices.Equal(d.writer, e.writer) &&
-		slices.Equal(d.shard, e.shard)
+		slices.Equal(d.shard, e.shard) && slices.Equal(d.cursor, e.cursor)
 }
 
 // writeURLHelp prints the parameters of schemes (none: every registered
@@ -136,6 +139,9 @@ func writeURLHelp(w io.Writer, mux *ferry.URLMux, schemes []string) {
 		}
 		if len(g.doc.shard) > 0 {
 			writeParams(w, "reader, several tables as one source (reader/sqlshard)", g.doc.shard, true)
+		}
+		if len(g.doc.cursor) > 0 {
+			writeParams(w, "reader, incremental by cursor (ferry sync; state in --state)", g.doc.cursor, true)
 		}
 		if g.doc.hasWriter {
 			writeParams(w, "writer", writer, g.doc.writerListed)

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ferrydata/ferry"
+	"github.com/ferrydata/ferry/cursor"
 	"github.com/ferrydata/ferry/reader/sqlshard"
 )
 
@@ -47,7 +48,7 @@ func TestURLHelpListsTheParsersTables(t *testing.T) {
 		var want []string
 		r, rok := mux.ReaderParams(scheme)
 		w, wok := mux.WriterParams(scheme)
-		for _, ps := range [][]ferry.URLParam{r, sqlshard.URLParams(scheme), w} {
+		for _, ps := range [][]ferry.URLParam{r, sqlshard.URLParams(scheme), cursor.URLParams(scheme), w} {
 			for _, p := range ps {
 				want = append(want, url.QueryEscape(p.Name))
 			}
