@@ -24,14 +24,22 @@ type lineDecoder struct {
 	fields []arrow.Field
 	index  map[string]int
 	cols   []colDec
+	// next is the column whose key is expected next (the one after the
+	// last key found); unique says the names are (else only the map,
+	// which keeps the last column of a name, is asked)
+	next   int
+	unique bool
 	// memberFn is d.member, made once (a method value allocates)
 	memberFn func(key []byte, escaped bool, val []byte) error
 }
 
 func newLineDecoder(fields []arrow.Field) *lineDecoder {
-	d := &lineDecoder{fields: fields, index: make(map[string]int, len(fields)), cols: make([]colDec, len(fields))}
+	d := &lineDecoder{fields: fields, index: make(map[string]int, len(fields)), cols: make([]colDec, len(fields)), unique: true}
 	d.memberFn = d.member
 	for i, f := range fields {
+		if _, dup := d.index[f.Name]; dup {
+			d.unique = false
+		}
 		d.index[f.Name] = i
 		d.cols[i].dt = f.Type
 		switch f.Type.ID() {
@@ -88,6 +96,7 @@ func (d *lineDecoder) scan(text []byte) error {
 	for i := range d.cols {
 		d.cols[i].raw = nil
 	}
+	d.next = 0
 	i := fileset.SkipJSONSpace(text, 0)
 	if i >= len(text) {
 		return errors.New("unexpected end of JSON input")
@@ -132,8 +141,17 @@ func (d *lineDecoder) member(key []byte, escaped bool, val []byte) error {
 		if c, ok := d.index[k]; ok {
 			d.cols[c].raw = val
 		}
-	} else if c, ok := d.index[string(key[1:len(key)-1])]; ok { // no allocation
-		d.cols[c].raw = val
+	} else {
+		k := key[1 : len(key)-1]
+		// lines usually list the keys in the same order: try the column
+		// after the last one found before the map
+		if c := d.next; d.unique && c < len(d.fields) && d.fields[c].Name == string(k) {
+			d.cols[c].raw = val
+			d.next = c + 1
+		} else if c, ok := d.index[string(k)]; ok { // no allocation
+			d.cols[c].raw = val
+			d.next = c + 1
+		}
 	}
 	return nil
 }

@@ -13,6 +13,8 @@ import (
 
 var decodeSeeds = []string{
 	`{"id":1,"v":"a","f":1.5}`,
+	// keys in schema order, out of it, repeated (the last one counts)
+	`{"id":1,"v":"x","a":"y"}`, `{"a":"1","v":"2","id":3,"id":4}`, `{"v":"x","id":1,"v":"y","a":"z","a":"w"}`, `{"id":1,"id":2,"v":"x"}`,
 	`{"id":2,"v":"b",`,
 	`{"id":3,"v":"\u00e9","f":"NaN","extra":[1]}`,
 	`[1,2,3]`, `null`, `nullx`, `"s"`, `12`, `{}`, `{ }`, `{"id":1}x`, `{"id":1} `,
