@@ -3,6 +3,7 @@ package csvwriter
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -161,12 +162,19 @@ type encoder struct {
 	// special marks the bytes that make a field need quotes: the
 	// delimiter, the quote and the line breaks
 	special [256]bool
+	rep     [4]uint64 // each special byte, 8 times
+}
+
+// hasZero is not 0 when a byte of x is 0.
+func hasZero(x uint64) uint64 {
+	return (x - 0x0101010101010101) &^ x & 0x8080808080808080
 }
 
 func (w *Writer) newEncoder(out io.Writer, schema *arrow.Schema) (fileset.Encoder, error) {
 	e := &encoder{w: w, out: out, schema: schema, eol: []byte("\n")}
-	for _, b := range []byte{w.cfg.Delimiter, w.cfg.Quote, '\n', '\r'} {
+	for k, b := range []byte{w.cfg.Delimiter, w.cfg.Quote, '\n', '\r'} {
 		e.special[b] = true
+		e.rep[k] = uint64(b) * 0x0101010101010101
 	}
 	if w.cfg.CRLF {
 		e.eol = []byte("\r\n")
@@ -193,7 +201,16 @@ func (w *Writer) newEncoder(out io.Writer, schema *arrow.Schema) (fileset.Encode
 func (e *encoder) appendField(dst, s []byte, text bool) []byte {
 	c := &e.w.cfg
 	need := string(s) == c.NullString || (len(s) > 0 && (s[0] == ' ' || s[len(s)-1] == ' ' || s[0] == '\t'))
-	for k := 0; k < len(s) && !need; k++ {
+	k := 0
+	for ; !need && k+8 <= len(s); k += 8 {
+		// 8 bytes at a time: is any of them special (the exact SWAR
+		// test for a zero byte, of x xor each special byte repeated)?
+		x := binary.LittleEndian.Uint64(s[k:])
+		if hasZero(x^e.rep[0])|hasZero(x^e.rep[1])|hasZero(x^e.rep[2])|hasZero(x^e.rep[3]) != 0 {
+			break
+		}
+	}
+	for ; k < len(s) && !need; k++ {
 		need = e.special[s[k]]
 	}
 	if !need {
