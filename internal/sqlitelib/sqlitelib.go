@@ -16,6 +16,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
+	"slices"
 	"strings"
 	"sync"
 	"unsafe"
@@ -679,4 +681,190 @@ func (s *Stmt) values(dest []any) {
 			dest[i] = nil
 		}
 	}
+}
+
+// Values holds the parameter values of one execution of a statement,
+// filled by a goroutine that does not hold the connection and then bound
+// and run with Stmt.RunValues: formatting and copying the values does not
+// have to wait for the connection (SQLite's one writer). Text and blobs
+// are copied (or formatted straight) into C memory the Values owns and are
+// bound SQLITE_STATIC: the Values must not be refilled or closed while a
+// statement it is bound to runs. A Values is used by one goroutine at a
+// time; its methods take 1-based parameter numbers like Binder's.
+type Values struct {
+	tls   *libc.TLS
+	val   []value
+	mem   []byte  // the current chunk of C memory
+	base  uintptr // its address
+	off   int     // bytes used in it
+	extra []uintptr
+	err   error
+}
+
+// value is one parameter: kind is a storage class (Null, Integer, Float,
+// Text or Blob); x is the integer, the float's bits or the address of the
+// text or blob, of n bytes.
+type value struct {
+	kind uint8
+	n    int32
+	x    int64
+}
+
+// valuesChunk is the size of a Values' first chunk of C memory.
+const valuesChunk = 64 << 10
+
+// NewValues returns an empty Values; Close frees its C memory.
+func NewValues() *Values { return &Values{tls: libc.NewTLS()} }
+
+// Reset empties v for an execution of a statement of n parameters.
+func (v *Values) Reset(n int) {
+	v.val = slices.Grow(v.val[:0], n)[:n]
+	clear(v.val)
+	v.err = nil
+	v.off = 0
+	for _, p := range v.extra {
+		libc.Xfree(v.tls, p)
+	}
+	v.extra = v.extra[:0]
+	if v.base == 0 {
+		v.grow(valuesChunk)
+	}
+}
+
+// grow makes a new chunk of at least n bytes the current one; the full
+// chunk stays allocated (values point into it) until Reset.
+func (v *Values) grow(n int) bool {
+	size := max(n, 2*len(v.mem), valuesChunk)
+	p := libc.Xmalloc(v.tls, libc.Tsize_t(size))
+	if p == 0 {
+		if v.err == nil {
+			v.err = errors.New("sqlitelib: out of memory")
+		}
+		return false
+	}
+	if v.base != 0 {
+		v.extra = append(v.extra, v.base)
+	}
+	v.base, v.mem, v.off = p, unsafe.Slice((*byte)(cptr(p)), size), 0
+	return true
+}
+
+// Close frees the C memory.
+func (v *Values) Close() {
+	v.Reset(0)
+	if v.base != 0 {
+		libc.Xfree(v.tls, v.base)
+		v.base, v.mem = 0, nil
+	}
+	if v.tls != nil {
+		v.tls.Close()
+		v.tls = nil
+	}
+}
+
+// Null sets parameter idx (1-based) to NULL.
+func (v *Values) Null(idx int) { v.val[idx-1] = value{kind: Null} }
+
+// Int64 sets parameter idx to x.
+func (v *Values) Int64(idx int, x int64) { v.val[idx-1] = value{kind: Integer, x: x} }
+
+// Double sets parameter idx to f.
+func (v *Values) Double(idx int, f float64) {
+	v.val[idx-1] = value{kind: Float, x: int64(math.Float64bits(f))}
+}
+
+// reserve returns n bytes of C memory for one value and their address.
+func (v *Values) reserve(n int) ([]byte, uintptr) {
+	if v.off+n > len(v.mem) && !v.grow(n) {
+		return nil, 0
+	}
+	m := v.mem[v.off : v.off+n]
+	p := v.base + uintptr(v.off)
+	v.off += n
+	return m, p
+}
+
+// Text sets parameter idx to the text s (copied).
+func (v *Values) Text(idx int, s string) {
+	if len(s) == 0 {
+		// A zero-length text at a NULL pointer would bind NULL.
+		v.val[idx-1] = value{kind: Text, x: int64(v.base)}
+		return
+	}
+	m, p := v.reserve(len(s))
+	if p == 0 {
+		return
+	}
+	copy(m, s)
+	v.val[idx-1] = value{kind: Text, n: int32(len(s)), x: int64(p)}
+}
+
+// Free returns an empty slice over the unused C memory of the current
+// chunk: append a formatted value to it and pass the result to TextBytes,
+// which then takes it where it is. If the value outgrows it, TextBytes
+// copies.
+func (v *Values) Free() []byte { return v.mem[v.off:v.off:len(v.mem)] }
+
+// TextBytes sets parameter idx to the text b; b made by appending to
+// Free() is taken in place, anything else is copied.
+func (v *Values) TextBytes(idx int, b []byte) {
+	if len(b) > 0 && v.off+len(b) <= len(v.mem) && unsafe.SliceData(b) == unsafe.SliceData(v.mem[v.off:]) {
+		v.val[idx-1] = value{kind: Text, n: int32(len(b)), x: int64(v.base + uintptr(v.off))}
+		v.off += len(b)
+		return
+	}
+	v.Text(idx, unsafe.String(unsafe.SliceData(b), len(b)))
+}
+
+// Blob sets parameter idx to b (copied); an empty b is an empty blob, not
+// NULL.
+func (v *Values) Blob(idx int, b []byte) {
+	if len(b) == 0 {
+		v.val[idx-1] = value{kind: Blob}
+		return
+	}
+	m, p := v.reserve(len(b))
+	if p == 0 {
+		return
+	}
+	copy(m, b)
+	v.val[idx-1] = value{kind: Blob, n: int32(len(b)), x: int64(p)}
+}
+
+// RunValues binds the values of v (one per parameter) and runs the
+// statement to completion, like Binder.Run.
+func (s *Stmt) RunValues(ctx context.Context, v *Values) error {
+	if v.err != nil {
+		return v.err
+	}
+	if len(v.val) != s.nparam {
+		return fmt.Errorf("sqlitelib: %d values for %d parameters", len(v.val), s.nparam)
+	}
+	tls, p := s.c.tls, s.p
+	for i, x := range v.val {
+		idx := int32(i + 1)
+		var rc int32
+		switch x.kind {
+		case Integer:
+			rc = sqlite3.Xsqlite3_bind_int64(tls, p, idx, x.x)
+		case Float:
+			rc = sqlite3.Xsqlite3_bind_double(tls, p, idx, math.Float64frombits(uint64(x.x)))
+		case Text:
+			rc = sqlite3.Xsqlite3_bind_text(tls, p, idx, uintptr(x.x), x.n, 0)
+		case Blob:
+			if x.n == 0 {
+				rc = sqlite3.Xsqlite3_bind_zeroblob(tls, p, idx, 0)
+			} else {
+				rc = sqlite3.Xsqlite3_bind_blob(tls, p, idx, uintptr(x.x), x.n, 0)
+			}
+		default:
+			rc = sqlite3.Xsqlite3_bind_null(tls, p, idx)
+		}
+		if rc != sqlite3.SQLITE_OK {
+			err := s.c.err(rc)
+			sqlite3.Xsqlite3_clear_bindings(tls, p)
+			return err
+		}
+	}
+	return s.run(ctx)
 }

@@ -99,3 +99,71 @@ func TestInterrupt(t *testing.T) {
 		t.Fatal("read-only open of a missing file")
 	}
 }
+
+// TestValues: values filled away from the connection (several executions
+// of one Values, text past the first chunk, formatted in place or copied,
+// empty text and blobs, NULL) are stored exactly, and a wrong number of
+// values is refused.
+func TestValues(t *testing.T) {
+	ctx := context.Background()
+	c, err := Open(filepath.Join(t.TempDir(), "v.db"), 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Exec(ctx, `CREATE TABLE t (i INTEGER, f REAL, s TEXT, b BLOB, g TEXT)`); err != nil {
+		t.Fatal(err)
+	}
+	s, err := c.Prepare(`INSERT INTO t VALUES (?, ?, ?, ?, ?), (?, ?, ?, ?, ?)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	v := NewValues()
+	defer v.Close()
+	big := strings.Repeat("é", 50_000) // 100 KB: past the first 64 KiB chunk
+	for run := int64(0); run < 3; run++ {
+		v.Reset(10)
+		for r := int64(0); r < 2; r++ {
+			k := int(r*5) + 1
+			v.Int64(k, run*2+r)
+			v.Double(k+1, float64(run)-0.25)
+			switch r {
+			case 0:
+				v.Text(k+2, big)
+				v.Blob(k+3, []byte(big))
+				v.TextBytes(k+4, append(v.Free(), "in place"...))
+			case 1:
+				v.TextBytes(k+2, []byte{})
+				v.Blob(k+3, nil)
+				v.Null(k + 4)
+			}
+		}
+		if err := s.RunValues(ctx, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	v.Reset(3)
+	if err := s.RunValues(ctx, v); err == nil || !strings.Contains(err.Error(), "3 values for 10 parameters") {
+		t.Errorf("3 values: %v", err)
+	}
+	rows, err := c.Query(ctx, `SELECT i, f, typeof(s), length(s), s = ?, typeof(b), length(b), g FROM t ORDER BY i`, big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 6 {
+		t.Fatalf("%d rows, want 6", len(rows))
+	}
+	for i, row := range rows {
+		run := float64(i / 2)
+		want := []any{int64(i), run - 0.25, "text", int64(50_000), int64(1), "blob", int64(100_000), "in place"}
+		if i%2 == 1 {
+			want = []any{int64(i), run - 0.25, "text", int64(0), int64(0), "blob", int64(0), nil}
+		}
+		for j := range want {
+			if row[j] != want[j] {
+				t.Errorf("row %d col %d: %#v, want %#v", i, j, row[j], want[j])
+			}
+		}
+	}
+}

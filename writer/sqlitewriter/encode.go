@@ -30,31 +30,31 @@ func (e *encodeError) Error() string { return fmt.Sprintf("column %s: %v", e.col
 // Unwrap returns the reason.
 func (e *encodeError) Unwrap() error { return e.err }
 
-// binder binds row i of one Arrow column (not null) to parameter idx.
-type binder func(b *sqlitelib.Binder, idx, i int) error
+// binder sets parameter idx to row i of one Arrow column (not null).
+type binder func(b *sqlitelib.Values, idx, i int) error
 
 // newBinder returns the binder of arr, or an error for an unsupported type.
 // Values are bound without a Go allocation: numbers as numbers, text and
-// blobs copied into the statement's C memory, formatted values (dates,
+// blobs copied into the Values' C memory, formatted values (dates,
 // decimals, lists) written straight into it.
 func newBinder(arr arrow.Array) (binder, error) {
 	switch a := arr.(type) {
 	case *array.Int8:
-		return func(b *sqlitelib.Binder, idx, i int) error { b.Int64(idx, int64(a.Value(i))); return nil }, nil
+		return func(b *sqlitelib.Values, idx, i int) error { b.Int64(idx, int64(a.Value(i))); return nil }, nil
 	case *array.Int16:
-		return func(b *sqlitelib.Binder, idx, i int) error { b.Int64(idx, int64(a.Value(i))); return nil }, nil
+		return func(b *sqlitelib.Values, idx, i int) error { b.Int64(idx, int64(a.Value(i))); return nil }, nil
 	case *array.Int32:
-		return func(b *sqlitelib.Binder, idx, i int) error { b.Int64(idx, int64(a.Value(i))); return nil }, nil
+		return func(b *sqlitelib.Values, idx, i int) error { b.Int64(idx, int64(a.Value(i))); return nil }, nil
 	case *array.Int64:
-		return func(b *sqlitelib.Binder, idx, i int) error { b.Int64(idx, a.Value(i)); return nil }, nil
+		return func(b *sqlitelib.Values, idx, i int) error { b.Int64(idx, a.Value(i)); return nil }, nil
 	case *array.Uint8:
-		return func(b *sqlitelib.Binder, idx, i int) error { b.Int64(idx, int64(a.Value(i))); return nil }, nil
+		return func(b *sqlitelib.Values, idx, i int) error { b.Int64(idx, int64(a.Value(i))); return nil }, nil
 	case *array.Uint16:
-		return func(b *sqlitelib.Binder, idx, i int) error { b.Int64(idx, int64(a.Value(i))); return nil }, nil
+		return func(b *sqlitelib.Values, idx, i int) error { b.Int64(idx, int64(a.Value(i))); return nil }, nil
 	case *array.Uint32:
-		return func(b *sqlitelib.Binder, idx, i int) error { b.Int64(idx, int64(a.Value(i))); return nil }, nil
+		return func(b *sqlitelib.Values, idx, i int) error { b.Int64(idx, int64(a.Value(i))); return nil }, nil
 	case *array.Uint64:
-		return func(b *sqlitelib.Binder, idx, i int) error {
+		return func(b *sqlitelib.Values, idx, i int) error {
 			v := a.Value(i)
 			if v > math.MaxInt64 {
 				return fmt.Errorf("%d does not fit SQLite's signed 64-bit INTEGER", v)
@@ -63,11 +63,11 @@ func newBinder(arr arrow.Array) (binder, error) {
 			return nil
 		}, nil
 	case *array.Float32:
-		return func(b *sqlitelib.Binder, idx, i int) error { bindFloat(b, idx, float64(a.Value(i))); return nil }, nil
+		return func(b *sqlitelib.Values, idx, i int) error { bindFloat(b, idx, float64(a.Value(i))); return nil }, nil
 	case *array.Float64:
-		return func(b *sqlitelib.Binder, idx, i int) error { bindFloat(b, idx, a.Value(i)); return nil }, nil
+		return func(b *sqlitelib.Values, idx, i int) error { bindFloat(b, idx, a.Value(i)); return nil }, nil
 	case *array.Boolean:
-		return func(b *sqlitelib.Binder, idx, i int) error {
+		return func(b *sqlitelib.Values, idx, i int) error {
 			if a.Value(i) {
 				b.Int64(idx, 1)
 			} else {
@@ -76,32 +76,32 @@ func newBinder(arr arrow.Array) (binder, error) {
 			return nil
 		}, nil
 	case *array.String:
-		return func(b *sqlitelib.Binder, idx, i int) error { b.Text(idx, a.Value(i)); return nil }, nil
+		return func(b *sqlitelib.Values, idx, i int) error { b.Text(idx, a.Value(i)); return nil }, nil
 	case *array.LargeString:
-		return func(b *sqlitelib.Binder, idx, i int) error { b.Text(idx, a.Value(i)); return nil }, nil
+		return func(b *sqlitelib.Values, idx, i int) error { b.Text(idx, a.Value(i)); return nil }, nil
 	case *array.StringView:
-		return func(b *sqlitelib.Binder, idx, i int) error { b.Text(idx, a.Value(i)); return nil }, nil
+		return func(b *sqlitelib.Values, idx, i int) error { b.Text(idx, a.Value(i)); return nil }, nil
 	case *array.Binary:
-		return func(b *sqlitelib.Binder, idx, i int) error { b.Blob(idx, a.Value(i)); return nil }, nil
+		return func(b *sqlitelib.Values, idx, i int) error { b.Blob(idx, a.Value(i)); return nil }, nil
 	case *array.LargeBinary:
-		return func(b *sqlitelib.Binder, idx, i int) error { b.Blob(idx, a.Value(i)); return nil }, nil
+		return func(b *sqlitelib.Values, idx, i int) error { b.Blob(idx, a.Value(i)); return nil }, nil
 	case *array.BinaryView:
-		return func(b *sqlitelib.Binder, idx, i int) error { b.Blob(idx, a.Value(i)); return nil }, nil
+		return func(b *sqlitelib.Values, idx, i int) error { b.Blob(idx, a.Value(i)); return nil }, nil
 	case *array.FixedSizeBinary:
-		return func(b *sqlitelib.Binder, idx, i int) error { b.Blob(idx, a.Value(i)); return nil }, nil
+		return func(b *sqlitelib.Values, idx, i int) error { b.Blob(idx, a.Value(i)); return nil }, nil
 	case *array.Decimal128:
 		scale := a.DataType().(*arrow.Decimal128Type).Scale
-		return func(b *sqlitelib.Binder, idx, i int) error {
+		return func(b *sqlitelib.Values, idx, i int) error {
 			b.TextBytes(idx, appendDecimal128(b.Free(), a.Value(i), scale))
 			return nil
 		}, nil
 	case *array.Decimal256:
 		scale := a.DataType().(*arrow.Decimal256Type).Scale
-		return func(b *sqlitelib.Binder, idx, i int) error { b.Text(idx, a.Value(i).ToString(scale)); return nil }, nil
+		return func(b *sqlitelib.Values, idx, i int) error { b.Text(idx, a.Value(i).ToString(scale)); return nil }, nil
 	case *array.Date32:
-		return func(b *sqlitelib.Binder, idx, i int) error { return bindDate(b, idx, int64(a.Value(i))) }, nil
+		return func(b *sqlitelib.Values, idx, i int) error { return bindDate(b, idx, int64(a.Value(i))) }, nil
 	case *array.Date64:
-		return func(b *sqlitelib.Binder, idx, i int) error {
+		return func(b *sqlitelib.Values, idx, i int) error {
 			return bindDate(b, idx, floorDiv(int64(a.Value(i)), 86400_000))
 		}, nil
 	case *array.Time32:
@@ -109,13 +109,13 @@ func newBinder(arr arrow.Array) (binder, error) {
 		if a.DataType().(*arrow.Time32Type).Unit == arrow.Millisecond {
 			mul = 1e6
 		}
-		return func(b *sqlitelib.Binder, idx, i int) error {
+		return func(b *sqlitelib.Values, idx, i int) error {
 			b.TextBytes(idx, appendClock(b.Free(), int64(a.Value(i))*mul, 6))
 			return nil
 		}, nil
 	case *array.Time64:
 		unit := a.DataType().(*arrow.Time64Type).Unit
-		return func(b *sqlitelib.Binder, idx, i int) error {
+		return func(b *sqlitelib.Values, idx, i int) error {
 			if unit == arrow.Nanosecond {
 				b.TextBytes(idx, appendClock(b.Free(), int64(a.Value(i)), 9))
 			} else {
@@ -139,7 +139,7 @@ func newBinder(arr arrow.Array) (binder, error) {
 			perSec = 1e9
 		}
 		tz := t.TimeZone != ""
-		return func(b *sqlitelib.Binder, idx, i int) error {
+		return func(b *sqlitelib.Values, idx, i int) error {
 			v, err := appendTimestamp(b.Free(), int64(a.Value(i)), perSec, digits, tz)
 			if err != nil {
 				return err
@@ -148,7 +148,7 @@ func newBinder(arr arrow.Array) (binder, error) {
 			return nil
 		}, nil
 	case *array.MonthDayNanoInterval:
-		return func(b *sqlitelib.Binder, idx, i int) error {
+		return func(b *sqlitelib.Values, idx, i int) error {
 			v := a.Value(i)
 			d := b.Free()
 			d = append(d, `{"months":`...)
@@ -165,7 +165,7 @@ func newBinder(arr arrow.Array) (binder, error) {
 	case *array.FixedSizeList:
 		return listBinder(a, a.ListValues())
 	case *extensions.UUIDArray:
-		return func(b *sqlitelib.Binder, idx, i int) error {
+		return func(b *sqlitelib.Values, idx, i int) error {
 			b.TextBytes(idx, appendUUID(b.Free(), a.Value(i)))
 			return nil
 		}, nil
@@ -173,11 +173,11 @@ func newBinder(arr arrow.Array) (binder, error) {
 		st := a.Storage()
 		switch s := st.(type) {
 		case *array.String:
-			return func(b *sqlitelib.Binder, idx, i int) error { b.Text(idx, s.Value(i)); return nil }, nil
+			return func(b *sqlitelib.Values, idx, i int) error { b.Text(idx, s.Value(i)); return nil }, nil
 		case *array.LargeString:
-			return func(b *sqlitelib.Binder, idx, i int) error { b.Text(idx, s.Value(i)); return nil }, nil
+			return func(b *sqlitelib.Values, idx, i int) error { b.Text(idx, s.Value(i)); return nil }, nil
 		}
-		return func(b *sqlitelib.Binder, idx, i int) error { b.Text(idx, st.ValueStr(i)); return nil }, nil
+		return func(b *sqlitelib.Values, idx, i int) error { b.Text(idx, st.ValueStr(i)); return nil }, nil
 	}
 	return nil, fmt.Errorf("Arrow type %s is not supported", arr.DataType())
 }
@@ -218,7 +218,7 @@ func listBinder(a array.ListLike, vals arrow.Array) (binder, error) {
 		}
 		elem = func(b []byte, j int) []byte { return append(b, vals.ValueStr(j)...) }
 	}
-	return func(bd *sqlitelib.Binder, idx, i int) error {
+	return func(bd *sqlitelib.Values, idx, i int) error {
 		start, end := a.ValueOffsets(i)
 		b := bd.Free()
 		b = append(b, '[')
@@ -251,7 +251,7 @@ func appendJSONFloat(b []byte, f float64, bits int) []byte {
 
 // bindFloat keeps NaN: SQLite stores a REAL NaN as NULL, so it is written
 // as the text 'NaN' (which a REAL column keeps as text).
-func bindFloat(b *sqlitelib.Binder, idx int, f float64) {
+func bindFloat(b *sqlitelib.Values, idx int, f float64) {
 	if math.IsNaN(f) {
 		b.Text(idx, "NaN")
 		return
@@ -291,14 +291,27 @@ func civil(days int64) (y, m, d int64) {
 	return y, m, d
 }
 
+// digits2 is the two-digit text of 0..99.
+const digits2 = "00010203040506070809101112131415161718192021222324252627282930313233343536373839" +
+	"40414243444546474849505152535455565758596061626364656667686970717273747576777879" +
+	"8081828384858687888990919293949596979899"
+
+// appendN appends v (not negative) in decimal, zero-padded to width
+// digits, two digits at a time.
 func appendN(b []byte, v int64, width int) []byte {
 	var tmp [20]byte
 	i := len(tmp)
-	for v > 0 || width > 0 {
+	for width >= 2 || v >= 10 {
+		q := v / 100
+		r := v - q*100
+		i -= 2
+		tmp[i], tmp[i+1] = digits2[2*r], digits2[2*r+1]
+		v = q
+		width -= 2
+	}
+	if width > 0 || v > 0 {
 		i--
-		tmp[i] = byte('0' + v%10)
-		v /= 10
-		width--
+		tmp[i] = byte('0' + v)
 	}
 	return append(b, tmp[i:]...)
 }
@@ -315,7 +328,7 @@ func appendDate(b []byte, days int64) ([]byte, error) {
 	return appendN(b, d, 2), nil
 }
 
-func bindDate(b *sqlitelib.Binder, idx int, days int64) error {
+func bindDate(b *sqlitelib.Values, idx int, days int64) error {
 	d, err := appendDate(b.Free(), days)
 	if err != nil {
 		return err

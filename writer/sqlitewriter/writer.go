@@ -49,6 +49,7 @@ type Writer struct {
 	suffix    string // ON CONFLICT clause
 	colList   string
 	stmts     map[int]*sqlitelib.Stmt // prepared INSERT by row count
+	open      map[*batchWriter]bool   // BatchWriters not closed: Close frees their Values
 	key       []string
 	tableCols []string // the destination table's columns
 	// the destination table: its schema and name, and both quoted
@@ -73,7 +74,7 @@ func Open(ctx context.Context, cfg Config) (*Writer, error) {
 	if cfg.RunID == "" {
 		cfg.RunID = ferry.NewRunID()
 	}
-	w := &Writer{cfg: cfg, mode: mode}
+	w := &Writer{cfg: cfg, mode: mode, open: map[*batchWriter]bool{}}
 	parts, _ := sqlident.SQLite.Split(cfg.Table) // checked by validate
 	w.tschema, w.tname = "main", parts[len(parts)-1]
 	if len(parts) == 2 {
@@ -498,6 +499,7 @@ func (w *Writer) Open(ctx context.Context) (ferry.BatchWriter, error) {
 		return nil, w.errorf("Open before Prepare or after Commit/Abort")
 	}
 	bw := &batchWriter{w: w}
+	w.open[bw] = true
 	return bw, nil
 }
 
@@ -636,11 +638,25 @@ func (w *Writer) Close() error {
 		}
 		w.conn = nil
 	}
+	for bw := range w.open {
+		bw.free()
+	}
 	return err
 }
 
 type batchWriter struct {
 	w *Writer
+	// vals are the parameters of the next INSERT, filled before taking the
+	// Writer's lock (see insert).
+	vals *sqlitelib.Values
+}
+
+func (bw *batchWriter) free() {
+	if bw.vals != nil {
+		bw.vals.Close()
+		bw.vals = nil
+	}
+	delete(bw.w.open, bw)
 }
 
 // Write inserts b with multi-row INSERT statements of BatchRows rows, the
@@ -722,14 +738,41 @@ func binders(b arrow.RecordBatch) ([]binder, error) {
 	return bs, nil
 }
 
-// Close does nothing: rows are in the write transaction as soon as Write returns.
-func (bw *batchWriter) Close(ctx context.Context) error { return nil }
+// Close frees the BatchWriter's memory: rows are in the write transaction
+// as soon as Write returns.
+func (bw *batchWriter) Close(ctx context.Context) error {
+	w := bw.w
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	bw.free()
+	return nil
+}
 
 // insert writes rows [start, end) of b, at most BatchRows of them, with one
-// INSERT statement: all of them or, on error, none. The values are bound
-// straight from the Arrow arrays into the statement (no Go allocation).
+// INSERT statement: all of them or, on error, none. The values are
+// formatted straight from the Arrow arrays into the BatchWriter's Values
+// (C memory, no Go allocation) before it takes the Writer's lock, so that
+// one worker formats while another's INSERT runs; only binding and running
+// the statement hold the connection.
 func (bw *batchWriter) insert(ctx context.Context, b arrow.RecordBatch, bs []binder, start, end int) error {
 	w := bw.w
+	if bw.vals == nil {
+		bw.vals = sqlitelib.NewValues()
+	}
+	v := bw.vals
+	v.Reset((end - start) * w.ncols)
+	cols := b.Columns()
+	k := 1
+	for r := start; r < end; r++ {
+		for c, col := range cols {
+			if col.IsNull(r) {
+				v.Null(k)
+			} else if err := bs[c](v, k, r); err != nil {
+				return &encodeError{column: b.ColumnName(c), err: err}
+			}
+			k++
+		}
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if !w.inTx || w.done {
@@ -739,21 +782,7 @@ func (bw *batchWriter) insert(ctx context.Context, b arrow.RecordBatch, bs []bin
 	if err != nil {
 		return err
 	}
-	bd := s.Bind()
-	cols := b.Columns()
-	k := 1
-	for r := start; r < end; r++ {
-		for c, col := range cols {
-			if col.IsNull(r) {
-				bd.Null(k)
-			} else if err := bs[c](bd, k, r); err != nil {
-				bd.Discard()
-				return &encodeError{column: b.ColumnName(c), err: err}
-			}
-			k++
-		}
-	}
-	return bd.Run(ctx)
+	return s.RunValues(ctx, v)
 }
 
 // isDataError reports whether err is about the rows rather than the
