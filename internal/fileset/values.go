@@ -469,6 +469,11 @@ func parseTimestampValue(t *arrow.TimestampType, s string) (arrow.Timestamp, err
 			loc = l
 		}
 	}
+	if loc == time.UTC {
+		if ts, ok, err := fastTimestamp(t, s); ok {
+			return ts, err
+		}
+	}
 	tm, err := ParseTime(s, loc)
 	if err != nil {
 		return 0, err
@@ -736,6 +741,112 @@ func fastTime(s string, loc *time.Location) (time.Time, bool) {
 		}
 	}
 	return t, true
+}
+
+// fastTimestamp is parseTimestampValue of a column read in UTC for the
+// texts fastTime takes, by integer arithmetic instead of through a
+// time.Time; ok is false for the rest (and for nanoseconds near the ends
+// of their range), which go the slow way.
+func fastTimestamp(t *arrow.TimestampType, s string) (ts arrow.Timestamp, ok bool, err error) {
+	orig, unit := s, t.Unit
+	s = strings.TrimSpace(s)
+	if len(s) < 19 || s[4] != '-' || s[7] != '-' || (s[10] != ' ' && s[10] != 'T') || s[13] != ':' || s[16] != ':' {
+		return 0, false, nil
+	}
+	y, ok1 := digits(s[0:4])
+	mo, ok2 := digits(s[5:7])
+	d, ok3 := digits(s[8:10])
+	h, ok4 := digits(s[11:13])
+	mi, ok5 := digits(s[14:16])
+	sec, ok6 := digits(s[17:19])
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || mo < 1 || mo > 12 || d < 1 || d > daysIn(y, mo) || h > 23 || mi > 59 || sec > 59 {
+		return 0, false, nil
+	}
+	off := 0
+	if k := zoneStart(s); k > 0 {
+		z := s[k:]
+		switch {
+		case z == "Z":
+		case z[0] != 'Z' && (len(z) == 3 || (len(z) == 6 && z[3] == ':')):
+			zh, okh := digits(z[1:3])
+			zm, okm := 0, true
+			if len(z) == 6 {
+				zm, okm = digits(z[4:6])
+			}
+			if !okh || !okm || zh > 23 || zm > 59 {
+				return 0, false, nil
+			}
+			off = zh*3600 + zm*60
+			if z[0] == '-' {
+				off = -off
+			}
+		default:
+			return 0, false, nil
+		}
+		s = s[:k]
+	}
+	ns := 0
+	if len(s) > 19 {
+		if s[19] != '.' || len(s) > 29 || len(s) == 20 {
+			return 0, false, nil
+		}
+		f, ok := digits(s[20:])
+		if !ok {
+			return 0, false, nil
+		}
+		for k := len(s) - 20; k < 9; k++ {
+			f *= 10
+		}
+		ns = f
+	}
+	if unit == arrow.Nanosecond && (y < 1678 || y > 2261) {
+		return 0, false, nil // the slow way checks the range
+	}
+	if m := int(unit.Multiplier()); ns%m != 0 {
+		return 0, true, fmt.Errorf("%q is more precise than %s", orig, t)
+	}
+	secs := daysFromCivil(y, mo, d)*86400 + int64(h*3600+mi*60+sec-off)
+	switch unit {
+	case arrow.Second:
+		return arrow.Timestamp(secs), true, nil
+	case arrow.Millisecond:
+		return arrow.Timestamp(secs*1e3 + int64(ns/1e6)), true, nil
+	case arrow.Microsecond:
+		return arrow.Timestamp(secs*1e6 + int64(ns/1e3)), true, nil
+	}
+	return arrow.Timestamp(secs*1e9 + int64(ns)), true, nil
+}
+
+// daysIn returns the number of days of month m of year y.
+func daysIn(y, m int) int {
+	switch m {
+	case 2:
+		if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
+}
+
+// daysFromCivil returns the days from 1970-01-01 to y-m-d (proleptic
+// Gregorian calendar, H. Hinnant's algorithm).
+func daysFromCivil(y, m, d int) int64 {
+	if m <= 2 {
+		y--
+	}
+	era := y
+	if era < 0 {
+		era -= 399
+	}
+	era /= 400
+	yoe := y - era*400
+	mp := (m + 9) % 12
+	doy := (153*mp+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return int64(era*146097 + doe - 719468)
 }
 
 // zoneStart returns where the zone suffix of a timestamp text starts (after
