@@ -868,3 +868,49 @@ func (s *Stmt) RunValues(ctx context.Context, v *Values) error {
 	}
 	return s.run(ctx)
 }
+
+// Value is one column of the current row of a Rows, valid until the next
+// Step or Close. Reading a column through it takes one look-up of the
+// column, where Rows.Type followed by Rows.TextView takes three.
+type Value struct {
+	tls *libc.TLS
+	p   uintptr
+}
+
+// Column returns column i of the current row. (SQLite's column values are
+// "unprotected", which matters only to a connection with a mutex: these
+// are opened NOMUTEX.)
+func (r *Rows) Column(i int) Value {
+	return Value{tls: r.s.c.tls, p: sqlite3.Xsqlite3_column_value(r.s.c.tls, r.s.p, int32(i))}
+}
+
+// Type is the storage class of the value.
+func (v Value) Type() int { return int(sqlite3.Xsqlite3_value_type(v.tls, v.p)) }
+
+// Int64 is the value as an integer.
+func (v Value) Int64() int64 { return sqlite3.Xsqlite3_value_int64(v.tls, v.p) }
+
+// Double is the value as a float.
+func (v Value) Double() float64 { return sqlite3.Xsqlite3_value_double(v.tls, v.p) }
+
+// TextView is the value as text, in SQLite's memory: valid only until the
+// next Step or Close, like Rows.TextView.
+func (v Value) TextView() string {
+	z := sqlite3.Xsqlite3_value_text(v.tls, v.p)
+	n := sqlite3.Xsqlite3_value_bytes(v.tls, v.p)
+	if z == 0 || n == 0 {
+		return ""
+	}
+	return unsafe.String((*byte)(cptr(z)), n)
+}
+
+// BlobView is the value as bytes, in SQLite's memory: valid only until the
+// next Step or Close.
+func (v Value) BlobView() []byte {
+	z := sqlite3.Xsqlite3_value_blob(v.tls, v.p)
+	n := sqlite3.Xsqlite3_value_bytes(v.tls, v.p)
+	if z == 0 || n == 0 {
+		return []byte{}
+	}
+	return unsafe.Slice((*byte)(cptr(z)), n)
+}

@@ -167,3 +167,58 @@ func TestValues(t *testing.T) {
 		}
 	}
 }
+
+// TestColumnValue: Rows.Column reads every storage class (and empty text
+// and blobs) as the per-column accessors do.
+func TestColumnValue(t *testing.T) {
+	ctx := context.Background()
+	c, err := Open(filepath.Join(t.TempDir(), "c.db"), 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	rows, err := c.Start(ctx, `SELECT 42, -0.5, 'ünï', x'00ff', NULL, '', x'', 9223372036854775807 UNION ALL SELECT 1, 2, 3, 4, 5, 6, 7, 8`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for n := 0; ; n++ {
+		more, err := rows.Step()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !more {
+			if n != 2 {
+				t.Fatalf("%d rows, want 2", n)
+			}
+			break
+		}
+		for i := range rows.Stmt().NumColumns() {
+			v := rows.Column(i)
+			if v.Type() != rows.Type(i) {
+				t.Errorf("row %d col %d: type %d, Rows.Type %d", n, i, v.Type(), rows.Type(i))
+			}
+			switch v.Type() {
+			case Integer:
+				if v.Int64() != rows.Int64(i) {
+					t.Errorf("row %d col %d: %d, want %d", n, i, v.Int64(), rows.Int64(i))
+				}
+			case Float:
+				if v.Double() != rows.Double(i) {
+					t.Errorf("row %d col %d: %g, want %g", n, i, v.Double(), rows.Double(i))
+				}
+			case Text:
+				if v.TextView() != rows.TextView(i) {
+					t.Errorf("row %d col %d: %q, want %q", n, i, v.TextView(), rows.TextView(i))
+				}
+			case Blob:
+				if string(v.BlobView()) != string(rows.BlobView(i)) || v.BlobView() == nil {
+					t.Errorf("row %d col %d: %x, want %x", n, i, v.BlobView(), rows.BlobView(i))
+				}
+			}
+		}
+		if n == 0 && (rows.Column(2).TextView() != "ünï" || string(rows.Column(3).BlobView()) != "\x00\xff" || rows.Column(4).Type() != Null) {
+			t.Errorf("row 0: %q %x %d", rows.Column(2).TextView(), rows.Column(3).BlobView(), rows.Column(4).Type())
+		}
+	}
+}

@@ -237,17 +237,17 @@ func (rr *recordReader) decode(off int) bool {
 	rows := rr.rows
 	for i, c := range rr.cols {
 		var err error
-		switch j := off + i; rows.Type(j) {
+		switch v := rows.Column(off + i); v.Type() {
 		case sqlitelib.Null:
 			c.null = true
 		case sqlitelib.Integer:
-			err = c.fromInt64(rows.Int64(j))
+			err = c.fromInt64(v.Int64())
 		case sqlitelib.Float:
-			err = c.fromFloat(rows.Double(j))
+			err = c.fromFloat(v.Double())
 		case sqlitelib.Text:
-			err = c.fromText(rows.TextView(j))
+			err = c.fromText(v.TextView())
 		default:
-			err = c.fromBlob(rows.BlobView(j))
+			err = c.fromBlob(v.BlobView())
 		}
 		if err != nil {
 			c.s, c.bs = "", nil // views into SQLite's memory
