@@ -201,22 +201,10 @@ func (r *Reader) Splits(ctx context.Context, hint int) ([]ferry.Split, error) {
 			if err != nil {
 				return nil, fmt.Errorf("jsonlreader: %w", err)
 			}
-			lr := &lineReader{r: bufio.NewReaderSize(f, 256<<10)}
-			next := r.cfg.SplitBytes
-			for {
-				if lr.off >= next && lr.off < st.Size() {
-					specs[len(specs)-1].End = lr.off
-					specs = append(specs, splitSpec{Path: path, Start: lr.off, End: -1, Line: lr.line})
-					next = lr.off + r.cfg.SplitBytes
-				}
-				b, err := lr.next()
-				if len(b) == 0 || err != nil {
-					break
-				}
-			}
+			specs, err = cutLines(ctx, f, path, st.Size(), r.cfg.SplitBytes)
 			f.Close()
-			if err := ctx.Err(); err != nil {
-				return nil, err
+			if err != nil {
+				return nil, fmt.Errorf("jsonlreader: scan %s: %w", path, err)
 			}
 		}
 		for _, s := range specs {
