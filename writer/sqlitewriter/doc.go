@@ -65,7 +65,7 @@
 // (Config.RunID, random by default), held with flock(2) while the run
 // lives, and loads it with the rollback journal in memory
 // (journal_mode=MEMORY, so new pages are written once and never
-// journaled). Commit fsyncs it and links it into place (link(2), which
+// journaled) and 8 KiB pages. Commit fsyncs it and links it into place (link(2), which
 // never replaces a file that appeared meanwhile), then fsyncs the
 // directory; Abort (or Close without Commit) removes it. So the
 // destination path only ever holds a complete database: a run killed at
