@@ -70,17 +70,22 @@ func NewEncoder(schema *arrow.Schema, cols []Column, ts Types) (*Encoder, error)
 // reads b's arrays directly; b must stay valid until the reader is done.
 func (e *Encoder) Reader(b arrow.RecordBatch) io.Reader {
 	e.buf = e.buf[:0] // drop what an aborted previous stream left
-	return &batchReader{e: e, b: b, n: int(b.NumRows())}
+	nulls := make([]bool, b.NumCols())
+	for c, arr := range b.Columns() {
+		nulls[c] = arr.NullN() > 0
+	}
+	return &batchReader{e: e, b: b, nulls: nulls, n: int(b.NumRows())}
 }
 
 type batchReader struct {
-	e    *Encoder
-	b    arrow.RecordBatch
-	n    int
-	row  int
-	pos  int
-	head bool
-	done bool
+	e     *Encoder
+	b     arrow.RecordBatch
+	nulls []bool // per column: whether it has nulls to check
+	n     int
+	row   int
+	pos   int
+	head  bool
+	done  bool
 }
 
 const chunk = 256 << 10
@@ -99,7 +104,7 @@ func (r *batchReader) Read(p []byte) (int, error) {
 			i := r.row
 			e.buf = binary.BigEndian.AppendUint16(e.buf, uint16(len(cols)+e.nextra))
 			for c, arr := range cols {
-				if arr.IsNull(i) {
+				if r.nulls[c] && arr.IsNull(i) {
 					e.buf = append(e.buf, 0xff, 0xff, 0xff, 0xff)
 					continue
 				}

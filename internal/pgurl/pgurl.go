@@ -5,9 +5,11 @@
 package pgurl
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/url"
 	"strconv"
@@ -17,6 +19,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgproto3"
 
 	"github.com/ferrydata/ferry"
 	"github.com/ferrydata/ferry/internal/urlparam"
@@ -35,6 +38,9 @@ var LibpqParams = []string{
 // DefaultConnectTimeout bounds connecting, TLS and the startup handshake
 // when the connection string sets no connect_timeout.
 const DefaultConnectTimeout = 30 * time.Second
+
+// ReadBuffer is the size of each connection's read buffer.
+const ReadBuffer = 64 << 10
 
 // KeepAlive is the TCP keepalive period of every connection.
 const KeepAlive = 30 * time.Second
@@ -80,7 +86,7 @@ func ReadTimeout(p *urlparam.Values) time.Duration {
 // ParseConfig parses connString into a pgx configuration with Ferry's
 // defaults: connect_timeout 30 s unless set, TCP keepalives, queries in
 // one round trip (QueryExecModeExec) unless default_query_exec_mode is set,
-// and, when
+// reads through a ReadBuffer, and, when
 // readTimeout > 0, a read deadline that fails a connection on which no byte
 // arrived for that long. The error keeps pgx's reason (sslmode=bogus says
 // what is wrong) with any password masked. pkg prefixes errors.
@@ -94,6 +100,12 @@ func ParseConfig(pkg, connString string, readTimeout time.Duration) (*pgx.ConnCo
 		// are one-shot catalog queries and DDL, for which the default
 		// (prepare, then execute: two round trips) gains nothing.
 		cc.DefaultQueryExecMode = pgx.QueryExecModeExec
+	}
+	// Read the socket in 64 KiB pieces, not pgproto3's 8 KiB: a COPY TO
+	// stream arrives in one message per row, and fewer reads are fewer
+	// system calls.
+	cc.BuildFrontend = func(r io.Reader, w io.Writer) *pgproto3.Frontend {
+		return pgproto3.NewFrontend(bufio.NewReaderSize(r, ReadBuffer), w)
 	}
 	timeout := cc.ConnectTimeout
 	if timeout == 0 {
