@@ -73,7 +73,7 @@ func (r *RecordReader) Next() bool {
 			if r.done {
 				r.close()
 			} else {
-				reserveLike(r.b, r.cur)
+				reserveLike(r.b, r.cur, r.max)
 			}
 			return true
 		}
@@ -134,8 +134,13 @@ var _ array.RecordReader = (*RecordReader)(nil)
 // reserveLike reserves in b's (emptied) builders the rows and value bytes
 // of the batch just built, so that the next batch, most likely of the same
 // size, does not grow its buffers from empty by doubling and copying.
-func reserveLike(b *array.RecordBuilder, last arrow.RecordBatch) {
+//
+// An eighth more is reserved (rows: up to most): batches cut at a byte limit vary a little,
+// and a batch only slightly larger than the last would otherwise grow a
+// buffer by doubling (a copy, and twice the memory) near its end.
+func reserveLike(b *array.RecordBuilder, last arrow.RecordBatch, most int) {
 	n := int(last.NumRows())
+	n = min(n+n/8, max(most, n))
 	for i, col := range last.Columns() {
 		fb := b.Field(i)
 		fb.Reserve(n)
@@ -148,15 +153,15 @@ func reserveLike(b *array.RecordBuilder, last arrow.RecordBatch) {
 		switch fb := fb.(type) {
 		case *array.StringBuilder:
 			if c, ok := col.(*array.String); ok {
-				fb.ReserveData(len(c.ValueBytes()))
+				fb.ReserveData(len(c.ValueBytes()) + len(c.ValueBytes())/8)
 			}
 		case *array.BinaryBuilder:
 			if c, ok := col.(*array.Binary); ok {
-				fb.ReserveData(len(c.ValueBytes()))
+				fb.ReserveData(len(c.ValueBytes()) + len(c.ValueBytes())/8)
 			}
 		case *array.LargeStringBuilder:
 			if c, ok := col.(*array.LargeString); ok {
-				fb.ReserveData(len(c.ValueBytes()))
+				fb.ReserveData(len(c.ValueBytes()) + len(c.ValueBytes())/8)
 			}
 		}
 	}
