@@ -173,7 +173,7 @@ func OpenWriter(ctx context.Context, urlstr string) (Writer, error) {
 
 // Redact returns urlstr with any password replaced by "xxxxx", and with the
 // values of query parameters named like secrets (password, secret, token,
-// apikey, *_key) replaced too; Ferry's own key= (upsert key columns) is not a
+// apikey, *_key, pwd) replaced too; Ferry's own key= (upsert key columns) is not a
 // secret. A string that does not parse as a URL keeps its text,
 // with the same parts masked, so an error about it still shows the reason.
 func Redact(urlstr string) string {
@@ -198,10 +198,10 @@ func Redact(urlstr string) string {
 func secretParam(k string) bool {
 	lk := strings.ToLower(k)
 	return strings.Contains(lk, "password") || strings.Contains(lk, "secret") || strings.Contains(lk, "token") ||
-		strings.HasSuffix(lk, "_key") || strings.HasSuffix(lk, "apikey")
+		strings.HasSuffix(lk, "_key") || strings.HasSuffix(lk, "apikey") || lk == "pwd" // go-mssqldb's password key
 }
 
-var secretPair = regexp.MustCompile(`([?&\s](?i:[a-z_]*(?:password|secret|token|apikey|_key))=)[^&\s]*`)
+var secretPair = regexp.MustCompile(`([?&\s](?i:[a-z_]*(?:password|secret|token|apikey|_key)|pwd)=)[^&\s]*`)
 
 // redactText masks the userinfo password and secret query values of a
 // string that is not a well-formed URL, keeping the rest of its text.

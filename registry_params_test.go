@@ -59,3 +59,13 @@ func TestErrURLParameter(t *testing.T) {
 	wrapped := fmt.Errorf("ferry: open reader x://h: %w", err)
 	require.ErrorIs(t, wrapped, ferry.ErrURLParameter)
 }
+
+// TestRedactDeclaredSecrets: every parameter a built-in table marks secret
+// is masked by Redact, go-mssqldb's pwd included.
+func TestRedactDeclaredSecrets(t *testing.T) {
+	for _, name := range []string{"password", "sslpassword", "pwd", "PWD", "change password"} {
+		u := "sqlserver://h?" + url.QueryEscape(name) + "=hunter2&table=t"
+		require.NotContains(t, ferry.Redact(u), "hunter2", name)
+		require.NotContains(t, ferry.Redact(u+"&bad=%zz"), "hunter2", name+" (malformed URL)")
+	}
+}
