@@ -24,25 +24,27 @@ import (
 // Reader reads a PostgreSQL table or query. All splits read one exported
 // snapshot, held open by the Reader until Close.
 type Reader struct {
-	cfg      Config
-	conncfg  *pgx.ConnConfig
-	mem      memory.Allocator
-	conn     *pgx.Conn // holds the snapshot's transaction
-	snapshot string
-	schema   *arrow.Schema
-	cols     []pgcopy.Column
-	types    pgcopy.Types
-	base     string // FROM clause: table or (query) alias
-	sel      string // select list
-	key      *pgcopy.Column
-	keyInt   bool
-	ctid     bool   // split by ctid block ranges
-	imported string // the planner's snapshot, from ImportState
-	mu       sync.Mutex
-	closed   bool
-	busy     chan struct{} // not nil while a split reads on conn; closed when it is done
-	stop     func()        // cancels the split reading on conn
-	lost     bool          // a split read on conn failed: its snapshot transaction is gone
+	cfg       Config
+	conncfg   *pgx.ConnConfig
+	mem       memory.Allocator
+	conn      *pgx.Conn // holds the snapshot's transaction
+	snapshot  string
+	schema    *arrow.Schema
+	cols      []pgcopy.Column
+	types     pgcopy.Types
+	base      string // FROM clause: table or (query) alias
+	sel       string // select list
+	key       *pgcopy.Column
+	keyInt    bool
+	ctid      bool     // split by ctid block ranges
+	imported  string   // the planner's snapshot, from ImportState
+	pk        *string  // Table's first primary key column, if any
+	baseTypes []string // format_type(oid, NULL) of cols
+	mu        sync.Mutex
+	closed    bool
+	busy      chan struct{} // not nil while a split reads on conn; closed when it is done
+	stop      func()        // cancels the split reading on conn
+	lost      bool          // a split read on conn failed: its snapshot transaction is gone
 }
 
 var _ ferry.Reader = (*Reader)(nil)
@@ -83,12 +85,15 @@ func (r *Reader) what() string {
 
 func (r *Reader) init(ctx context.Context) error {
 	c := r.conn
-	if _, err := c.Exec(ctx, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"); err != nil {
-		return fmt.Errorf("pgreader: begin: %w", err)
+	// one round trip: begin and export (the simple protocol runs both)
+	res, err := c.PgConn().Exec(ctx, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SELECT pg_export_snapshot()").ReadAll()
+	if err != nil {
+		return fmt.Errorf("pgreader: begin and export snapshot: %w", err)
 	}
-	if err := c.QueryRow(ctx, "SELECT pg_export_snapshot()").Scan(&r.snapshot); err != nil {
-		return fmt.Errorf("pgreader: export snapshot: %w", err)
+	if len(res) != 2 || len(res[1].Rows) != 1 || len(res[1].Rows[0]) != 1 {
+		return errors.New("pgreader: export snapshot: no snapshot id")
 	}
+	r.snapshot = string(res[1].Rows[0][0])
 	if r.cfg.Table != "" {
 		var err error
 		if r.base, err = sqlident.PostgreSQL.QuoteQualified(r.cfg.Table); err != nil {
@@ -102,7 +107,10 @@ func (r *Reader) init(ctx context.Context) error {
 			r.sel = "*"
 		}
 		var found bool
-		if err := c.QueryRow(ctx, "SELECT to_regclass($1) IS NOT NULL", r.base).Scan(&found); err != nil {
+		// with the first primary key column, for pickKey
+		if err := c.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL, (SELECT a.attname::text FROM pg_catalog.pg_index i
+			JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+			WHERE i.indrelid = to_regclass($1) AND i.indisprimary)`, r.base).Scan(&found, &r.pk); err != nil {
 			return fmt.Errorf("pgreader: table %s: %w", r.cfg.Table, err)
 		}
 		if !found {
@@ -127,7 +135,7 @@ func (r *Reader) init(ctx context.Context) error {
 	rows, err := c.Query(ctx, `SELECT format_type(o, m), coalesce((SELECT attnotnull FROM pg_catalog.pg_attribute WHERE attrelid = t AND attnum = a), false),
 			t <> 0 AND a > 0,
 			(SELECT k.o FROM pg_catalog.pg_index pi, unnest(pi.indkey::int2[]) WITH ORDINALITY k(n, o) WHERE pi.indrelid = t AND pi.indisprimary AND k.n = a),
-			CASE WHEN o IN (1042, 1043) AND m >= 4 THEN m - 4 END
+			CASE WHEN o IN (1042, 1043) AND m >= 4 THEN m - 4 END, format_type(o, NULL)
 		FROM unnest($1::oid[], $2::int4[], $3::oid[], $4::int2[]) WITH ORDINALITY AS x(o, m, t, a, i) ORDER BY i`, oids, mods, tabs, atts)
 	if err != nil {
 		return fmt.Errorf("pgreader: describe %s: %w", r.what(), err)
@@ -136,16 +144,18 @@ func (r *Reader) init(ctx context.Context) error {
 		table   bool
 		pk      *int64
 		charLen *int32
+		base    string // format_type without the modifier, for a split key
 	}
 	var metas []colMeta
 	for i := 0; rows.Next(); i++ {
 		col := pgcopy.Column{Name: sd.Fields[i].Name, OID: oids[i], TypMod: mods[i]}
 		var m colMeta
-		if err := rows.Scan(&col.SourceType, &col.NotNull, &m.table, &m.pk, &m.charLen); err != nil {
+		if err := rows.Scan(&col.SourceType, &col.NotNull, &m.table, &m.pk, &m.charLen, &m.base); err != nil {
 			rows.Close()
 			return fmt.Errorf("pgreader: describe %s: %w", r.what(), err)
 		}
 		r.cols = append(r.cols, col)
+		r.baseTypes = append(r.baseTypes, m.base)
 		metas = append(metas, m)
 	}
 	rows.Close()
@@ -192,17 +202,19 @@ func fieldMeta(md arrow.Metadata, col pgcopy.Column, table bool, pk *int64, char
 // of Table, else ctid (Table only).
 func (r *Reader) pickKey(ctx context.Context) error {
 	name := r.cfg.SplitPK
-	if name == "" && r.cfg.Table != "" {
-		err := r.conn.QueryRow(ctx, `SELECT a.attname FROM pg_catalog.pg_index i
-			JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
-			WHERE i.indrelid = $1::regclass AND i.indisprimary`, r.base).Scan(&name)
-		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-			return fmt.Errorf("pgreader: primary key of %s: %w", r.what(), err)
-		}
+	if name == "" && r.cfg.Table != "" && r.pk != nil {
+		name = *r.pk
 	}
 	if name == "" {
 		r.ctid = r.cfg.Table != ""
 		return nil
+	}
+	for i, c := range r.cols { // a selected column: its type is known
+		if c.Name == name {
+			r.key = &pgcopy.Column{Name: name, OID: c.OID, SourceType: r.baseTypes[i]}
+			r.keyInt = c.OID == pgcopy.OIDInt2 || c.OID == pgcopy.OIDInt4 || c.OID == pgcopy.OIDInt8
+			return nil
+		}
 	}
 	var keyType string
 	qn, err := sqlident.PostgreSQL.Quote(name)
