@@ -177,7 +177,7 @@ func (d *liveProgress) head(decor.Statistics) string {
 	}
 	pc := ""
 	if v, ok := p.Percent(); ok {
-		pc = fmt.Sprintf("%3.0f%%", v)
+		pc = fmt.Sprintf("%3d%%", int(v)) // 99.9 is not 100 yet
 	}
 	return fmt.Sprintf("%-10s %4s", p.Phase, pc)
 }
