@@ -2,6 +2,7 @@ package ferry
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"regexp"
@@ -119,7 +120,7 @@ func (m *URLMux) OpenReader(ctx context.Context, urlstr string) (Reader, error) 
 	o, ok := m.readers[u.Scheme]
 	m.mu.RUnlock()
 	if !ok {
-		return nil, fmt.Errorf("ferry: open reader %s: unknown scheme %q (registered: %s)", Redact(urlstr), u.Scheme, strings.Join(m.ReaderSchemes(), ", "))
+		return nil, badURL{fmt.Errorf("ferry: open reader %s: unknown scheme %q%s", Redact(urlstr), u.Scheme, schemeHint(u.Scheme, m.ReaderSchemes()))}
 	}
 	r, err := o.OpenReaderURL(ctx, u)
 	if err != nil {
@@ -138,7 +139,7 @@ func (m *URLMux) OpenWriter(ctx context.Context, urlstr string) (Writer, error) 
 	o, ok := m.writers[u.Scheme]
 	m.mu.RUnlock()
 	if !ok {
-		return nil, fmt.Errorf("ferry: open writer %s: unknown scheme %q (registered: %s)", Redact(urlstr), u.Scheme, strings.Join(m.WriterSchemes(), ", "))
+		return nil, badURL{fmt.Errorf("ferry: open writer %s: unknown scheme %q%s", Redact(urlstr), u.Scheme, schemeHint(u.Scheme, m.WriterSchemes()))}
 	}
 	w, err := o.OpenWriterURL(ctx, u)
 	if err != nil {
@@ -151,10 +152,10 @@ func parseURL(urlstr string) (*url.URL, error) {
 	u, err := url.Parse(urlstr)
 	if err != nil {
 		// url.Error quotes the whole input, password included: do not wrap it.
-		return nil, fmt.Errorf("ferry: malformed URL %s", Redact(urlstr))
+		return nil, badURL{fmt.Errorf("ferry: malformed URL %s", Redact(urlstr))}
 	}
 	if u.Scheme == "" {
-		return nil, fmt.Errorf("ferry: URL %s has no scheme (want scheme://...)", Redact(urlstr))
+		return nil, badURL{fmt.Errorf("ferry: URL %s has no scheme (want scheme://...)", Redact(urlstr))}
 	}
 	return u, nil
 }
@@ -227,6 +228,27 @@ func redactText(s string) string {
 // the nearest known one suggested), a malformed pair or a bad value. It is
 // found before anything connects; the ferry command exits 2 on it.
 var ErrURLParameter = urlparam.ErrParameter
+
+// ErrBadURL is matched (errors.Is) by the error of OpenReader and
+// OpenWriter when the URL itself is wrong: malformed, without a scheme, or
+// of a scheme nobody registered. Like ErrURLParameter it is found before
+// anything connects; the ferry command exits 2 on it.
+var ErrBadURL = errors.New("bad URL")
+
+type badURL struct{ err error }
+
+func (e badURL) Error() string        { return e.err.Error() }
+func (e badURL) Unwrap() error        { return e.err }
+func (e badURL) Is(target error) bool { return target == ErrBadURL }
+
+// schemeHint is " (did you mean X?)" for a near miss, else the list of the
+// registered schemes.
+func schemeHint(scheme string, known []string) string {
+	if s := urlparam.Suggest(scheme, known); s != "" {
+		return fmt.Sprintf(" (did you mean %s?)", s)
+	}
+	return fmt.Sprintf(" (registered: %s)", strings.Join(known, ", "))
+}
 
 // URLParam documents one query parameter of a connector URL, for help texts
 // such as ferry help urls.

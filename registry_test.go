@@ -2,6 +2,7 @@ package ferry_test
 
 import (
 	"context"
+	"errors"
 	"net/url"
 	"strings"
 	"testing"
@@ -51,8 +52,13 @@ func TestOpenReaderURL(t *testing.T) {
 			}
 			require.ErrorContains(t, err, tt.wantErr)
 			require.NotContains(t, err.Error(), "s3cret", "passwords never appear in errors")
+			require.True(t, errors.Is(err, ferry.ErrBadURL) || errors.Is(err, ferry.ErrURLParameter),
+				"a URL error is ErrBadURL or ErrURLParameter: %v", err)
 		})
 	}
+	_, err := m.OpenReader(context.Background(), "fak://h?table=t")
+	require.ErrorContains(t, err, `unknown scheme "fak" (did you mean fake?)`)
+	require.ErrorIs(t, err, ferry.ErrBadURL)
 }
 
 func TestRegisterTwicePanics(t *testing.T) {

@@ -138,7 +138,9 @@ func TestSyncUsageAndURLErrors(t *testing.T) {
 		{[]string{"sync", "--from", "clitest://x", "--to", "clitest://y", "--max-dirty-ratio", "5"}, 2, "--max-dirty-ratio 5"},
 		{[]string{"sync", "--from", "clitest://x", "--from", "clitest://z", "--to", "clitest://y"}, 2, "given twice"},
 		{[]string{"sync", "--from", "clitest://x?rows=${env:CLITEST_UNSET_VAR}", "--to", "clitest://y"}, 2, "environment variable CLITEST_UNSET_VAR is not set"},
-		{[]string{"sync", "--from", "nosuch://u:hunter2@h/x", "--to", "clitest://y"}, 1, `unknown scheme "nosuch"`},
+		{[]string{"sync", "--from", "nosuch://u:hunter2@h/x", "--to", "clitest://y"}, 2, `unknown scheme "nosuch"`},
+		{[]string{"sync", "--from", "clitest://x", "--to", "clitestt://y"}, 2, `unknown scheme "clitestt" (did you mean clitest?)`},
+		{[]string{"sync", "--from", "no-scheme", "--to", "clitest://y"}, 2, `has no scheme`},
 		{[]string{"sync", "--from", "clitest://x?rowz=1", "--to", "clitest://y"}, 2, "unknown URL parameter rowz (did you mean rows?)"},
 	}
 	for _, tt := range tests {

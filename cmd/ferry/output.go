@@ -45,8 +45,8 @@ func failed(stderr io.Writer, err error, mask func(string) string) int {
 	}
 	fmt.Fprintln(stderr, "ferry: "+msg)
 	var ue usageError
-	if errors.As(err, &ue) || errors.Is(err, ferry.ErrURLParameter) {
-		return 2 // a URL parameter error is found before anything connects
+	if errors.As(err, &ue) || errors.Is(err, ferry.ErrURLParameter) || errors.Is(err, ferry.ErrBadURL) {
+		return 2 // a URL error is found before anything connects
 	}
 	return 1
 }

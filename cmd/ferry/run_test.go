@@ -219,7 +219,7 @@ func TestVersionHelpAndJSONFailure(t *testing.T) {
 	// A run that fails before the pipeline starts still prints a JSON
 	// object with --json, and the error once, prefixed once.
 	code, out, errOut := runCLI(t, "sync", "--from", "nosuch://u:hunter2@h/x", "--to", "clitest://y", "--json")
-	require.Equal(t, 1, code)
+	require.Equal(t, 2, code, "an unknown scheme is a usage error")
 	var obj map[string]any
 	require.NoError(t, json.Unmarshal([]byte(out), &obj), out)
 	require.Contains(t, obj["error"], `unknown scheme "nosuch"`)
@@ -244,6 +244,6 @@ func TestSyncEnvInURL(t *testing.T) {
 	require.Equal(t, 0, code, errOut)
 	require.Contains(t, out, "rows written           14")
 	code, out, errOut = runCLI(t, "sync", "--from", "nosuch://u:${env:CLITEST_PW}@h/x", "--to", "clitest://y", "--json")
-	require.Equal(t, 1, code)
+	require.Equal(t, 2, code)
 	require.NotContains(t, out+errOut, "hunter2-pw")
 }
