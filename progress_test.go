@@ -9,6 +9,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/stretchr/testify/require"
 
 	"github.com/ferrydata/ferry"
@@ -69,6 +70,31 @@ func TestProgressPhasesAndEstimate(t *testing.T) {
 		require.True(t, ok)
 		require.EqualValues(t, 100, pc)
 		require.Contains(t, last.String(), "done")
+	})
+}
+
+// slowCheck is a check whose Verify takes a second.
+type slowCheck struct{}
+
+func (slowCheck) Name() string                { return "slow" }
+func (slowCheck) Begin(*arrow.Schema) error   { return nil }
+func (slowCheck) NewSplit() ferry.SplitCheck  { return nil }
+func (slowCheck) Merge(json.RawMessage) error { return nil }
+func (slowCheck) Verify(ctx context.Context, in ferry.CheckInput) ferry.CheckResult {
+	time.Sleep(time.Second)
+	return ferry.CheckResult{Name: "slow", Blocking: true, Passed: true}
+}
+
+// TestProgressCheckingPhase: checks run before the commit, in their own
+// phase.
+func TestProgressCheckingPhase(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFixture(t, 2, 10, nil, nil)
+		var events []ferry.Progress
+		_, err := f.run(t, context.Background(), &ferry.Options{ProgressInterval: 250 * time.Millisecond, Checks: []ferry.Check{slowCheck{}},
+			Progress: func(p ferry.Progress) { events = append(events, p) }})
+		require.NoError(t, err)
+		require.Equal(t, []ferry.Phase{ferry.PhasePlanning, ferry.PhaseCopying, ferry.PhaseCommitting, ferry.PhaseChecking, ferry.PhaseCommitting, ferry.PhaseDone}, phases(events))
 	})
 }
 
