@@ -9,7 +9,7 @@
 //
 //	columns    read only these top-level columns, in this order.
 //	batchRows  rows per batch; default 65536, fewer for wide rows: a batch
-//	           holds about 4 MiB of the file's uncompressed data.
+//	           holds about 2 MiB of the file's uncompressed data.
 //	int96      the unit of INT96 timestamps: ns (default; a value outside
 //	           the years 1677..2262 is a dirty row) or us (digits below
 //	           the microsecond dropped).

@@ -165,8 +165,9 @@ func (p *pqFile) close() {
 // DefaultBatchBytes is the size a batch aims at: BatchRows is lowered for
 // wide rows (from the file's uncompressed size per row) so that a batch
 // holds about this many bytes, which bounds the memory of the batches in
-// flight whatever the row width.
-const DefaultBatchBytes = 4 << 20
+// flight whatever the row width. (2 MiB rather than 4: Parquet→CSV with 2
+// workers peaked at 201 instead of 246 MB RSS on 5M rows, at the same CPU.)
+const DefaultBatchBytes = 2 << 20
 
 // batchRows returns the rows per batch for a file: fewer than most when
 // the file's rows are wide (never below 1024): at most most.
