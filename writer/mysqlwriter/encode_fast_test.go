@@ -3,6 +3,7 @@ package mysqlwriter
 import (
 	"bytes"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/google/uuid"
@@ -33,7 +34,13 @@ func TestFastEncodersMatchReference(t *testing.T) {
 			}
 		}
 	}
-	for _, s := range []string{"", "plain", "\\", "\t\n\r\x00\x1a", "a\\Nb", "café 😀\t", "\\\\", "\xff\xfe"} {
+	long := []string{"", "plain", "\\", "\t\n\r\x00\x1a", "a\\Nb", "café 😀\t", "\\\\", "\xff\xfe",
+		"Lorem ipsum dolor sit amet, consectetur adipiscing elit", "C:\\new\\table\\N\\x5c end\\ and more text after it",
+		"0123456\t89abcdef\x1f\x01 ]]]]]]]]\\\\\\\\\\", "\x7f\x80\x9f\xa0\xdc\x5b\x5d\x1b\x19\x20\x21 plain tail....."}
+	for i := range 40 {
+		long = append(long, strings.Repeat("x", i)+"\n"+strings.Repeat("y", 40-i)+"\\")
+	}
+	for _, s := range long {
 		if got, want := appendEscaped([]byte("x"), []byte(s)), appendEscapedRef([]byte("x"), []byte(s)); !bytes.Equal(got, want) {
 			t.Errorf("appendEscaped(%q) = %q, want %q", s, got, want)
 		}
