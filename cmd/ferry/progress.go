@@ -83,7 +83,7 @@ func (d *plainProgress) show(p ferry.Progress) {
 	if d.printed && !p.Final && p.Phase == d.phase && p.Elapsed-d.last < d.every {
 		return
 	}
-	d.printed, d.phase, d.last = true, p.Phase, p.Elapsed
+	d.printed, d.phase, d.last = !p.Final, p.Phase, p.Elapsed // a next run starts afresh
 	fmt.Fprintln(d.w, plainLine(d.now(), p))
 }
 
@@ -157,6 +157,7 @@ func (d *liveProgress) show(p ferry.Progress) {
 		d.bar.Abort(false)
 	}
 	d.p.Wait()
+	d.p, d.bar = nil, nil // a next run (of a job with several) gets a new line
 }
 
 // fillIfKnown draws the bar only when the total is known.

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -216,6 +217,35 @@ func TestProgressFlagErrors(t *testing.T) {
 		require.Equal(t, 2, code, "%v: %s", args, errOut)
 		require.Contains(t, errOut, "--progress")
 	}
+}
+
+// TestProgressTwoRuns: one display serves the runs of a job one after the
+// other, each ending with its own final line.
+func TestProgressTwoRuns(t *testing.T) {
+	out := ptyOutput(t, 100, func(tty *os.File) {
+		show := newProgress(progressAuto, 10*time.Second, tty)
+		for range 2 {
+			for _, p := range progressEvents() {
+				show(p)
+			}
+		}
+	})
+	lines := checkLive(t, out, 100)
+	first := slices.IndexFunc(lines, func(l string) bool { return strings.HasPrefix(l, "done") })
+	require.Positive(t, first)
+	require.True(t, slices.ContainsFunc(lines[first:], func(l string) bool { return strings.HasPrefix(l, "copying") }),
+		"the second run draws a new line after the first's final one")
+	require.True(t, strings.HasPrefix(lines[len(lines)-1], "done"))
+
+	var buf bytes.Buffer
+	d := &plainProgress{w: &buf, every: time.Hour, now: time.Now}
+	for range 2 {
+		for _, p := range progressEvents() {
+			d.show(p)
+		}
+	}
+	require.Equal(t, 2, strings.Count(buf.String(), "ferry: planning"))
+	require.Equal(t, 2, strings.Count(buf.String(), "ferry: done"))
 }
 
 func TestFitFields(t *testing.T) {
