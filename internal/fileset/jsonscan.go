@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
 	"unsafe"
 )
 
@@ -179,13 +180,15 @@ func ScanJSONObject(b []byte, i, depth int, member func(key []byte, escaped bool
 // taken as they are: encoding/json's scanner does not check UTF-8 either.
 func scanJSONString(b []byte, i int) (end int, escaped bool, err error) {
 	for j := i + 1; j < len(b); j++ {
-		// skip 8 plain bytes at a time: none is a quote, a backslash or a
-		// control character (the exact SWAR tests for a zero byte and for
-		// a byte below 0x20)
+		// skip plain bytes 8 at a time: none is a quote, a backslash or a
+		// control character (the SWAR tests for a zero byte and for a byte
+		// below 0x20, whose lowest flag is exact), then to the first byte
+		// that is one
 		for j+8 <= len(b) {
 			x := binary.LittleEndian.Uint64(b[j:])
 			q, bs := x^0x2222222222222222, x^0x5C5C5C5C5C5C5C5C
-			if ((q-lsb8)&^q|(bs-lsb8)&^bs|(x-0x2020202020202020)&^x)&msb8 != 0 {
+			if m := ((q-lsb8)&^q | (bs-lsb8)&^bs | (x-0x2020202020202020)&^x) & msb8; m != 0 {
+				j += bits.TrailingZeros64(m) >> 3
 				break
 			}
 			j += 8
