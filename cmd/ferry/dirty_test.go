@@ -34,7 +34,7 @@ func TestNoDirtyRowsNoDirtyLine(t *testing.T) {
 // --min-rows and --min-arrived gate the commit: the destination keeps its
 // rows when too few arrive.
 func TestMinRowsGate(t *testing.T) {
-	code, _, errOut := runCLI(t, "sync", "--from", "clitest://src?rows=10", "--to", "clitest://gate", "--progress", "never", "--history", "off")
+	code, _, errOut := runCLI(t, "sync", "--from", "clitest://src?rows=10", "--to", "clitest://gate", "--mode", "overwrite", "--progress", "never", "--history", "off")
 	require.Equal(t, 0, code, errOut)
 	require.EqualValues(t, 20, tables["gate"].NumRows())
 	for _, tc := range []struct {

@@ -141,6 +141,11 @@ func TestSyncUsageAndURLErrors(t *testing.T) {
 		{[]string{"sync", "--from", "nosuch://u:hunter2@h/x", "--to", "clitest://y"}, 2, `unknown scheme "nosuch"`},
 		{[]string{"sync", "--from", "clitest://x", "--to", "clitestt://y"}, 2, `unknown scheme "clitestt" (did you mean clitest?)`},
 		{[]string{"sync", "--from", "no-scheme", "--to", "clitest://y"}, 2, `has no scheme`},
+		// A required parameter missing is a usage error too, found before connecting.
+		{[]string{"sync", "--from", "sqlite:///nonexistent/x.db", "--to", "clitest://y"}, 2, "sqlitereader: set table or querySql"},
+		{[]string{"sync", "--from", "clitest://x", "--to", "sqlite:///nonexistent/x.db"}, 2, "sqlitewriter: table is required"},
+		{[]string{"sync", "--from", "clitest://x", "--to", "postgres://u:hunter2@127.0.0.1:1/db"}, 2, "pgwriter: no table"},
+		{[]string{"sync", "--from", "mysql://u:hunter2@127.0.0.1:1/db", "--to", "clitest://y"}, 2, "mysqlreader: set table or querySql"},
 		{[]string{"sync", "--from", "clitest://x?rowz=1", "--to", "clitest://y"}, 2, "unknown URL parameter rowz (did you mean rows?)"},
 	}
 	for _, tt := range tests {

@@ -46,15 +46,15 @@ func FromParams(p *urlparam.Values) Source {
 func (s Source) Check(pkg string) error {
 	switch {
 	case s.Table == "" && s.QuerySQL == "":
-		return fmt.Errorf("%s: set table or querySql", pkg)
+		return urlparam.Invalid(fmt.Errorf("%s: set table or querySql", pkg))
 	case s.Table != "" && s.QuerySQL != "":
-		return fmt.Errorf("%s: set table or querySql, not both", pkg)
+		return urlparam.Invalid(fmt.Errorf("%s: set table or querySql, not both", pkg))
 	case s.QuerySQL != "" && (s.Where != "" || len(s.Columns) > 0 || s.SplitPK != ""):
-		return fmt.Errorf("%s: where, columns and splitPk go with table, not querySql", pkg)
+		return urlparam.Invalid(fmt.Errorf("%s: where, columns and splitPk go with table, not querySql", pkg))
 	}
 	for _, c := range s.Columns {
 		if c == "" {
-			return fmt.Errorf("%s: columns has an empty name", pkg)
+			return urlparam.Invalid(fmt.Errorf("%s: columns has an empty name", pkg))
 		}
 	}
 	return nil

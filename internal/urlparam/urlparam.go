@@ -216,6 +216,16 @@ func (v *Values) Done() error {
 // anything connects.
 var ErrParameter = errors.New("bad URL parameter")
 
+// Invalid marks err, a connector's configuration error found before
+// connecting (a required parameter missing, two that exclude each other),
+// as matching ErrParameter. Its message is err's.
+func Invalid(err error) error {
+	if err == nil {
+		return nil
+	}
+	return paramError{err}
+}
+
 type paramError struct{ err error }
 
 func (e paramError) Error() string        { return e.err.Error() }

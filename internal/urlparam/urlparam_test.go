@@ -1,6 +1,8 @@
 package urlparam_test
 
 import (
+	"errors"
+	"fmt"
 	"net/url"
 	"strings"
 	"testing"
@@ -151,4 +153,17 @@ func FuzzParse(f *testing.F) {
 			require.Equal(t, std, q)
 		}
 	})
+}
+
+func TestInvalid(t *testing.T) {
+	if urlparam.Invalid(nil) != nil {
+		t.Error("Invalid(nil) is not nil")
+	}
+	err := urlparam.Invalid(errors.New("pgwriter: no table"))
+	if !errors.Is(err, urlparam.ErrParameter) || err.Error() != "pgwriter: no table" {
+		t.Errorf("Invalid: %v (is ErrParameter: %v)", err, errors.Is(err, urlparam.ErrParameter))
+	}
+	if wrapped := fmt.Errorf("open: %w", err); !errors.Is(wrapped, urlparam.ErrParameter) {
+		t.Error("the mark does not survive wrapping")
+	}
 }

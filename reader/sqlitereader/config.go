@@ -128,7 +128,7 @@ func (c Config) validate() error {
 		errs = append(errs, fmt.Errorf("batchRows %d is negative", c.BatchRows))
 	}
 	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("sqlitereader: %w", err)
+		return urlparam.Invalid(fmt.Errorf("sqlitereader: %w", err))
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package mysqlwriter
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"time"
@@ -153,7 +154,7 @@ func (c *Config) validate() error {
 		return fmt.Errorf("mysqlwriter: Config.Conn is nil")
 	}
 	if c.Table == "" {
-		return fmt.Errorf("mysqlwriter: table is required")
+		return urlparam.Invalid(errors.New("mysqlwriter: table is required"))
 	}
 	if _, err := mysqlx.ParseTable(c.Table); err != nil {
 		return fmt.Errorf("mysqlwriter: table: %w", err)

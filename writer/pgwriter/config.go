@@ -2,6 +2,7 @@ package pgwriter
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -137,7 +138,7 @@ func (c *Config) check() error {
 		return fmt.Errorf("pgwriter: no connection string")
 	}
 	if c.Table == "" {
-		return fmt.Errorf("pgwriter: no table")
+		return urlparam.Invalid(errors.New("pgwriter: no table (want ?table=NAME)"))
 	}
 	parts, err := sqlident.PostgreSQL.Split(c.Table)
 	if err != nil {

@@ -194,7 +194,7 @@ func (c Config) validate() error {
 		errs = append(errs, fmt.Errorf("batchRows %d is negative", c.BatchRows))
 	}
 	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("sqlitewriter: %w", err)
+		return urlparam.Invalid(fmt.Errorf("sqlitewriter: %w", err))
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package sqlserverwriter
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -161,7 +162,7 @@ func (c *Config) validate() error {
 		return err
 	}
 	if c.Table == "" {
-		return fmt.Errorf("sqlserverwriter: table is required")
+		return urlparam.Invalid(errors.New("sqlserverwriter: table is required"))
 	}
 	if _, err := mssqlx.ParseTable(c.Table); err != nil {
 		return fmt.Errorf("sqlserverwriter: table %q: %w", c.Table, err)
