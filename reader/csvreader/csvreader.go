@@ -126,7 +126,7 @@ func configFromURL(u *url.URL) (Config, error) {
 		return Config{}, err
 	}
 	if cfg.Path == "" {
-		return Config{}, errors.New("csvreader: URL has no path (want csv:///path/to/file.csv)")
+		return Config{}, urlparam.Invalid(errors.New("csvreader: URL has no path (want csv:///path/to/file.csv)"))
 	}
 	return cfg, nil
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/ferrydata/ferry"
 	"github.com/ferrydata/ferry/dirty"
 	"github.com/ferrydata/ferry/internal/fileset"
+	"github.com/ferrydata/ferry/internal/urlparam"
 )
 
 // Defaults of Config.
@@ -81,7 +82,7 @@ func configFromURL(u *url.URL) (Config, error) {
 		return Config{}, err
 	}
 	if cfg.Path == "" {
-		return Config{}, errors.New("jsonlreader: URL has no path (want jsonl:///path/to/file.jsonl)")
+		return Config{}, urlparam.Invalid(errors.New("jsonlreader: URL has no path (want jsonl:///path/to/file.jsonl)"))
 	}
 	return cfg, nil
 }

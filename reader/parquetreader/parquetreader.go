@@ -22,6 +22,7 @@ import (
 	"github.com/ferrydata/ferry"
 	"github.com/ferrydata/ferry/dirty"
 	"github.com/ferrydata/ferry/internal/fileset"
+	"github.com/ferrydata/ferry/internal/urlparam"
 )
 
 // DefaultBatchRows is the default number of rows per batch.
@@ -62,7 +63,7 @@ func configFromURL(u *url.URL) (Config, error) {
 		return Config{}, err
 	}
 	if cfg.Path == "" {
-		return Config{}, errors.New("parquetreader: URL has no path (want parquet:///path/to/file.parquet)")
+		return Config{}, urlparam.Invalid(errors.New("parquetreader: URL has no path (want parquet:///path/to/file.parquet)"))
 	}
 	return cfg, nil
 }

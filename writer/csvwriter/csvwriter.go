@@ -69,7 +69,7 @@ func configFromURL(u *url.URL) (Config, error) {
 		return Config{}, err
 	}
 	if cfg.Path == "" {
-		return Config{}, errors.New("csvwriter: URL has no path (want csv:///path/to/out.csv)")
+		return Config{}, urlparam.Invalid(errors.New("csvwriter: URL has no path (want csv:///path/to/out.csv)"))
 	}
 	return cfg, nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/ferrydata/ferry"
 	"github.com/ferrydata/ferry/internal/fileset"
+	"github.com/ferrydata/ferry/internal/urlparam"
 )
 
 // Config configures a Writer. Zero values mean defaults.
@@ -47,7 +48,7 @@ func configFromURL(u *url.URL) (Config, error) {
 		return Config{}, err
 	}
 	if cfg.Path == "" {
-		return Config{}, errors.New("jsonlwriter: URL has no path (want jsonl:///path/to/out.jsonl)")
+		return Config{}, urlparam.Invalid(errors.New("jsonlwriter: URL has no path (want jsonl:///path/to/out.jsonl)"))
 	}
 	return cfg, nil
 }

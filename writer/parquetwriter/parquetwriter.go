@@ -17,6 +17,7 @@ import (
 
 	"github.com/ferrydata/ferry"
 	"github.com/ferrydata/ferry/internal/fileset"
+	"github.com/ferrydata/ferry/internal/urlparam"
 )
 
 // DefaultRowGroupRows is the default number of rows per row group.
@@ -63,7 +64,7 @@ func configFromURL(u *url.URL) (Config, error) {
 		return Config{}, err
 	}
 	if cfg.Path == "" {
-		return Config{}, errors.New("parquetwriter: URL has no path (want parquet:///path/to/out.parquet)")
+		return Config{}, urlparam.Invalid(errors.New("parquetwriter: URL has no path (want parquet:///path/to/out.parquet)"))
 	}
 	return cfg, nil
 }
