@@ -695,23 +695,8 @@ func fastTime(s string, loc *time.Location) (time.Time, bool) {
 	// other forms (±HHMM, ±HH:MM:SS, " Z07:00") go the slow way
 	zone, off, zoned := loc, 0, false
 	if k := zoneStart(s); k > 0 {
-		z := s[k:]
-		switch {
-		case z == "Z":
-		case z[0] != 'Z' && (len(z) == 3 || (len(z) == 6 && z[3] == ':')):
-			zh, okh := digits(z[1:3])
-			zm, okm := 0, true
-			if len(z) == 6 {
-				zm, okm = digits(z[4:6])
-			}
-			if !okh || !okm || zh > 23 || zm > 59 {
-				return time.Time{}, false
-			}
-			off = zh*3600 + zm*60
-			if z[0] == '-' {
-				off = -off
-			}
-		default:
+		var ok bool
+		if off, ok = zoneOffset(s[k:]); !ok {
 			return time.Time{}, false
 		}
 		zone, zoned, s = time.UTC, true, s[:k]
@@ -743,6 +728,31 @@ func fastTime(s string, loc *time.Location) (time.Time, bool) {
 	return t, true
 }
 
+// zoneOffset returns the seconds east of UTC of a zone suffix Z, ±HH or
+// ±HH:MM (RFC 3339 and PostgreSQL's output); ok is false for other forms
+// (±HHMM, ±HH:MM:SS, " Z07:00"), which go the slow way.
+func zoneOffset(z string) (off int, ok bool) {
+	switch {
+	case z == "Z":
+		return 0, true
+	case z[0] != 'Z' && (len(z) == 3 || (len(z) == 6 && z[3] == ':')):
+		zh, okh := digits(z[1:3])
+		zm, okm := 0, true
+		if len(z) == 6 {
+			zm, okm = digits(z[4:6])
+		}
+		if !okh || !okm || zh > 23 || zm > 59 {
+			return 0, false
+		}
+		off = zh*3600 + zm*60
+		if z[0] == '-' {
+			off = -off
+		}
+		return off, true
+	}
+	return 0, false
+}
+
 // fastTimestamp is parseTimestampValue of a column read in UTC for the
 // texts fastTime takes, by integer arithmetic instead of through a
 // time.Time; ok is false for the rest (and for nanoseconds near the ends
@@ -764,23 +774,8 @@ func fastTimestamp(t *arrow.TimestampType, s string) (ts arrow.Timestamp, ok boo
 	}
 	off := 0
 	if k := zoneStart(s); k > 0 {
-		z := s[k:]
-		switch {
-		case z == "Z":
-		case z[0] != 'Z' && (len(z) == 3 || (len(z) == 6 && z[3] == ':')):
-			zh, okh := digits(z[1:3])
-			zm, okm := 0, true
-			if len(z) == 6 {
-				zm, okm = digits(z[4:6])
-			}
-			if !okh || !okm || zh > 23 || zm > 59 {
-				return 0, false, nil
-			}
-			off = zh*3600 + zm*60
-			if z[0] == '-' {
-				off = -off
-			}
-		default:
+		var ok bool
+		if off, ok = zoneOffset(s[k:]); !ok {
 			return 0, false, nil
 		}
 		s = s[:k]
