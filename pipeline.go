@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -81,6 +82,11 @@ func (p *Pipeline) runAll(ctx context.Context, ck *checkpoint) (sum *Summary, er
 	r.start = time.Now()
 	defer func() {
 		err = errors.Join(err, p.Close())
+		if err != nil && ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
+			// A cancelled run fails for that reason, whatever a driver
+			// made of its closed connection ("bad connection").
+			err = fmt.Errorf("ferry: %w (%s)", ctx.Err(), strings.TrimPrefix(err.Error(), "ferry: "))
+		}
 		r.end = time.Now()
 		sum = r.summary()
 		if err != nil {

@@ -444,3 +444,23 @@ func TestSharedLimitsAcrossPipelines(t *testing.T) {
 		require.InDelta(t, 5000, rate, 500, "rows/s over %s", time.Since(start))
 	})
 }
+
+// A cancelled run fails with context.Canceled even when the writer reports
+// something else of its closed connection (the MySQL driver says "bad
+// connection"); the writer's words stay in the message.
+func TestCancelIsTheReason(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	f := newFixture(t, 4, 10, nil, &memwriter.Options{WriteErr: func(call int64) error {
+		if call == 2 {
+			cancel()
+			return errors.New("driver: bad connection")
+		}
+		return nil
+	}})
+	sum, err := f.run(t, ctx, &ferry.Options{Concurrency: 1})
+	require.ErrorIs(t, err, context.Canceled)
+	require.ErrorContains(t, err, "bad connection")
+	require.False(t, sum.Committed)
+	require.Zero(t, f.tbl.NumRows())
+}
