@@ -242,3 +242,28 @@ func (c *idleConn) Read(p []byte) (int, error) {
 	}
 	return n, err
 }
+
+// ExecAll runs statements built from quoted names in one round trip: one
+// extended-protocol batch, each statement on its own (as Exec), with one
+// Sync at the end. Outside a transaction block they run as one implicit
+// transaction. The first statement that fails stops the rest; its error
+// is returned with its position (1-based) and, inside an explicit
+// transaction the batch began, the caller rolls back.
+func ExecAll(ctx context.Context, conn *pgx.Conn, stmts ...string) error {
+	b := &pgconn.Batch{}
+	for _, s := range stmts {
+		b.ExecParams(s, nil, nil, nil, nil)
+	}
+	res, err := conn.PgConn().ExecBatch(ctx, b).ReadAll()
+	if err == nil || len(stmts) == 1 {
+		return err
+	}
+	at := len(res) + 1
+	for i, r := range res {
+		if r.Err != nil {
+			at = i + 1
+			break
+		}
+	}
+	return fmt.Errorf("statement %d of %d: %w", min(at, len(stmts)), len(stmts), err)
+}

@@ -11,37 +11,39 @@ import (
 
 var _ ferry.Estimator = (*Reader)(nil)
 
-// Estimate returns the planner's idea of the source's size, on a short
-// connection of its own (the snapshot's connection may be reading). A
-// table read whole is estimated from pg_class: reltuples scaled to the
-// table's current number of pages, as the planner does; a table never
-// analysed or vacuumed (reltuples -1, or 0 with pages) is unknown. A Where
-// condition or a QuerySQL is estimated by EXPLAIN. Bytes is the table's
-// size on disk (whole tables only).
+// tableSize is what Open reads of a whole table's size, inside the
+// snapshot: pg_class's reltuples (-1 when never analysed) and relpages, the
+// pages the table has now, and its sizes with and without indexes.
+type tableSize struct {
+	tuples          float64
+	pages, curPages int64
+	total, table    int64
+}
+
+// Estimate returns the planner's idea of the source's size. A table read
+// whole is estimated from pg_class, as Open read it inside the snapshot
+// (no round trip): reltuples scaled to the table's current number of pages,
+// as the planner does; a table never analysed or vacuumed (reltuples -1, or
+// 0 with pages) is unknown. A Where condition or a QuerySQL is estimated by
+// EXPLAIN, on a short connection of its own (the snapshot's connection may
+// be reading). Bytes is the table's size on disk (whole tables only).
 func (r *Reader) Estimate(ctx context.Context) (ferry.Estimate, error) {
+	if r.cfg.Table != "" && r.cfg.Where == "" && r.size != nil {
+		sz := r.size
+		est := ferry.Estimate{Bytes: sz.total}
+		switch {
+		case sz.tuples > 0 && sz.pages > 0:
+			est.Rows = int64(sz.tuples / float64(sz.pages) * float64(max(sz.curPages, 1)))
+		case sz.tuples > 0:
+			est.Rows = int64(sz.tuples)
+		}
+		return est, nil
+	}
 	conn, err := pgurl.Connect(ctx, "pgreader", r.conncfg)
 	if err != nil {
 		return ferry.Estimate{}, err
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
-	if r.cfg.Table != "" && r.cfg.Where == "" {
-		var tuples float64
-		var pages, curPages, size int64
-		err := conn.QueryRow(ctx, `SELECT c.reltuples::float8, c.relpages::int8,
-				pg_relation_size(c.oid) / current_setting('block_size')::int8, pg_total_relation_size(c.oid)
-			FROM pg_class c WHERE c.oid = $1::regclass`, r.base).Scan(&tuples, &pages, &curPages, &size)
-		if err != nil {
-			return ferry.Estimate{}, fmt.Errorf("pgreader: estimate %s: %w", r.cfg.Table, err)
-		}
-		est := ferry.Estimate{Bytes: size}
-		switch {
-		case tuples > 0 && pages > 0:
-			est.Rows = int64(tuples / float64(pages) * float64(max(curPages, 1)))
-		case tuples > 0:
-			est.Rows = int64(tuples)
-		}
-		return est, nil
-	}
 	q := "SELECT 1 FROM " + r.base
 	if r.cfg.Where != "" {
 		q += " WHERE (" + r.cfg.Where + ")"

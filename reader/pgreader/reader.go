@@ -42,6 +42,7 @@ type Reader struct {
 	baseTypes []string // format_type(oid, NULL) of cols
 	mu        sync.Mutex
 	closed    bool
+	size      *tableSize    // Table's size and the planner's figures, read at Open
 	busy      chan struct{} // not nil while a split reads on conn; closed when it is done
 	stop      func()        // cancels the split reading on conn
 	lost      bool          // a split read on conn failed: its snapshot transaction is gone
@@ -106,16 +107,25 @@ func (r *Reader) init(ctx context.Context) error {
 		} else {
 			r.sel = "*"
 		}
-		var found bool
-		// with the first primary key column, for pickKey
-		if err := c.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL, (SELECT a.attname::text FROM pg_catalog.pg_index i
+		// in one round trip: whether it exists, the first primary key column
+		// (for pickKey), its size (for Splits) and the planner's figures
+		// (for Estimate), all read inside the snapshot
+		var found *uint32
+		var sz tableSize
+		if err := c.QueryRow(ctx, `SELECT t.oid::oid, (SELECT a.attname::text FROM pg_catalog.pg_index i
 			JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
-			WHERE i.indrelid = to_regclass($1) AND i.indisprimary)`, r.base).Scan(&found, &r.pk); err != nil {
+			WHERE i.indrelid = t.oid AND i.indisprimary),
+			coalesce(c.reltuples::float8, -1), coalesce(c.relpages::int8, 0),
+			coalesce(pg_relation_size(t.oid) / current_setting('block_size')::int8, 0),
+			coalesce(pg_total_relation_size(t.oid), 0), coalesce(pg_table_size(t.oid), 0)
+			FROM (SELECT to_regclass($1) AS oid) t LEFT JOIN pg_catalog.pg_class c ON c.oid = t.oid`, r.base).Scan(
+			&found, &r.pk, &sz.tuples, &sz.pages, &sz.curPages, &sz.total, &sz.table); err != nil {
 			return fmt.Errorf("pgreader: table %s: %w", r.cfg.Table, err)
 		}
-		if !found {
+		if found == nil {
 			return fmt.Errorf("pgreader: table %s does not exist (a name with dots or capitals is written \"My.Schema\".\"Table\")", r.cfg.Table)
 		}
+		r.size = &sz
 	} else {
 		r.base = "(" + r.cfg.QuerySQL + ") AS ferry_q"
 		r.sel = "*"
@@ -278,11 +288,7 @@ func (r *Reader) Splits(ctx context.Context, hint int) ([]ferry.Split, error) {
 		return mkSplits(r.name(), []splitSpec{{All: true}})
 	}
 	if r.cfg.Splits == 0 && r.cfg.Table != "" {
-		var size int64
-		if err := r.conn.QueryRow(ctx, "SELECT pg_table_size($1::regclass)", r.base).Scan(&size); err != nil {
-			return nil, fmt.Errorf("pgreader: size of %s: %w", r.what(), err)
-		}
-		if size < SmallTable {
+		if r.size.table < SmallTable {
 			return mkSplits(r.name(), []splitSpec{{All: true}})
 		}
 	}

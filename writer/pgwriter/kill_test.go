@@ -83,7 +83,7 @@ func TestKill(t *testing.T) {
 		}{
 			{"pgwriter.write@3", nil},                              // the 3rd Write: inside split s1
 			{"pgwriter.write@5", []string{"s1"}},                   // inside split s2
-			{"pgwriter.split-commit@2", []string{"s1"}},            // s2's rows and marker sent, not committed
+			{"pgwriter.split-commit@2", []string{"s1"}},            // s2's rows sent, its marker and COMMIT not
 			{"pgwriter.commit", []string{"s1", "s2", "s3"}},        // Commit's entry
 			{"pgwriter.commit-inside", []string{"s1", "s2", "s3"}}, // rows moved or swapped, COMMIT not sent
 		} {

@@ -20,6 +20,7 @@ import (
 	"github.com/ferrydata/ferry/internal/bisect"
 	"github.com/ferrydata/ferry/internal/crashpoint"
 	"github.com/ferrydata/ferry/internal/pgcopy"
+	"github.com/ferrydata/ferry/internal/pgurl"
 	"github.com/ferrydata/ferry/internal/sqlident"
 )
 
@@ -46,6 +47,7 @@ var (
 // can take exclusively.
 type stage struct {
 	runID     string
+	lockedRun string // the run whose shared lock the admin connection holds
 	stagedRun bool   // PrepareStage was called: the StageWriter protocol
 	plan      string // planMove or planSwap (see swap.go)
 	nsp, rel  string // the target's schema and table name
@@ -103,24 +105,37 @@ func (w *Writer) resolveTarget(ctx context.Context, c *pgx.Conn, runID string) e
 	if err := c.QueryRow(ctx, `SELECT n.nspname, c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = $1::regclass`, w.target).Scan(&w.nsp, &w.rel); err != nil {
 		return fmt.Errorf("pgwriter: table %s: %w", w.cfg.Table, err)
 	}
+	w.setTarget(runID)
+	return nil
+}
+
+// setTarget sets the run and the stage's names from w.nsp and w.rel.
+func (w *Writer) setTarget(runID string) {
 	w.runID = runID
 	if runID == "" {
-		return nil
+		return
 	}
 	rows, marks := stageNames(w.rel, runID)
 	w.rowsName = rows
 	w.rows = quote(w.nsp) + "." + quote(rows)
 	w.marks = quote(w.nsp) + "." + quote(marks)
-	return nil
 }
+
+const recordQuery = `SELECT to_regclass($1) IS NOT NULL, obj_description(to_regclass($1), 'pg_class')`
 
 // readRecord returns the run's record, or nil when the marker table is gone.
 func (w *Writer) readRecord(ctx context.Context, c *pgx.Conn) (*stageRecord, error) {
 	var text *string
 	var exists bool
-	if err := c.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL, obj_description(to_regclass($1), 'pg_class')`, w.marks).Scan(&exists, &text); err != nil {
+	if err := c.QueryRow(ctx, recordQuery, w.marks).Scan(&exists, &text); err != nil {
 		return nil, fmt.Errorf("pgwriter: stage of run %s: %w", w.runID, err)
 	}
+	return w.parseRecord(exists, text)
+}
+
+// parseRecord checks what recordQuery read: the run's record, or nil when
+// the marker table does not exist.
+func (w *Writer) parseRecord(exists bool, text *string) (*stageRecord, error) {
 	if !exists {
 		return nil, nil
 	}
@@ -129,6 +144,21 @@ func (w *Writer) readRecord(ctx context.Context, c *pgx.Conn) (*stageRecord, err
 		return nil, fmt.Errorf("pgwriter: table %s exists but is not the stage of run %s", w.marks, w.runID)
 	}
 	return &rec, nil
+}
+
+// lockRun takes the run's shared lock on the admin connection and reads
+// the run's record (nil when there is no stage yet), in one round trip.
+func (w *Writer) lockRun(ctx context.Context) (*stageRecord, error) {
+	var text *string
+	var exists bool
+	b := &pgx.Batch{}
+	b.Queue(lockRunSQL, w.runID)
+	b.Queue(recordQuery, w.marks).QueryRow(func(row pgx.Row) error { return row.Scan(&exists, &text) })
+	if err := w.admin.SendBatch(ctx, b).Close(); err != nil {
+		return nil, fmt.Errorf("pgwriter: lock run %s: %w", w.runID, err)
+	}
+	w.lockedRun = w.runID
+	return w.parseRecord(exists, text)
 }
 
 func recordSQL(marks string, rec stageRecord) (string, error) {
@@ -146,11 +176,13 @@ func recordSQL(marks string, rec stageRecord) (string, error) {
 // openStage creates the stage of a new run on the admin connection (after
 // dropping stale stages of other runs) and holds the run's lock.
 func (w *Writer) openStage(ctx context.Context, runID string) error {
-	if err := w.resolveTarget(ctx, w.admin, runID); err != nil {
-		return err
-	}
-	if _, err := w.admin.Exec(ctx, lockRunSQL, runID); err != nil {
-		return fmt.Errorf("pgwriter: lock run %s: %w", runID, err)
+	if w.lockedRun != runID || w.rel == "" {
+		if err := w.resolveTarget(ctx, w.admin, runID); err != nil {
+			return err
+		}
+		if _, err := w.lockRun(ctx); err != nil {
+			return err
+		}
 	}
 	if w.cfg.StaleAfter >= 0 {
 		stale := w.cfg.StaleAfter
@@ -166,12 +198,16 @@ func (w *Writer) openStage(ctx context.Context, runID string) error {
 			return err
 		}
 	}
-	uniq, err := w.uniqueIndexes(ctx)
+	plan, ts, err := w.choosePlan(ctx)
 	if err != nil {
 		return err
 	}
-	if w.plan, err = w.choosePlan(ctx); err != nil {
-		return err
+	w.plan = plan
+	var uniq []string
+	if plan == planMove && w.cfg.Mode != ferry.ModeUpsert && w.cfg.Mode != ferry.ModeReplace {
+		if uniq, err = w.uniqueIndexes(ctx); err != nil {
+			return err
+		}
 	}
 	now := time.Now().UTC()
 	comment, err := recordSQL(w.marks, stageRecord{Stage: 1, Run: runID, Target: quote(w.nsp) + "." + quote(w.rel), Mode: string(w.cfg.Mode), State: stateStaging, Plan: w.plan, Created: now, At: now})
@@ -187,10 +223,6 @@ func (w *Writer) openStage(ctx context.Context, runID string) error {
 	if w.plan == planSwap {
 		// the stage becomes the target: logged, with everything LIKE copies,
 		// in the target's tablespace; its markers are logged like its rows
-		var ts string
-		if err := w.admin.QueryRow(ctx, `SELECT coalesce((SELECT spcname FROM pg_catalog.pg_tablespace WHERE oid = c.reltablespace), '') FROM pg_catalog.pg_class c WHERE c.oid = $1::regclass`, w.target).Scan(&ts); err != nil {
-			return fmt.Errorf("pgwriter: table %s: %w", w.cfg.Table, err)
-		}
 		if ts != "" {
 			ts = " TABLESPACE " + quote(ts)
 		}
@@ -211,11 +243,11 @@ func (w *Writer) openStage(ctx context.Context, runID string) error {
 		"CREATE"+map[string]string{"": " UNLOGGED", " ": ""}[logged]+" TABLE "+w.marks+" (split text PRIMARY KEY, attempt bigint NOT NULL, nrows bigint NOT NULL)",
 		comment,
 		"COMMIT")
-	for _, s := range stmts {
-		if err := exec(ctx, w.admin, s); err != nil {
-			exec(context.WithoutCancel(ctx), w.admin, "ROLLBACK")
-			return fmt.Errorf("pgwriter: create the stage of %s (%s): %w", w.cfg.Table, w.rowsName, err)
-		}
+	// one round trip; a failure stops the rest and leaves the transaction
+	// aborted, or the connection broken
+	if err := pgurl.ExecAll(ctx, w.admin, stmts...); err != nil {
+		exec(context.WithoutCancel(ctx), w.admin, "ROLLBACK")
+		return fmt.Errorf("pgwriter: create the stage of %s (%s): %w", w.cfg.Table, w.rowsName, err)
 	}
 	return nil
 }
@@ -270,18 +302,15 @@ func (w *Writer) PrepareStage(ctx context.Context, runID string, schema *arrow.S
 		return err
 	}
 	w.schema = schema
-	var exists bool
-	if err := w.admin.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL`, w.target).Scan(&exists); err != nil {
+	var nsp, rel *string
+	if err := w.admin.QueryRow(ctx, `SELECT n.nspname, c.relname FROM (SELECT to_regclass($1) AS oid) t
+		LEFT JOIN pg_catalog.pg_class c ON c.oid = t.oid LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace`, w.target).Scan(&nsp, &rel); err != nil {
 		return fmt.Errorf("pgwriter: table %s: %w", w.cfg.Table, err)
 	}
-	if exists {
-		if err := w.resolveTarget(ctx, w.admin, runID); err != nil {
-			return err
-		}
-		if _, err := w.admin.Exec(ctx, lockRunSQL, runID); err != nil {
-			return fmt.Errorf("pgwriter: lock run %s: %w", runID, err)
-		}
-		rec, err := w.readRecord(ctx, w.admin)
+	if rel != nil && nsp != nil {
+		w.nsp, w.rel = *nsp, *rel
+		w.setTarget(runID)
+		rec, err := w.lockRun(ctx)
 		if err != nil {
 			return err
 		}
@@ -290,15 +319,23 @@ func (w *Writer) PrepareStage(ctx context.Context, runID string, schema *arrow.S
 				return fmt.Errorf("pgwriter: run %s on %s was aborted", runID, w.cfg.Table)
 			}
 			w.plan = rec.Plan
-			return w.lookup(ctx)
+			if err := w.lookup(ctx); err != nil {
+				return err
+			}
+			w.dialSpare(ctx)
+			return nil
 		}
 	}
 	// a new run: prepareTarget and openStage go on on this connection
-	// (openStage takes the run's lock again, which a session may hold twice)
+	// (openStage takes the run's lock unless it is held)
 	if err := w.prepareTarget(ctx, schema, true); err != nil {
 		return err
 	}
-	return w.openStage(ctx, runID)
+	if err := w.openStage(ctx, runID); err != nil {
+		return err
+	}
+	w.dialSpare(ctx)
+	return nil
 }
 
 // OpenSplit starts an attempt at split splitID: a transaction on a
@@ -343,7 +380,14 @@ func (w *Writer) openSplit(ctx context.Context, splitID string) (*splitWriter, e
 	if n := len(w.idle); n > 0 {
 		conn, w.idle = w.idle[n-1], w.idle[:n-1]
 	}
+	spare := w.spare
+	if conn == nil {
+		w.spare = nil
+	}
 	w.mu.Unlock()
+	if conn == nil && spare != nil {
+		conn = spare.take(ctx)
+	}
 	if conn == nil {
 		if conn, err = w.connect(ctx); err != nil {
 			return nil, ferry.Retryable(err)
@@ -357,31 +401,21 @@ func (w *Writer) openSplit(ctx context.Context, splitID string) (*splitWriter, e
 	w.mu.Unlock()
 	// One attempt at a time per split: the attempt's transaction removes
 	// the rows of the marked earlier attempt (so that unique keys do not
-	// clash with them) and puts them back if it is discarded or lost.
-	for _, q := range []struct {
-		sql  string
-		args []any
-	}{
-		{"BEGIN", nil},
-		{lockSplitSQL, []any{w.runID, splitID}},
-		{"DELETE FROM " + w.rows + " WHERE ferry_attempt IN (SELECT attempt FROM " + w.marks + " WHERE split = $1)", []any{splitID}},
-	} {
-		var err error
-		if q.args == nil {
-			err = exec(ctx, conn, q.sql)
-		} else {
-			_, err = conn.Exec(ctx, q.sql, q.args...)
+	// clash with them) and puts them back if it is discarded or lost. One
+	// round trip.
+	start := &pgx.Batch{}
+	start.Queue("BEGIN")
+	start.Queue(lockSplitSQL, w.runID, splitID)
+	start.Queue("DELETE FROM "+w.rows+" WHERE ferry_attempt IN (SELECT attempt FROM "+w.marks+" WHERE split = $1)", splitID)
+	if err := conn.SendBatch(ctx, start).Close(); err != nil {
+		w.mu.Lock()
+		delete(w.open, conn)
+		w.mu.Unlock()
+		conn.Close(context.Background())
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
 		}
-		if err != nil {
-			w.mu.Lock()
-			delete(w.open, conn)
-			w.mu.Unlock()
-			conn.Close(context.Background())
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			return nil, ferry.Retryable(fmt.Errorf("pgwriter: split %s: start the attempt: %w", splitID, err))
-		}
+		return nil, ferry.Retryable(fmt.Errorf("pgwriter: split %s: start the attempt: %w", splitID, err))
 	}
 	return &splitWriter{w: w, c: &wconn{conn: conn}, enc: enc, split: splitID, attempt: attempt, copySQL: w.stageCopySQL()}, nil
 }
@@ -408,11 +442,63 @@ func (w *Writer) release(conn *pgx.Conn, reuse bool) {
 
 func (w *Writer) closeIdle() {
 	w.mu.Lock()
-	idle := w.idle
-	w.idle = nil
+	idle, spare := w.idle, w.spare
+	w.idle, w.spare = nil, nil
 	w.mu.Unlock()
 	for _, c := range idle {
 		c.Close(context.Background())
+	}
+	if spare != nil {
+		spare.cancel()
+		if c := spare.take(context.Background()); c != nil {
+			c.Close(context.Background())
+		}
+	}
+}
+
+// spareConn is a connection dialled in the background once the stage is
+// prepared, for the first split attempt: its connect overlaps the rest of
+// the planning instead of delaying the first split.
+type spareConn struct {
+	done   chan struct{}
+	cancel context.CancelFunc
+	conn   *pgx.Conn
+}
+
+// dialSpare starts dialling the spare connection (unless there is one).
+// Its context is ctx without ctx's cancellation: it ends with closeIdle.
+func (w *Writer) dialSpare(ctx context.Context) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.spare != nil || w.done {
+		return
+	}
+	dctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	sp := &spareConn{done: make(chan struct{}), cancel: cancel}
+	w.spare = sp
+	go func() {
+		defer close(sp.done)
+		defer cancel()
+		if c, err := w.connect(dctx); err == nil {
+			sp.conn = c
+		}
+	}()
+}
+
+// take waits for the dial and returns its connection, or nil when it
+// failed or ctx ended first (the connection is then closed when it comes).
+func (sp *spareConn) take(ctx context.Context) *pgx.Conn {
+	select {
+	case <-sp.done:
+		return sp.conn
+	case <-ctx.Done():
+		go func() {
+			<-sp.done
+			if sp.conn != nil {
+				sp.conn.Close(context.Background())
+			}
+		}()
+		return nil
 	}
 }
 
@@ -476,13 +562,15 @@ func (sw *splitWriter) Close(ctx context.Context) error {
 		}
 		return fmt.Errorf("pgwriter: split %s: %s: %w", sw.split, what, err)
 	}
-	if _, err := conn.Exec(ctx, "INSERT INTO "+w.marks+" (split, attempt, nrows) VALUES ($1, $2, $3) ON CONFLICT (split) DO UPDATE SET attempt = EXCLUDED.attempt, nrows = EXCLUDED.nrows",
-		sw.split, sw.attempt, sw.rows); err != nil {
-		return fail("mark", err)
-	}
 	crashpoint.Hit("pgwriter.split-commit")
-	if err := exec(ctx, conn, "COMMIT"); err != nil {
-		return fail("commit", err)
+	// the marker and COMMIT in one round trip: a failed marker skips the
+	// COMMIT, and the transaction dies with the released connection
+	b := &pgx.Batch{}
+	b.Queue("INSERT INTO "+w.marks+" (split, attempt, nrows) VALUES ($1, $2, $3) ON CONFLICT (split) DO UPDATE SET attempt = EXCLUDED.attempt, nrows = EXCLUDED.nrows",
+		sw.split, sw.attempt, sw.rows)
+	b.Queue("COMMIT")
+	if err := conn.SendBatch(ctx, b).Close(); err != nil {
+		return fail("mark and commit", err)
 	}
 	w.release(conn, true)
 	return nil
@@ -597,17 +685,34 @@ func (w *Writer) commitStageLocked(ctx context.Context) error {
 		return err
 	}
 	defer done()
-	if err := exec(ctx, c, "BEGIN"); err != nil {
-		return fmt.Errorf("pgwriter: commit into %s: begin: %w", w.cfg.Table, err)
-	}
 	rollback := func(err error) error {
 		exec(context.WithoutCancel(ctx), c, "ROLLBACK")
 		return err
 	}
-	if _, err := c.Exec(ctx, lockCommit, w.runID); err != nil {
-		return rollback(fmt.Errorf("pgwriter: commit into %s: %w", w.cfg.Table, err))
+	// begin, lock, read the record and count the staged rows: one round trip
+	var (
+		exists, read bool
+		text         *string
+		staged       int64
+	)
+	b := &pgx.Batch{}
+	b.Queue("BEGIN")
+	b.Queue(lockCommit, w.runID)
+	b.Queue(recordQuery, w.marks).QueryRow(func(row pgx.Row) error { read = true; return row.Scan(&exists, &text) })
+	b.Queue("SELECT coalesce(sum(nrows), 0)::int8 FROM " + w.marks).QueryRow(func(row pgx.Row) error { return row.Scan(&staged) })
+	// a small swap becomes a move, unless TRUNCATE would meet foreign keys
+	// that the swap drops and re-creates
+	var referenced bool
+	if w.cfg.Mode == ferry.ModeOverwrite {
+		b.Queue(`SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint WHERE contype = 'f' AND confrelid = $1::regclass AND conrelid <> confrelid)`, w.target).
+			QueryRow(func(row pgx.Row) error { return row.Scan(&referenced) })
 	}
-	rec, err := w.readRecord(ctx, c)
+	rec, err := (*stageRecord)(nil), c.SendBatch(ctx, b).Close()
+	if err == nil || (read && !exists) {
+		rec, err = w.parseRecord(exists, text)
+	} else {
+		err = fmt.Errorf("pgwriter: commit into %s: %w", w.cfg.Table, err)
+	}
 	switch {
 	case err != nil:
 		return rollback(err)
@@ -620,7 +725,7 @@ func (w *Writer) commitStageLocked(ctx context.Context) error {
 	}
 	moves := w.moveSQL()
 	swapped := false
-	if rec.Plan == planSwap {
+	if rec.Plan == planSwap && (staged >= swapMinRows || referenced) {
 		stmts, why, err := w.swapSQL(ctx, c)
 		if err != nil {
 			return rollback(err)
@@ -632,15 +737,17 @@ func (w *Writer) commitStageLocked(ctx context.Context) error {
 			}
 		}
 	}
+	var sqls []string
 	for _, s := range moves {
 		if s.check != nil {
 			if err := s.check(ctx, c); err != nil {
 				return rollback(err)
 			}
 		}
-		if err := exec(ctx, c, s.sql); err != nil {
-			return rollback(fmt.Errorf("pgwriter: %s into %s: %w", w.cfg.Mode, w.cfg.Table, err))
-		}
+		sqls = append(sqls, s.sql)
+	}
+	if err := pgurl.ExecAll(ctx, c, sqls...); err != nil {
+		return rollback(fmt.Errorf("pgwriter: %s into %s: %w", w.cfg.Mode, w.cfg.Table, err))
 	}
 	for _, s := range w.cfg.PostSQL {
 		if _, err := c.Exec(ctx, s); err != nil {
@@ -666,10 +773,8 @@ func (w *Writer) commitStageLocked(ctx context.Context) error {
 	} else {
 		fin = append(fin, "DROP TABLE "+w.marks) // nobody asks a one-process run's Status
 	}
-	for _, s := range fin {
-		if err := exec(ctx, c, s); err != nil {
-			return rollback(fmt.Errorf("pgwriter: commit into %s: %w", w.cfg.Table, err))
-		}
+	if err := pgurl.ExecAll(ctx, c, fin...); err != nil {
+		return rollback(fmt.Errorf("pgwriter: commit into %s: %w", w.cfg.Table, err))
 	}
 	crashpoint.Hit("pgwriter.commit-inside")
 	if err := exec(ctx, c, "COMMIT"); err != nil {
@@ -681,6 +786,12 @@ func (w *Writer) commitStageLocked(ctx context.Context) error {
 	return nil
 }
 
+// swapMinRows is the number of staged rows below which a swap plan's
+// Commit moves the rows instead (INSERT ... SELECT from the stage, which
+// is then dropped): for a few rows that is cheaper than the swap's twenty
+// catalog round trips, and the target keeps its OID and statistics.
+const swapMinRows = 1000
+
 type moveStmt struct {
 	sql   string
 	check func(context.Context, *pgx.Conn) error // run before sql
@@ -688,7 +799,9 @@ type moveStmt struct {
 
 // moveSQL returns the statements that move the stage into the target.
 func (w *Writer) moveSQL() []moveStmt {
-	ins := "INSERT INTO " + w.target + " (" + w.colList + ") SELECT " + w.colList + " FROM " + w.rows
+	// the source's values go into identity columns too, GENERATED ALWAYS
+	// or not, as COPY would write them
+	ins := "INSERT INTO " + w.target + " (" + w.colList + ") OVERRIDING SYSTEM VALUE SELECT " + w.colList + " FROM " + w.rows
 	keys := make([]string, len(w.key))
 	for i, k := range w.key {
 		keys[i] = quote(k)
@@ -710,7 +823,7 @@ func (w *Writer) moveSQL() []moveStmt {
 		}
 		return []moveStmt{{sql: "DELETE FROM " + w.target + " WHERE " + w.cfg.Partition, check: check}, {sql: ins}}
 	case ferry.ModeUpsert, ferry.ModeReplace:
-		dedup := "INSERT INTO " + w.target + " (" + w.colList + ") SELECT DISTINCT ON (" + kl + ") " + w.colList +
+		dedup := "INSERT INTO " + w.target + " (" + w.colList + ") OVERRIDING SYSTEM VALUE SELECT DISTINCT ON (" + kl + ") " + w.colList +
 			" FROM " + w.rows + " ORDER BY " + kl + ", ferry_seq DESC"
 		if w.cfg.Mode == ferry.ModeReplace {
 			var on []string

@@ -29,10 +29,15 @@ import (
 // ferry_attempt column stays behind as a dropped column (8 bytes per row
 // until the table is rewritten).
 
-// swappable reports why the target cannot be swapped ("" when it can).
-func (w *Writer) swappable(ctx context.Context, c *pgx.Conn) (string, error) {
-	var why string
-	err := c.QueryRow(ctx, `SELECT CASE
+// swappable reports why the target cannot be swapped ("" when it can),
+// its tablespace ("" for the database's default) and, with checkEmpty,
+// whether it has no rows; in one round trip.
+func (w *Writer) swappable(ctx context.Context, c *pgx.Conn, checkEmpty bool) (why, tablespace string, empty bool, err error) {
+	emptySQL := "true"
+	if checkEmpty {
+		emptySQL = "NOT EXISTS (SELECT 1 FROM " + w.target + ")"
+	}
+	err = c.QueryRow(ctx, `SELECT CASE
 		WHEN c.relkind <> 'r' THEN 'it is not a plain table'
 		WHEN c.relrowsecurity THEN 'it has row security'
 		WHEN c.relreplident <> 'd' THEN 'it has a replica identity'
@@ -47,34 +52,28 @@ func (w *Writer) swappable(ctx context.Context, c *pgx.Conn) (string, error) {
 		WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_rewrite r ON d.classid = 'pg_catalog.pg_rewrite'::regclass AND r.oid = d.objid
 			JOIN pg_catalog.pg_class v ON v.oid = r.ev_class
 			WHERE d.refclassid = 'pg_catalog.pg_class'::regclass AND d.refobjid = c.oid AND v.oid <> c.oid AND v.relkind <> 'v') THEN 'materialized views depend on it'
-		ELSE '' END
-		FROM pg_catalog.pg_class c WHERE c.oid = $1::regclass`, w.target).Scan(&why)
+		ELSE '' END,
+		coalesce((SELECT spcname FROM pg_catalog.pg_tablespace WHERE oid = c.reltablespace), ''),
+		`+emptySQL+`
+		FROM pg_catalog.pg_class c WHERE c.oid = $1::regclass`, w.target).Scan(&why, &tablespace, &empty)
 	if err != nil {
-		return "", fmt.Errorf("pgwriter: table %s: %w", w.cfg.Table, err)
+		return "", "", false, fmt.Errorf("pgwriter: table %s: %w", w.cfg.Table, err)
 	}
-	return why, nil
+	return why, tablespace, empty, nil
 }
 
 // choosePlan picks the stage plan of a new run: swap for overwrite, and for
-// insert into an empty table, when the target can be swapped.
-func (w *Writer) choosePlan(ctx context.Context) (string, error) {
+// insert into an empty table, when the target can be swapped; and the
+// target's tablespace, where a swap stage goes.
+func (w *Writer) choosePlan(ctx context.Context) (plan, tablespace string, err error) {
 	if !w.stagedRun || (w.cfg.Mode != ferry.ModeOverwrite && w.cfg.Mode != ferry.ModeInsert) {
-		return planMove, nil
+		return planMove, "", nil
 	}
-	why, err := w.swappable(ctx, w.admin)
-	if err != nil || why != "" {
-		return planMove, err
+	why, ts, empty, err := w.swappable(ctx, w.admin, w.cfg.Mode == ferry.ModeInsert)
+	if err != nil || why != "" || !empty {
+		return planMove, "", err
 	}
-	if w.cfg.Mode == ferry.ModeInsert {
-		var empty bool
-		if err := w.admin.QueryRow(ctx, "SELECT NOT EXISTS (SELECT 1 FROM "+w.target+")").Scan(&empty); err != nil {
-			return "", fmt.Errorf("pgwriter: table %s: %w", w.cfg.Table, err)
-		}
-		if !empty {
-			return planMove, nil
-		}
-	}
-	return planSwap, nil
+	return planSwap, ts, nil
 }
 
 // swapSQL returns the statements that put the stage in the target's place,
@@ -87,18 +86,12 @@ func (w *Writer) swapSQL(ctx context.Context, c *pgx.Conn) ([]string, string, er
 	if err := exec(ctx, c, "LOCK TABLE "+w.target+" IN ACCESS EXCLUSIVE MODE"); err != nil {
 		return fail(err)
 	}
-	why, err := w.swappable(ctx, c)
+	why, _, empty, err := w.swappable(ctx, c, w.cfg.Mode == ferry.ModeInsert)
 	if err != nil || why != "" {
 		return nil, why, err
 	}
-	if w.cfg.Mode == ferry.ModeInsert {
-		var empty bool
-		if err := c.QueryRow(ctx, "SELECT NOT EXISTS (SELECT 1 FROM "+w.target+")").Scan(&empty); err != nil {
-			return fail(err)
-		}
-		if !empty {
-			return nil, "the table is no longer empty", nil
-		}
+	if !empty {
+		return nil, "the table is no longer empty", nil
 	}
 	// Definitions are printed with every name qualified.
 	tgt := quote(w.nsp) + "." + quote(w.rel)

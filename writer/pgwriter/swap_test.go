@@ -114,3 +114,89 @@ func TestOverwriteSwapKeeps(t *testing.T) {
 		t.Errorf("%d new rows, want 3000", n)
 	}
 }
+
+// TestSmallSwapMoves: a swap plan whose stage holds fewer than 1,000 rows
+// commits by moving them (the target keeps its OID, grants and views), but
+// still swaps when other tables' foreign keys reference the target (which
+// TRUNCATE would refuse). Identity columns, GENERATED ALWAYS included, take
+// the source's values on every move, as COPY would.
+func TestSmallSwapMoves(t *testing.T) {
+	ctx := context.Background()
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	c := connect(t)
+	oid := func(tbl string) (o uint32) {
+		t.Helper()
+		if err := c.QueryRow(ctx, "SELECT $1::regclass::oid", tbl).Scan(&o); err != nil {
+			t.Fatal(err)
+		}
+		return o
+	}
+	b := batch(mem, seq(1, 11), "new", "20250726")
+	defer b.Release()
+	for _, tc := range []struct {
+		name    string
+		mode    ferry.WriteMode
+		setup   func(tbl string) []string
+		swapped bool
+	}{
+		{"overwrite", ferry.ModeOverwrite, func(tbl string) []string {
+			return []string{
+				"CREATE TABLE " + tbl + " (id bigint PRIMARY KEY, str text, biz_date text)",
+				"INSERT INTO " + tbl + " SELECT g, 'old', 'x' FROM generate_series(1, 50) g",
+				"CREATE VIEW " + tbl + "_v AS SELECT id FROM " + tbl,
+			}
+		}, false},
+		{"overwrite referenced", ferry.ModeOverwrite, func(tbl string) []string {
+			return []string{
+				"CREATE TABLE " + tbl + " (id bigint PRIMARY KEY, str text, biz_date text)",
+				"INSERT INTO " + tbl + " SELECT g, 'old', 'x' FROM generate_series(1, 50) g",
+				"CREATE TABLE " + tbl + "_child (id bigint REFERENCES " + tbl + " (id))",
+				"INSERT INTO " + tbl + "_child VALUES (3)",
+			}
+		}, true},
+		{"insert into empty, identity always", ferry.ModeInsert, func(tbl string) []string {
+			return []string{"CREATE TABLE " + tbl + " (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, str text, biz_date text)"}
+		}, false},
+		{"insert into non-empty, identity always", ferry.ModeInsert, func(tbl string) []string {
+			return []string{
+				"CREATE TABLE " + tbl + " (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, str text, biz_date text)",
+				"INSERT INTO " + tbl + " (id, str, biz_date) OVERRIDING SYSTEM VALUE VALUES (100, 'old', 'x')",
+			}
+		}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tbl := tableName(t, "small")
+			t.Cleanup(func() {
+				c.Exec(ctx, "DROP TABLE IF EXISTS "+tbl+"_child")
+				c.Exec(ctx, "DROP TABLE IF EXISTS "+tbl+" CASCADE")
+			})
+			for _, s := range tc.setup(tbl) {
+				exec(t, s)
+			}
+			before := oid(tbl)
+			old := count(t, "SELECT count(*) FROM "+tbl+" WHERE str = 'old'")
+			w := stagedWriter(t, tbl, tc.mode, ferry.NewRunID(), b.Schema(), nil)
+			copySplit(t, w, "s1", b)
+			if err := w.Commit(ctx); err != nil {
+				t.Fatalf("Commit: %v", err)
+			}
+			if swapped := oid(tbl) != before; swapped != tc.swapped {
+				t.Errorf("swapped %v, want %v", swapped, tc.swapped)
+			}
+			if n := count(t, "SELECT count(*) FROM "+tbl+" WHERE str = 'new' AND id BETWEEN 1 AND 10"); n != 10 {
+				t.Errorf("%d new rows with the source's ids, want 10", n)
+			}
+			wantOld := int64(0)
+			if tc.mode == ferry.ModeInsert {
+				wantOld = old
+			}
+			if n := count(t, "SELECT count(*) FROM "+tbl+" WHERE str = 'old'"); n != wantOld {
+				t.Errorf("%d old rows, want %d", n, wantOld)
+			}
+			if n := count(t, "SELECT count(*) FROM pg_class WHERE relkind = 'r' AND relname LIKE '"+tbl+"\\_ferry\\_%' AND relname NOT LIKE '%\\_m'"); n != 0 {
+				t.Errorf("%d stage tables left", n)
+			}
+		})
+	}
+}

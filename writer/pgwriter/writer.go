@@ -53,6 +53,7 @@ type Writer struct {
 	next  int
 	done  bool
 	idle  []*pgx.Conn        // staged: connections of finished split attempts, for reuse
+	spare *spareConn         // staged: a connection being dialled for the first attempt
 	open  map[*pgx.Conn]bool // staged: connections of open split attempts
 	sem   chan struct{}      // staged: caps open split attempts at Config.Conns
 
@@ -141,18 +142,29 @@ func (w *Writer) prepareTarget(ctx context.Context, schema *arrow.Schema, pre bo
 	return w.lookup(ctx)
 }
 
+// errNoTable is the error for a target that does not exist.
+func (w *Writer) errNoTable() error {
+	return fmt.Errorf("pgwriter: table %s does not exist: create it, or set create=true (Config.Create) to create it from the source's columns, types and primary key", w.cfg.Table)
+}
+
+// isNoTable reports whether err is the server's "relation (or schema) does
+// not exist".
+func isNoTable(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == "42P01" || pe.Code == "3F000")
+}
+
+// lookup reads the target's columns (one round trip, which also tells
+// whether it exists) and their types, maps the batch columns onto them and
+// checks the mode's keys.
 func (w *Writer) lookup(ctx context.Context) error {
-	var found bool
-	if err := w.admin.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL`, w.target).Scan(&found); err != nil {
-		return fmt.Errorf("pgwriter: table %s: %w", w.cfg.Table, err)
-	}
-	if !found {
-		return fmt.Errorf("pgwriter: table %s does not exist: create it, or set create=true (Config.Create) to create it from the source's columns, types and primary key", w.cfg.Table)
-	}
 	rows, err := w.admin.Query(ctx, `SELECT a.attname, a.atttypid, a.atttypmod, format_type(a.atttypid, a.atttypmod), a.attnotnull,
 			a.atthasdef OR a.attidentity <> '' OR a.attgenerated <> ''
 		FROM pg_catalog.pg_attribute a WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`, w.target)
 	if err != nil {
+		if isNoTable(err) {
+			return w.errNoTable()
+		}
 		return fmt.Errorf("pgwriter: table %s: %w", w.cfg.Table, err)
 	}
 	dest := map[string]pgcopy.Column{}
@@ -171,6 +183,9 @@ func (w *Writer) lookup(ctx context.Context) error {
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
+		if isNoTable(err) {
+			return w.errNoTable()
+		}
 		return fmt.Errorf("pgwriter: table %s: %w", w.cfg.Table, err)
 	}
 	var missing, q []string
