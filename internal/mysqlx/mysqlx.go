@@ -88,7 +88,8 @@ func ConnConfig(pkg string, u *url.URL, p *urlparam.Values) (*mysql.Config, erro
 // client-side interpolation, one statement per query (multiStatements off:
 // SQL built from names can never stack a second statement), raw (unparsed)
 // time values, the UTC session time zone, utf8mb4 unless a collation is set,
-// and sqlMode when it is not empty.
+// sqlMode when it is not empty, and, unless c has a DialFunc, sockets read
+// through a ReadBuffer-sized buffer.
 func Session(c *mysql.Config, sqlMode string) *mysql.Config {
 	c = c.Clone()
 	c.InterpolateParams = true
@@ -108,6 +109,9 @@ func Session(c *mysql.Config, sqlMode string) *mysql.Config {
 	}
 	if c.Timeout == 0 {
 		c.Timeout = DefaultConnectTimeout
+	}
+	if c.DialFunc == nil {
+		c.DialFunc = dialBuffered
 	}
 	return c
 }
