@@ -323,21 +323,21 @@ func newDecoder(col *column, fb array.Builder, loc *time.Location, zeroNull bool
 			return err
 		}
 	case kString:
-		bb := fb.(*array.StringBuilder)
+		bb := fb.(*array.StringBuilder).BinaryBuilder
 		return func(b []byte) error {
-			bb.BinaryBuilder.Append(b)
+			appendBytes(bb, b)
 			return nil
 		}
 	case kBinary:
 		bb := fb.(*array.BinaryBuilder)
 		return func(b []byte) error {
-			bb.Append(b)
+			appendBytes(bb, b)
 			return nil
 		}
 	case kJSON:
-		bb := fb.(*array.ExtensionBuilder).Builder.(*array.StringBuilder)
+		bb := fb.(*array.ExtensionBuilder).Builder.(*array.StringBuilder).BinaryBuilder
 		return func(b []byte) error {
-			bb.BinaryBuilder.Append(b)
+			appendBytes(bb, b)
 			return nil
 		}
 	case kUUID:
@@ -404,6 +404,16 @@ func newDecoder(col *column, fb array.Builder, loc *time.Location, zeroNull bool
 		}
 	}
 	panic("mysqlreader: no decoder for kind " + strconv.Itoa(int(col.kind)))
+}
+
+// appendBytes appends b to bb, without the checks of Append (and its
+// growth by doubling) when the reservation of the batch holds it.
+func appendBytes(bb *array.BinaryBuilder, b []byte) {
+	if bb.Len() < bb.Cap() && bb.DataLen()+len(b) <= bb.DataCap() {
+		bb.UnsafeAppend(b)
+		return
+	}
+	bb.Append(b)
 }
 
 func parseUint(b []byte, bits int) (uint64, error) {

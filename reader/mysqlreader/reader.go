@@ -493,9 +493,12 @@ func (rr *recordReader) Next() bool {
 	return true
 }
 
-// reserve sizes the builders for a batch like the last one, so that they
-// do not grow from empty by doubling every batch.
+// reserve sizes the builders for a batch like the last one and an eighth
+// more, so that they neither grow from empty by doubling every batch nor
+// double (a copy, and zeroing twice the memory) for a batch a little larger
+// than the last. rows is at most the batch size.
 func (rr *recordReader) reserve(rows int) {
+	rows = min(rows+rows/8, max(rows, rr.r.cfg.BatchRows))
 	for i := range rr.r.cols {
 		fb := rr.bld.Field(i)
 		fb.Reserve(rows)
@@ -503,7 +506,7 @@ func (rr *recordReader) reserve(rows int) {
 			fb = eb.Builder
 		}
 		if db, ok := fb.(interface{ ReserveData(int) }); ok && rr.bytes[i] > 0 {
-			db.ReserveData(rr.bytes[i])
+			db.ReserveData(rr.bytes[i] + rr.bytes[i]/8)
 		}
 		rr.bytes[i] = 0
 	}

@@ -3,6 +3,7 @@ package mysqlreader_test
 import (
 	"context"
 	"database/sql"
+	"encoding/base64"
 	"fmt"
 	"math/rand/v2"
 	"net/url"
@@ -134,4 +135,48 @@ func TestAllTypes(t *testing.T) {
 		"2|127|255|32767|65535|8388607|16777215|2147483647|4294967295|9223372036854775807|18446744073709551615|99999999999999999999999999999999999.999999999999999999999999999999|9999999999.99|1.17549e-38|5e-324|emoji 😀 tab\there|new\nline \\\\N|AAoJDVxO||1023|true|true|9999-12-31|86399999999us|9999-12-31T23:59:59.999999|2038-01-19T03:14:07.999999Z|2155|{\"a\": [1, \"😀\"]}|b|x,y|ffffffff-ffff-ffff-ffff-ffffffffffff",
 		"3|(null)|(null)|(null)|(null)|(null)|(null)|(null)|(null)|(null)|(null)|(null)|(null)|(null)|(null)|(null)|(null)|(null)|(null)|(null)|(null)|(null)|(null)|(null)|(null)|(null)|(null)|null|(null)|(null)|(null)",
 	}, rows)
+}
+
+// TestBatchesOfChangingSize reads rows whose text grows and shrinks from
+// batch to batch, so that the reservation made from the last batch is now
+// too small (the builders grow) and now too large: every value arrives,
+// and nothing leaks.
+func TestBatchesOfChangingSize(t *testing.T) {
+	db, base := testDB(t)
+	ctx := context.Background()
+	var ins []string
+	for lo := 0; lo < 600; lo += 100 {
+		var vals []string
+		for i := lo; i < lo+100; i++ {
+			n := (i * 37) % 700
+			if i/50%2 == 1 {
+				n = i % 3 // a run of short values after a run of long ones
+			}
+			if i%11 == 0 {
+				vals = append(vals, fmt.Sprintf("(%d, NULL, NULL, NULL)", i))
+				continue
+			}
+			vals = append(vals, fmt.Sprintf("(%d, REPEAT('x', %d), REPEAT(x'00', %d), JSON_ARRAY(REPEAT('é', %d)))", i, n, n, n))
+		}
+		ins = append(ins, "VALUES "+strings.Join(vals, ", "))
+	}
+	name := table(t, db, "(id INT PRIMARY KEY, s TEXT, b BLOB, j JSON) DEFAULT CHARSET=utf8mb4", ins...)
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	r := open(t, ctx, base+"?table="+name+"&batchRows=37", mem)
+	defer r.Close()
+	rows := readAll(t, ctx, r, 1)
+	require.Len(t, rows, 600)
+	for i, row := range rows {
+		n := (i * 37) % 700
+		if i/50%2 == 1 {
+			n = i % 3
+		}
+		want := fmt.Sprintf("%d|%s|%s|[\"%s\"]", i, strings.Repeat("x", n),
+			base64.StdEncoding.EncodeToString(make([]byte, n)), strings.Repeat("é", n))
+		if i%11 == 0 {
+			want = fmt.Sprintf("%d|(null)|(null)|null", i)
+		}
+		require.Equal(t, want, row, "row %d", i)
+	}
 }
