@@ -26,28 +26,79 @@ const (
 
 type decodeFn func(v []byte) error
 
+// dkind is how a column is decoded: straight into raw buffers (all kinds
+// but dBuilder) or through an Arrow builder (arrays and rare mappings).
+type dkind uint8
+
+const (
+	dBuilder   dkind = iota // decodeFn into an Arrow builder
+	dBool                   // 1 byte into a bitmap
+	d2                      // 2 bytes, byte-swapped
+	d4                      // 4 bytes, byte-swapped (int4, oid, float4)
+	d8                      // 8 bytes, byte-swapped (int8, float8, time)
+	dDate                   // int4 days from 2000-01-01
+	dTimestamp              // int8 microseconds from 2000-01-01
+	dInterval               // microseconds, days, months into month_day_nano
+	dFixed16                // 16 bytes copied (uuid)
+	dDec128                 // numeric into decimal128
+	dDec256                 // numeric into decimal256
+	dBytes                  // variable-length bytes copied (text, bytea, json)
+	dJSONB                  // jsonb: a version byte, then the text
+	dNumText                // numeric as its text
+)
+
+// dcol is one column of the batch being decoded. Fixed-width values go
+// into vals (width bytes each; a bitmap for bool), variable-length ones
+// into data with their end offsets in offs. valid is allocated at the
+// column's first null only: a column without nulls has no bitmap.
+type dcol struct {
+	kind  dkind
+	width int // bytes per value in vals (0: bitmap or offsets)
+	dt    arrow.DataType
+	name  string
+
+	vals, offs, data, valid *memory.Buffer
+	vb, ob, db, nb          []byte // their bytes, to capacity
+	dlen                    int    // bytes used in data
+	nulls                   int
+	lastData                int // data bytes of the last batch
+
+	scale int // decimals
+	limit decimalLimit
+	lim   [2]uint64 // 10^precision as a uint128 (hi, lo), decimal128 only
+
+	// dBuilder
+	bld array.Builder
+	fn  decodeFn
+}
+
 // Decoder decodes a binary COPY stream into Arrow record batches. It is an
 // io.Writer: pass it to pgconn.PgConn.CopyTo. Every batchRows rows (and at
 // Flush) it hands a finished batch to emit, which takes ownership.
+//
+// Columns are decoded straight into raw buffers allocated from the
+// Decoder's allocator (no per-value builder call), and the arrays are made
+// from them at the end of the batch. Each batch reserves room for one the
+// size of the last, so buffers seldom grow (and copy) within a batch.
 type Decoder struct {
+	mem       memory.Allocator
 	schema    *arrow.Schema
-	bld       *array.RecordBuilder
-	decs      []decodeFn
+	cols      []dcol
 	batchRows int
 	emit      func(arrow.RecordBatch) error
 
 	buf     []byte
+	tmp     []byte
 	last    int // rows of the last batch
 	header  bool
 	trailer bool
 	rows    int   // rows in the current batch
+	cap     int   // rows the fixed-width buffers have room for
 	bytes   int   // wire bytes of the current batch
 	Row     int64 // rows decoded so far
 
-	// sizes of the last batch, reserved for the next one so that its
-	// builders do not grow from empty by doubling (and copying)
-	sizers  []sizer
-	reserve bool // the builders are empty after a flush: reserve before the next row
+	// sizes of the last batch's builder columns, reserved for the next one
+	sizers []sizer
 
 	// BatchBytes caps a batch's size on the wire (a proxy for its Arrow size)
 	// so that wide rows do not make huge batches (default 4 MiB).
@@ -63,18 +114,86 @@ func NewDecoder(mem memory.Allocator, schema *arrow.Schema, cols []Column, ts Ty
 	if batchRows <= 0 {
 		batchRows = 65536
 	}
-	d := &Decoder{schema: schema, bld: array.NewRecordBuilder(mem, schema), batchRows: batchRows, emit: emit, BatchBytes: 4 << 20}
-	d.bld.Reserve(min(batchRows, 4096))
+	if len(cols) < schema.NumFields() {
+		return nil, fmt.Errorf("pgcopy: %d columns for %d fields", len(cols), schema.NumFields())
+	}
+	d := &Decoder{mem: mem, schema: schema, batchRows: batchRows, emit: emit, BatchBytes: 4 << 20}
 	for i, f := range schema.Fields() {
-		fn, err := newDecodeFn(d.bld.Field(i), f.Type, cols[i].OID, ts)
+		c, err := newDcol(mem, f, cols[i].OID, ts)
 		if err != nil {
-			d.bld.Release()
+			d.Release()
 			return nil, fmt.Errorf("pgcopy: column %q (%s): %w", f.Name, cols[i].SourceType, err)
 		}
-		d.decs = append(d.decs, fn)
-		d.sizers = appendSizers(d.sizers, d.bld.Field(i))
+		d.cols = append(d.cols, c)
+		if c.bld != nil {
+			d.sizers = appendSizers(d.sizers, c.bld)
+		}
 	}
 	return d, nil
+}
+
+// newDcol chooses how the column f of PostgreSQL type oid is decoded.
+func newDcol(mem memory.Allocator, f arrow.Field, oid uint32, ts Types) (dcol, error) {
+	c := dcol{dt: f.Type, name: f.Name}
+	if ts.arrayElem(oid) == 0 {
+		base, enum := ts.scalar(oid)
+		if enum {
+			base = OIDText
+		}
+		st := f.Type
+		if et, ok := st.(arrow.ExtensionType); ok {
+			st = et.StorageType()
+		}
+		switch st.ID() {
+		case arrow.BOOL:
+			c.kind = dBool
+		case arrow.INT16:
+			c.kind, c.width = d2, 2
+		case arrow.INT32, arrow.UINT32, arrow.FLOAT32:
+			c.kind, c.width = d4, 4
+		case arrow.INT64, arrow.FLOAT64, arrow.TIME64:
+			c.kind, c.width = d8, 8
+		case arrow.DATE32:
+			c.kind, c.width = dDate, 4
+		case arrow.TIMESTAMP:
+			c.kind, c.width = dTimestamp, 8
+		case arrow.INTERVAL_MONTH_DAY_NANO:
+			c.kind, c.width = dInterval, 16
+		case arrow.FIXED_SIZE_BINARY:
+			if st.(*arrow.FixedSizeBinaryType).ByteWidth == 16 {
+				c.kind, c.width = dFixed16, 16
+			}
+		case arrow.STRING, arrow.BINARY:
+			switch base {
+			case OIDJSONB:
+				c.kind = dJSONB
+			case OIDNumeric:
+				c.kind = dNumText
+			default:
+				c.kind = dBytes
+			}
+		case arrow.DECIMAL128:
+			dt := st.(*arrow.Decimal128Type)
+			c.kind, c.width = dDec128, 16
+			c.scale, c.limit = int(dt.Scale), newDecimalLimit(int(dt.Precision))
+			c.lim[0], c.lim[1] = pow10u128(int(dt.Precision))
+		case arrow.DECIMAL256:
+			dt := st.(*arrow.Decimal256Type)
+			c.kind, c.width = dDec256, 32
+			c.scale, c.limit = int(dt.Scale), newDecimalLimit(int(dt.Precision))
+		}
+		if c.kind != dBuilder {
+			return c, nil
+		}
+	}
+	c.bld = array.NewBuilder(mem, f.Type)
+	fn, err := newDecodeFn(c.bld, f.Type, oid, ts)
+	if err != nil {
+		c.bld.Release()
+		return dcol{}, err
+	}
+	c.fn = fn
+	return c, nil
 }
 
 // sizer remembers how much one builder held in the last batch: elements
@@ -111,36 +230,109 @@ func appendSizers(ss []sizer, b array.Builder) []sizer {
 	return append(ss, sizer{elems: elems, bin: bin})
 }
 
-// measure records the sizes of the batch about to be finished.
-func (d *Decoder) measure() {
-	for i := range d.sizers {
-		s := &d.sizers[i]
-		if s.elems != nil {
-			s.n = s.elems.Len()
+// Release frees the buffers and builders of the batch being decoded.
+func (d *Decoder) Release() {
+	for i := range d.cols {
+		c := &d.cols[i]
+		c.free()
+		if c.bld != nil {
+			c.bld.Release()
+			c.bld = nil
 		}
-		if s.bin != nil {
-			s.len = s.bin.DataLen()
+	}
+	d.cap = 0
+}
+
+// free releases the column's raw buffers.
+func (c *dcol) free() {
+	for _, b := range []**memory.Buffer{&c.vals, &c.offs, &c.data, &c.valid} {
+		if *b != nil {
+			(*b).Release()
+			*b = nil
 		}
+	}
+	c.vb, c.ob, c.db, c.nb = nil, nil, nil, nil
+	c.dlen, c.nulls = 0, 0
+}
+
+// reserve gives every column room for rows rows (the first row of a
+// batch, or when the batch outgrows its reservation).
+func (d *Decoder) reserve(rows int) {
+	first := d.cap == 0
+	for i := range d.cols {
+		c := &d.cols[i]
+		switch {
+		case c.bld != nil:
+			if first {
+				c.bld.Reserve(rows)
+			}
+		case c.kind == dBool:
+			c.vb = growBuf(d.mem, &c.vals, (rows+7)/8)
+		case c.width > 0:
+			c.vb = growBuf(d.mem, &c.vals, rows*c.width)
+		default:
+			c.ob = growBuf(d.mem, &c.offs, (rows+1)*4)
+			if first {
+				n := c.lastData + c.lastData/16
+				if n == 0 {
+					n = rows * 16
+				}
+				c.db = growBuf(d.mem, &c.data, n)
+				binary.LittleEndian.PutUint32(c.ob, 0)
+			}
+		}
+		if c.valid != nil {
+			old := len(c.nb)
+			c.nb = growBuf(d.mem, &c.valid, (rows+7)/8)
+			setFF(c.nb[old:])
+		}
+	}
+	if first {
+		for _, s := range d.sizers {
+			if s.elems != nil {
+				s.elems.Reserve(s.n + s.n/16)
+			}
+			if s.bin != nil {
+				s.bin.ReserveData(s.len + s.len/16)
+			}
+		}
+	}
+	d.cap = rows
+}
+
+// growBuf gives *b (allocated when nil) a capacity of at least n bytes,
+// keeping its contents, and returns its bytes to capacity.
+func growBuf(mem memory.Allocator, b **memory.Buffer, n int) []byte {
+	if *b == nil {
+		*b = memory.NewResizableBuffer(mem)
+	}
+	if n > (*b).Cap() {
+		(*b).Reserve(n)
+	}
+	return (*b).Buf()
+}
+
+func setFF(b []byte) {
+	for i := range b {
+		b[i] = 0xff
 	}
 }
 
-// reserveLast reserves room for a batch like the last one, plus 1/16.
-func (d *Decoder) reserveLast() {
-	d.reserve = false
-	rows := d.last + d.last/16
-	d.bld.Reserve(rows)
-	for _, s := range d.sizers {
-		if s.elems != nil {
-			s.elems.Reserve(s.n + s.n/16)
-		}
-		if s.bin != nil {
-			s.bin.ReserveData(s.len + s.len/16)
-		}
-	}
+// grow makes room for more rows than the batch has reserved.
+func (d *Decoder) grow() {
+	n := max(min(2*d.cap, d.batchRows), d.rows+1, 64)
+	d.reserve(n)
 }
 
-// Release frees the builder.
-func (d *Decoder) Release() { d.bld.Release() }
+// growData makes room for n more bytes in c's data.
+func (d *Decoder) growData(c *dcol, n int) error {
+	need := c.dlen + n
+	if need > math.MaxInt32 {
+		return errors.New("more than 2 GiB of values in a batch")
+	}
+	c.db = growBuf(d.mem, &c.data, max(need, 2*len(c.db), 1024))
+	return nil
+}
 
 // Write consumes part of the stream.
 func (d *Decoder) Write(p []byte) (int, error) {
@@ -173,13 +365,13 @@ func (d *Decoder) parse(data []byte) (int, error) {
 			return 0, errors.New("pgcopy: not a binary COPY stream")
 		}
 		ext := int(binary.BigEndian.Uint32(data[15:19]))
-		if len(data) < 19+ext {
+		if ext < 0 || len(data)-19 < ext {
 			return 0, nil
 		}
 		off = 19 + ext
 		d.header = true
 	}
-	nf := len(d.decs)
+	nf := len(d.cols)
 	for off < len(data) {
 		if d.trailer {
 			return 0, errors.New("pgcopy: data after the COPY trailer")
@@ -198,43 +390,36 @@ func (d *Decoder) parse(data []byte) (int, error) {
 		}
 		// make sure the whole tuple is here
 		p := off + 2
-		complete := true
 		for i := 0; i < nf; i++ {
 			if len(data)-p < 4 {
-				complete = false
-				break
+				return off, nil
 			}
 			l := int(int32(binary.BigEndian.Uint32(data[p:])))
 			p += 4
 			if l > 0 {
 				if len(data)-p < l {
-					complete = false
-					break
+					return off, nil
 				}
 				p += l
 			}
 		}
-		if !complete {
-			return off, nil
-		}
-		if d.reserve {
-			d.reserveLast()
-		}
-		p = off + 2
-		for i, dec := range d.decs {
-			l := int(int32(binary.BigEndian.Uint32(data[p:])))
-			p += 4
-			if l < 0 {
-				d.bld.Field(i).AppendNull()
-				continue
+		end := p
+		if d.rows >= d.cap {
+			if d.cap == 0 {
+				r := d.last + d.last/16
+				if r == 0 {
+					r = min(d.batchRows, 4096)
+				}
+				d.reserve(min(r, d.batchRows))
+			} else {
+				d.grow()
 			}
-			if err := dec(data[p : p+l]); err != nil {
-				return 0, fmt.Errorf("pgcopy: row %d column %q: %w", d.Row+1, d.schema.Field(i).Name, err)
-			}
-			p += l
 		}
-		d.bytes += p - off
-		off = p
+		if err := d.row(data[off+2 : end]); err != nil {
+			return 0, err
+		}
+		d.bytes += end - off
+		off = end
 		d.Row++
 		d.rows++
 		if d.rows >= d.batchRows || d.bytes >= d.BatchBytes {
@@ -246,15 +431,296 @@ func (d *Decoder) parse(data []byte) (int, error) {
 	return off, nil
 }
 
+// row decodes one complete tuple (its fields, after the field count) as row
+// d.rows of the batch.
+func (d *Decoder) row(t []byte) error {
+	r := d.rows
+	p := 0
+	for i := range d.cols {
+		c := &d.cols[i]
+		l := int(int32(binary.BigEndian.Uint32(t[p:])))
+		p += 4
+		if l < 0 {
+			d.null(c, r)
+			continue
+		}
+		v := t[p : p+l]
+		p += l
+		var err error
+		switch c.kind {
+		case d8:
+			if l != 8 {
+				err = errLen(8, l)
+				break
+			}
+			binary.LittleEndian.PutUint64(c.vb[r*8:], binary.BigEndian.Uint64(v))
+		case d4:
+			if l != 4 {
+				err = errLen(4, l)
+				break
+			}
+			binary.LittleEndian.PutUint32(c.vb[r*4:], binary.BigEndian.Uint32(v))
+		case dBytes:
+			if c.dlen+l > len(c.db) {
+				if err = d.growData(c, l); err != nil {
+					break
+				}
+			}
+			c.dlen += copy(c.db[c.dlen:], v)
+			binary.LittleEndian.PutUint32(c.ob[(r+1)*4:], uint32(c.dlen))
+		case dTimestamp:
+			if l != 8 {
+				err = errLen(8, l)
+				break
+			}
+			ts := int64(binary.BigEndian.Uint64(v))
+			if ts == math.MaxInt64 || ts == math.MinInt64 {
+				err = errInfinity(ts > 0)
+				break
+			}
+			binary.LittleEndian.PutUint64(c.vb[r*8:], uint64(ts+pgEpochMicros))
+		case dDate:
+			if l != 4 {
+				err = errLen(4, l)
+				break
+			}
+			dd := int32(binary.BigEndian.Uint32(v))
+			if dd == math.MaxInt32 || dd == math.MinInt32 {
+				err = errInfinity(dd > 0)
+				break
+			}
+			binary.LittleEndian.PutUint32(c.vb[r*4:], uint32(dd+pgEpochDays))
+		case dBool:
+			if l != 1 {
+				err = errLen(1, l)
+				break
+			}
+			if v[0] != 0 {
+				c.vb[r>>3] |= 1 << (r & 7)
+			} else {
+				c.vb[r>>3] &^= 1 << (r & 7)
+			}
+		case dFixed16:
+			if l != 16 {
+				err = errLen(16, l)
+				break
+			}
+			copy(c.vb[r*16:r*16+16], v)
+		case dDec128:
+			err = c.decimal128(v, r)
+		case dJSONB:
+			if l < 1 || v[0] != 1 {
+				err = errors.New("unknown jsonb version")
+				break
+			}
+			if c.dlen+l-1 > len(c.db) {
+				if err = d.growData(c, l-1); err != nil {
+					break
+				}
+			}
+			c.dlen += copy(c.db[c.dlen:], v[1:])
+			binary.LittleEndian.PutUint32(c.ob[(r+1)*4:], uint32(c.dlen))
+		case d2:
+			if l != 2 {
+				err = errLen(2, l)
+				break
+			}
+			binary.LittleEndian.PutUint16(c.vb[r*2:], binary.BigEndian.Uint16(v))
+		case dInterval:
+			if l != 16 {
+				err = errLen(16, l)
+				break
+			}
+			w := c.vb[r*16 : r*16+16]
+			binary.LittleEndian.PutUint32(w, binary.BigEndian.Uint32(v[12:]))    // months
+			binary.LittleEndian.PutUint32(w[4:], binary.BigEndian.Uint32(v[8:])) // days
+			binary.LittleEndian.PutUint64(w[8:], uint64(int64(binary.BigEndian.Uint64(v))*1000))
+		case dNumText:
+			var n numeric
+			if n, err = parseNumeric(v); err != nil {
+				break
+			}
+			d.tmp = n.text(d.tmp[:0])
+			if c.dlen+len(d.tmp) > len(c.db) {
+				if err = d.growData(c, len(d.tmp)); err != nil {
+					break
+				}
+			}
+			c.dlen += copy(c.db[c.dlen:], d.tmp)
+			binary.LittleEndian.PutUint32(c.ob[(r+1)*4:], uint32(c.dlen))
+		case dDec256:
+			err = c.decimal256(v, r)
+		case dBuilder:
+			err = c.fn(v)
+		}
+		if err != nil {
+			return fmt.Errorf("pgcopy: row %d column %q: %w", d.Row+1, c.name, err)
+		}
+	}
+	return nil
+}
+
+// null sets row r of c to null: the bitmap is made (all valid) at the
+// column's first null of the batch.
+func (d *Decoder) null(c *dcol, r int) {
+	if c.bld != nil {
+		c.bld.AppendNull()
+		return
+	}
+	if c.valid == nil {
+		c.nb = growBuf(d.mem, &c.valid, (d.cap+7)/8)
+		setFF(c.nb)
+	}
+	c.nb[r>>3] &^= 1 << (r & 7)
+	c.nulls++
+	switch {
+	case c.kind == dBool:
+		c.vb[r>>3] &^= 1 << (r & 7)
+	case c.width > 0:
+		clear(c.vb[r*c.width : (r+1)*c.width])
+	default:
+		binary.LittleEndian.PutUint32(c.ob[(r+1)*4:], uint32(c.dlen))
+	}
+}
+
+// decimal128 decodes the numeric v into row r of a decimal128 column.
+func (c *dcol) decimal128(v []byte, r int) error {
+	n, err := parseNumeric(v)
+	if err != nil {
+		return err
+	}
+	neg, hi, lo, ok, err := n.unscaled128(c.scale)
+	if err != nil {
+		return err
+	}
+	var x decimal128.Num
+	if ok {
+		if hi > c.lim[0] || hi == c.lim[0] && lo >= c.lim[1] {
+			return fmt.Errorf("numeric value has more than %d digits", c.limit.p)
+		}
+		x = decimal128.New(int64(hi), lo)
+	} else {
+		neg2, small, bigv, err := n.unscaled(c.scale)
+		if err != nil {
+			return err
+		}
+		if !c.limit.fits(small, bigv) {
+			return fmt.Errorf("numeric value has more than %d digits", c.limit.p)
+		}
+		neg = neg2
+		if bigv == nil {
+			x = decimal128.FromU64(small)
+		} else {
+			x = decimal128.FromBigInt(bigv)
+		}
+	}
+	if neg {
+		x = x.Negate()
+	}
+	w := c.vb[r*16 : r*16+16]
+	binary.LittleEndian.PutUint64(w, x.LowBits())
+	binary.LittleEndian.PutUint64(w[8:], uint64(x.HighBits()))
+	return nil
+}
+
+// decimal256 decodes the numeric v into row r of a decimal256 column.
+func (c *dcol) decimal256(v []byte, r int) error {
+	n, err := parseNumeric(v)
+	if err != nil {
+		return err
+	}
+	neg, small, bigv, err := n.unscaled(c.scale)
+	if err != nil {
+		return err
+	}
+	if !c.limit.fits(small, bigv) {
+		return fmt.Errorf("numeric value has more than %d digits", c.limit.p)
+	}
+	var x decimal256.Num
+	if bigv == nil {
+		x = decimal256.FromU64(small)
+	} else {
+		x = decimal256.FromBigInt(bigv)
+	}
+	if neg {
+		x = x.Negate()
+	}
+	w := c.vb[r*32 : r*32+32]
+	for k, u := range x.Array() {
+		binary.LittleEndian.PutUint64(w[8*k:], u)
+	}
+	return nil
+}
+
+// pow10u128 returns 10^p (p <= 38) as a uint128.
+func pow10u128(p int) (hi, lo uint64) {
+	lo = 1
+	for i := 0; i < p; i++ {
+		hi, lo, _ = mul128(hi, lo, 10)
+	}
+	return hi, lo
+}
+
 func (d *Decoder) flush() error {
 	if d.rows == 0 {
 		return nil
 	}
-	d.measure()
-	rec := d.bld.NewRecordBatch()
-	d.last, d.reserve = d.rows, true
-	d.rows, d.bytes = 0, 0
+	n := d.rows
+	for i := range d.sizers {
+		s := &d.sizers[i]
+		if s.elems != nil {
+			s.n = s.elems.Len()
+		}
+		if s.bin != nil {
+			s.len = s.bin.DataLen()
+		}
+	}
+	arrs := make([]arrow.Array, len(d.cols))
+	for i := range d.cols {
+		arrs[i] = d.cols[i].array(n)
+	}
+	rec := array.NewRecordBatch(d.schema, arrs, int64(n))
+	for _, a := range arrs {
+		a.Release()
+	}
+	d.last = n
+	d.rows, d.bytes, d.cap = 0, 0, 0
 	return d.emit(rec)
+}
+
+// array finishes the column's n values as an array and leaves the column
+// empty (its buffers now belong to the array).
+func (c *dcol) array(n int) arrow.Array {
+	if c.bld != nil {
+		return c.bld.NewArray()
+	}
+	var valid *memory.Buffer
+	if c.nulls > 0 {
+		valid = c.valid
+		valid.ResizeNoShrink((n + 7) / 8)
+		if n%8 != 0 {
+			c.nb[n/8] &= byte(1)<<(n%8) - 1 // padding bits are zero
+		}
+	}
+	var bufs []*memory.Buffer
+	switch {
+	case c.kind == dBool:
+		c.vals.ResizeNoShrink((n + 7) / 8)
+		bufs = []*memory.Buffer{valid, c.vals}
+	case c.width > 0:
+		c.vals.ResizeNoShrink(n * c.width)
+		bufs = []*memory.Buffer{valid, c.vals}
+	default:
+		c.offs.ResizeNoShrink((n + 1) * 4)
+		c.data.ResizeNoShrink(c.dlen)
+		bufs = []*memory.Buffer{valid, c.offs, c.data}
+		c.lastData = c.dlen
+	}
+	data := array.NewData(c.dt, n, bufs, nil, c.nulls, 0)
+	a := array.MakeFromData(data)
+	data.Release()
+	c.free()
+	return a
 }
 
 // Flush emits the rows not yet emitted and checks the stream ended cleanly.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/google/uuid"
 )
 
@@ -33,11 +34,45 @@ func (e *EncodeError) Unwrap() error { return e.Err }
 // encodeFn appends the length-prefixed binary value of row i of arr (not null).
 type encodeFn func(dst []byte, arr arrow.Array, i int) ([]byte, error)
 
+// ekind is how a column is encoded: straight from the array's buffers (all
+// kinds but eFn) or through an encodeFn (conversions, lists, rare types).
+type ekind uint8
+
+const (
+	eFn      ekind = iota // encodeFn
+	e8                    // 8 bytes byte-swapped (int8 from int64, float8 from float64, time from time64[us])
+	e4                    // 4 bytes byte-swapped (int4 from int32, float4 from float32, oid from uint32)
+	e2                    // 2 bytes byte-swapped (int2 from int16)
+	eBool                 // bool from a bitmap
+	eDate                 // date from date32
+	eTsMicro              // timestamp(tz) from timestamp[us]
+	eBytes                // text, bytea, json from utf8/binary offsets and data
+	eJSONB                // jsonb: a version byte, then the text
+	eFixed16              // uuid from a 16-byte fixed-size binary
+	eDec128               // numeric from decimal128
+)
+
+// ecol is one column of the encoder; the fields after kind and fn are bound
+// to the batch being read (Reader) so that a value is an index into them.
+type ecol struct {
+	kind  ekind
+	fn    encodeFn
+	scale int // eDec128
+
+	arr   arrow.Array // eFn, and EncodeError's values
+	nulls bool        // whether the column has nulls to check
+	valid []byte      // validity bitmap, bits from off
+	off   int
+	vals  []byte  // fixed-width values, from the array's offset
+	offs  []int32 // eBytes, eJSONB: offsets, from the array's offset
+	data  []byte
+}
+
 // Encoder encodes Arrow record batches of one schema into binary COPY
 // streams for a table's columns. An Encoder is used by one goroutine.
 type Encoder struct {
 	names  []string
-	fns    []encodeFn
+	cols   []ecol
 	buf    []byte
 	extra  []byte // constant trailing fields of every row, encoded
 	nextra int
@@ -55,37 +90,179 @@ func (e *Encoder) AppendInt8(v int64) {
 // whose Arrow type cannot be written into the destination type.
 func NewEncoder(schema *arrow.Schema, cols []Column, ts Types) (*Encoder, error) {
 	e := &Encoder{}
+	if len(cols) < schema.NumFields() {
+		return nil, fmt.Errorf("pgcopy: %d columns for %d fields", len(cols), schema.NumFields())
+	}
 	for i, f := range schema.Fields() {
 		fn, err := newEncodeFn(f.Type, cols[i].OID, ts)
 		if err != nil {
 			return nil, fmt.Errorf("pgcopy: column %q: cannot write %s into %s: %w", f.Name, f.Type, cols[i].SourceType, err)
 		}
 		e.names = append(e.names, f.Name)
-		e.fns = append(e.fns, fn)
+		e.cols = append(e.cols, ecol{kind: directKind(f.Type, cols[i].OID, ts), fn: fn, scale: decimalScale(f.Type)})
 	}
 	return e, nil
+}
+
+// directKind returns the kind that encodes dt into oid straight from the
+// array's buffers, or eFn. It only chooses mappings newEncodeFn accepts and
+// encodes the same way.
+func directKind(dt arrow.DataType, oid uint32, ts Types) ekind {
+	if ts.arrayElem(oid) != 0 {
+		return eFn
+	}
+	base, enum := ts.scalar(oid)
+	if enum {
+		base = OIDText
+	}
+	if et, ok := dt.(arrow.ExtensionType); ok {
+		switch {
+		case et.ExtensionName() == "arrow.uuid" && base == OIDUUID:
+			if st, ok := et.StorageType().(*arrow.FixedSizeBinaryType); ok && st.ByteWidth == 16 {
+				return eFixed16
+			}
+			return eFn
+		case et.ExtensionName() == "arrow.json":
+			dt = et.StorageType()
+		default:
+			return eFn
+		}
+	}
+	switch dt.ID() {
+	case arrow.INT64:
+		if base == OIDInt8 {
+			return e8
+		}
+	case arrow.INT32:
+		if base == OIDInt4 {
+			return e4
+		}
+	case arrow.INT16:
+		if base == OIDInt2 {
+			return e2
+		}
+	case arrow.UINT32:
+		if base == OIDOID {
+			return e4
+		}
+	case arrow.FLOAT64:
+		if base == OIDFloat8 {
+			return e8
+		}
+	case arrow.FLOAT32:
+		if base == OIDFloat4 {
+			return e4
+		}
+	case arrow.BOOL:
+		if base == OIDBool {
+			return eBool
+		}
+	case arrow.DATE32:
+		if base == OIDDate {
+			return eDate
+		}
+	case arrow.TIME64:
+		if base == OIDTime && dt.(*arrow.Time64Type).Unit == arrow.Microsecond {
+			return e8
+		}
+	case arrow.TIMESTAMP:
+		if (base == OIDTimestamp || base == OIDTimestamptz) && dt.(*arrow.TimestampType).Unit == arrow.Microsecond {
+			return eTsMicro
+		}
+	case arrow.DECIMAL128:
+		if base == OIDNumeric {
+			return eDec128
+		}
+	case arrow.STRING, arrow.BINARY:
+		isText := dt.ID() == arrow.STRING
+		switch {
+		case base == OIDBytea && !isText, isText && (base == OIDText || base == OIDVarchar || base == OIDBPChar || base == OIDName || base == OIDJSON || base == OIDXML || base == OIDChar):
+			return eBytes
+		case isText && base == OIDJSONB:
+			return eJSONB
+		}
+	}
+	return eFn
+}
+
+func decimalScale(dt arrow.DataType) int {
+	if d, ok := dt.(arrow.DecimalType); ok {
+		return int(d.GetScale())
+	}
+	return 0
+}
+
+// bind points c at arr, the column of the batch being read.
+func (c *ecol) bind(arr arrow.Array) {
+	c.arr = arr
+	c.nulls = arr.NullN() > 0
+	d := arr.Data()
+	bufs := d.Buffers()
+	c.off = d.Offset()
+	c.valid = nil
+	if c.nulls && len(bufs) > 0 {
+		c.valid = bufBytes(bufs[0])
+	}
+	if c.kind == eFn {
+		return
+	}
+	if ea, ok := arr.(array.ExtensionArray); ok {
+		d = ea.Storage().Data()
+		bufs = d.Buffers()
+	}
+	switch c.kind {
+	case eBytes, eJSONB:
+		offs := arrow.Int32Traits.CastFromBytes(bufBytes(bufs[1]))
+		if len(offs) > 0 {
+			offs = offs[c.off : c.off+d.Len()+1]
+		}
+		c.offs, c.data = offs, bufBytes(bufs[2])
+	case eBool:
+		c.vals = bufBytes(bufs[1])
+	default:
+		w := 0
+		switch c.kind {
+		case e8, eTsMicro:
+			w = 8
+		case e4, eDate:
+			w = 4
+		case e2:
+			w = 2
+		case eFixed16, eDec128:
+			w = 16
+		}
+		c.vals = bufBytes(bufs[1])
+		if len(c.vals) > 0 {
+			c.vals = c.vals[c.off*w:]
+		}
+	}
+}
+
+func bufBytes(b *memory.Buffer) []byte {
+	if b == nil {
+		return nil
+	}
+	return b.Bytes()
 }
 
 // Reader returns the binary COPY stream of b (header, rows, trailer). It
 // reads b's arrays directly; b must stay valid until the reader is done.
 func (e *Encoder) Reader(b arrow.RecordBatch) io.Reader {
 	e.buf = e.buf[:0] // drop what an aborted previous stream left
-	nulls := make([]bool, b.NumCols())
 	for c, arr := range b.Columns() {
-		nulls[c] = arr.NullN() > 0
+		e.cols[c].bind(arr)
 	}
-	return &batchReader{e: e, b: b, nulls: nulls, n: int(b.NumRows())}
+	return &batchReader{e: e, b: b, n: int(b.NumRows())}
 }
 
 type batchReader struct {
-	e     *Encoder
-	b     arrow.RecordBatch
-	nulls []bool // per column: whether it has nulls to check
-	n     int
-	row   int
-	pos   int
-	head  bool
-	done  bool
+	e    *Encoder
+	b    arrow.RecordBatch
+	n    int
+	row  int
+	pos  int
+	head bool
+	done bool
 }
 
 const chunk = 256 << 10
@@ -99,22 +276,9 @@ func (r *batchReader) Read(p []byte) (int, error) {
 			e.buf = append(e.buf, 0, 0, 0, 0, 0, 0, 0, 0)
 			r.head = true
 		}
-		cols := r.b.Columns()
-		for r.row < r.n && len(e.buf) < chunk {
-			i := r.row
-			e.buf = binary.BigEndian.AppendUint16(e.buf, uint16(len(cols)+e.nextra))
-			for c, arr := range cols {
-				if r.nulls[c] && arr.IsNull(i) {
-					e.buf = append(e.buf, 0xff, 0xff, 0xff, 0xff)
-					continue
-				}
-				var err error
-				if e.buf, err = e.fns[c](e.buf, arr, i); err != nil {
-					return 0, &EncodeError{Row: int64(i), Column: e.names[c], Err: err}
-				}
-			}
-			e.buf = append(e.buf, e.extra...)
-			r.row++
+		var err error
+		if e.buf, err = e.rows(e.buf, r); err != nil {
+			return 0, err
 		}
 		if r.row >= r.n && !r.done {
 			e.buf = append(e.buf, 0xff, 0xff)
@@ -127,6 +291,59 @@ func (r *batchReader) Read(p []byte) (int, error) {
 	n := copy(p, e.buf[r.pos:])
 	r.pos += n
 	return n, nil
+}
+
+// rows appends rows from r.row on to dst until it holds chunk bytes.
+func (e *Encoder) rows(dst []byte, r *batchReader) ([]byte, error) {
+	nf := uint16(len(e.cols) + e.nextra)
+	cols := e.cols
+	for ; r.row < r.n && len(dst) < chunk; r.row++ {
+		i := r.row
+		dst = binary.BigEndian.AppendUint16(dst, nf)
+		for k := range cols {
+			c := &cols[k]
+			if c.nulls {
+				if j := c.off + i; c.valid == nil && c.arr.IsNull(i) || c.valid != nil && c.valid[j>>3]&(1<<(j&7)) == 0 {
+					dst = append(dst, 0xff, 0xff, 0xff, 0xff)
+					continue
+				}
+			}
+			switch c.kind {
+			case e8:
+				dst = binary.BigEndian.AppendUint64(append(dst, 0, 0, 0, 8), binary.LittleEndian.Uint64(c.vals[i*8:]))
+			case e4:
+				dst = binary.BigEndian.AppendUint32(append(dst, 0, 0, 0, 4), binary.LittleEndian.Uint32(c.vals[i*4:]))
+			case eBytes:
+				v := c.data[c.offs[i]:c.offs[i+1]]
+				dst = append(binary.BigEndian.AppendUint32(dst, uint32(len(v))), v...)
+			case eTsMicro:
+				v := int64(binary.LittleEndian.Uint64(c.vals[i*8:]))
+				dst = binary.BigEndian.AppendUint64(append(dst, 0, 0, 0, 8), uint64(v-pgEpochMicros))
+			case eDate:
+				v := int32(binary.LittleEndian.Uint32(c.vals[i*4:]))
+				dst = binary.BigEndian.AppendUint32(append(dst, 0, 0, 0, 4), uint32(v-pgEpochDays))
+			case eBool:
+				j := c.off + i
+				dst = append(dst, 0, 0, 0, 1, c.vals[j>>3]>>(j&7)&1)
+			case eFixed16:
+				dst = append(append(dst, 0, 0, 0, 16), c.vals[i*16:i*16+16]...)
+			case eDec128:
+				dst = appendNumeric128(dst, binary.LittleEndian.Uint64(c.vals[i*16:]), binary.LittleEndian.Uint64(c.vals[i*16+8:]), c.scale)
+			case eJSONB:
+				v := c.data[c.offs[i]:c.offs[i+1]]
+				dst = append(append(binary.BigEndian.AppendUint32(dst, uint32(len(v)+1)), 1), v...)
+			case e2:
+				dst = binary.BigEndian.AppendUint16(append(dst, 0, 0, 0, 2), binary.LittleEndian.Uint16(c.vals[i*2:]))
+			default:
+				var err error
+				if dst, err = c.fn(dst, c.arr, i); err != nil {
+					return dst, &EncodeError{Row: int64(i), Column: e.names[k], Err: err}
+				}
+			}
+		}
+		dst = append(dst, e.extra...)
+	}
+	return dst, nil
 }
 
 func put32(dst []byte, v uint32) []byte { return binary.BigEndian.AppendUint32(dst, v) }

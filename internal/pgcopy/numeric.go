@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"math/bits"
 	"strconv"
 	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
 )
 
 const (
@@ -105,6 +108,58 @@ func (n numeric) unscaled(scale int) (neg bool, small uint64, bigv *big.Int, err
 	return neg, 0, b, nil
 }
 
+// unscaled128 is unscaled for the common case, without big.Int: ok is
+// false (and the caller falls back to unscaled) when the digits or the
+// value times 10^scale do not fit 128 bits, or more than 19 fractional
+// digits are to be dropped.
+func (n numeric) unscaled128(scale int) (neg bool, hi, lo uint64, ok bool, err error) {
+	if s := n.special(); s != "" {
+		return false, 0, 0, false, fmt.Errorf("numeric %s cannot be stored in a decimal", s)
+	}
+	neg = n.sign == numNeg
+	for i := 0; i < n.ndigits; i++ {
+		if hi, lo, ok = mul128(hi, lo, 10000); !ok {
+			return false, 0, 0, false, nil
+		}
+		var c uint64
+		lo, c = bits.Add64(lo, n.digit(i), 0)
+		if hi, c = bits.Add64(hi, 0, c); c != 0 {
+			return false, 0, 0, false, nil
+		}
+	}
+	if hi == 0 && lo == 0 {
+		return neg, 0, 0, true, nil
+	}
+	e := 4*(n.weight-n.ndigits+1) + scale
+	for e > 0 {
+		k := min(e, 19)
+		if hi, lo, ok = mul128(hi, lo, pow10u64[k]); !ok {
+			return false, 0, 0, false, nil
+		}
+		e -= k
+	}
+	if e < 0 {
+		if -e > 19 {
+			return false, 0, 0, false, nil
+		}
+		p := pow10u64[-e]
+		var rem uint64
+		hi, rem = hi/p, hi%p
+		if lo, rem = bits.Div64(rem, lo, p); rem != 0 {
+			return false, 0, 0, false, fmt.Errorf("numeric has more than %d fractional digits", scale)
+		}
+	}
+	return neg, hi, lo, true, nil
+}
+
+// mul128 returns (hi, lo) * m, and false when it overflows 128 bits.
+func mul128(hi, lo, m uint64) (uint64, uint64, bool) {
+	h1, l := bits.Mul64(lo, m)
+	h2, h3 := bits.Mul64(hi, m)
+	h, c := bits.Add64(h3, h1, 0)
+	return h, l, h2 == 0 && c == 0
+}
+
 // text formats n as PostgreSQL prints it.
 func (n numeric) text(dst []byte) []byte {
 	if s := n.special(); s != "" {
@@ -195,6 +250,72 @@ func appendNumeric(dst []byte, neg bool, digits []byte, scale int) []byte {
 	dst = binary.BigEndian.AppendUint16(dst, uint16(max(scale, 0)))
 	for _, g := range groups {
 		dst = binary.BigEndian.AppendUint16(dst, g)
+	}
+	return dst
+}
+
+// appendNumeric128 appends the binary numeric of the decimal128 (lo, hi) with
+// scale. Values below 2^64 with a scale up to 16 are split into base-10000
+// digits directly; others go through their decimal text.
+func appendNumeric128(dst []byte, lo, hi uint64, scale int) []byte {
+	neg := int64(hi) < 0
+	if neg { // two's complement negation
+		lo, hi = -lo, ^hi
+		if lo == 0 {
+			hi++
+		}
+	}
+	pad := (4 - scale&3) & 3
+	if hi != 0 || scale < 0 || scale+pad > 19 {
+		var tmp [48]byte
+		x := decimal128.New(int64(hi), lo)
+		var digits []byte
+		if hi == 0 {
+			digits = strconv.AppendUint(tmp[:0], lo, 10)
+		} else {
+			digits = x.BigInt().Append(tmp[:0], 10)
+		}
+		return appendNumeric(dst, neg, digits, scale)
+	}
+	ip, fp := lo, uint64(0)
+	if scale > 0 {
+		ip, fp = lo/pow10u64[scale], lo%pow10u64[scale]*pow10u64[pad]
+	}
+	// g holds the digits most significant first: the integer part's at
+	// the end of its first 5 slots, the fraction's after them
+	var g [10]uint16
+	nf := (scale + pad) >> 2
+	for k := nf - 1; k >= 0; k-- {
+		g[5+k] = uint16(fp % 10000)
+		fp /= 10000
+	}
+	ni := 0
+	for ; ip > 0; ip /= 10000 {
+		ni++
+		g[5-ni] = uint16(ip % 10000)
+	}
+	digits := g[5-ni : 5+nf]
+	weight := ni - 1
+	for len(digits) > 0 && digits[0] == 0 {
+		digits = digits[1:]
+		weight--
+	}
+	for len(digits) > 0 && digits[len(digits)-1] == 0 {
+		digits = digits[:len(digits)-1]
+	}
+	sign := uint16(numPos)
+	if len(digits) == 0 {
+		weight = 0
+	} else if neg {
+		sign = numNeg
+	}
+	dst = binary.BigEndian.AppendUint32(dst, uint32(8+2*len(digits)))
+	dst = binary.BigEndian.AppendUint16(dst, uint16(len(digits)))
+	dst = binary.BigEndian.AppendUint16(dst, uint16(int16(weight)))
+	dst = binary.BigEndian.AppendUint16(dst, sign)
+	dst = binary.BigEndian.AppendUint16(dst, uint16(scale))
+	for _, d := range digits {
+		dst = binary.BigEndian.AppendUint16(dst, d)
 	}
 	return dst
 }
