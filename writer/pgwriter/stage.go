@@ -407,6 +407,7 @@ func (w *Writer) openSplit(ctx context.Context, splitID string) (*splitWriter, e
 	start.Queue("BEGIN")
 	start.Queue(lockSplitSQL, w.runID, splitID)
 	start.Queue("DELETE FROM "+w.rows+" WHERE ferry_attempt IN (SELECT attempt FROM "+w.marks+" WHERE split = $1)", splitID)
+	start.Queue("SAVEPOINT ferry") // for the first Write
 	if err := conn.SendBatch(ctx, start).Close(); err != nil {
 		w.mu.Lock()
 		delete(w.open, conn)
@@ -417,7 +418,7 @@ func (w *Writer) openSplit(ctx context.Context, splitID string) (*splitWriter, e
 		}
 		return nil, ferry.Retryable(fmt.Errorf("pgwriter: split %s: start the attempt: %w", splitID, err))
 	}
-	return &splitWriter{w: w, c: &wconn{conn: conn}, enc: enc, split: splitID, attempt: attempt, copySQL: w.stageCopySQL()}, nil
+	return &splitWriter{w: w, c: &wconn{conn: conn, sp: spClean}, enc: enc, split: splitID, attempt: attempt, copySQL: w.stageCopySQL()}, nil
 }
 
 // release ends the tracking of an attempt's connection and, with reuse,
@@ -624,7 +625,30 @@ func (w *Writer) Status(ctx context.Context) (ferry.StageStatus, error) {
 		return ferry.StageStatus{}, err
 	}
 	defer done()
-	rec, err := w.readRecord(ctx, c)
+	// the record and the markers in one round trip (the markers' query
+	// fails when there is no stage: the record says so first)
+	var (
+		exists, read bool
+		text         *string
+		marked       []ferry.SplitMark
+	)
+	b := &pgx.Batch{}
+	b.Queue(recordQuery, w.marks).QueryRow(func(row pgx.Row) error { read = true; return row.Scan(&exists, &text) })
+	b.Queue("SELECT split, nrows FROM " + w.marks + " ORDER BY split").Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var m ferry.SplitMark
+			if err := rows.Scan(&m.Split, &m.Rows); err != nil {
+				return err
+			}
+			marked = append(marked, m)
+		}
+		return rows.Err()
+	})
+	berr := c.SendBatch(ctx, b).Close()
+	if !read {
+		return ferry.StageStatus{}, fmt.Errorf("pgwriter: stage of run %s: %w", w.runID, berr)
+	}
+	rec, err := w.parseRecord(exists, text)
 	if err != nil {
 		return ferry.StageStatus{}, err
 	}
@@ -635,22 +659,10 @@ func (w *Writer) Status(ctx context.Context) (ferry.StageStatus, error) {
 	if st.Aborted {
 		return st, nil
 	}
-	rows, err := c.Query(ctx, "SELECT split, nrows FROM "+w.marks+" ORDER BY split")
-	if err != nil {
-		return st, fmt.Errorf("pgwriter: markers of run %s: %w", w.runID, err)
+	if berr != nil {
+		return st, fmt.Errorf("pgwriter: markers of run %s: %w", w.runID, berr)
 	}
-	for rows.Next() {
-		var m ferry.SplitMark
-		if err := rows.Scan(&m.Split, &m.Rows); err != nil {
-			rows.Close()
-			return st, fmt.Errorf("pgwriter: markers of run %s: %w", w.runID, err)
-		}
-		st.Done = append(st.Done, m)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return st, fmt.Errorf("pgwriter: markers of run %s: %w", w.runID, err)
-	}
+	st.Done = marked
 	return st, nil
 }
 
@@ -737,28 +749,7 @@ func (w *Writer) commitStageLocked(ctx context.Context) error {
 			}
 		}
 	}
-	var sqls []string
-	for _, s := range moves {
-		if s.check != nil {
-			if err := s.check(ctx, c); err != nil {
-				return rollback(err)
-			}
-		}
-		sqls = append(sqls, s.sql)
-	}
-	if err := pgurl.ExecAll(ctx, c, sqls...); err != nil {
-		return rollback(fmt.Errorf("pgwriter: %s into %s: %w", w.cfg.Mode, w.cfg.Table, err))
-	}
-	for _, s := range w.cfg.PostSQL {
-		if _, err := c.Exec(ctx, s); err != nil {
-			return rollback(fmt.Errorf("pgwriter: postSql %q: %w", s, err))
-		}
-	}
-	if w.verify != nil {
-		if err := w.verify(ctx, &querier{c: c, table: w.target}); err != nil {
-			return rollback(err)
-		}
-	}
+	// what ends the commit: the stage dropped, the record updated
 	rec.State, rec.At = stateCommitted, time.Now().UTC()
 	comment, err := recordSQL(w.marks, *rec)
 	if err != nil {
@@ -773,8 +764,37 @@ func (w *Writer) commitStageLocked(ctx context.Context) error {
 	} else {
 		fin = append(fin, "DROP TABLE "+w.marks) // nobody asks a one-process run's Status
 	}
-	if err := pgurl.ExecAll(ctx, c, fin...); err != nil {
-		return rollback(fmt.Errorf("pgwriter: commit into %s: %w", w.cfg.Table, err))
+	var sqls []string
+	for _, s := range moves {
+		if s.check != nil {
+			if err := s.check(ctx, c); err != nil {
+				return rollback(err)
+			}
+		}
+		sqls = append(sqls, s.sql)
+	}
+	if len(w.cfg.PostSQL) == 0 && w.verify == nil {
+		// nothing runs between the move and the end: one round trip
+		sqls = append(sqls, fin...)
+		fin = nil
+	}
+	if err := pgurl.ExecAll(ctx, c, sqls...); err != nil {
+		return rollback(fmt.Errorf("pgwriter: %s into %s: %w", w.cfg.Mode, w.cfg.Table, err))
+	}
+	for _, s := range w.cfg.PostSQL {
+		if _, err := c.Exec(ctx, s); err != nil {
+			return rollback(fmt.Errorf("pgwriter: postSql %q: %w", s, err))
+		}
+	}
+	if w.verify != nil {
+		if err := w.verify(ctx, &querier{c: c, table: w.target}); err != nil {
+			return rollback(err)
+		}
+	}
+	if len(fin) > 0 {
+		if err := pgurl.ExecAll(ctx, c, fin...); err != nil {
+			return rollback(fmt.Errorf("pgwriter: commit into %s: %w", w.cfg.Table, err))
+		}
 	}
 	crashpoint.Hit("pgwriter.commit-inside")
 	if err := exec(ctx, c, "COMMIT"); err != nil {

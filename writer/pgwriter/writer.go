@@ -67,7 +67,18 @@ type wconn struct {
 	conn      *pgx.Conn
 	broken    bool
 	reconnect bool // staged modes: the connection was lost between batches
+	// sp is the state of the savepoint "ferry" in the open transaction:
+	// spNone, spClean (set, nothing written since) or spUsed (a COPY
+	// succeeded after it, not yet released: the next savepoint releases it,
+	// COMMIT releases it with the rest)
+	sp int8
 }
+
+const (
+	spNone int8 = iota
+	spClean
+	spUsed
+)
 
 var _ ferry.Writer = (*Writer)(nil)
 
@@ -288,14 +299,16 @@ func (w *Writer) Open(ctx context.Context) (ferry.BatchWriter, error) {
 	if err != nil {
 		return nil, ferry.Retryable(err)
 	}
+	c := &wconn{conn: conn}
 	if !w.staged() {
-		// insert: one transaction per worker, committed by the Writer's Commit
-		if err := exec(ctx, conn, "BEGIN"); err != nil {
+		// insert: one transaction per worker, committed by the Writer's
+		// Commit, and the first Write's savepoint
+		if err := pgurl.ExecAll(ctx, conn, "BEGIN", "SAVEPOINT ferry"); err != nil {
 			conn.Close(context.Background())
 			return nil, fmt.Errorf("pgwriter: begin: %w", err)
 		}
+		c.sp = spClean
 	}
-	c := &wconn{conn: conn}
 	w.mu.Lock()
 	w.conns = append(w.conns, c)
 	w.mu.Unlock()
@@ -432,7 +445,7 @@ func (bw *batchWriter) Write(ctx context.Context, b arrow.RecordBatch) error {
 			return ferry.Retryable(fmt.Errorf("pgwriter: reconnect: %w", err))
 		}
 		bw.c.conn.Close(context.Background())
-		bw.c.conn, bw.c.reconnect = conn, false
+		bw.c.conn, bw.c.reconnect, bw.c.sp = conn, false, spNone
 	}
 	err := bisect.Write(ctx, b, func(ctx context.Context, b arrow.RecordBatch) error {
 		return copyOnce(ctx, bw.w, bw.c, bw.enc, bw.copySQL, bw.sp, b)
@@ -451,8 +464,21 @@ func isDirty(err error) bool { return ferry.Classify(err) == ferry.ClassDirty }
 func copyOnce(ctx context.Context, w *Writer, c *wconn, enc *pgcopy.Encoder, copySQL string, sp bool, b arrow.RecordBatch) error {
 	pc := c.conn.PgConn()
 	if sp {
-		if _, err := pc.Exec(ctx, "SAVEPOINT ferry").ReadAll(); err != nil {
-			return fmt.Errorf("pgwriter: savepoint: %w", err)
+		// a savepoint just before the COPY: one that is set and clean, or
+		// a new one (releasing the used one) in one round trip
+		q := ""
+		switch c.sp {
+		case spNone:
+			q = "SAVEPOINT ferry"
+		case spUsed:
+			q = "RELEASE SAVEPOINT ferry; SAVEPOINT ferry"
+		}
+		if q != "" {
+			if _, err := pc.Exec(ctx, q).ReadAll(); err != nil {
+				c.sp = spNone
+				return fmt.Errorf("pgwriter: savepoint: %w", err)
+			}
+			c.sp = spClean
 		}
 	}
 	er := &errReader{r: enc.Reader(b)}
@@ -460,9 +486,7 @@ func copyOnce(ctx context.Context, w *Writer, c *wconn, enc *pgcopy.Encoder, cop
 	er.stop() // pgconn may return while its goroutine still reads: b must not be touched after this
 	if err == nil {
 		if sp {
-			if _, err := pc.Exec(ctx, "RELEASE SAVEPOINT ferry").ReadAll(); err != nil {
-				return fmt.Errorf("pgwriter: release savepoint: %w", err)
-			}
+			c.sp = spUsed
 		}
 		return nil
 	}
@@ -485,9 +509,12 @@ func copyOnce(ctx context.Context, w *Writer, c *wconn, enc *pgcopy.Encoder, cop
 		return notRetryable{fmt.Errorf("pgwriter: copy into %s: connection lost (the worker's work is rolled back): %w", w.cfg.Table, err)}
 	}
 	if sp {
+		// the savepoint stays, clean again
 		if _, rerr := pc.Exec(ctx, "ROLLBACK TO SAVEPOINT ferry").ReadAll(); rerr != nil {
+			c.sp = spNone
 			return fmt.Errorf("pgwriter: copy into %s: %w (and rollback to savepoint: %v)", w.cfg.Table, err, rerr)
 		}
+		c.sp = spClean
 	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01") {
