@@ -247,11 +247,37 @@ var (
 // counted, fsynced at finish.
 type fileWriter struct {
 	f    *os.File
+	wb   writebackFile
 	bw   *bufio.Writer
 	gz   *gzip.Writer
 	cw   countingWriter
 	enc  Encoder
 	rows int64
+}
+
+// WritebackBytes is how many bytes a file writer writes between two
+// requests to the kernel to start writing them to disk. Without them the
+// fsync that ends a split finds the whole file dirty in the page cache and
+// stalls its worker (and the worker's reader, once the batches in flight
+// are full) for as long as the disk takes to write it: a serial stage at
+// the end of every split.
+const WritebackBytes = 8 << 20
+
+// writebackFile writes to f and starts the writeback of every
+// WritebackBytes written, without waiting for it.
+type writebackFile struct {
+	f            *os.File
+	off, started int64
+}
+
+func (w *writebackFile) Write(p []byte) (int, error) {
+	n, err := w.f.Write(p)
+	w.off += int64(n)
+	if w.off-w.started >= WritebackBytes {
+		startWriteback(w.f, w.started, w.off-w.started)
+		w.started = w.off
+	}
+	return n, err
 }
 
 type countingWriter struct {
@@ -270,7 +296,9 @@ func (o *Output) startFile(path string, schema *arrow.Schema) (*fileWriter, erro
 	if err != nil {
 		return nil, fmt.Errorf("%s: create %s: %w", o.cfg.Pkg, path, err)
 	}
-	fw := &fileWriter{f: f, bw: bufio.NewWriterSize(f, 1<<20)}
+	fw := &fileWriter{f: f}
+	fw.wb.f = f
+	fw.bw = bufio.NewWriterSize(&fw.wb, 1<<20)
 	var w io.Writer = fw.bw
 	if o.cfg.Gzip {
 		fw.gz = gzip.NewWriter(fw.bw)
