@@ -585,6 +585,46 @@ func (d *Decoder) null(c *dcol, r int) {
 
 // decimal128 decodes the numeric v into row r of a decimal128 column.
 func (c *dcol) decimal128(v []byte, r int) error {
+	// the common case: up to 16 digits that, scaled, fit a uint64
+	if len(v) >= 8 && len(v) <= 16 {
+		nd := int(binary.BigEndian.Uint16(v))
+		sign := binary.BigEndian.Uint16(v[4:])
+		if len(v) == 8+2*nd && (sign == numPos || sign == numNeg) {
+			var acc uint64
+			for k := 8; k < len(v); k += 2 {
+				acc = acc*10000 + uint64(binary.BigEndian.Uint16(v[k:]))
+			}
+			e := 4*(int(int16(binary.BigEndian.Uint16(v[2:])))-nd+1) + c.scale
+			ok := true
+			switch {
+			case acc == 0:
+			case e == 0:
+			case e == -1:
+				ok = acc%10 == 0
+				acc /= 10
+			case e == -2:
+				ok = acc%100 == 0
+				acc /= 100
+			case e == -3:
+				ok = acc%1000 == 0
+				acc /= 1000
+			case e > 0 && e < 20 && acc <= math.MaxUint64/pow10u64[e]:
+				acc *= pow10u64[e]
+			default:
+				ok = false
+			}
+			if ok && (c.limit.small == 0 || acc < c.limit.small) {
+				w := c.vb[r*16 : r*16+16]
+				hi := uint64(0)
+				if sign == numNeg && acc != 0 {
+					acc, hi = -acc, math.MaxUint64
+				}
+				binary.LittleEndian.PutUint64(w, acc)
+				binary.LittleEndian.PutUint64(w[8:], hi)
+				return nil
+			}
+		}
+	}
 	n, err := parseNumeric(v)
 	if err != nil {
 		return err
