@@ -202,38 +202,65 @@ func (bw *batchWriter) load(ctx context.Context, b arrow.RecordBatch) error {
 	return nil
 }
 
-// loadStream encodes rows [row, hi) of b as LOAD DATA text on demand.
+// loadStream encodes rows [row, hi) of b as LOAD DATA text on demand,
+// straight into the reader's buffer (the driver's packet).
 type loadStream struct {
 	b       arrow.RecordBatch
 	encs    []encoder
 	row, hi int
-	buf     []byte
-	off     int
-	cols    []arrow.Array // b's columns, cached by columns
+	// buf[off:] is what p could not hold of the last row encoded.
+	buf  []byte
+	off  int
+	cols []arrow.Array // b's columns, cached by columns
 	// nullable[c] is column c's validity bitmap and offset when it has
 	// NULLs, else nil.
 	nullable [][]byte
 	nullOff  []int
 }
 
-const chunkBytes = 256 << 10
+// rowRoom is the room in p below which a row is encoded into buf and
+// copied, rather than into p: a row longer than the room left in p would
+// make append move it to a new array.
+const rowRoom = 2 << 10
 
 func (s *loadStream) Read(p []byte) (int, error) {
-	for s.off >= len(s.buf) {
-		if s.row >= s.hi {
-			return 0, io.EOF
-		}
-		if s.cols == nil {
-			s.columns()
-		}
-		s.buf, s.off = s.buf[:0], 0
-		for s.row < s.hi && len(s.buf) < chunkBytes {
-			s.buf = s.encodeRow(s.buf, s.row)
-			s.row++
+	n := 0
+	if s.off < len(s.buf) {
+		n = copy(p, s.buf[s.off:])
+		s.off += n
+		if s.off < len(s.buf) {
+			return n, nil
 		}
 	}
-	n := copy(p, s.buf[s.off:])
-	s.off += n
+	if s.cols == nil && s.row < s.hi {
+		s.columns()
+	}
+	for s.row < s.hi && n < len(p) {
+		if len(p)-n < rowRoom {
+			s.buf = s.encodeRow(s.buf[:0], s.row)
+			s.row++
+			s.off = copy(p[n:], s.buf)
+			n += s.off
+			if s.off < len(s.buf) {
+				return n, nil
+			}
+			continue
+		}
+		room := len(p) - n
+		d := s.encodeRow(p[n:n:len(p)], s.row)
+		s.row++
+		if cap(d) != room {
+			// Longer than the room: append moved the row to a new array,
+			// which becomes buf.
+			s.buf = d
+			s.off = copy(p[n:], d)
+			return n + s.off, nil
+		}
+		n += len(d)
+	}
+	if n == 0 && len(p) > 0 {
+		return 0, io.EOF
+	}
 	return n, nil
 }
 

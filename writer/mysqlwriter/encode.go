@@ -1,6 +1,7 @@
 package mysqlwriter
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -367,18 +368,44 @@ func appendDuration(d []byte, us int64) []byte {
 var escapes = [256]byte{'\\': '\\', '\t': 't', '\n': 'n', '\r': 'r', 0: '0', 0x1a: 'Z'}
 
 // appendEscaped appends b escaped for LOAD DATA with FIELDS ESCAPED BY '\\'.
+// Eight bytes at a time are skipped while none of them may need escaping.
 func appendEscaped(d, b []byte) []byte {
-	start := 0
-	for i := 0; i < len(b); i++ {
-		esc := escapes[b[i]]
-		if esc == 0 {
-			continue
+	start, i := 0, 0
+	for i < len(b) {
+		end := len(b)
+		if i+8 <= len(b) {
+			if !maySpecial8(binary.LittleEndian.Uint64(b[i:])) {
+				i += 8
+				continue
+			}
+			end = i + 8
 		}
-		d = append(d, b[start:i]...)
-		d = append(d, '\\', esc)
-		start = i + 1
+		for ; i < end; i++ {
+			esc := escapes[b[i]]
+			if esc == 0 {
+				continue
+			}
+			d = append(d, b[start:i]...)
+			d = append(d, '\\', esc)
+			start = i + 1
+		}
 	}
 	return append(d, b[start:]...)
+}
+
+const (
+	ones8  = 0x0101010101010101
+	highs8 = 0x8080808080808080
+)
+
+// maySpecial8 reports whether one of the eight bytes of x is below 0x20
+// (NUL, tab, newline, carriage return and ^Z are) or a backslash: only
+// then may one need escaping. (x - 0x20 each) & ^x has a byte's high bit
+// set for a byte below 0x20, and the same of x ^ backslashes for a zero
+// byte; a borrow can only set bits above a byte that is itself found.
+func maySpecial8(x uint64) bool {
+	bs := x ^ ('\\' * ones8)
+	return ((x-0x20*ones8)&^x|(bs-ones8)&^bs)&highs8 != 0
 }
 
 // appendUUID appends the 36-character text of a 16-byte UUID.

@@ -2,6 +2,7 @@ package mysqlwriter
 
 import (
 	"bytes"
+	"encoding/binary"
 	"math"
 	"strings"
 	"testing"
@@ -55,7 +56,9 @@ func TestFastEncodersMatchReference(t *testing.T) {
 // FuzzAppendEscaped compares the table-driven escaper with a simple
 // reference, and the date and time encoders with the strconv-based ones.
 func FuzzAppendEscaped(f *testing.F) {
-	for _, s := range []string{"", "a", "\\N", "tab\there", "nl\n", "cr\r", "nul\x00", "sub\x1a", "😀\\\t"} {
+	for _, s := range []string{"", "a", "\\N", "tab\there", "nl\n", "cr\r", "nul\x00", "sub\x1a", "😀\\\t",
+		"eight ok", "sixteen plain ok", "seven\\\x1fx", "0123456789abcdef\n", "café Zürich ß 日本語 😀 ñ \\ end\x1a",
+		"\x1f\x20\x5b\x5d\x7f\x80\xdc\xff!", "aaaaaaa\\bbbbbbbb\tcccccccc"} {
 		f.Add([]byte(s), int64(len(s))*123_456_789_012)
 	}
 	f.Fuzz(func(t *testing.T, b []byte, us int64) {
@@ -95,4 +98,35 @@ func FuzzAppendEscaped(f *testing.F) {
 			t.Fatalf("appendScaled(%d, %d) = %q, want %q", us, len(b)%40, got, want)
 		}
 	})
+}
+
+// TestMaySpecial8 checks the eight-byte test against the byte table: every
+// byte value at every position, among fillers that need no escaping and
+// some that do.
+func TestMaySpecial8(t *testing.T) {
+	fillers := []byte{' ', 'a', '[', ']', 0x1b, 0x1f, 0x7f, 0x80, 0xdc, 0xff, '\\', 0, '\n'}
+	special := func(c byte) bool { return c < 0x20 || c == '\\' }
+	for c := range 256 {
+		for k := range 8 {
+			for _, f := range fillers {
+				var b [8]byte
+				for j := range b {
+					b[j] = f
+				}
+				b[k] = byte(c)
+				x := binary.LittleEndian.Uint64(b[:])
+				if got, want := maySpecial8(x), special(byte(c)) || special(f); got != want {
+					t.Fatalf("maySpecial8(% x) = %v, want %v", b, got, want)
+				}
+				if !special(byte(c)) || special(f) {
+					continue
+				}
+				// The escaper finds it among plain bytes on either side.
+				in := append(append(bytes.Repeat([]byte{f}, 5), b[:]...), bytes.Repeat([]byte{f}, 9)...)
+				if got, want := appendEscaped(nil, in), appendEscapedRef(nil, in); !bytes.Equal(got, want) {
+					t.Fatalf("appendEscaped(%q) = %q, want %q", in, got, want)
+				}
+			}
+		}
+	}
 }
