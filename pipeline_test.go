@@ -464,3 +464,34 @@ func TestCancelIsTheReason(t *testing.T) {
 	require.False(t, sum.Committed)
 	require.Zero(t, f.tbl.NumRows())
 }
+
+// warmWriter records when Warm is called.
+type warmWriter struct {
+	*memwriter.Writer
+	warmed int
+}
+
+func (w *warmWriter) Warm(ctx context.Context) { w.warmed++ }
+
+// TestWarmBeforePlanning: Plan calls a Warmer's Warm once, before it reads
+// the source (so a source that cannot be read still warmed it, and
+// changed nothing).
+func TestWarmBeforePlanning(t *testing.T) {
+	ctx := context.Background()
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	in := seqBatches(t, mem, 3, 10)
+	defer releaseAll(in)
+	tbl := memwriter.NewTable()
+	w := &warmWriter{Writer: memwriter.New(tbl, nil)}
+	_, err := ferry.New(memreader.New(in, nil), w, nil).Run(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 1, w.warmed)
+	require.Equal(t, int64(30), tbl.NumRows())
+	tbl.Release()
+
+	bad := &warmWriter{Writer: memwriter.New(memwriter.NewTable(), &memwriter.Options{PrepareErr: errors.New("must not be called")})}
+	_, err = ferry.New(memreader.New(nil, nil), bad, nil).Run(ctx)
+	require.ErrorContains(t, err, "read schema")
+	require.Equal(t, 1, bad.warmed)
+}

@@ -151,6 +151,9 @@ func (p *Pipeline) Plan(ctx context.Context) (*Plan, error) {
 	}
 	p.run.beginProgress()
 	p.run.setPhase(PhasePlanning)
+	if wm, ok := p.w.(Warmer); ok {
+		wm.Warm(ctx)
+	}
 	rs, err := p.r.Schema(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("ferry: read schema: %w", err)

@@ -190,6 +190,17 @@ type Estimator interface {
 	Estimate(ctx context.Context) (Estimate, error)
 }
 
+// Warmer is an optional capability of a Writer that can start slow work
+// which changes nothing, such as dialling its connection, while the
+// Pipeline plans: Plan calls Warm first, before it reads the source's
+// schema, so the writer's connect overlaps the reader's planning. Warm
+// returns at once; Prepare or PrepareStage use what it started (waiting
+// for it, and doing the work themselves if it failed), and Close releases
+// it when neither comes. Warm reports no error: the step it prepares does.
+type Warmer interface {
+	Warm(ctx context.Context)
+}
+
 // Estimate is a Reader's estimate of the size of its source.
 type Estimate struct {
 	// Rows is the estimated number of rows; 0 means unknown.

@@ -298,7 +298,7 @@ func (w *Writer) PrepareStage(ctx context.Context, runID string, schema *arrow.S
 	}
 	w.stagedRun = true
 	var err error
-	if w.admin, err = w.connect(ctx); err != nil {
+	if w.admin, err = w.connectAdmin(ctx); err != nil {
 		return err
 	}
 	w.schema = schema
@@ -443,16 +443,18 @@ func (w *Writer) release(conn *pgx.Conn, reuse bool) {
 
 func (w *Writer) closeIdle() {
 	w.mu.Lock()
-	idle, spare := w.idle, w.spare
-	w.idle, w.spare = nil, nil
+	idle, spares := w.idle, []*spareConn{w.spare, w.warm}
+	w.idle, w.spare, w.warm = nil, nil, nil
 	w.mu.Unlock()
 	for _, c := range idle {
 		c.Close(context.Background())
 	}
-	if spare != nil {
-		spare.cancel()
-		if c := spare.take(context.Background()); c != nil {
-			c.Close(context.Background())
+	for _, sp := range spares {
+		if sp != nil {
+			sp.cancel()
+			if c := sp.take(context.Background()); c != nil {
+				c.Close(context.Background())
+			}
 		}
 	}
 }
@@ -467,16 +469,19 @@ type spareConn struct {
 }
 
 // dialSpare starts dialling the spare connection (unless there is one).
-// Its context is ctx without ctx's cancellation: it ends with closeIdle.
 func (w *Writer) dialSpare(ctx context.Context) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.spare != nil || w.done {
-		return
+	if w.spare == nil && !w.done {
+		w.spare = w.dial(ctx)
 	}
+}
+
+// dial starts dialling a connection in the background. Its context is ctx
+// without ctx's cancellation: it ends with the spareConn's cancel.
+func (w *Writer) dial(ctx context.Context) *spareConn {
 	dctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	sp := &spareConn{done: make(chan struct{}), cancel: cancel}
-	w.spare = sp
 	go func() {
 		defer close(sp.done)
 		defer cancel()
@@ -484,6 +489,34 @@ func (w *Writer) dialSpare(ctx context.Context) {
 			sp.conn = c
 		}
 	}()
+	return sp
+}
+
+var _ ferry.Warmer = (*Writer)(nil)
+
+// Warm starts dialling the admin connection in the background, so that it
+// overlaps the reader's planning (see ferry.Warmer).
+func (w *Writer) Warm(ctx context.Context) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.admin == nil && w.warm == nil && !w.done {
+		w.warm = w.dial(ctx)
+	}
+}
+
+// connectAdmin connects the admin connection: the one Warm dialled when
+// it is there (else, or when its dial failed, a new one).
+func (w *Writer) connectAdmin(ctx context.Context) (*pgx.Conn, error) {
+	w.mu.Lock()
+	warm := w.warm
+	w.warm = nil
+	w.mu.Unlock()
+	if warm != nil {
+		if c := warm.take(ctx); c != nil {
+			return c, nil
+		}
+	}
+	return w.connect(ctx)
 }
 
 // take waits for the dial and returns its connection, or nil when it

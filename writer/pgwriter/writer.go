@@ -54,6 +54,7 @@ type Writer struct {
 	done  bool
 	idle  []*pgx.Conn        // staged: connections of finished split attempts, for reuse
 	spare *spareConn         // staged: a connection being dialled for the first attempt
+	warm  *spareConn         // the admin connection being dialled (Warm)
 	open  map[*pgx.Conn]bool // staged: connections of open split attempts
 	sem   chan struct{}      // staged: caps open split attempts at Config.Conns
 
@@ -129,7 +130,7 @@ func (w *Writer) Prepare(ctx context.Context, schema *arrow.Schema) error {
 func (w *Writer) prepareTarget(ctx context.Context, schema *arrow.Schema, pre bool) error {
 	if w.admin == nil {
 		var err error
-		if w.admin, err = w.connect(ctx); err != nil {
+		if w.admin, err = w.connectAdmin(ctx); err != nil {
 			return err
 		}
 	}
