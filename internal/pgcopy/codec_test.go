@@ -1,6 +1,7 @@
 package pgcopy
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -561,4 +562,82 @@ func TestAppendNumeric128(t *testing.T) {
 			}
 		}
 	}
+}
+
+// readIn reads r to the end in pieces of at most n bytes.
+func readIn(t *testing.T, r io.Reader, n int) []byte {
+	t.Helper()
+	var out []byte
+	p := make([]byte, n)
+	for {
+		k, err := r.Read(p)
+		out = append(out, p[:k]...)
+		if err == io.EOF {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if k == 0 {
+			t.Fatal("Read returned 0 bytes and no error")
+		}
+	}
+}
+
+// TestReaderPieces: the stream is the same whatever the size of Read's p
+// (rows encoded straight into p, a row larger than p, a p smaller than the
+// header), and decodes back to the batch.
+func TestReaderPieces(t *testing.T) {
+	ts := ordersTypes()
+	sc := ordersSchema(t, ts)
+	enc, err := NewEncoder(sc, ordersCols, ts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !enc.direct {
+		t.Fatal("the orders encoder is not direct")
+	}
+	enc.AppendInt8(3)
+	rows := ordersRows(600)
+	rows[17][5] = strings.Repeat("long ", 30000) // 150 kB, more than any p below
+	rows[599][5] = strings.Repeat("x", 70000)
+	rec := recordOf(t, memory.DefaultAllocator, sc, rows, func(r, c int) bool { return sc.Field(c).Nullable && r%5 == 2 })
+	defer rec.Release()
+	want := readIn(t, enc.Reader(rec), 1)
+	for _, n := range []int{2, 18, 19, 20, 27, 255, 4096, 65531, 1 << 20} {
+		if got := readIn(t, enc.Reader(rec), n); !bytes.Equal(got, want) {
+			t.Fatalf("read in pieces of %d: %d bytes differ from the %d read byte by byte", n, len(got), len(want))
+		}
+	}
+	// an encoder with a converting column is not direct: same stream
+	cols := append([]Column(nil), ordersCols...)
+	cols[1].OID = OIDInt8 // int32 into bigint
+	ts[OIDInt8] = Type{OID: OIDInt8, Kind: 'b'}
+	enc2, err := NewEncoder(sc, cols, ts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if enc2.direct {
+		t.Fatal("an encoder with a conversion is direct")
+	}
+	a := readIn(t, enc2.Reader(rec), 1)
+	for _, n := range []int{19, 4096, 65531} {
+		if got := readIn(t, enc2.Reader(rec), n); !bytes.Equal(got, a) {
+			t.Fatalf("converting encoder, pieces of %d: differ", n)
+		}
+	}
+	sc2 := arrow.NewSchema(sc.Fields(), nil)
+	dcols := append([]Column(nil), ordersCols...)
+	dcols = append(dcols, Column{Name: "attempt", OID: OIDInt8})
+	fields := append(sc2.Fields(), arrow.Field{Name: "attempt", Type: arrow.PrimitiveTypes.Int64})
+	b := array.NewInt64Builder(memory.DefaultAllocator)
+	defer b.Release()
+	for range rec.NumRows() {
+		b.Append(3)
+	}
+	att := b.NewArray()
+	defer att.Release()
+	full := array.NewRecordBatch(arrow.NewSchema(fields, nil), append(rec.Columns(), att), rec.NumRows())
+	defer full.Release()
+	decodeWrites(t, full.Schema(), dcols, ts, 0, full, want)
 }

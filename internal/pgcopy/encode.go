@@ -76,6 +76,14 @@ type Encoder struct {
 	buf    []byte
 	extra  []byte // constant trailing fields of every row, encoded
 	nextra int
+
+	// direct: every column has a direct kind, so a row's size is bounded
+	// by fixed (the row's fixed-width parts at their largest) plus the
+	// lengths of its variable-length values (in the columns vars), and
+	// rows are encoded straight into Read's p
+	direct bool
+	fixed  int
+	vars   []int
 }
 
 // AppendInt8 adds a constant bigint v after the batch columns of every row
@@ -83,6 +91,7 @@ type Encoder struct {
 func (e *Encoder) AppendInt8(v int64) {
 	e.extra = binary.BigEndian.AppendUint64(put32(e.extra, 8), uint64(v))
 	e.nextra++
+	e.fixed += 12
 }
 
 // NewEncoder returns an Encoder writing the fields of schema into the
@@ -101,8 +110,24 @@ func NewEncoder(schema *arrow.Schema, cols []Column, ts Types) (*Encoder, error)
 		e.names = append(e.names, f.Name)
 		e.cols = append(e.cols, ecol{kind: directKind(f.Type, cols[i].OID, ts), fn: fn, scale: decimalScale(f.Type)})
 	}
+	e.direct, e.fixed = true, 2
+	for i, c := range e.cols {
+		switch c.kind {
+		case eFn:
+			e.direct = false
+		case eBytes, eJSONB:
+			e.vars = append(e.vars, i)
+			e.fixed += 5
+		default:
+			e.fixed += 4 + maxSize[c.kind]
+		}
+	}
 	return e, nil
 }
+
+// maxSize is the largest value of a direct fixed-width kind, without its
+// length prefix.
+var maxSize = [...]int{e8: 8, e4: 4, e2: 2, eBool: 1, eDate: 4, eTsMicro: 8, eFixed16: 16, eDec128: 8 + 2*12, eBytes: 0, eJSONB: 0, eFn: 0}
 
 // directKind returns the kind that encodes dt into oid straight from the
 // array's buffers, or eFn. It only chooses mappings newEncodeFn accepts and
@@ -200,8 +225,13 @@ func (c *ecol) bind(arr arrow.Array) {
 	bufs := d.Buffers()
 	c.off = d.Offset()
 	c.valid = nil
-	if c.nulls && len(bufs) > 0 {
-		c.valid = bufBytes(bufs[0])
+	if c.nulls {
+		if len(bufs) > 0 {
+			c.valid = bufBytes(bufs[0])
+		}
+		if c.valid == nil { // a null array: all null, no bitmap
+			c.valid = make([]byte, (c.off+arr.Len()+7)/8)
+		}
 	}
 	if c.kind == eFn {
 		return
@@ -267,43 +297,85 @@ type batchReader struct {
 
 const chunk = 256 << 10
 
+// Read encodes rows straight into p when the encoder is direct and p has
+// room for the next row; otherwise (and for a row larger than p) it encodes
+// about chunk bytes into the encoder's buffer and copies from there.
 func (r *batchReader) Read(p []byte) (int, error) {
 	e := r.e
-	if r.pos >= len(e.buf) {
-		e.buf, r.pos = e.buf[:0], 0
-		if !r.head {
-			e.buf = append(e.buf, Signature...)
-			e.buf = append(e.buf, 0, 0, 0, 0, 0, 0, 0, 0)
+	if r.pos < len(e.buf) {
+		n := copy(p, e.buf[r.pos:])
+		r.pos += n
+		return n, nil
+	}
+	if r.done {
+		return 0, io.EOF
+	}
+	e.buf, r.pos = e.buf[:0], 0
+	if e.direct {
+		dst := p[:0]
+		if !r.head && len(p) >= len(Signature)+8 {
+			dst = append(append(dst, Signature...), 0, 0, 0, 0, 0, 0, 0, 0)
 			r.head = true
 		}
-		var err error
-		if e.buf, err = e.rows(e.buf, r); err != nil {
-			return 0, err
-		}
-		if r.row >= r.n && !r.done {
-			e.buf = append(e.buf, 0xff, 0xff)
-			r.done = true
-		}
-		if len(e.buf) == 0 {
-			return 0, io.EOF
+		if r.head {
+			var err error
+			if dst, err = e.rows(dst, r, len(p)); err != nil {
+				return 0, err
+			}
+			if r.row >= r.n && len(p)-len(dst) >= 2 {
+				dst = append(dst, 0xff, 0xff)
+				r.done = true
+			}
+			if len(dst) > 0 {
+				return len(dst), nil
+			}
 		}
 	}
-	n := copy(p, e.buf[r.pos:])
-	r.pos += n
+	if !r.head {
+		e.buf = append(e.buf, Signature...)
+		e.buf = append(e.buf, 0, 0, 0, 0, 0, 0, 0, 0)
+		r.head = true
+	}
+	var err error
+	if e.buf, err = e.rows(e.buf, r, -1); err != nil {
+		return 0, err
+	}
+	if r.row >= r.n {
+		e.buf = append(e.buf, 0xff, 0xff)
+		r.done = true
+	}
+	n := copy(p, e.buf)
+	r.pos = n
 	return n, nil
 }
 
-// rows appends rows from r.row on to dst until it holds chunk bytes.
-func (e *Encoder) rows(dst []byte, r *batchReader) ([]byte, error) {
+// rows appends rows from r.row on to dst: with limit < 0 until dst holds
+// chunk bytes, else (direct) as long as the next row surely fits in limit
+// bytes.
+func (e *Encoder) rows(dst []byte, r *batchReader, limit int) ([]byte, error) {
 	nf := uint16(len(e.cols) + e.nextra)
 	cols := e.cols
-	for ; r.row < r.n && len(dst) < chunk; r.row++ {
+	for ; r.row < r.n; r.row++ {
 		i := r.row
+		if limit < 0 {
+			if len(dst) >= chunk {
+				break
+			}
+		} else {
+			size := len(dst) + e.fixed
+			for _, k := range e.vars {
+				c := &cols[k]
+				size += int(c.offs[i+1] - c.offs[i])
+			}
+			if size > limit {
+				break
+			}
+		}
 		dst = binary.BigEndian.AppendUint16(dst, nf)
 		for k := range cols {
 			c := &cols[k]
 			if c.nulls {
-				if j := c.off + i; c.valid == nil && c.arr.IsNull(i) || c.valid != nil && c.valid[j>>3]&(1<<(j&7)) == 0 {
+				if j := c.off + i; c.valid[j>>3]&(1<<(j&7)) == 0 {
 					dst = append(dst, 0xff, 0xff, 0xff, 0xff)
 					continue
 				}
