@@ -641,3 +641,66 @@ func TestReaderPieces(t *testing.T) {
 	defer full.Release()
 	decodeWrites(t, full.Schema(), dcols, ts, 0, full, want)
 }
+
+// TestTextUUID: uuids from text in the canonical form are parsed inline,
+// other forms as uuid.ParseBytes parses them, and bad ones are an
+// EncodeError naming the row and column.
+func TestTextUUID(t *testing.T) {
+	ts := Types{OIDUUID: {OID: OIDUUID, Kind: 'b'}}
+	sc := arrow.NewSchema([]arrow.Field{{Name: "u", Type: arrow.BinaryTypes.String, Nullable: true}}, nil)
+	enc, err := NewEncoder(sc, []Column{{Name: "u", OID: OIDUUID}}, ts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := []string{"a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", "A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11", "{a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11}",
+		"a0eebc999c0b4ef8bb6d6bb9bd380a11", "urn:uuid:a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", "00000000-0000-0000-0000-000000000000", "ffffffff-ffff-ffff-ffff-ffffffffffff"}
+	rows := [][]string{}
+	for _, g := range good {
+		rows = append(rows, []string{g})
+	}
+	rows = append(rows, []string{""})
+	rec := recordOf(t, memory.DefaultAllocator, sc, rows, func(r, c int) bool { return r == len(good) })
+	defer rec.Release()
+	stream := encode(t, enc, rec)
+	var got []string
+	f, _ := Field(Column{Name: "u", OID: OIDUUID}, ts)
+	usc := arrow.NewSchema([]arrow.Field{f}, nil)
+	dec, err := NewDecoder(memory.DefaultAllocator, usc, []Column{{Name: "u", OID: OIDUUID}}, ts, 0, func(b arrow.RecordBatch) error {
+		for i := 0; i < int(b.NumRows()); i++ {
+			got = append(got, b.Column(0).ValueStr(i))
+		}
+		b.Release()
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dec.Release()
+	if _, err := dec.Write(stream); err != nil {
+		t.Fatal(err)
+	}
+	if err := dec.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	for i := range good {
+		want := "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"
+		if i >= 5 {
+			want = good[i]
+		}
+		if got[i] != want {
+			t.Errorf("%s read back as %s, want %s", good[i], got[i], want)
+		}
+	}
+	if got[len(good)] != array.NullValueStr {
+		t.Errorf("null read back as %s", got[len(good)])
+	}
+	for _, bad := range []string{"a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a1g", "a0eebc99x9c0b-4ef8-bb6d-6bb9bd380a11", "", "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a1"} {
+		rec := recordOf(t, memory.DefaultAllocator, sc, [][]string{{good[0]}, {bad}}, nil)
+		_, err := io.ReadAll(enc.Reader(rec))
+		rec.Release()
+		var ee *EncodeError
+		if !errors.As(err, &ee) || ee.Row != 1 || ee.Column != "u" {
+			t.Errorf("%q: error %v, want an EncodeError for row 1 column u", bad, err)
+		}
+	}
+}

@@ -39,17 +39,18 @@ type encodeFn func(dst []byte, arr arrow.Array, i int) ([]byte, error)
 type ekind uint8
 
 const (
-	eFn      ekind = iota // encodeFn
-	e8                    // 8 bytes byte-swapped (int8 from int64, float8 from float64, time from time64[us])
-	e4                    // 4 bytes byte-swapped (int4 from int32, float4 from float32, oid from uint32)
-	e2                    // 2 bytes byte-swapped (int2 from int16)
-	eBool                 // bool from a bitmap
-	eDate                 // date from date32
-	eTsMicro              // timestamp(tz) from timestamp[us]
-	eBytes                // text, bytea, json from utf8/binary offsets and data
-	eJSONB                // jsonb: a version byte, then the text
-	eFixed16              // uuid from a 16-byte fixed-size binary
-	eDec128               // numeric from decimal128
+	eFn       ekind = iota // encodeFn
+	e8                     // 8 bytes byte-swapped (int8 from int64, float8 from float64, time from time64[us])
+	e4                     // 4 bytes byte-swapped (int4 from int32, float4 from float32, oid from uint32)
+	e2                     // 2 bytes byte-swapped (int2 from int16)
+	eBool                  // bool from a bitmap
+	eDate                  // date from date32
+	eTsMicro               // timestamp(tz) from timestamp[us]
+	eBytes                 // text, bytea, json from utf8/binary offsets and data
+	eJSONB                 // jsonb: a version byte, then the text
+	eFixed16               // uuid from a 16-byte fixed-size binary
+	eDec128                // numeric from decimal128
+	eTextUUID              // uuid from its text in utf8
 )
 
 // ecol is one column of the encoder; the fields after kind and fn are bound
@@ -127,7 +128,7 @@ func NewEncoder(schema *arrow.Schema, cols []Column, ts Types) (*Encoder, error)
 
 // maxSize is the largest value of a direct fixed-width kind, without its
 // length prefix.
-var maxSize = [...]int{e8: 8, e4: 4, e2: 2, eBool: 1, eDate: 4, eTsMicro: 8, eFixed16: 16, eDec128: 8 + 2*12, eBytes: 0, eJSONB: 0, eFn: 0}
+var maxSize = [...]int{e8: 8, e4: 4, e2: 2, eBool: 1, eDate: 4, eTsMicro: 8, eFixed16: 16, eDec128: 8 + 2*12, eBytes: 0, eJSONB: 0, eFn: 0, eTextUUID: 16}
 
 // directKind returns the kind that encodes dt into oid straight from the
 // array's buffers, or eFn. It only chooses mappings newEncodeFn accepts and
@@ -205,6 +206,8 @@ func directKind(dt arrow.DataType, oid uint32, ts Types) ekind {
 			return eBytes
 		case isText && base == OIDJSONB:
 			return eJSONB
+		case isText && base == OIDUUID:
+			return eTextUUID
 		}
 	}
 	return eFn
@@ -241,7 +244,7 @@ func (c *ecol) bind(arr arrow.Array) {
 		bufs = d.Buffers()
 	}
 	switch c.kind {
-	case eBytes, eJSONB:
+	case eBytes, eJSONB, eTextUUID:
 		offs := arrow.Int32Traits.CastFromBytes(bufBytes(bufs[1]))
 		if len(offs) > 0 {
 			offs = offs[c.off : c.off+d.Len()+1]
@@ -406,6 +409,16 @@ func (e *Encoder) rows(dst []byte, r *batchReader, limit int) ([]byte, error) {
 				dst = append(append(binary.BigEndian.AppendUint32(dst, uint32(len(v)+1)), 1), v...)
 			case e2:
 				dst = binary.BigEndian.AppendUint16(append(dst, 0, 0, 0, 2), binary.LittleEndian.Uint16(c.vals[i*2:]))
+			case eTextUUID:
+				v := c.data[c.offs[i]:c.offs[i+1]]
+				if u, ok := parseUUID(v); ok {
+					dst = append(append(dst, 0, 0, 0, 16), u[:]...)
+					break
+				}
+				var err error
+				if dst, err = c.fn(dst, c.arr, i); err != nil {
+					return dst, &EncodeError{Row: int64(i), Column: e.names[k], Err: err}
+				}
 			default:
 				var err error
 				if dst, err = c.fn(dst, c.arr, i); err != nil {
@@ -772,6 +785,43 @@ func newEncodeFn(dt arrow.DataType, oid uint32, ts Types) (encodeFn, error) {
 	}
 	return nil, errors.New("no conversion")
 }
+
+// parseUUID parses the canonical text form of a uuid
+// (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx, either case); other forms are for
+// uuid.ParseBytes.
+func parseUUID(s []byte) (u [16]byte, ok bool) {
+	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
+		return u, false
+	}
+	j := 0
+	for k := 0; k < 36; k += 2 {
+		if k == 8 || k == 13 || k == 18 || k == 23 {
+			k++
+		}
+		h, l := unhex[s[k]], unhex[s[k+1]]
+		if h|l == 0xff {
+			return u, false
+		}
+		u[j] = h<<4 | l
+		j++
+	}
+	return u, true
+}
+
+// unhex maps hex digits to their value and other bytes to 0xff.
+var unhex = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = byte(c - '0')
+	}
+	for c := 'a'; c <= 'f'; c++ {
+		t[c] = byte(c - 'a' + 10)
+		t[c-'a'+'A'] = byte(c - 'a' + 10)
+	}
+	return
+}()
 
 // toMicros returns what a value of unit is multiplied by, or divided by, to
 // make microseconds.
