@@ -592,17 +592,27 @@ func num(b []byte) (int, bool) {
 	return v, len(b) > 0
 }
 
+// d2 returns the number written by the two bytes at b[0:2] and whether both
+// are digits.
+func d2(b []byte) (int, bool) {
+	_ = b[1]
+	hi, lo := b[0]-'0', b[1]-'0'
+	return int(hi)*10 + int(lo), hi <= 9 && lo <= 9
+}
+
 // parseDate parses YYYY-MM-DD.
 func parseDate(b []byte) (y, m, d int, err error) {
 	if len(b) != 10 || b[4] != '-' || b[7] != '-' {
 		return 0, 0, 0, fmt.Errorf("%q is not a date", b)
 	}
-	y, ok1 := num(b[:4])
-	m, ok2 := num(b[5:7])
-	d, ok3 := num(b[8:10])
-	if !ok1 || !ok2 || !ok3 {
+	c, ok1 := d2(b[0:])
+	yy, ok2 := d2(b[2:])
+	m, ok3 := d2(b[5:])
+	d, ok4 := d2(b[8:])
+	if !(ok1 && ok2 && ok3 && ok4) {
 		return 0, 0, 0, fmt.Errorf("%q is not a date", b)
 	}
+	y = c*100 + yy
 	if y == 0 || m == 0 || d == 0 {
 		return 0, 0, 0, errZeroDate
 	}
@@ -632,6 +642,15 @@ func parseFrac(b []byte) (int64, bool) {
 	}
 	if b[0] != '.' || len(b) > 7 {
 		return 0, false
+	}
+	if len(b) == 7 { // DATETIME(6), TIME(6)
+		a, ok1 := d2(b[1:])
+		c, ok2 := d2(b[3:])
+		e, ok3 := d2(b[5:])
+		if !(ok1 && ok2 && ok3) {
+			return 0, false
+		}
+		return int64(a*10000 + c*100 + e), true
 	}
 	v, ok := num(b[1:])
 	if !ok {
@@ -678,11 +697,11 @@ func parseDateTime(b []byte, loc *time.Location) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	h, ok1 := num(b[11:13])
-	mi, ok2 := num(b[14:16])
-	s, ok3 := num(b[17:19])
+	h, ok1 := d2(b[11:])
+	mi, ok2 := d2(b[14:])
+	s, ok3 := d2(b[17:])
 	f, ok4 := parseFrac(b[19:])
-	if !ok1 || !ok2 || !ok3 || !ok4 {
+	if !(ok1 && ok2 && ok3 && ok4) {
 		return 0, fmt.Errorf("%q is not a datetime", b)
 	}
 	if loc != nil && loc != time.UTC {

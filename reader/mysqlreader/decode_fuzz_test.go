@@ -70,6 +70,7 @@ func FuzzDecoders(f *testing.F) {
 		}
 		parseDateTime(b, nil)
 		parseDateTime(b, time.FixedZone("x", 3600))
+		checkDateTimeParsers(t, b)
 		var u [16]byte
 		if err := parseUUID(b, &u); err == nil && len(b) != 36 {
 			t.Fatalf("parseUUID(%q) accepted %d bytes", s, len(b))

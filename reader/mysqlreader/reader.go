@@ -264,7 +264,15 @@ func (r *Reader) Read(ctx context.Context, s ferry.Split) (array.RecordReader, e
 	rr.bytes = make([]int, len(r.cols))
 	rr.bld = array.NewRecordBuilder(r.mem, r.schema)
 	rr.dec = make([]valueDecoder, len(r.cols))
+	rr.raw = make([]*strCol, len(r.cols))
 	for i := range r.cols {
+		switch r.cols[i].kind {
+		case kString, kBinary, kJSON:
+			sc := newStrCol(r.mem, r.cols[i].field.Type)
+			rr.raw[i] = sc
+			rr.dec[i] = valueDecoder{text: sc.append}
+			continue
+		}
 		rr.dec[i] = newValueDecoder(&r.cols[i], rr.bld.Field(i), r.cfg.TimeZone, r.cfg.ZeroDate == ZeroDateNull)
 		if r.cols[i].kind == kTime {
 			rr.tod = append(rr.tod, i)
@@ -374,7 +382,8 @@ type recordReader struct {
 	scratch []byte
 	bytes   []int // bytes of each column's values in the last batch
 
-	bld  *array.RecordBuilder
+	bld  *array.RecordBuilder // the columns without a strCol
+	raw  []*strCol            // the variable-width columns, built in their buffers
 	dec  []valueDecoder
 	cur  arrow.RecordBatch
 	err  error
@@ -437,6 +446,11 @@ func (rr *recordReader) Release() {
 	}
 	rr.finish(nil)
 	rr.bld.Release()
+	for _, sc := range rr.raw {
+		if sc != nil {
+			sc.release()
+		}
+	}
 }
 
 // finish closes the rows and gives the connection back, once.
@@ -489,8 +503,25 @@ func (rr *recordReader) Next() bool {
 	if n == 0 {
 		return false
 	}
-	rr.cur = rr.bld.NewRecordBatch()
+	rr.cur = rr.newBatch(n)
 	return true
+}
+
+// newBatch returns the n rows decoded as a batch.
+func (rr *recordReader) newBatch(n int) arrow.RecordBatch {
+	arrs := make([]arrow.Array, len(rr.r.cols))
+	for i := range arrs {
+		if sc := rr.raw[i]; sc != nil {
+			arrs[i] = sc.newArray()
+		} else {
+			arrs[i] = rr.bld.Field(i).NewArray()
+		}
+	}
+	rec := array.NewRecordBatch(rr.r.schema, arrs, int64(n))
+	for _, a := range arrs {
+		a.Release()
+	}
+	return rec
 }
 
 // reserve sizes the builders for a batch like the last one and an eighth
@@ -500,6 +531,11 @@ func (rr *recordReader) Next() bool {
 func (rr *recordReader) reserve(rows int) {
 	rows = min(rows+rows/8, max(rows, rr.r.cfg.BatchRows))
 	for i := range rr.r.cols {
+		if sc := rr.raw[i]; sc != nil {
+			sc.reserve(rows, rr.bytes[i]+rr.bytes[i]/8)
+			rr.bytes[i] = 0
+			continue
+		}
 		fb := rr.bld.Field(i)
 		fb.Reserve(rows)
 		if eb, ok := fb.(*array.ExtensionBuilder); ok {
@@ -542,7 +578,11 @@ func (rr *recordReader) fill() (n int, ended bool, err error) {
 		}
 		for i, v := range rr.vals {
 			if v == nil {
-				rr.bld.Field(i).AppendNull()
+				if sc := rr.raw[i]; sc != nil {
+					sc.appendNull()
+				} else {
+					rr.bld.Field(i).AppendNull()
+				}
 				continue
 			}
 			k, err := rr.dec[i].decode(v, &rr.scratch)
@@ -564,7 +604,11 @@ func (rr *recordReader) fail(err error) bool {
 	rr.finish(err)
 	// Discard the partly built batch (its columns may be of uneven length).
 	for i := range rr.r.cols {
-		rr.bld.Field(i).NewArray().Release()
+		if sc := rr.raw[i]; sc != nil {
+			sc.release()
+		} else {
+			rr.bld.Field(i).NewArray().Release()
+		}
 	}
 	return false
 }
