@@ -4,9 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -108,17 +106,6 @@ func ordersStream(t testing.TB, rows int) (*arrow.Schema, Types, []byte) {
 	return sc, ts, stream
 }
 
-// cpuTime is the CPU time (user and system, all threads, GC included) the
-// process has used: the benchmarks report it per row, which a shared
-// machine disturbs much less than wall-clock time.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // BenchmarkDecode decodes 100,000 orders rows fed one CopyData message at a
 // time, as pgconn.CopyTo does.
 func BenchmarkDecode(b *testing.B) {
@@ -150,6 +137,40 @@ func BenchmarkDecode(b *testing.B) {
 		dec.Release()
 		if n != rows {
 			b.Fatalf("%d rows, want %d", n, rows)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/rows, "ns/row")
+	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N)/rows, "cpu-ns/row")
+}
+
+// BenchmarkDecodeSteady decodes 100,000 orders rows per iteration with one
+// Decoder, as a reader's split does: batches reserve from the last one's
+// size and seldom grow.
+func BenchmarkDecodeSteady(b *testing.B) {
+	const rows = 100_000
+	sc, ts, stream := ordersStream(b, rows)
+	msgs := messages(stream)
+	dec, err := NewDecoder(memory.DefaultAllocator, sc, ordersCols, ts, 0, func(r arrow.RecordBatch) error {
+		r.Release()
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer dec.Release()
+	if _, err := dec.Write(msgs[0]); err != nil {
+		b.Fatal(err)
+	}
+	tuples := msgs[1 : len(msgs)-1] // no trailer: the stream goes on
+	b.SetBytes(int64(len(stream)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	for range b.N {
+		for _, m := range tuples {
+			if _, err := dec.Write(m); err != nil {
+				b.Fatal(err)
+			}
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/rows, "ns/row")

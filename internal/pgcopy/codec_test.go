@@ -196,6 +196,25 @@ func TestDecodeSplitEverywhere(t *testing.T) {
 			t.Fatalf("split at byte %d of %d", k, len(stream))
 		}
 	}
+	// no builder columns: a tuple cut short is decoded, then taken back
+	ots := ordersTypes()
+	osc := ordersSchema(t, ots)
+	oenc, err := NewEncoder(osc, ordersCols, ots)
+	if err != nil {
+		t.Fatal(err)
+	}
+	orec := recordOf(t, memory.DefaultAllocator, osc, ordersRows(4), func(r, c int) bool { return osc.Field(c).Nullable && r == 1 })
+	defer orec.Release()
+	ostream := encode(t, oenc, orec)
+	for k := 0; k <= len(ostream); k++ {
+		for _, j := range []int{k, k + 1, k + 37} {
+			j = min(j, len(ostream))
+			decodeWrites(t, osc, ordersCols, ots, 3, orec, ostream[:k], ostream[k:j], ostream[j:])
+			if t.Failed() {
+				t.Fatalf("orders split at bytes %d and %d of %d", k, j, len(ostream))
+			}
+		}
+	}
 }
 
 // TestAppendInt8 encodes the stage's trailing constant column: decoded with

@@ -98,7 +98,8 @@ type Decoder struct {
 	Row     int64 // rows decoded so far
 
 	// sizes of the last batch's builder columns, reserved for the next one
-	sizers []sizer
+	sizers   []sizer
+	builders bool // some columns are decoded through builders
 
 	// BatchBytes caps a batch's size on the wire (a proxy for its Arrow size)
 	// so that wide rows do not make huge batches (default 4 MiB).
@@ -127,6 +128,7 @@ func NewDecoder(mem memory.Allocator, schema *arrow.Schema, cols []Column, ts Ty
 		d.cols = append(d.cols, c)
 		if c.bld != nil {
 			d.sizers = appendSizers(d.sizers, c.bld)
+			d.builders = true
 		}
 	}
 	return d, nil
@@ -388,22 +390,24 @@ func (d *Decoder) parse(data []byte) (int, error) {
 		if cnt != nf {
 			return 0, fmt.Errorf("pgcopy: row %d has %d fields, want %d", d.Row+1, cnt, nf)
 		}
-		// make sure the whole tuple is here
-		p := off + 2
-		for i := 0; i < nf; i++ {
-			if len(data)-p < 4 {
-				return off, nil
-			}
-			l := int(int32(binary.BigEndian.Uint32(data[p:])))
-			p += 4
-			if l > 0 {
-				if len(data)-p < l {
+		if d.builders {
+			// a builder cannot take back a value: make sure the whole
+			// tuple is here first
+			p := off + 2
+			for i := 0; i < nf; i++ {
+				if len(data)-p < 4 {
 					return off, nil
 				}
-				p += l
+				l := int(int32(binary.BigEndian.Uint32(data[p:])))
+				p += 4
+				if l > 0 {
+					if len(data)-p < l {
+						return off, nil
+					}
+					p += l
+				}
 			}
 		}
-		end := p
 		if d.rows >= d.cap {
 			if d.cap == 0 {
 				r := d.last + d.last/16
@@ -415,9 +419,14 @@ func (d *Decoder) parse(data []byte) (int, error) {
 				d.grow()
 			}
 		}
-		if err := d.row(data[off+2 : end]); err != nil {
+		n, err := d.row(data[off+2:])
+		if err != nil {
 			return 0, err
 		}
+		if n < 0 { // the rest of the tuple is in the next Write
+			return off, nil
+		}
+		end := off + 2 + n
 		d.bytes += end - off
 		off = end
 		d.Row++
@@ -431,18 +440,27 @@ func (d *Decoder) parse(data []byte) (int, error) {
 	return off, nil
 }
 
-// row decodes one complete tuple (its fields, after the field count) as row
-// d.rows of the batch.
-func (d *Decoder) row(t []byte) error {
+// row decodes the tuple at the start of t (its fields, after the field
+// count) as row d.rows of the batch and returns its length, or -1 when t
+// ends within the tuple (what it decoded is taken back).
+func (d *Decoder) row(t []byte) (int, error) {
 	r := d.rows
 	p := 0
 	for i := range d.cols {
 		c := &d.cols[i]
+		if len(t)-p < 4 {
+			d.undo(i, r)
+			return -1, nil
+		}
 		l := int(int32(binary.BigEndian.Uint32(t[p:])))
 		p += 4
 		if l < 0 {
 			d.null(c, r)
 			continue
+		}
+		if len(t)-p < l {
+			d.undo(i, r)
+			return -1, nil
 		}
 		v := t[p : p+l]
 		p += l
@@ -554,10 +572,25 @@ func (d *Decoder) row(t []byte) error {
 			err = c.fn(v)
 		}
 		if err != nil {
-			return fmt.Errorf("pgcopy: row %d column %q: %w", d.Row+1, c.name, err)
+			return 0, fmt.Errorf("pgcopy: row %d column %q: %w", d.Row+1, c.name, err)
 		}
 	}
-	return nil
+	return p, nil
+}
+
+// undo takes back what row r of the first n columns holds: their nulls and
+// their variable-length values. (Fixed-width values are overwritten.)
+func (d *Decoder) undo(n, r int) {
+	for i := range d.cols[:n] {
+		c := &d.cols[i]
+		if c.valid != nil && c.nb[r>>3]&(1<<(r&7)) == 0 {
+			c.nb[r>>3] |= 1 << (r & 7)
+			c.nulls--
+		}
+		if c.width == 0 && c.kind != dBool && c.bld == nil {
+			c.dlen = int(binary.LittleEndian.Uint32(c.ob[r*4:]))
+		}
+	}
 }
 
 // null sets row r of c to null: the bitmap is made (all valid) at the
