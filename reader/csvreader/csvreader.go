@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -75,9 +76,11 @@ type Config struct {
 	// 8 MiB, negative means no limit (BatchRows only).
 	BatchBytes int64
 	// SplitBytes: files larger than this are read as several splits of
-	// about this size, cut at record boundaries found by a scan of the file
-	// (so quoted line breaks are handled exactly). 0 means 64 MiB; negative
-	// means one split per file.
+	// at most about this size (as many as a multiple of the wanted
+	// parallelism, of equal size), bounded by record starts that a scan of
+	// the file finds while the splits are read (so quoted line breaks are
+	// handled exactly; see the package documentation). 0 means 64 MiB;
+	// negative means one split per file.
 	SplitBytes int64
 	// MaxRecordBytes is the most bytes one record (with its quoted line
 	// breaks) may take; 0 means 16 MiB. A longer record is a dirty row
@@ -162,6 +165,13 @@ type Reader struct {
 	enc    encoding.Encoding // nil for UTF-8
 	files  []string
 	schema *arrow.Schema
+
+	mu        sync.Mutex
+	closed    bool
+	cutters   map[cutterKey]*cutter // the background scans of split files
+	scanCtx   context.Context
+	stopScans context.CancelFunc
+	scans     sync.WaitGroup
 }
 
 var _ ferry.Reader = (*Reader)(nil)
@@ -386,18 +396,25 @@ func (b *bomSkipper) Read(p []byte) (int, error) {
 
 // splitSpec is the Spec of a split: the records starting in [Start, End)
 // of Path (End < 0: to the end); Line is the number of lines before Start.
+// With Every, Start and End are multiples of Every on the grid of the
+// file's splits, and the split holds the records starting in
+// [B(Start), B(End)), B(x) being the first cut of the file's scan at or
+// after x (see cutter); Line is then unused.
 type splitSpec struct {
 	Path  string `json:"path"`
 	Start int64  `json:"start"`
 	End   int64  `json:"end"`
 	Line  int64  `json:"line"`
+	Every int64  `json:"every,omitempty"`
 }
 
 // Schema returns the schema of the batches.
 func (r *Reader) Schema(ctx context.Context) (*arrow.Schema, error) { return r.schema, nil }
 
 // Splits returns one split per file, and several for a UTF-8 file larger
-// than SplitBytes, cut at record starts found by parsing the file once.
+// than SplitBytes: the byte ranges of SplitBytes each, whose records are
+// found by a scan of the file that runs while the splits are read (see
+// splitSpec), so planning reads nothing.
 func (r *Reader) Splits(ctx context.Context, hint int) ([]ferry.Split, error) {
 	var out []ferry.Split
 	for _, path := range r.files {
@@ -406,9 +423,14 @@ func (r *Reader) Splits(ctx context.Context, hint int) ([]ferry.Split, error) {
 			return nil, fmt.Errorf("csvreader: %w", err)
 		}
 		var specs []splitSpec
-		if r.plain(path) && r.cfg.SplitBytes > 0 && st.Size() > r.cfg.SplitBytes {
-			if specs, err = r.cut(ctx, path, st.Size()); err != nil {
-				return nil, err
+		if size := st.Size(); r.plain(path) && r.cfg.SplitBytes > 0 && size > r.cfg.SplitBytes {
+			every := splitGrid(size, r.cfg.SplitBytes, hint)
+			for start := int64(0); start < size; start += every {
+				end := start + every
+				if end >= size {
+					end = -1
+				}
+				specs = append(specs, splitSpec{Path: path, Start: start, End: end, Every: every})
 			}
 		} else {
 			specs = []splitSpec{{Path: path, Start: 0, End: -1}}
@@ -429,21 +451,6 @@ func (r *Reader) Splits(ctx context.Context, hint int) ([]ferry.Split, error) {
 	return out, nil
 }
 
-// cut scans path for record boundaries and returns splits of about
-// SplitBytes starting at them.
-func (r *Reader) cut(ctx context.Context, path string, size int64) ([]splitSpec, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("csvreader: %w", err)
-	}
-	defer f.Close()
-	specs, err := scanCuts(ctx, f, path, size, r.cfg.SplitBytes, int64(r.cfg.MaxRecordBytes), r.cfg.Delimiter, r.cfg.Quote)
-	if err != nil {
-		return nil, fmt.Errorf("csvreader: scan %s: %w", path, err)
-	}
-	return specs, nil
-}
-
 // Read returns the rows of split s.
 func (r *Reader) Read(ctx context.Context, s ferry.Split) (array.RecordReader, error) {
 	var spec splitSpec
@@ -451,6 +458,26 @@ func (r *Reader) Read(ctx context.Context, s ferry.Split) (array.RecordReader, e
 		return nil, fmt.Errorf("csvreader: bad split %s", s.ID)
 	}
 	path := spec.Path
+	var cuts *cutter
+	if spec.Every > 0 {
+		if spec.Start%spec.Every != 0 || spec.End%spec.Every != 0 && spec.End != -1 || spec.End >= 0 && spec.End <= spec.Start {
+			return nil, fmt.Errorf("csvreader: bad split %s", s.ID)
+		}
+		var err error
+		if cuts, err = r.cutter(path, spec.Every); err != nil {
+			return nil, err
+		}
+		if spec.Start > 0 {
+			b, err := cuts.bound(ctx, spec.Start)
+			if err != nil {
+				return nil, err
+			}
+			if b.pos < 0 { // no record starts in the split
+				return r.emptyReader(ctx, path), nil
+			}
+			spec.Start, spec.Line = b.pos, b.line
+		}
+	}
 	nfields := r.schema.NumFields()
 	colmap := make([]int, nfields)
 	for i := range colmap {
@@ -463,9 +490,7 @@ func (r *Reader) Read(ctx context.Context, s ferry.Split) (array.RecordReader, e
 			return nil, err
 		}
 		if names == nil { // empty file
-			return fileset.NewRecordReader(ctx, r.cfg.Allocator, r.schema, r.cfg.BatchRows, func(context.Context, *array.RecordBuilder, int) (int, []dirty.RowError, bool, error) {
-				return 0, nil, true, nil
-			}, nil, "csvreader: "+path), nil
+			return r.emptyReader(ctx, path), nil
 		}
 		if colmap, err = mapColumns(path, names, r.schema); err != nil {
 			return nil, err
@@ -507,12 +532,22 @@ func (r *Reader) Read(ctx context.Context, s ferry.Split) (array.RecordReader, e
 		decs[i] = fileset.NewCell(types[i])
 	}
 	null := []byte(r.cfg.NullString)
+	end := spec.End         // the records start before end (< 0: to the end)
+	endKnown := cuts == nil // else end is B(spec.End), once the parser passed spec.End
 	fill := func(ctx context.Context, b *array.RecordBuilder, max int) (int, []dirty.RowError, bool, error) {
 		var bad []dirty.RowError
 		n := 0
 		start := p.off
 		for n < max && (r.cfg.BatchBytes < 0 || p.off-start < r.cfg.BatchBytes) {
-			if spec.End >= 0 && p.off >= spec.End {
+			if end >= 0 && p.off >= end && !endKnown {
+				// B(spec.End) >= spec.End: only now is it needed
+				b, err := cuts.bound(ctx, end)
+				if err != nil {
+					return n, bad, true, err
+				}
+				end, endKnown = b.pos, true
+			}
+			if end >= 0 && p.off >= end {
 				return n, bad, true, nil
 			}
 			err := p.next()
@@ -576,8 +611,36 @@ func (r *Reader) Read(ctx context.Context, s ferry.Split) (array.RecordReader, e
 	return fileset.NewRecordReader(ctx, r.cfg.Allocator, r.schema, r.cfg.BatchRows, fill, f.Close, "csvreader: "+path), nil
 }
 
-// Close does nothing: files are opened per split.
-func (r *Reader) Close() error { return nil }
+// splitGrid returns the size of the byte ranges a file of size bytes is
+// cut into: at most most, and as many ranges as a multiple of the wanted
+// parallelism hint, of equal size, so that the workers finish together.
+func splitGrid(size, most int64, hint int) int64 {
+	n := (size + most - 1) / most
+	if h := int64(hint); h > 1 {
+		n = (n + h - 1) / h * h
+	}
+	return max(1, (size+n-1)/n)
+}
+
+// emptyReader returns a reader of no rows.
+func (r *Reader) emptyReader(ctx context.Context, path string) array.RecordReader {
+	return fileset.NewRecordReader(ctx, r.cfg.Allocator, r.schema, r.cfg.BatchRows, func(context.Context, *array.RecordBuilder, int) (int, []dirty.RowError, bool, error) {
+		return 0, nil, true, nil
+	}, nil, "csvreader: "+path)
+}
+
+// Close stops the background scans of split files (files themselves are
+// opened per split).
+func (r *Reader) Close() error {
+	r.mu.Lock()
+	r.closed = true
+	if r.stopScans != nil {
+		r.stopScans()
+	}
+	r.mu.Unlock()
+	r.scans.Wait()
+	return nil
+}
 
 var _ = time.UTC
 

@@ -31,15 +31,37 @@ const (
 // no more: the rest of the file is one split, so that no record the
 // resynchronised parser sees can straddle a cut.
 func scanCuts(ctx context.Context, r io.Reader, path string, size, every, maxRecord int64, delim, quote byte) ([]splitSpec, error) {
-	br := bufio.NewReaderSize(r, 1<<20)
 	specs := []splitSpec{{Path: path}}
+	err := scanBounds(ctx, r, size, every, maxRecord, delim, quote, false, func(pos, line int64) {
+		specs[len(specs)-1].End = pos
+		specs = append(specs, splitSpec{Path: path, Start: pos, End: -1, Line: line})
+	})
+	if err != nil {
+		return nil, err
+	}
+	specs[len(specs)-1].End = -1
+	return specs, nil
+}
+
+// scanBounds reads a CSV stream and calls cut with the record boundaries
+// (offsets right after a record's final line break, before size) where
+// the stream is cut, and the number of lines before each: the first
+// boundary at or after every, then the first at or after the last cut
+// plus every, or, aligned, the first at or after the next multiple of
+// every (so that the cut for each multiple k*every is the first boundary
+// at or after it, whatever came before). It stops cutting (and returns
+// nil) at the first record the parser does not see as the state machine
+// does: a character after a closing quote, or a record longer than
+// maxRecord; the rest of the stream is then one split.
+func scanBounds(ctx context.Context, r io.Reader, size, every, maxRecord int64, delim, quote byte, aligned bool, cut func(pos, line int64)) error {
+	br := bufio.NewReaderSize(r, 1<<20)
 	next := every
 	var off, line, recStart int64
 	state := sFieldStart
 	buf := make([]byte, scanChunk)
 	for {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return err
 		}
 		n, err := io.ReadFull(br, buf)
 		chunk := buf[:n]
@@ -121,15 +143,13 @@ func scanCuts(ctx context.Context, r io.Reader, path string, size, every, maxRec
 				default:
 					// a bad record, which the parser skips and
 					// resynchronises after: no more cuts
-					specs[len(specs)-1].End = -1
-					return specs, nil
+					return nil
 				}
 			case sCRAfterQuote:
 				if c == '\n' {
 					boundary = true
 				} else {
-					specs[len(specs)-1].End = -1
-					return specs, nil
+					return nil
 				}
 			case sSkipLine:
 				boundary = true // c is the line break
@@ -138,16 +158,18 @@ func scanCuts(ctx context.Context, r io.Reader, path string, size, every, maxRec
 				state = sFieldStart
 				pos := off + int64(i) + 1
 				if pos-recStart > maxRecord {
-					specs[len(specs)-1].End = -1
-					return specs, nil
+					return nil
 				}
 				recStart = pos
 				if pos >= next && pos < size {
 					line += int64(bytes.Count(chunk[counted:i+1], nl))
 					counted = i + 1
-					specs[len(specs)-1].End = pos
-					specs = append(specs, splitSpec{Path: path, Start: pos, End: -1, Line: line})
-					next = pos + every
+					cut(pos, line)
+					if aligned {
+						next = (pos/every + 1) * every
+					} else {
+						next = pos + every
+					}
 				}
 			}
 		}
@@ -160,11 +182,10 @@ func scanCuts(ctx context.Context, r io.Reader, path string, size, every, maxRec
 			break
 		}
 		if err != nil {
-			return nil, err
+			return err
 		}
 	}
-	specs[len(specs)-1].End = -1
-	return specs, nil
+	return nil
 }
 
 // indexFrom returns the index of the first c in b at or after i, or len(b).

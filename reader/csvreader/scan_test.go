@@ -184,3 +184,83 @@ func BenchmarkScanCuts(b *testing.B) {
 		})
 	}
 }
+
+// FuzzScanAligned: the aligned cut for every multiple k*every is the first
+// record boundary at or after it, every boundary being what the scan with
+// every = 1 cuts at (each one, until the scan stops cutting, which does not
+// depend on every); multiples past the last boundary get no cut.
+func FuzzScanAligned(f *testing.F) {
+	for _, s := range []string{
+		"id,s,n\n1,a,2\n",
+		"id,s,n\n1,\"q\"\"uote\nnl\",3\n2,,\n",
+		"id,s,n\n1,\"unterminated\n2,x,3\n",
+		"id,s,n\n1,\"a\"b,3\n\n\n4,\xff,5\r\n",
+		"id,s,n\n1,abcdefghijklmnopqrstuvwxyz,2\n3,\"a\nbbbbbbbbbbbbbbbbbb\n\",4\n5,c,6\n",
+	} {
+		f.Add([]byte(s), int64(3), int64(1<<20), uint8(0))
+		f.Add([]byte(s), int64(1), int64(12), uint8(3))
+		f.Add([]byte(s), int64(7), int64(20), uint8(5))
+	}
+	f.Fuzz(func(t *testing.T, data []byte, every, maxRecord int64, chunk uint8) {
+		if every <= 0 || maxRecord <= 0 {
+			return
+		}
+		if chunk > 0 {
+			scanChunk = int(chunk)
+			defer func() { scanChunk = 1 << 20 }()
+		}
+		size := int64(len(data))
+		type cut struct{ pos, line int64 }
+		var all, got []cut
+		if err := scanBounds(context.Background(), bytes.NewReader(data), size, 1, maxRecord, ',', '"', false, func(pos, line int64) { all = append(all, cut{pos, line}) }); err != nil {
+			t.Fatal(err)
+		}
+		if err := scanBounds(context.Background(), bytes.NewReader(data), size, every, maxRecord, ',', '"', true, func(pos, line int64) { got = append(got, cut{pos, line}) }); err != nil {
+			t.Fatal(err)
+		}
+		var want []cut
+		for k := every; ; k += every {
+			i := 0
+			for i < len(all) && all[i].pos < k {
+				i++
+			}
+			if i == len(all) {
+				break
+			}
+			if len(want) == 0 || want[len(want)-1] != all[i] {
+				want = append(want, all[i])
+			}
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("aligned cuts %v, want %v (all boundaries %v)", got, want, all)
+		}
+		for _, c := range all {
+			if want := int64(bytes.Count(data[:c.pos], nl)); c.line != want {
+				t.Fatalf("cut %d: %d lines before, want %d", c.pos, c.line, want)
+			}
+		}
+	})
+}
+
+func TestSplitGrid(t *testing.T) {
+	for _, c := range []struct {
+		size, most int64
+		hint       int
+		want       int64
+	}{
+		{349_000_000, 64 << 20, 2, 58_166_667}, // 6 ranges, 3 per worker
+		{349_000_000, 64 << 20, 1, 58_166_667},
+		{349_000_000, 64 << 20, 4, 43_625_000}, // 8 ranges
+		{100, 10, 3, 9},                        // 12 ranges of 9 (the last 1)
+		{5, 1, 4, 1},                           // 8 ranges wanted, 5 bytes: 1 each
+		{65, 64, 0, 33},
+	} {
+		got := splitGrid(c.size, c.most, c.hint)
+		if got != c.want {
+			t.Errorf("splitGrid(%d, %d, %d) = %d, want %d", c.size, c.most, c.hint, got, c.want)
+		}
+		if got > c.most || got < 1 {
+			t.Errorf("splitGrid(%d, %d, %d) = %d: not in [1, %d]", c.size, c.most, c.hint, got, c.most)
+		}
+	}
+}
