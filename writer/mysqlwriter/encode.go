@@ -91,7 +91,8 @@ func (w *Writer) newEncoder(f arrow.Field, arr arrow.Array, tgt target) (encoder
 	case *array.FixedSizeBinary:
 		return encoder{raw: true, app: func(d []byte, i int) []byte { return append(d, a.Value(i)...) }, view: a.Value}, nil
 	case *array.Date32:
-		return encoder{app: func(d []byte, i int) []byte { return appendDate(d, int64(a.Value(i))) }}, nil
+		c := new(dayCache)
+		return encoder{app: func(d []byte, i int) []byte { return c.appendDate(d, int64(a.Value(i))) }}, nil
 	case *array.Date64:
 		return encoder{app: func(d []byte, i int) []byte { return appendDate(d, floorDiv(int64(a.Value(i)), 86_400_000)) }}, nil
 	case *array.Time32:
@@ -126,6 +127,10 @@ func (w *Writer) newEncoder(f arrow.Field, arr arrow.Array, tgt target) (encoder
 		if tt.TimeZone != "" && tgt.dataType != "timestamp" && w.cfg.TimeZone != nil && w.cfg.TimeZone != time.UTC {
 			loc = w.cfg.TimeZone // an instant into a zone-less column: wall time in the destination zone
 		}
+		c := new(dayCache)
+		if loc == nil && tt.Unit == arrow.Microsecond {
+			return encoder{app: func(d []byte, i int) []byte { return c.appendDateTime(d, int64(a.Value(i))) }}, nil
+		}
 		return encoder{app: func(d []byte, i int) []byte {
 			us := toMicros(int64(a.Value(i)), tt.Unit)
 			if loc != nil {
@@ -133,7 +138,7 @@ func (w *Writer) newEncoder(f arrow.Field, arr arrow.Array, tgt target) (encoder
 				_, off := t.Zone()
 				us += int64(off) * 1_000_000
 			}
-			return appendDateTime(d, us)
+			return c.appendDateTime(d, us)
 		}}, nil
 	case *extensions.UUIDArray:
 		if tgt.dataType == "uuid" && w.method == MethodLoad {
@@ -345,6 +350,57 @@ func appendDateTime(d []byte, us int64) []byte {
 	}
 	var b [19]byte
 	putDate(b[:], y, m, dd)
+	b[10] = ' '
+	tod := us - days*86_400_000_000
+	putClock(b[11:], tod/1_000_000)
+	d = append(d, b[:]...)
+	if f := tod % 1_000_000; f != 0 {
+		d = appendFrac(d, f)
+	}
+	return d
+}
+
+// dayCache holds the YYYY-MM-DD text of the days last formatted, one per
+// slot of days mod 64: a column's dates mostly fall on a few days.
+type dayCache struct {
+	day  [64]int64
+	set  [64]bool
+	text [64][10]byte
+}
+
+// date returns the text of days, or false outside years 0 to 9999.
+func (c *dayCache) date(days int64) (*[10]byte, bool) {
+	k := days & 63
+	if c.set[k] && c.day[k] == days {
+		return &c.text[k], true
+	}
+	y, m, dd := civil(days)
+	if y < 0 || y > 9999 {
+		return nil, false
+	}
+	putDate(c.text[k][:], y, m, dd)
+	c.day[k], c.set[k] = days, true
+	return &c.text[k], true
+}
+
+// appendDate is appendDate with c's days.
+func (c *dayCache) appendDate(d []byte, days int64) []byte {
+	t, ok := c.date(days)
+	if !ok {
+		return appendDateSlow(d, days)
+	}
+	return append(d, t[:]...)
+}
+
+// appendDateTime is appendDateTime with c's days.
+func (c *dayCache) appendDateTime(d []byte, us int64) []byte {
+	days := floorDiv(us, 86_400_000_000)
+	t, ok := c.date(days)
+	if !ok {
+		return appendDateTimeSlow(d, us)
+	}
+	var b [19]byte
+	copy(b[:10], t[:])
 	b[10] = ' '
 	tod := us - days*86_400_000_000
 	putClock(b[11:], tod/1_000_000)

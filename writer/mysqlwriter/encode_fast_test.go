@@ -91,6 +91,17 @@ func FuzzAppendEscaped(f *testing.F) {
 		if got, want := appendDateTime(nil, us), appendDateTimeSlow(nil, us); !bytes.Equal(got, want) {
 			t.Fatalf("appendDateTime(%d) = %q, want %q", us, got, want)
 		}
+		// Twice through one cache (a miss, then a hit), after a day of the same slot.
+		var c dayCache
+		c.appendDateTime(nil, us-64*86_400_000_000)
+		for range 2 {
+			if got, want := c.appendDateTime(nil, us), appendDateTimeSlow(nil, us); !bytes.Equal(got, want) {
+				t.Fatalf("dayCache.appendDateTime(%d) = %q, want %q", us, got, want)
+			}
+			if got, want := c.appendDate(nil, us/86_400_000_000), appendDateSlow(nil, us/86_400_000_000); !bytes.Equal(got, want) {
+				t.Fatalf("dayCache.appendDate(%d) = %q, want %q", us/86_400_000_000, got, want)
+			}
+		}
 		if got, want := appendDuration(nil, us), appendDurationRef(nil, us); !bytes.Equal(got, want) {
 			t.Fatalf("appendDuration(%d) = %q, want %q", us, got, want)
 		}
@@ -127,6 +138,24 @@ func TestMaySpecial8(t *testing.T) {
 					t.Fatalf("appendEscaped(%q) = %q, want %q", in, got, want)
 				}
 			}
+		}
+	}
+}
+
+// TestDayCache formats days that share a slot one after the other, days
+// again, and days outside the fast range, through one cache.
+func TestDayCache(t *testing.T) {
+	const day = 86_400_000_000
+	var c dayCache
+	for _, days := range []int64{19875, 19875 + 64, 19875, 19876, -1, -65, 0, 64, 2932896, 2932897, -719529, -719528, 19875 + 64} {
+		for _, tod := range []int64{0, 1, day - 1, 43_200_000_000} {
+			us := days*day + tod
+			if got, want := c.appendDateTime([]byte("x"), us), append([]byte("x"), appendDateTimeSlow(nil, us)...); !bytes.Equal(got, want) {
+				t.Fatalf("appendDateTime(%d) = %q, want %q", us, got, want)
+			}
+		}
+		if got, want := c.appendDate(nil, days), appendDateSlow(nil, days); !bytes.Equal(got, want) {
+			t.Fatalf("appendDate(%d) = %q, want %q", days, got, want)
 		}
 	}
 }
