@@ -79,12 +79,11 @@ type Encoder struct {
 	nextra int
 
 	// direct: every column has a direct kind, so a row's size is bounded
-	// by fixed (the row's fixed-width parts at their largest) plus the
-	// lengths of its variable-length values (in the columns vars), and
-	// rows are encoded straight into Read's p
+	// by fixed (the row's fixed-width parts at their largest, length
+	// prefixes included) plus the lengths of its variable-length values,
+	// and rows are encoded straight into Read's p
 	direct bool
 	fixed  int
-	vars   []int
 }
 
 // AppendInt8 adds a constant bigint v after the batch columns of every row
@@ -112,12 +111,11 @@ func NewEncoder(schema *arrow.Schema, cols []Column, ts Types) (*Encoder, error)
 		e.cols = append(e.cols, ecol{kind: directKind(f.Type, cols[i].OID, ts), fn: fn, scale: decimalScale(f.Type)})
 	}
 	e.direct, e.fixed = true, 2
-	for i, c := range e.cols {
+	for _, c := range e.cols {
 		switch c.kind {
 		case eFn:
 			e.direct = false
 		case eBytes, eJSONB:
-			e.vars = append(e.vars, i)
 			e.fixed += 5
 		default:
 			e.fixed += 4 + maxSize[c.kind]
@@ -353,26 +351,24 @@ func (r *batchReader) Read(p []byte) (int, error) {
 }
 
 // rows appends rows from r.row on to dst: with limit < 0 until dst holds
-// chunk bytes, else (direct) as long as the next row surely fits in limit
-// bytes.
+// chunk bytes, else (direct) as long as the next row fits in limit bytes.
+// A direct row is started when its fixed-width parts fit; budget is what is
+// left for its variable-length values, and a value beyond it takes the row
+// back.
 func (e *Encoder) rows(dst []byte, r *batchReader, limit int) ([]byte, error) {
 	nf := uint16(len(e.cols) + e.nextra)
 	cols := e.cols
+rows:
 	for ; r.row < r.n; r.row++ {
 		i := r.row
+		start := len(dst)
+		budget := math.MaxInt
 		if limit < 0 {
-			if len(dst) >= chunk {
+			if start >= chunk {
 				break
 			}
-		} else {
-			size := len(dst) + e.fixed
-			for _, k := range e.vars {
-				c := &cols[k]
-				size += int(c.offs[i+1] - c.offs[i])
-			}
-			if size > limit {
-				break
-			}
+		} else if budget = limit - start - e.fixed; budget < 0 {
+			break
 		}
 		dst = binary.BigEndian.AppendUint16(dst, nf)
 		for k := range cols {
@@ -390,6 +386,10 @@ func (e *Encoder) rows(dst []byte, r *batchReader, limit int) ([]byte, error) {
 				dst = binary.BigEndian.AppendUint32(append(dst, 0, 0, 0, 4), binary.LittleEndian.Uint32(c.vals[i*4:]))
 			case eBytes:
 				v := c.data[c.offs[i]:c.offs[i+1]]
+				if budget -= len(v); budget < 0 {
+					dst = dst[:start]
+					break rows
+				}
 				dst = append(binary.BigEndian.AppendUint32(dst, uint32(len(v))), v...)
 			case eTsMicro:
 				v := int64(binary.LittleEndian.Uint64(c.vals[i*8:]))
@@ -406,6 +406,10 @@ func (e *Encoder) rows(dst []byte, r *batchReader, limit int) ([]byte, error) {
 				dst = appendNumeric128(dst, binary.LittleEndian.Uint64(c.vals[i*16:]), binary.LittleEndian.Uint64(c.vals[i*16+8:]), c.scale)
 			case eJSONB:
 				v := c.data[c.offs[i]:c.offs[i+1]]
+				if budget -= len(v); budget < 0 {
+					dst = dst[:start]
+					break rows
+				}
 				dst = append(append(binary.BigEndian.AppendUint32(dst, uint32(len(v)+1)), 1), v...)
 			case e2:
 				dst = binary.BigEndian.AppendUint16(append(dst, 0, 0, 0, 2), binary.LittleEndian.Uint16(c.vals[i*2:]))

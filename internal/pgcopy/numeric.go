@@ -277,8 +277,21 @@ func appendNumeric128(dst []byte, lo, hi uint64, scale int) []byte {
 		}
 		return appendNumeric(dst, neg, digits, scale)
 	}
-	ip, fp := lo, uint64(0)
-	if scale > 0 {
+	// the fraction, padded to whole base-10000 digits; divisions by
+	// constants for the common scales
+	var ip, fp uint64
+	switch scale {
+	case 0:
+		ip = lo
+	case 1:
+		ip, fp = lo/10, lo%10*1000
+	case 2:
+		ip, fp = lo/100, lo%100*100
+	case 3:
+		ip, fp = lo/1000, lo%1000*10
+	case 4:
+		ip, fp = lo/10000, lo%10000
+	default:
 		ip, fp = lo/pow10u64[scale], lo%pow10u64[scale]*pow10u64[pad]
 	}
 	// g holds the digits most significant first: the integer part's at
@@ -309,15 +322,16 @@ func appendNumeric128(dst []byte, lo, hi uint64, scale int) []byte {
 	} else if neg {
 		sign = numNeg
 	}
-	dst = binary.BigEndian.AppendUint32(dst, uint32(8+2*len(digits)))
-	dst = binary.BigEndian.AppendUint16(dst, uint16(len(digits)))
-	dst = binary.BigEndian.AppendUint16(dst, uint16(int16(weight)))
-	dst = binary.BigEndian.AppendUint16(dst, sign)
-	dst = binary.BigEndian.AppendUint16(dst, uint16(scale))
-	for _, d := range digits {
-		dst = binary.BigEndian.AppendUint16(dst, d)
+	var out [12 + 2*10]byte
+	binary.BigEndian.PutUint32(out[0:], uint32(8+2*len(digits)))
+	binary.BigEndian.PutUint16(out[4:], uint16(len(digits)))
+	binary.BigEndian.PutUint16(out[6:], uint16(int16(weight)))
+	binary.BigEndian.PutUint16(out[8:], sign)
+	binary.BigEndian.PutUint16(out[10:], uint16(scale))
+	for k, d := range digits {
+		binary.BigEndian.PutUint16(out[12+2*k:], d)
 	}
-	return dst
+	return append(dst, out[:12+2*len(digits)]...)
 }
 
 // appendNumericText appends the binary numeric of a decimal text ("-12.5",
