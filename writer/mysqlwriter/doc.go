@@ -51,8 +51,9 @@
 // protocol) has its own connection with the session time_zone '+00:00' and
 // a strict sql_mode (STRICT_ALL_TABLES, NO_ZERO_DATE, NO_ZERO_IN_DATE,
 // ERROR_FOR_DIVISION_BY_ZERO, ...), and one READ COMMITTED transaction. A
-// batch is encoded from the Arrow arrays into LOAD DATA text 256 KiB at a
-// time, as the driver reads it, so no batch-sized buffer is held (FIELDS
+// batch is encoded from the Arrow arrays into LOAD DATA text straight into
+// the driver's 16 KiB packets, as it reads them, so no batch-sized buffer is
+// held and nothing is copied twice (FIELDS
 // TERMINATED BY '\t' ESCAPED BY '\\' LINES TERMINATED BY '\n', CHARACTER
 // SET binary, NULL as \N; backslash, tab, newline, carriage return, NUL and
 // Ctrl-Z escaped as \\ \t \n \r \0 \Z, so any byte string, binary included,
