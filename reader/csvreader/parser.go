@@ -200,8 +200,8 @@ func (p *parser) next1() error {
 		if pos < end && l[pos] == p.quote {
 			pos++
 			for {
-				i := bytes.IndexByte(l[pos:], p.quote)
-				if i < 0 {
+				i := indexNear(l, pos, p.quote) - pos
+				if pos+i == len(l) {
 					p.buf = append(p.buf, l[pos:]...)
 					var err error
 					l, err = p.readLine()
