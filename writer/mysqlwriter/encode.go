@@ -348,8 +348,16 @@ func appendDateTime(d []byte, us int64) []byte {
 	if y < 0 || y > 9999 {
 		return appendDateTimeSlow(d, us)
 	}
+	var t [10]byte
+	putDate(t[:], y, m, dd)
+	return appendDateAndClock(d, &t, us, days)
+}
+
+// appendDateAndClock appends date (the text of days), a space and the time
+// of day of us, with its fraction when there is one.
+func appendDateAndClock(d []byte, date *[10]byte, us, days int64) []byte {
 	var b [19]byte
-	putDate(b[:], y, m, dd)
+	copy(b[:10], date[:])
 	b[10] = ' '
 	tod := us - days*86_400_000_000
 	putClock(b[11:], tod/1_000_000)
@@ -399,16 +407,7 @@ func (c *dayCache) appendDateTime(d []byte, us int64) []byte {
 	if !ok {
 		return appendDateTimeSlow(d, us)
 	}
-	var b [19]byte
-	copy(b[:10], t[:])
-	b[10] = ' '
-	tod := us - days*86_400_000_000
-	putClock(b[11:], tod/1_000_000)
-	d = append(d, b[:]...)
-	if f := tod % 1_000_000; f != 0 {
-		d = appendFrac(d, f)
-	}
-	return d
+	return appendDateAndClock(d, t, us, days)
 }
 
 func appendDuration(d []byte, us int64) []byte {

@@ -102,11 +102,30 @@ const (
 // resolveTarget reads the target's catalog names and sets the stage's
 // names of run runID ("" for none) from them.
 func (w *Writer) resolveTarget(ctx context.Context, c *pgx.Conn, runID string) error {
-	if err := c.QueryRow(ctx, `SELECT n.nspname, c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = $1::regclass`, w.target).Scan(&w.nsp, &w.rel); err != nil {
-		return fmt.Errorf("pgwriter: table %s: %w", w.cfg.Table, err)
+	found, err := w.targetNames(ctx, c)
+	if err != nil {
+		return err
+	}
+	if !found {
+		return w.errNoTable()
 	}
 	w.setTarget(runID)
 	return nil
+}
+
+// targetNames reads the target's catalog names into w.nsp and w.rel, or
+// reports that it does not exist.
+func (w *Writer) targetNames(ctx context.Context, c *pgx.Conn) (bool, error) {
+	var nsp, rel *string
+	if err := c.QueryRow(ctx, `SELECT n.nspname, c.relname FROM (SELECT to_regclass($1) AS oid) t
+		LEFT JOIN pg_catalog.pg_class c ON c.oid = t.oid LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace`, w.target).Scan(&nsp, &rel); err != nil {
+		return false, fmt.Errorf("pgwriter: table %s: %w", w.cfg.Table, err)
+	}
+	if nsp == nil || rel == nil {
+		return false, nil
+	}
+	w.nsp, w.rel = *nsp, *rel
+	return true, nil
 }
 
 // setTarget sets the run and the stage's names from w.nsp and w.rel.
@@ -302,13 +321,11 @@ func (w *Writer) PrepareStage(ctx context.Context, runID string, schema *arrow.S
 		return err
 	}
 	w.schema = schema
-	var nsp, rel *string
-	if err := w.admin.QueryRow(ctx, `SELECT n.nspname, c.relname FROM (SELECT to_regclass($1) AS oid) t
-		LEFT JOIN pg_catalog.pg_class c ON c.oid = t.oid LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace`, w.target).Scan(&nsp, &rel); err != nil {
-		return fmt.Errorf("pgwriter: table %s: %w", w.cfg.Table, err)
+	found, err := w.targetNames(ctx, w.admin)
+	if err != nil {
+		return err
 	}
-	if rel != nil && nsp != nil {
-		w.nsp, w.rel = *nsp, *rel
+	if found {
 		w.setTarget(runID)
 		rec, err := w.lockRun(ctx)
 		if err != nil {
