@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/jackc/pgx/v5"
@@ -419,6 +420,14 @@ func (w *Writer) Close() error {
 	w.mu.Unlock()
 	w.closeIdle()
 	if w.admin != nil {
+		if w.lockedRun != "" && !w.admin.IsClosed() {
+			// release the run's lock before closing: the server frees a
+			// closed session's locks a moment later, and a collector that
+			// runs right after Close must see the run as not live
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			exec(ctx, w.admin, "SELECT pg_advisory_unlock_all()")
+			cancel()
+		}
 		w.admin.Close(context.Background())
 	}
 	return nil
