@@ -304,7 +304,7 @@ func Resume(ctx context.Context, dir string, r Reader, w Writer, opts *Options) 
 // resumeAttach prepares this process to finish the checkpointed run pl.
 func (p *Pipeline) resumeAttach(ctx context.Context, pl *Plan, ck *checkpoint) error {
 	r := p.run
-	sw, staged := p.w.(StageWriter)
+	sw, staged := p.stager()
 	if !staged || !pl.Staged {
 		// Nothing of the failed run survived in the destination: the same
 		// plan is copied again in full.

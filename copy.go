@@ -79,7 +79,7 @@ func (p *Pipeline) copyIndex(ctx context.Context, idx int) error {
 	st := &r.states[idx]
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	sw, staged := p.w.(StageWriter)
+	sw, staged := p.stager()
 	if st.Done && !staged {
 		return fmt.Errorf("ferry: split %s was already copied in this run (only a StageWriter can replace a split)", s.ID)
 	}

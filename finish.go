@@ -93,7 +93,7 @@ func (p *Pipeline) finish(ctx context.Context, pl *Plan, results []SplitSummary,
 	}
 
 	stagedRows := int64(-1)
-	sw, staged := p.w.(StageWriter)
+	sw, staged := p.stager()
 	if staged {
 		st, err := sw.Status(ctx)
 		if err != nil {

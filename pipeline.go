@@ -30,15 +30,27 @@ type Pipeline struct {
 	ran  atomic.Bool
 	run  *run
 
-	mu       sync.Mutex
-	plan     *Plan
-	planner  bool          // this process made the plan
-	schema   *arrow.Schema // what the writer receives
-	prepared bool          // the writer was prepared or attached: Commit or Abort is owed
-	ended    bool          // Commit or Abort happened
-	idle     []BatchWriter // non-staged: batch writers not in use
-	opened   []BatchWriter // non-staged: every batch writer opened
-	closed   bool
+	mu        sync.Mutex
+	plan      *Plan
+	planner   bool          // this process made the plan
+	schema    *arrow.Schema // what the writer receives
+	prepared  bool          // the writer was prepared or attached: Commit or Abort is owed
+	ended     bool          // Commit or Abort happened
+	idle      []BatchWriter // non-staged: batch writers not in use
+	opened    []BatchWriter // non-staged: every batch writer opened
+	closed    bool
+	mayDirect bool // Run without a checkpoint: Plan may ask a DirectWriter
+	direct    bool // the plan skips the StageWriter's stage (DirectWriter)
+}
+
+// stager returns the writer as a StageWriter, unless it is none or this
+// run skips its stage (DirectWriter).
+func (p *Pipeline) stager() (StageWriter, bool) {
+	if p.direct {
+		return nil, false
+	}
+	sw, ok := p.w.(StageWriter)
+	return sw, ok
 }
 
 // New returns a Pipeline from r to w. A nil opts means the defaults. Run
@@ -96,6 +108,7 @@ func (p *Pipeline) runAll(ctx context.Context, ck *checkpoint) (sum *Summary, er
 	r.beginProgress()
 	r.setPhase(PhasePlanning)
 	defer func() { r.endProgress(finalPhase(err)) }()
+	p.mayDirect = ck == nil && p.opts.Checkpoint == ""
 	if ck == nil && p.opts.Checkpoint != "" {
 		if ck, err = createCheckpoint(p.opts.Checkpoint, p.opts.CheckpointOrigin); err != nil {
 			return nil, err
@@ -144,7 +157,7 @@ func keepForResume(p *Pipeline, ck *checkpoint, err error) bool {
 	if ck == nil {
 		return false
 	}
-	if _, ok := p.w.(StageWriter); !ok {
+	if _, ok := p.stager(); !ok {
 		return false
 	}
 	var le *dirty.LimitError

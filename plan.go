@@ -184,7 +184,14 @@ func (p *Pipeline) Plan(ctx context.Context) (*Plan, error) {
 			return nil, fmt.Errorf("ferry: export reader state: %w", err)
 		}
 	}
-	sw, staged := p.w.(StageWriter)
+	if dw, ok := p.w.(DirectWriter); ok && p.mayDirect {
+		var est Estimate
+		if pl.Estimate != nil {
+			est = *pl.Estimate
+		}
+		p.direct = dw.Direct(ctx, len(pl.Splits), est)
+	}
+	sw, staged := p.stager()
 	pl.Staged = staged
 	if staged {
 		err = sw.PrepareStage(ctx, pl.RunID, schema)

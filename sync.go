@@ -201,6 +201,24 @@ type Warmer interface {
 	Warm(ctx context.Context)
 }
 
+// DirectWriter is an optional capability of a StageWriter whose
+// one-process path (Prepare, Open, Commit) can write a small run straight
+// into the destination, all or nothing in one transaction, without the
+// stage's tables and markers. Run, when it has no Options.Checkpoint, asks
+// Direct once it has the run's splits and the reader's estimate (zero when
+// the reader gives none), just before it would prepare the writer; Direct
+// may look at the destination to decide (an error there is a no: the
+// staged Prepare then reports it). When Direct says yes, the run takes that path:
+// fewer round trips and connections, no stage to create, mark and move,
+// and no resume (which a run without a checkpoint cannot have anyway). A
+// split that fails after it delivered rows is not retried on that path;
+// the run fails and the destination is left as it was. Plan, CopySplit and
+// Finish called by themselves (distributed execution) always stage.
+type DirectWriter interface {
+	StageWriter
+	Direct(ctx context.Context, splits int, est Estimate) bool
+}
+
 // Estimate is a Reader's estimate of the size of its source.
 type Estimate struct {
 	// Rows is the estimated number of rows; 0 means unknown.

@@ -18,6 +18,11 @@ var _ ferry.CheckedCommitter = (*Writer)(nil)
 // a stage (the one-process insert of Prepare/Open) the checks run before the
 // commit, without a Querier.
 func (w *Writer) CommitChecked(ctx context.Context, verify func(ctx context.Context, q ferry.Querier) error) error {
+	if w.direct {
+		w.verify = verify
+		defer func() { w.verify = nil }()
+		return w.commitDirect(ctx)
+	}
 	if !(w.runID != "" && w.stagedRun) && !w.staged() {
 		if err := verify(ctx, nil); err != nil {
 			return err

@@ -60,6 +60,8 @@ type Writer struct {
 	sem   chan struct{}      // staged: caps open split attempts at Config.Conns
 
 	verify func(context.Context, ferry.Querier) error // CommitChecked's checks, during its commit
+
+	direct bool // the run writes straight into the target (Direct)
 }
 
 // wconn is one write connection (and, in insert mode, its transaction),
@@ -74,6 +76,10 @@ type wconn struct {
 	// succeeded after it, not yet released: the next savepoint releases it,
 	// COMMIT releases it with the rest)
 	sp int8
+	// pending are statements sent with the first savepoint (a direct run's
+	// BEGIN, and an overwrite's TRUNCATE), or by Commit if no COPY came
+	pending string
+	shared  bool // the admin connection (a direct run): Close closes it
 }
 
 const (
@@ -111,7 +117,7 @@ func exec(ctx context.Context, c *pgx.Conn, sql string) error {
 	return err
 }
 
-func (w *Writer) staged() bool { return w.cfg.Mode != ferry.ModeInsert }
+func (w *Writer) staged() bool { return w.cfg.Mode != ferry.ModeInsert && !w.direct }
 
 // Prepare connects, runs preSql, creates the table when asked, maps the
 // batch columns onto the table's and creates the staging table.
@@ -290,6 +296,11 @@ func (w *Writer) Open(ctx context.Context) (ferry.BatchWriter, error) {
 		copySQL = w.stageCopySQL()
 	}
 	w.mu.Lock()
+	if w.direct {
+		c := w.directConn()
+		w.mu.Unlock()
+		return &batchWriter{w: w, c: c, enc: enc, copySQL: copySQL, sp: true}, nil
+	}
 	if w.cfg.Conns > 0 && len(w.conns) >= w.cfg.Conns {
 		c := w.conns[w.next%len(w.conns)]
 		w.next++
@@ -322,6 +333,9 @@ func (w *Writer) Open(ctx context.Context) (ferry.BatchWriter, error) {
 func (w *Writer) Commit(ctx context.Context) error {
 	if w.runID != "" && w.stagedRun {
 		return w.commitStage(ctx)
+	}
+	if w.direct {
+		return w.commitDirect(ctx)
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -483,12 +497,18 @@ func copyOnce(ctx context.Context, w *Writer, c *wconn, enc *pgcopy.Encoder, cop
 		case spUsed:
 			q = "RELEASE SAVEPOINT ferry; SAVEPOINT ferry"
 		}
+		if c.pending != "" {
+			q = c.pending + "; " + q
+		}
 		if q != "" {
 			if _, err := pc.Exec(ctx, q).ReadAll(); err != nil {
 				c.sp = spNone
+				if c.pending != "" {
+					return fmt.Errorf("pgwriter: %s into %s: %w", w.cfg.Mode, w.cfg.Table, err)
+				}
 				return fmt.Errorf("pgwriter: savepoint: %w", err)
 			}
-			c.sp = spClean
+			c.sp, c.pending = spClean, ""
 		}
 	}
 	er := &errReader{r: enc.Reader(b)}
