@@ -156,15 +156,18 @@ func doSync(ctx context.Context, f syncFlags, stderr io.Writer) (*ferry.Summary,
 		closeSinks(opts.DirtySinks)
 		return nil, usageError{err}
 	}
-	r, err := sqlshard.OpenReader(ctx, from, nil)
+	w, err := ferry.OpenWriter(ctx, to)
 	if err != nil {
 		closeSinks(opts.DirtySinks)
 		ops.Finish(nil, err)
 		return nil, err
 	}
-	w, err := ferry.OpenWriter(ctx, to)
+	if wm, ok := w.(ferry.Warmer); ok {
+		wm.Warm(ctx) // the writer dials while the reader opens
+	}
+	r, err := sqlshard.OpenReader(ctx, from, nil)
 	if err != nil {
-		r.Close()
+		w.Close()
 		closeSinks(opts.DirtySinks)
 		ops.Finish(nil, err)
 		return nil, err
