@@ -74,6 +74,7 @@ type benchEnv struct {
 	Workers []int  // worker counts for Ferry cases
 	Dir     string // directory of generated files (file and SQLite cases)
 	DuckDB  string // directory of the npm-installed DuckDB (file cases' yardstick)
+	Ferry   string // the ferry binary of the CLI cases ("": built from ./cmd/ferry)
 
 	// curWorkers is the worker count of the case running now: a case with
 	// PerWorkers set runs once for each of Workers.
@@ -106,6 +107,7 @@ func main() {
 	flag.StringVar(&only, "cases", "", "regexp: run only cases whose \"group/name\" matches")
 	flag.StringVar(&env.Dir, "dir", filepath.Join(os.TempDir(), "ferrybench"), "directory for the generated input files and outputs of the file and SQLite cases")
 	flag.StringVar(&env.DuckDB, "duckdb", envOr("FERRY_BENCH_DUCKDB", filepath.Join(os.TempDir(), "ferrybench-duckdb")), "directory of @duckdb/node-api (npm-installed there when missing)")
+	flag.StringVar(&env.Ferry, "ferry", "", "the ferry binary the CLI cases run (default: go build ./cmd/ferry into -dir)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.IntVar(&runs, "runs", 1, "run every case this many times (interleaved) and report the median")
 	flag.Parse()
@@ -265,11 +267,15 @@ func printTable(f *os.File, env *benchEnv, rows []row, runs int) {
 		if !r.c.Pipe && r.res.ChildCPU == 0 && r.hwm > 0 {
 			rss = fmt.Sprintf("%.0f", float64(r.hwm)/1024)
 		}
+		prec := 1 // short cases (a few rows) in milliseconds' precision
+		if secs < 1 {
+			prec = 4
+		}
 		var runs []string
 		for _, d := range r.all {
-			runs = append(runs, fmt.Sprintf("%.1f", d.Seconds()))
+			runs = append(runs, fmt.Sprintf("%.*f", prec, d.Seconds()))
 		}
-		fmt.Fprintf(w, "%s\t%d\t%.2f\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s\t\n", name, r.res.Rows, secs, rps, mbs, ratio, cpu, rss, r.res.Verified, strings.Join(runs, " "))
+		fmt.Fprintf(w, "%s\t%d\t%.*f\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s\t\n", name, r.res.Rows, prec+1, secs, rps, mbs, ratio, cpu, rss, r.res.Verified, strings.Join(runs, " "))
 	}
 	w.Flush()
 	fmt.Fprintf(f, "(median of %d run(s); source rows %d; * = CPU of the pipe's child processes; machine shared with other work, numbers are indicative)\n", runs, env.Rows)

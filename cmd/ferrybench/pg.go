@@ -347,6 +347,12 @@ func pgFreshTarget(ctx context.Context, env *benchEnv, name string) error {
 // pgVerify compares count and content checksum of dst with orders_src and
 // returns dst's size in bytes (for MB/s).
 func pgVerify(ctx context.Context, env *benchEnv, dst string) (rows, bytes int64, err error) {
+	return pgVerifyFrom(ctx, env, "orders_src", dst)
+}
+
+// pgVerifyFrom compares count and content checksum of dst with src and
+// returns src's size in bytes.
+func pgVerifyFrom(ctx context.Context, env *benchEnv, src, dst string) (rows, bytes int64, err error) {
 	conn, err := pgConnect(ctx, env)
 	if err != nil {
 		return 0, 0, err
@@ -367,7 +373,7 @@ func pgVerify(ctx context.Context, env *benchEnv, dst string) (rows, bytes int64
 		}
 		return fmt.Sprint(vals...), vals[0].(int64), nil
 	}
-	want, n, err := sum("orders_src")
+	want, n, err := sum(src)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -378,7 +384,7 @@ func pgVerify(ctx context.Context, env *benchEnv, dst string) (rows, bytes int64
 	if got != want {
 		return 0, 0, fmt.Errorf("verify %s: checksum %s, want %s", dst, got, want)
 	}
-	if err := conn.QueryRow(ctx, "SELECT pg_table_size('orders_src')").Scan(&bytes); err != nil {
+	if err := conn.QueryRow(ctx, "SELECT pg_table_size($1::regclass)", src).Scan(&bytes); err != nil {
 		return 0, 0, err
 	}
 	return n, bytes, nil
