@@ -2,12 +2,14 @@ package pgwriter_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	osexec "os/exec"
 	"strings"
 	"syscall"
 	"testing"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/ferrydata/ferry"
@@ -42,6 +44,25 @@ func directRun(t *testing.T, src, dst string, mode ferry.WriteMode, opts ferry.O
 		opts.Concurrency = 1
 	}
 	return ferry.New(r, w, &opts).Run(ctx)
+}
+
+// failOnBatch makes the run's batches 2 rows each and fails the nth batch
+// in a transformer (after earlier batches were written), retryably if
+// retry.
+func failOnBatch(o *ferry.Options, n int, retry bool) {
+	o.BatchRows = 2
+	seen := 0
+	o.Transformers = []ferry.Transformer{ferry.TransformFunc(func(ctx context.Context, b arrow.RecordBatch) (arrow.RecordBatch, error) {
+		if seen++; seen == n {
+			err := errors.New("boom")
+			if retry {
+				err = ferry.Retryable(err)
+			}
+			return nil, err
+		}
+		b.Retain()
+		return b, nil
+	})}
 }
 
 // stageTables counts the relations of stages on table (a staged run leaves
@@ -106,6 +127,10 @@ func TestDirect(t *testing.T) {
 					t.Errorf("postSql changed %d rows, want 1", n)
 				}
 			}},
+		{name: "failure after rows were written rolls back", mode: ferry.ModeOverwrite, srcRows: 10, direct: true, wantErr: "boom",
+			opts: func(o *ferry.Options, _ string) { failOnBatch(o, 3, false) }},
+		{name: "retryable transform error retries its batch", mode: ferry.ModeInsert, srcRows: 10, direct: true, want: "old+new",
+			opts: func(o *ferry.Options, _ string) { failOnBatch(o, 3, true) }},
 		{name: "failing postSql rolls back", mode: ferry.ModeOverwrite, srcRows: 10, direct: true, wantErr: "postSql",
 			cfg: func(c *pgwriter.Config) { c.PostSQL = []string{"SELECT 1/0"} }},
 	}
