@@ -16,6 +16,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/ferrydata/ferry/internal/bufpool"
 )
 
 // recordOf builds a batch of sc from text values ("" with null true is a
@@ -52,8 +54,22 @@ func encode(t testing.TB, enc *Encoder, rec arrow.RecordBatch) []byte {
 // checked allocator and checks the batches against want, row by row.
 func decodeWrites(t *testing.T, sc *arrow.Schema, cols []Column, ts Types, batchRows int, want arrow.RecordBatch, pieces ...[]byte) {
 	t.Helper()
-	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
-	defer mem.AssertSize(t, 0)
+	decodeWritesMem(t, false, sc, cols, ts, batchRows, want, pieces...)
+	// again with pgreader's allocator: buffers of released batches come
+	// back, poisoned, for the next ones
+	decodeWritesMem(t, true, sc, cols, ts, batchRows, want, pieces...)
+}
+
+func decodeWritesMem(t *testing.T, pooled bool, sc *arrow.Schema, cols []Column, ts Types, batchRows int, want arrow.RecordBatch, pieces ...[]byte) {
+	t.Helper()
+	checked := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer checked.AssertSize(t, 0)
+	var mem memory.Allocator = checked
+	if pooled {
+		pool := bufpool.New(checked, 64<<20)
+		defer pool.Close()
+		mem = pool
+	}
 	var off int64
 	dec, err := NewDecoder(mem, sc, cols, ts, batchRows, func(b arrow.RecordBatch) error {
 		defer b.Release()
@@ -141,6 +157,9 @@ func TestRoundTripShapes(t *testing.T) {
 		{"nulls across batch ends", 100, 8, func(r, c int) bool { return nullable(c) && r%8 >= 6 }},
 		{"batches growing past their reservation", 5000, 3000, func(r, c int) bool { return nullable(c) && r > 4000 && r%5 == 0 }},
 		{"growing past the first reservation", 10000, 0, func(r, c int) bool { return nullable(c) && r%4099 == 7 }},
+		{"many batches, recycled buffers", 20000, 1024, func(r, c int) bool { return nullable(c) && (r*7+c)%11 == 0 }},
+		{"many batches without nulls, recycled buffers", 12000, 2000, nil},
+		{"big batches, recycled buffers", 100000, 40000, func(r, c int) bool { return nullable(c) && r%9973 == c }},
 		{"no rows", 0, 0, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -269,7 +269,14 @@ func (d *Decoder) reserve(rows int) {
 				c.bld.Reserve(rows)
 			}
 		case c.kind == dBool:
+			// false bits are not written: the new bytes start clear (a
+			// recycled buffer is not zeroed, see bufpool)
+			old := 0
+			if !first {
+				old = (d.cap + 7) / 8
+			}
 			c.vb = growBuf(d.mem, &c.vals, (rows+7)/8)
+			clear(c.vb[old:])
 		case c.width > 0:
 			c.vb = growBuf(d.mem, &c.vals, rows*c.width)
 		default:

@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/ferrydata/ferry"
+	"github.com/ferrydata/ferry/internal/bufpool"
 	"github.com/ferrydata/ferry/internal/pgcopy"
 	"github.com/ferrydata/ferry/internal/pgurl"
 	"github.com/ferrydata/ferry/internal/sqlident"
@@ -27,6 +28,7 @@ type Reader struct {
 	cfg       Config
 	conncfg   *pgx.ConnConfig
 	mem       memory.Allocator
+	pool      *bufpool.Pool // the decoders' column buffers, recycled batch to batch
 	conn      *pgx.Conn // holds the snapshot's transaction
 	snapshot  string
 	schema    *arrow.Schema
@@ -63,6 +65,7 @@ func Open(ctx context.Context, cfg Config) (*Reader, error) {
 	if r.mem == nil {
 		r.mem = memory.DefaultAllocator
 	}
+	r.pool = bufpool.New(r.mem, poolBytes)
 	if r.cfg.BatchRows == 0 {
 		r.cfg.BatchRows = 65536
 	}
@@ -499,7 +502,7 @@ func (r *Reader) Read(ctx context.Context, sp ferry.Split) (array.RecordReader, 
 	rctx, cancel := context.WithCancel(ctx)
 	rr := &recordReader{schema: r.schema, ch: make(chan arrow.RecordBatch), done: make(chan struct{}), cancel: cancel, ctx: ctx}
 	rr.refs.Store(1)
-	dec, err := pgcopy.NewDecoder(r.mem, r.schema, r.cols, r.types, r.cfg.BatchRows, func(b arrow.RecordBatch) error {
+	dec, err := pgcopy.NewDecoder(r.pool, r.schema, r.cols, r.types, r.cfg.BatchRows, func(b arrow.RecordBatch) error {
 		select {
 		case rr.ch <- b:
 			return nil
@@ -597,8 +600,13 @@ func (r *Reader) Close() error {
 		}
 		<-busy
 	}
+	r.pool.Close()
 	return r.conn.Close(context.Background())
 }
+
+// poolBytes is how much of released batches' column buffers a Reader
+// keeps for the next batches: a few batches' worth.
+const poolBytes = 64 << 20
 
 type recordReader struct {
 	refs   atomic.Int64
