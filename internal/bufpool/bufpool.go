@@ -77,7 +77,7 @@ func (p *Pool) Allocate(size int) []byte {
 		return b[:size]
 	}
 	p.mu.Unlock()
-	return p.parent.Allocate(1 << c)[:size : 1<<c]
+	return p.parent.Allocate(1 << c)[: size : 1<<c]
 }
 
 // Reallocate returns b resized to size, keeping its contents: in place when

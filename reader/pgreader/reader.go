@@ -29,7 +29,7 @@ type Reader struct {
 	conncfg   *pgx.ConnConfig
 	mem       memory.Allocator
 	pool      *bufpool.Pool // the decoders' column buffers, recycled batch to batch
-	conn      *pgx.Conn // holds the snapshot's transaction
+	conn      *pgx.Conn     // holds the snapshot's transaction
 	snapshot  string
 	schema    *arrow.Schema
 	cols      []pgcopy.Column
