@@ -71,7 +71,7 @@ func decodeWritesMem(t *testing.T, pooled bool, sc *arrow.Schema, cols []Column,
 		mem = pool
 	}
 	var off int64
-	dec, err := NewDecoder(mem, sc, cols, ts, batchRows, func(b arrow.RecordBatch) error {
+	dec, err := NewDecoder(checked, sc, cols, ts, batchRows, func(b arrow.RecordBatch) error {
 		defer b.Release()
 		for c, col := range b.Columns() {
 			v, ok := col.(interface{ ValidateFull() error })
@@ -104,6 +104,9 @@ func decodeWritesMem(t *testing.T, pooled bool, sc *arrow.Schema, cols []Column,
 		t.Fatal(err)
 	}
 	defer dec.Release()
+	if pooled {
+		dec.RecycleBuffers(mem)
+	}
 	for _, p := range pieces {
 		if _, err := dec.Write(p); err != nil {
 			t.Fatal(err)

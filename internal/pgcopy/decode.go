@@ -82,6 +82,7 @@ type dcol struct {
 // size of the last, so buffers seldom grow (and copy) within a batch.
 type Decoder struct {
 	mem       memory.Allocator
+	fixed     memory.Allocator // validity, value and offset buffers (RecycleBuffers)
 	schema    *arrow.Schema
 	cols      []dcol
 	batchRows int
@@ -118,7 +119,7 @@ func NewDecoder(mem memory.Allocator, schema *arrow.Schema, cols []Column, ts Ty
 	if len(cols) < schema.NumFields() {
 		return nil, fmt.Errorf("pgcopy: %d columns for %d fields", len(cols), schema.NumFields())
 	}
-	d := &Decoder{mem: mem, schema: schema, batchRows: batchRows, emit: emit, BatchBytes: 4 << 20}
+	d := &Decoder{mem: mem, fixed: mem, schema: schema, batchRows: batchRows, emit: emit, BatchBytes: 4 << 20}
 	for i, f := range schema.Fields() {
 		c, err := newDcol(mem, f, cols[i].OID, ts)
 		if err != nil {
@@ -133,6 +134,14 @@ func NewDecoder(mem memory.Allocator, schema *arrow.Schema, cols []Column, ts Ty
 	}
 	return d, nil
 }
+
+// RecycleBuffers makes the Decoder take the validity, value and offset
+// buffers of its columns from a, which may hand out buffers of released
+// batches without zeroing them (bufpool): the Decoder writes every byte of
+// them it uses. Text and binary data stay with the Decoder's allocator,
+// because a string or []byte taken from an array (String.Value) points
+// into them and may outlive the batch. Call it before the first Write.
+func (d *Decoder) RecycleBuffers(a memory.Allocator) { d.fixed = a }
 
 // newDcol chooses how the column f of PostgreSQL type oid is decoded.
 func newDcol(mem memory.Allocator, f arrow.Field, oid uint32, ts Types) (dcol, error) {
@@ -275,12 +284,12 @@ func (d *Decoder) reserve(rows int) {
 			if !first {
 				old = (d.cap + 7) / 8
 			}
-			c.vb = growBuf(d.mem, &c.vals, (rows+7)/8)
+			c.vb = growBuf(d.fixed, &c.vals, (rows+7)/8)
 			clear(c.vb[old:])
 		case c.width > 0:
-			c.vb = growBuf(d.mem, &c.vals, rows*c.width)
+			c.vb = growBuf(d.fixed, &c.vals, rows*c.width)
 		default:
-			c.ob = growBuf(d.mem, &c.offs, (rows+1)*4)
+			c.ob = growBuf(d.fixed, &c.offs, (rows+1)*4)
 			if first {
 				n := c.lastData + c.lastData/16
 				if n == 0 {
@@ -292,7 +301,7 @@ func (d *Decoder) reserve(rows int) {
 		}
 		if c.valid != nil {
 			old := len(c.nb)
-			c.nb = growBuf(d.mem, &c.valid, (rows+7)/8)
+			c.nb = growBuf(d.fixed, &c.valid, (rows+7)/8)
 			setFF(c.nb[old:])
 		}
 	}
@@ -608,7 +617,7 @@ func (d *Decoder) null(c *dcol, r int) {
 		return
 	}
 	if c.valid == nil {
-		c.nb = growBuf(d.mem, &c.valid, (d.cap+7)/8)
+		c.nb = growBuf(d.fixed, &c.valid, (d.cap+7)/8)
 		setFF(c.nb)
 	}
 	c.nb[r>>3] &^= 1 << (r & 7)

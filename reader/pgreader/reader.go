@@ -28,7 +28,7 @@ type Reader struct {
 	cfg       Config
 	conncfg   *pgx.ConnConfig
 	mem       memory.Allocator
-	pool      *bufpool.Pool // the decoders' column buffers, recycled batch to batch
+	pool      *bufpool.Pool // the decoders' fixed-width buffers, recycled batch to batch
 	conn      *pgx.Conn     // holds the snapshot's transaction
 	snapshot  string
 	schema    *arrow.Schema
@@ -502,7 +502,7 @@ func (r *Reader) Read(ctx context.Context, sp ferry.Split) (array.RecordReader, 
 	rctx, cancel := context.WithCancel(ctx)
 	rr := &recordReader{schema: r.schema, ch: make(chan arrow.RecordBatch), done: make(chan struct{}), cancel: cancel, ctx: ctx}
 	rr.refs.Store(1)
-	dec, err := pgcopy.NewDecoder(r.pool, r.schema, r.cols, r.types, r.cfg.BatchRows, func(b arrow.RecordBatch) error {
+	dec, err := pgcopy.NewDecoder(r.mem, r.schema, r.cols, r.types, r.cfg.BatchRows, func(b arrow.RecordBatch) error {
 		select {
 		case rr.ch <- b:
 			return nil
@@ -520,6 +520,7 @@ func (r *Reader) Read(ctx context.Context, sp ferry.Split) (array.RecordReader, 
 		}
 		return nil, fmt.Errorf("pgreader: %w", err)
 	}
+	dec.RecycleBuffers(r.pool)
 	if borrowed {
 		r.mu.Lock()
 		r.stop = cancel
