@@ -745,3 +745,50 @@ func TestTextUUID(t *testing.T) {
 		}
 	}
 }
+
+// TestRecycledBuffersKeepStrings: with RecycleBuffers, a string taken from a
+// text column of a released batch still reads the same after later batches
+// reused that batch's (poisoned) buffers: text data is never recycled.
+func TestRecycledBuffersKeepStrings(t *testing.T) {
+	ts := ordersTypes()
+	sc := ordersSchema(t, ts)
+	enc, err := NewEncoder(sc, ordersCols, ts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := ordersRows(30000)
+	rec := recordOf(t, memory.DefaultAllocator, sc, rows, nil)
+	defer rec.Release()
+	checked := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer checked.AssertSize(t, 0)
+	pool := bufpool.New(checked, 64<<20)
+	defer pool.Close()
+	note := sc.FieldIndices("note")[0]
+	var kept []string
+	var batches int
+	dec, err := NewDecoder(checked, sc, ordersCols, ts, 5000, func(b arrow.RecordBatch) error {
+		defer b.Release()
+		batches++
+		kept = append(kept, b.Column(note).(*array.String).Value(0))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dec.Release()
+	dec.RecycleBuffers(pool)
+	if _, err := dec.Write(encode(t, enc, rec)); err != nil {
+		t.Fatal(err)
+	}
+	if err := dec.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if batches != 6 || pool.Held() == 0 {
+		t.Fatalf("%d batches, %d bytes pooled: the test did not recycle", batches, pool.Held())
+	}
+	for i, s := range kept {
+		if want := rows[i*5000][note]; s != want {
+			t.Errorf("batch %d: the kept string reads %q, want %q", i, s, want)
+		}
+	}
+}
