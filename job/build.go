@@ -163,6 +163,16 @@ func (p *Parsed) open(ctx context.Context, ro *RunOptions, withWriter bool) (*Op
 		return nil, err
 	}
 	op.cursor = cur
+	// the destination's schema is read while the source opens
+	type probed struct {
+		schema *arrow.Schema
+		err    error
+	}
+	probe := make(chan probed, 1)
+	go func() {
+		s, err := probeDest(ctx, p.Destination)
+		probe <- probed{s, err}
+	}()
 	so := p.shardOptions()
 	partOpts := &sqlshard.Options{MaxPerSource: so.MaxPerSource}
 	if len(parts) == 1 {
@@ -222,7 +232,8 @@ func (p *Parsed) open(ctx context.Context, ro *RunOptions, withWriter bool) (*Op
 	if op.SourceSchema, err = op.Reader.Schema(ctx); err != nil {
 		return nil, errors.New(p.Mask(err.Error()))
 	}
-	op.DestSchema, op.DestErr = probeDest(ctx, p.Destination)
+	pr := <-probe
+	op.DestSchema, op.DestErr = pr.schema, pr.err
 	if op.DestErr != nil {
 		op.DestErr = errors.New(p.Mask(op.DestErr.Error()))
 	}
