@@ -78,7 +78,7 @@ func (w *Writer) directConn() *wconn {
 		if w.cfg.Mode == ferry.ModeOverwrite {
 			pending += "; TRUNCATE " + w.target
 		}
-		w.conns = append(w.conns, &wconn{conn: w.admin, shared: true, pending: pending})
+		w.conns = append(w.conns, &wconn{conn: w.admin, pending: pending})
 	}
 	return w.conns[0]
 }

@@ -93,6 +93,16 @@
 //     workers' commits: use the staged protocol for none).
 //   - the other modes: autocommitted COPYs into the stage (move plan, the
 //     target's unique indexes on it for overwrite), moved at Commit as above.
+
+// # Small runs straight into the target (ferry.DirectWriter)
+//
+// A Pipeline run without a checkpoint asks Direct before it prepares the
+// writer. For one split of a source estimated at no more than 10,000 rows
+// and 8 MiB, in insert or overwrite mode (overwrite: when no foreign key
+// references the target), Direct says yes and the run takes the
+// one-process path on the admin connection in one transaction: BEGIN (and
+// TRUNCATE for overwrite) goes with the first COPY, postSql and the checks
+// run before COMMIT. No stage, marker or second connection is made.
 //
 // # Dirty rows and retries
 //

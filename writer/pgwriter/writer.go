@@ -79,7 +79,6 @@ type wconn struct {
 	// pending are statements sent with the first savepoint (a direct run's
 	// BEGIN, and an overwrite's TRUNCATE), or by Commit if no COPY came
 	pending string
-	shared  bool // the admin connection (a direct run): Close closes it
 }
 
 const (
