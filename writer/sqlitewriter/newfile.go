@@ -252,3 +252,65 @@ func (w *Writer) CollectStages(ctx context.Context, minAge time.Duration, dryRun
 	}
 	return out, nil
 }
+
+// flushEvery is how often the pages written to a new database file are
+// handed to the kernel's write-back while it loads.
+const flushEvery = 250 * time.Millisecond
+
+// flusher starts the write-back of a new database file in the background
+// while the run loads it (writeBack: sync_file_range(2) on Linux, which
+// does not wait for the disk), so that the kernel writes out the pages
+// SQLite has written (cache spills) while the run still works and the
+// fsync at Commit is left with the last ones: on the bench's 330 MB file
+// that fsync was ~150 ms of a 2 s run, ~40 ms with the flusher.
+// Durability still comes from the fsync at Commit only; an error of the
+// flusher fails the Commit.
+type flusher struct {
+	f    *os.File
+	stop chan struct{}
+	done chan struct{}
+	err  error // set before done closes
+}
+
+// startFlusher starts the write-back of f every interval until Stop, or
+// returns nil where there is no write-back to start.
+func startFlusher(f *os.File, every time.Duration) *flusher {
+	if !canWriteBack {
+		return nil
+	}
+	fl := &flusher{f: f, stop: make(chan struct{}), done: make(chan struct{})}
+	go fl.run(every)
+	return fl
+}
+
+func (fl *flusher) run(every time.Duration) {
+	defer close(fl.done)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-fl.stop:
+			return
+		case <-t.C:
+			if err := writeBack(fl.f); err != nil {
+				fl.err = fmt.Errorf("write-back of %s: %w", fl.f.Name(), err)
+				return
+			}
+		}
+	}
+}
+
+// Stop stops the flusher, waits for a write-back call in progress and
+// returns the error of one. A nil flusher is stopped.
+func (fl *flusher) Stop() error {
+	if fl == nil {
+		return nil
+	}
+	select {
+	case <-fl.stop:
+	default:
+		close(fl.stop)
+	}
+	<-fl.done
+	return fl.err
+}

@@ -41,7 +41,8 @@ type Writer struct {
 	created   bool // Prepare created the database file (under tmpPath)
 	tmpPath   string
 	tmpLock   *os.File
-	openPath  string // the file the connection has open: Path or tmpPath
+	flush     *flusher // starts the write-back of the new file while it loads
+	openPath  string   // the file the connection has open: Path or tmpPath
 	schema    *arrow.Schema
 	ncols     int
 	rows      int // rows per full INSERT statement
@@ -216,6 +217,9 @@ func (w *Writer) Prepare(ctx context.Context, schema *arrow.Schema) error {
 	// than at the first batch.
 	if _, err := w.stmt(ctx, w.rows); err != nil {
 		return err
+	}
+	if w.created {
+		w.flush = startFlusher(w.tmpLock, flushEvery)
 	}
 	crashpoint.Hit("sqlitewriter.prepared")
 	return nil
@@ -538,7 +542,11 @@ func (w *Writer) Commit(ctx context.Context) error {
 	if w.created {
 		// Rollback-journal mode without sync: close, fsync the file
 		// ourselves, and put it in place.
-		err := w.conn.Close()
+		err := w.flush.Stop()
+		w.flush = nil
+		if cerr := w.conn.Close(); err == nil {
+			err = cerr
+		}
 		w.conn = nil
 		if err == nil {
 			err = syncFile(w.tmpPath)
@@ -598,6 +606,8 @@ func (w *Writer) rollback() error {
 // dropTemp closes the connection and removes the temporary file of a new
 // database that was not committed.
 func (w *Writer) dropTemp() error {
+	w.flush.Stop() // nothing of the file is kept
+	w.flush = nil
 	var err error
 	if w.conn != nil {
 		err = w.conn.Close()
