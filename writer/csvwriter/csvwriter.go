@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/extensions"
 
 	"github.com/ferrydata/ferry"
 	"github.com/ferrydata/ferry/internal/fileset"
@@ -159,6 +161,7 @@ type encoder struct {
 	buf    []byte
 	cell   []byte
 	eol    []byte
+	cols   []column
 	// special marks the bytes that make a field need quotes: the
 	// delimiter, the quote and the line breaks
 	special [256]bool
@@ -199,52 +202,135 @@ func (w *Writer) newEncoder(out io.Writer, schema *arrow.Schema) (fileset.Encode
 // delimiter, the quote, a line break, starts or ends with a space, equals
 // the null string or (text) is empty while the null string is empty.
 func (e *encoder) appendField(dst, s []byte, text bool) []byte {
+	if !e.needQuote(s) {
+		return append(dst, s...)
+	}
+	return e.appendQuoted(dst, s)
+}
+
+// needQuote tells whether s must be quoted (see appendField).
+func (e *encoder) needQuote(s []byte) bool {
 	c := &e.w.cfg
-	need := string(s) == c.NullString || (len(s) > 0 && (s[0] == ' ' || s[len(s)-1] == ' ' || s[0] == '\t'))
+	if string(s) == c.NullString || (len(s) > 0 && (s[0] == ' ' || s[len(s)-1] == ' ' || s[0] == '\t')) {
+		return true
+	}
 	k := 0
-	for ; !need && k+8 <= len(s); k += 8 {
+	for ; k+8 <= len(s); k += 8 {
 		// 8 bytes at a time: is any of them special (the exact SWAR
 		// test for a zero byte, of x xor each special byte repeated)?
 		x := binary.LittleEndian.Uint64(s[k:])
 		if hasZero(x^e.rep[0])|hasZero(x^e.rep[1])|hasZero(x^e.rep[2])|hasZero(x^e.rep[3]) != 0 {
-			break
+			return true
 		}
 	}
-	for ; k < len(s) && !need; k++ {
-		need = e.special[s[k]]
+	for ; k < len(s); k++ {
+		if e.special[s[k]] {
+			return true
+		}
 	}
-	if !need {
-		return append(dst, s...)
-	}
-	dst = append(dst, c.Quote)
+	return false
+}
+
+// appendQuoted appends s quoted, its quotes doubled.
+func (e *encoder) appendQuoted(dst, s []byte) []byte {
+	q := e.w.cfg.Quote
+	dst = append(dst, q)
 	for {
-		i := bytes.IndexByte(s, c.Quote)
+		i := bytes.IndexByte(s, q)
 		if i < 0 {
 			break
 		}
 		dst = append(dst, s[:i+1]...)
-		dst = append(dst, c.Quote)
+		dst = append(dst, q)
 		s = s[i+1:]
 	}
 	dst = append(dst, s...)
-	return append(dst, c.Quote)
+	return append(dst, q)
+}
+
+// A column binds one column of a batch to how its values are written.
+type column struct {
+	a     arrow.Array
+	nulls bool // a may have NULLs (IsNull must be asked)
+	// text (str true): values are data[offs[i]:offs[i+1]], quoted from
+	// the array itself
+	str  bool
+	offs []int32
+	data []byte
+	// format appends the text form of value i (nil: fileset.AppendText)
+	format func(dst []byte, i int) []byte
+}
+
+// bind returns the columns of cols for Write: text (utf8 and JSON in
+// utf8) is read in place, the common fixed-width types are formatted by
+// a function picked once per batch instead of a type switch per value.
+func (e *encoder) bind(cols []arrow.Array) []column {
+	e.cols = e.cols[:0]
+	for _, a := range cols {
+		c := column{a: a, nulls: a.NullN() > 0 || a.DataType().ID() == arrow.NULL}
+		switch t := a.(type) {
+		case *array.String:
+			c.bindString(t)
+		case array.ExtensionArray:
+			if _, ok := t.ExtensionType().(*extensions.JSONType); ok {
+				if s, ok := t.Storage().(*array.String); ok {
+					c.bindString(s) // AppendText writes JSON text as stored
+				}
+			}
+		case *array.Int64:
+			v := t.Int64Values()
+			c.format = func(dst []byte, i int) []byte { return strconv.AppendInt(dst, v[i], 10) }
+		case *array.Int32:
+			v := t.Int32Values()
+			c.format = func(dst []byte, i int) []byte { return strconv.AppendInt(dst, int64(v[i]), 10) }
+		case *array.Float64:
+			v := t.Float64Values()
+			c.format = func(dst []byte, i int) []byte { return strconv.AppendFloat(dst, v[i], 'g', -1, 64) }
+		}
+		e.cols = append(e.cols, c)
+	}
+	return e.cols
+}
+
+func (c *column) bindString(a *array.String) {
+	c.str, c.offs = true, a.ValueOffsets() // absolute offsets into the data buffer
+	if buf := a.Data().Buffers()[2]; buf != nil {
+		c.data = buf.Bytes()
+	}
 }
 
 func (e *encoder) Write(b arrow.RecordBatch) error {
-	cols := b.Columns()
+	cols := e.bind(b.Columns())
+	delim := e.w.cfg.Delimiter
 	n := int(b.NumRows())
 	for i := 0; i < n; i++ {
-		for c, col := range cols {
-			if c > 0 {
-				e.buf = append(e.buf, e.w.cfg.Delimiter)
+		for k := range cols {
+			c := &cols[k]
+			if k > 0 {
+				e.buf = append(e.buf, delim)
 			}
-			if fileset.IsNull(col, i) {
+			if c.nulls && fileset.IsNull(c.a, i) {
 				e.buf = append(e.buf, e.w.cfg.NullString...)
 				continue
 			}
-			e.cell = fileset.AppendText(e.cell[:0], col, i)
-			_, text := col.(*array.String)
-			e.buf = e.appendField(e.buf, e.cell, text)
+			if c.str {
+				v := c.data[c.offs[i]:c.offs[i+1]]
+				e.buf = e.appendField(e.buf, v, true)
+				continue
+			}
+			// format straight into the buffer; quote (rarely: a
+			// delimiter among the characters of numbers, dates...)
+			// from a copy
+			start := len(e.buf)
+			if c.format != nil {
+				e.buf = c.format(e.buf, i)
+			} else {
+				e.buf = fileset.AppendText(e.buf, c.a, i)
+			}
+			if v := e.buf[start:]; e.needQuote(v) {
+				e.cell = append(e.cell[:0], v...)
+				e.buf = e.appendQuoted(e.buf[:start], e.cell)
+			}
 		}
 		e.buf = append(e.buf, e.eol...)
 		if len(e.buf) >= 256<<10 {
