@@ -43,7 +43,8 @@
 // its own), creates the table if needed, and for
 // overwrite and partition-overwrite deletes the rows to be replaced. Every
 // BatchWriter (the Pipeline opens one per worker) writes into that
-// transaction, taking turns on a mutex: no SQLITE_BUSY, no deadlock. Commit
+// transaction, taking turns on a mutex (a turn runs up to 32 INSERT
+// statements, formatted before the turn): no SQLITE_BUSY, no deadlock. Commit
 // runs postSql and COMMIT; Abort runs ROLLBACK, which also undoes a CREATE
 // TABLE and the deletes of overwrite.
 //
@@ -65,7 +66,10 @@
 // (Config.RunID, random by default), held with flock(2) while the run
 // lives, and loads it with the rollback journal in memory
 // (journal_mode=MEMORY, so new pages are written once and never
-// journaled) and 8 KiB pages. Commit fsyncs it and links it into place (link(2), which
+// journaled) and 8 KiB pages; while it loads, its written pages are handed
+// to the kernel's write-back every 250 ms (Linux: sync_file_range, which
+// does not wait), so that little is left for the fsync at Commit. Commit
+// fsyncs it and links it into place (link(2), which
 // never replaces a file that appeared meanwhile), then fsyncs the
 // directory; Abort (or Close without Commit) removes it. So the
 // destination path only ever holds a complete database: a run killed at

@@ -373,3 +373,84 @@ func TestNanoseconds(t *testing.T) {
 		t.Errorf("read back %v (err %v)", rr.RecordBatch(), rr.Err())
 	}
 }
+
+// TestDirtyRowsInGroups: a BatchWriter formats up to 32 statements and
+// runs them in one turn of the lock; a statement that fails to format (a
+// uint64 above int64) or to run (NOT NULL) anywhere in a group has its
+// rows isolated, and the statements before and after it are written once.
+func TestDirtyRowsInGroups(t *testing.T) {
+	const n = 500
+	for _, tc := range []struct {
+		name      string
+		batchRows int
+		bad       map[int]string // row → column that makes it dirty
+	}{
+		{"clean", 3, nil},
+		{"first and last rows", 3, map[int]string{0: "u", n - 1: "s"}},
+		{"group edges", 3, map[int]string{95: "s", 96: "u", 191: "u", 192: "s", 287: "s"}},
+		{"every 7th row", 3, func() map[int]string {
+			m := map[int]string{}
+			for i := 0; i < n; i += 7 {
+				m[i] = []string{"u", "s"}[i%2]
+			}
+			return m
+		}()},
+		{"one row per statement", 1, map[int]string{10: "s", 11: "u", 40: "s"}},
+		{"one statement", 1000, map[int]string{250: "u"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "g.db")
+			schema := arrow.NewSchema([]arrow.Field{
+				{Name: "id", Type: arrow.PrimitiveTypes.Int64},
+				{Name: "u", Type: arrow.PrimitiveTypes.Uint64, Nullable: true},
+				{Name: "s", Type: arrow.BinaryTypes.String, Nullable: true},
+			}, nil)
+			mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+			defer mem.AssertSize(t, 0)
+			b := array.NewRecordBuilder(mem, schema)
+			wantSum := int64(0)
+			for i := 0; i < n; i++ {
+				b.Field(0).(*array.Int64Builder).Append(int64(i))
+				if tc.bad[i] == "u" {
+					b.Field(1).(*array.Uint64Builder).Append(math.MaxUint64)
+				} else {
+					b.Field(1).(*array.Uint64Builder).Append(uint64(i))
+				}
+				if tc.bad[i] == "s" {
+					b.Field(2).AppendNull()
+				} else {
+					b.Field(2).(*array.StringBuilder).Append("row " + itoa(int64(i)))
+				}
+				if tc.bad[i] == "" {
+					wantSum += int64(i)
+				}
+			}
+			rec := b.NewRecordBatch()
+			b.Release()
+			defer rec.Release()
+			cfg := sqlitewriter.Config{Path: path, Table: "t", BatchRows: tc.batchRows,
+				PreSQL: []string{"CREATE TABLE t (id INTEGER PRIMARY KEY, u INTEGER, s TEXT NOT NULL)"}}
+			err := run(t, cfg, schema, false, rec)
+			rows := dirty.Rows(err)
+			if err != nil && rows == nil {
+				t.Fatal(err)
+			}
+			got := map[int]string{}
+			for _, r := range rows {
+				got[int(r.Row)] = r.Column
+			}
+			if len(got) != len(tc.bad) || len(rows) != len(tc.bad) {
+				t.Errorf("dirty rows %v, want %v", got, tc.bad)
+			}
+			for i, c := range tc.bad {
+				if got[i] != c {
+					t.Errorf("row %d: dirty column %q, want %q", i, got[i], c)
+				}
+			}
+			want := itoa(int64(n-len(tc.bad))) + "," + itoa(wantSum) + "," + itoa(int64(n-len(tc.bad)))
+			if q := query(t, path, "SELECT count(*), sum(id), sum(u = id AND s = 'row ' || id) FROM t"); q != want {
+				t.Errorf("table: %s, want %s", q, want)
+			}
+		})
+	}
+}
