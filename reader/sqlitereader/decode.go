@@ -47,6 +47,7 @@ type column struct {
 	d256 decimal256.Num
 	id   uuid.UUID
 	mdn  arrow.MonthDayNanoInterval
+	ymd  ymdCache // the date of the last timestamp parsed
 
 	// lists: the element decoder and the parsed elements of the slot
 	elem  *column
@@ -767,17 +768,47 @@ func parseTimeOfDay(s string) (int64, error) {
 	return ns, nil
 }
 
+// ymdCache holds the last date (YYYY-MM-DD) a column's timestamps started
+// with and its day number: consecutive rows mostly share their day, and
+// comparing ten bytes is cheaper than parsing them and daysFromCivil.
+type ymdCache struct {
+	text [10]byte
+	days int64
+	ok   bool
+}
+
+// parse is parseYMD(s), from the cache when s starts with its date; a nil
+// cache parses.
+func (yc *ymdCache) parse(s string) (int64, error) {
+	if yc == nil {
+		return parseYMD(s)
+	}
+	if yc.ok && len(s) >= len(yc.text) && s[:len(yc.text)] == string(yc.text[:]) {
+		return yc.days, nil
+	}
+	d, err := parseYMD(s)
+	if err == nil {
+		copy(yc.text[:], s)
+		yc.days, yc.ok = d, true
+	}
+	return d, err
+}
+
 // parseTimestamp parses 'YYYY-MM-DD[( |T)HH:MM[:SS[.f]]][Z|±HH[:MM]]' and
 // returns microseconds since the epoch in UTC and the nanoseconds beyond
 // (an offset is applied; text without one is taken as UTC).
-func parseTimestamp(s string) (us, nanos int64, err error) {
+func parseTimestamp(s string) (us, nanos int64, err error) { return parseTimestampCached(s, nil) }
+
+// parseTimestampCached is parseTimestamp with the date looked up in yc
+// (nil: parsed).
+func parseTimestampCached(s string, yc *ymdCache) (us, nanos int64, err error) {
 	bad := func() (int64, int64, error) {
 		return 0, 0, fmt.Errorf("%q is not a timestamp (want YYYY-MM-DD HH:MM:SS.ffffff)", s)
 	}
 	if len(s) < 10 {
 		return bad()
 	}
-	days, err := parseYMD(s)
+	days, err := yc.parse(s)
 	if err != nil {
 		return bad()
 	}
@@ -936,7 +967,7 @@ func (c *column) textTime(s string) error {
 }
 
 func (c *column) textTimestamp(v string) error {
-	us, nanos, err := parseTimestamp(v)
+	us, nanos, err := parseTimestampCached(v, &c.ymd)
 	if err != nil {
 		return err
 	}

@@ -71,6 +71,33 @@ func TestParseTimestamp(t *testing.T) {
 	}
 }
 
+// TestParseTimestampCached: a column's date cache gives what parsing does,
+// for a sequence with repeated days, day changes, bad dates in between (a
+// bad date is not cached), a bad clock after a cached date, and text
+// shorter than a date.
+func TestParseTimestampCached(t *testing.T) {
+	var yc ymdCache
+	for _, s := range []string{
+		"2026-01-01 00:00:02.592000", "2026-01-01 00:00:05.184000", "2026-01-01T23:59:59Z", "2026-01-02 00:00:00",
+		"2026-01-02 25:00:00", "2026-01-02", "2026-01-0", "2026-01-02 00:00:01+01:00", "2024-02-30 00:00:00",
+		"2024-02-29 12:00:00", "2024-02-29 12:00:00 junk", "2024-02-29 12:00:00.000000001", "", "2024-02-29x12:00",
+		"1969-12-31 23:59:59.999999", "1969-12-31 23:59:59.999999", "2024-02-29 12:00:00",
+	} {
+		wus, wns, werr := parseTimestamp(s)
+		us, ns, err := parseTimestampCached(s, &yc)
+		if (err == nil) != (werr == nil) || us != wus || ns != wns {
+			t.Errorf("%q: cached %d us + %d ns, %v; want %d + %d, %v", s, us, ns, err, wus, wns, werr)
+		}
+	}
+	c := newColumn("ts", &arrow.TimestampType{Unit: arrow.Microsecond}, kTimestamp)
+	for _, s := range []string{"2026-01-01 00:00:02.592000", "2026-01-01 00:00:05.184000", "2026-01-03 00:00:00"} {
+		wus, _, _ := parseTimestamp(s)
+		if err := c.fromText(s); err != nil || c.i != wus {
+			t.Errorf("column %q: %d, %v; want %d", s, c.i, err, wus)
+		}
+	}
+}
+
 func TestArrowType(t *testing.T) {
 	for decl, want := range map[string]string{
 		"INTEGER": "int64", "int": "int64", "BIGINT": "int64", "SMALLINT": "int16", "INT32": "int32", "TINYINT": "int8",
