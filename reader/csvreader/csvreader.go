@@ -166,12 +166,9 @@ type Reader struct {
 	files  []string
 	schema *arrow.Schema
 
-	mu        sync.Mutex
-	closed    bool
-	cutters   map[cutterKey]*cutter // the background scans of split files
-	scanCtx   context.Context
-	stopScans context.CancelFunc
-	scans     sync.WaitGroup
+	mu      sync.Mutex
+	closed  bool
+	cutters map[cutterKey]*cutter // the scans of split files
 }
 
 var _ ferry.Reader = (*Reader)(nil)
@@ -534,13 +531,27 @@ func (r *Reader) Read(ctx context.Context, s ferry.Split) (array.RecordReader, e
 	null := []byte(r.cfg.NullString)
 	end := spec.End         // the records start before end (< 0: to the end)
 	endKnown := cuts == nil // else end is B(spec.End), once the parser passed spec.End
+	// clean: the parser started at a cut and met no record it
+	// resynchronises after, so its record starts are the scan's (hints
+	// for the cutter); last is the start of the record it read last
+	clean := cuts != nil
+	last, first := bound{}, start
 	fill := func(ctx context.Context, b *array.RecordBuilder, max int) (int, []dirty.RowError, bool, error) {
 		var bad []dirty.RowError
 		n := 0
 		start := p.off
+		defer func() {
+			if clean && p.off > first {
+				cuts.hint(p.off, p.line)
+			}
+		}()
 		for n < max && (r.cfg.BatchBytes < 0 || p.off-start < r.cfg.BatchBytes) {
 			if end >= 0 && p.off >= end && !endKnown {
-				// B(spec.End) >= spec.End: only now is it needed
+				// B(spec.End) >= spec.End: only now is it needed; the scan
+				// goes on from the last record start before it
+				if clean && last.pos > first {
+					cuts.hint(last.pos, last.line)
+				}
 				b, err := cuts.bound(ctx, end)
 				if err != nil {
 					return n, bad, true, err
@@ -550,6 +561,7 @@ func (r *Reader) Read(ctx context.Context, s ferry.Split) (array.RecordReader, e
 			if end >= 0 && p.off >= end {
 				return n, bad, true, nil
 			}
+			last = bound{p.off, p.line}
 			err := p.next()
 			if err == io.EOF {
 				return n, bad, true, nil
@@ -561,6 +573,7 @@ func (r *Reader) Read(ctx context.Context, s ferry.Split) (array.RecordReader, e
 				}
 			}
 			if err != nil {
+				clean = false
 				switch {
 				case errors.Is(err, ErrUnterminatedQuote):
 					bad = append(bad, dirty.RowError{Row: p.startLine, Value: string(p.raw), Err: fmt.Errorf("csvreader: %s line %d: %w (the line is skipped; reading goes on at the next one)", path, p.startLine, err)})
@@ -629,16 +642,12 @@ func (r *Reader) emptyReader(ctx context.Context, path string) array.RecordReade
 	}, nil, "csvreader: "+path)
 }
 
-// Close stops the background scans of split files (files themselves are
-// opened per split).
+// Close ends the use of r: a later Read of a split file fails (files are
+// opened per split, and the scans of split files run in Reads).
 func (r *Reader) Close() error {
 	r.mu.Lock()
 	r.closed = true
-	if r.stopScans != nil {
-		r.stopScans()
-	}
 	r.mu.Unlock()
-	r.scans.Wait()
 	return nil
 }
 

@@ -54,14 +54,30 @@ func scanCuts(ctx context.Context, r io.Reader, path string, size, every, maxRec
 // does: a character after a closing quote, or a record longer than
 // maxRecord; the rest of the stream is then one split.
 func scanBounds(ctx context.Context, r io.Reader, size, every, maxRecord int64, delim, quote byte, aligned bool, cut func(pos, line int64)) error {
+	_, err := scanBoundsFrom(ctx, r, 0, 0, size, every, maxRecord, delim, quote, aligned, func(pos, line int64) bool {
+		cut(pos, line)
+		return false
+	})
+	return err
+}
+
+// scanBoundsFrom is scanBounds from start, a record start with line lines
+// before it, r reading from there: the first cut is then the first
+// boundary at or after the first multiple of every after start (aligned)
+// or start+every. It stops early, done false, when cut returns true; done
+// is true when the stream ended or cutting stopped (see scanBounds).
+func scanBoundsFrom(ctx context.Context, r io.Reader, start, line, size, every, maxRecord int64, delim, quote byte, aligned bool, cut func(pos, line int64) (stop bool)) (done bool, err error) {
 	br := bufio.NewReaderSize(r, 1<<20)
-	next := every
-	var off, line, recStart int64
+	next := start + every
+	if aligned {
+		next = (start/every + 1) * every
+	}
+	off, recStart := start, start
 	state := sFieldStart
 	buf := make([]byte, scanChunk)
 	for {
 		if err := ctx.Err(); err != nil {
-			return err
+			return false, err
 		}
 		n, err := io.ReadFull(br, buf)
 		chunk := buf[:n]
@@ -152,13 +168,13 @@ func scanBounds(ctx context.Context, r io.Reader, size, every, maxRecord int64, 
 				default:
 					// a bad record, which the parser skips and
 					// resynchronises after: no more cuts
-					return nil
+					return true, nil
 				}
 			case sCRAfterQuote:
 				if c == '\n' {
 					boundary = true
 				} else {
-					return nil
+					return true, nil
 				}
 			case sSkipLine:
 				boundary = true // c is the line break
@@ -167,17 +183,20 @@ func scanBounds(ctx context.Context, r io.Reader, size, every, maxRecord int64, 
 				state = sFieldStart
 				pos := off + int64(i) + 1
 				if pos-recStart > maxRecord {
-					return nil
+					return true, nil
 				}
 				recStart = pos
 				if pos >= next && pos < size {
 					line += int64(bytes.Count(chunk[counted:i+1], nl))
 					counted = i + 1
-					cut(pos, line)
+					stop := cut(pos, line)
 					if aligned {
 						next = (pos/every + 1) * every
 					} else {
 						next = pos + every
+					}
+					if stop {
+						return false, nil
 					}
 				}
 			}
@@ -191,10 +210,10 @@ func scanBounds(ctx context.Context, r io.Reader, size, every, maxRecord int64, 
 			break
 		}
 		if err != nil {
-			return err
+			return false, err
 		}
 	}
-	return nil
+	return true, nil
 }
 
 // indexNear is indexFrom for a c most likely near: quoted text in CSV
