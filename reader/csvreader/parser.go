@@ -40,7 +40,10 @@ type parser struct {
 	buf    []byte // field contents
 	ends   []int
 	quoted []bool
-	raw    []byte // the record's raw text
+	raw    []byte // the record's raw text: its line as read (valid until the next read), or rawBuf
+	rawBuf []byte
+	// owned: raw is in rawBuf (a record of several lines, or a line too long)
+	owned bool
 
 	// record position
 	startOff  int64
@@ -134,6 +137,14 @@ func (p *parser) resync() {
 	p.line = p.startLine
 }
 
+// own copies raw into rawBuf, unless it is there.
+func (p *parser) own() {
+	if !p.owned {
+		p.raw = append(p.rawBuf[:0], p.raw...)
+		p.owned = true
+	}
+}
+
 func lineEnd(l []byte) int {
 	n := len(l)
 	if n > 0 && l[n-1] == '\n' {
@@ -177,11 +188,15 @@ func (p *parser) next() error {
 }
 
 func (p *parser) next1() error {
-	p.buf, p.ends, p.quoted, p.raw = p.buf[:0], p.ends[:0], p.quoted[:0], p.raw[:0]
+	if p.owned {
+		p.rawBuf = p.raw[:0]
+	}
+	p.buf, p.ends, p.quoted, p.raw, p.owned = p.buf[:0], p.ends[:0], p.quoted[:0], nil, false
 	p.startOff = p.off
 	l, err := p.readLine()
 	if err == errLineTooLong {
 		p.startLine = p.line
+		p.own()
 		p.raw = append(p.raw, l...)
 		p.raw = append(p.raw, '\n')
 		return err
@@ -193,7 +208,7 @@ func (p *parser) next1() error {
 		return io.EOF
 	}
 	p.startLine = p.line
-	p.raw = append(p.raw, l...)
+	p.raw = l[:len(l):len(l)] // no copy: most records are one line
 	end := lineEnd(l)
 	pos := 0
 	for {
@@ -203,6 +218,7 @@ func (p *parser) next1() error {
 				i := indexNear(l, pos, p.quote) - pos
 				if pos+i == len(l) {
 					p.buf = append(p.buf, l[pos:]...)
+					p.own() // the next read may overwrite the line
 					var err error
 					l, err = p.readLine()
 					if err == io.EOF {
