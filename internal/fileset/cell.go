@@ -2,6 +2,7 @@ package fileset
 
 import (
 	"bytes"
+	"time"
 	"unicode/utf8"
 	"unsafe"
 
@@ -32,6 +33,10 @@ type Cell struct {
 	d    decimal128.Num
 	id   uuid.UUID
 	v    any
+	// ts is the timestamp type; utc: its values are read in UTC (no zone,
+	// or a zone that is UTC), so fastTimestamp may parse them
+	ts  *arrow.TimestampType
+	utc bool
 }
 
 type cellKind uint8
@@ -69,7 +74,12 @@ func NewCell(dt arrow.DataType) Cell {
 	case *arrow.Date32Type:
 		c.kind = cellDate32
 	case *arrow.TimestampType:
-		c.kind = cellTimestamp
+		c.kind, c.ts = cellTimestamp, t
+		if t.TimeZone == "" {
+			c.utc = true
+		} else if loc, err := t.GetZone(); err == nil && loc == time.UTC {
+			c.utc = true
+		}
 	case *extensions.UUIDType:
 		c.kind = cellUUID
 	case *extensions.JSONType:
@@ -114,7 +124,14 @@ func (c *Cell) ParseText(s string) error {
 		c.i = int64(d)
 	case cellTimestamp:
 		var ts arrow.Timestamp
-		ts, err = parseTimestampValue(c.dt.(*arrow.TimestampType), s)
+		ok := false
+		if c.utc {
+			// parseTimestampValue's fast path, without looking up the zone
+			ts, ok, err = fastTimestamp(c.ts, s)
+		}
+		if !ok {
+			ts, err = parseTimestampValue(c.ts, s)
+		}
 		c.i = int64(ts)
 	case cellUUID:
 		c.id, err = parseUUID(s)

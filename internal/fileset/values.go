@@ -534,11 +534,51 @@ func parseDate32(s string) (arrow.Date32, error) {
 
 // parseUUID parses the text of a UUID.
 func parseUUID(s string) (uuid.UUID, error) {
+	if u, ok := parseCanonicalUUID(s); ok {
+		return u, nil
+	}
 	u, err := uuid.Parse(strings.TrimSpace(s))
 	if err != nil {
 		return uuid.UUID{}, fmt.Errorf("not a UUID: %q", s)
 	}
 	return u, nil
+}
+
+// unhex maps a hex digit to its value and every other byte to 0xff.
+var unhex = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
+	}
+	for i, c := range []byte("0123456789abcdef") {
+		t[c] = byte(i)
+	}
+	for i, c := range []byte("ABCDEF") {
+		t[c] = byte(10 + i)
+	}
+	return t
+}()
+
+// parseCanonicalUUID decodes the canonical form xxxxxxxx-xxxx-xxxx-xxxx-
+// xxxxxxxxxxxx (the value uuid.Parse gives it) by table; ok is false for
+// anything else, which uuid.Parse handles.
+func parseCanonicalUUID(s string) (u uuid.UUID, ok bool) {
+	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
+		return u, false
+	}
+	j := 0
+	for i := 0; i < 36; i += 2 {
+		if i == 8 || i == 13 || i == 18 || i == 23 {
+			i-- // the dash; the pair starts after it
+			continue
+		}
+		hi, lo := unhex[s[i]], unhex[s[i+1]]
+		if hi > 15 || lo > 15 {
+			return u, false
+		}
+		u[j] = hi<<4 | lo
+		j++
+	}
+	return u, j == 16
 }
 
 // AppendValue appends v (a value as ParseText returns it, or nil for NULL)
