@@ -565,21 +565,17 @@ func parseCanonicalUUID(s string) (u uuid.UUID, ok bool) {
 	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
 		return u, false
 	}
-	j := 0
-	for i := 0; i < 36; i += 2 {
-		if i == 8 || i == 13 || i == 18 || i == 23 {
-			i-- // the dash; the pair starts after it
-			continue
-		}
+	var bad byte
+	for j, i := range uuidHexAt {
 		hi, lo := unhex[s[i]], unhex[s[i+1]]
-		if hi > 15 || lo > 15 {
-			return u, false
-		}
+		bad |= hi | lo // 0xff has the high bit a hex digit's value never has
 		u[j] = hi<<4 | lo
-		j++
 	}
-	return u, j == 16
+	return u, bad < 16
 }
+
+// uuidHexAt are the offsets of the 16 hex pairs of a canonical UUID.
+var uuidHexAt = [16]int{0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34}
 
 // AppendValue appends v (a value as ParseText returns it, or nil for NULL)
 // to b.
