@@ -587,7 +587,7 @@ func (r *Reader) Read(ctx context.Context, s ferry.Split) (array.RecordReader, e
 				}
 				return n, bad, true, fmt.Errorf("csvreader: read %s near line %d: %w", path, p.line, err)
 			}
-			if len(p.ends) == 1 && want > 1 && p.ends[0] == 0 && !p.quoted[0] {
+			if want > 1 && p.blank() {
 				continue // a blank line
 			}
 			if len(p.ends) != want {

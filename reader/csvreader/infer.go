@@ -210,7 +210,7 @@ func (r *Reader) infer(path string, names []string) (*arrow.Schema, error) {
 		if err != nil {
 			continue // a bad record is reported when read
 		}
-		if len(p.ends) == 1 && p.ends[0] == 0 && !p.quoted[0] {
+		if p.blank() {
 			continue // a blank line
 		}
 		if guesses == nil {

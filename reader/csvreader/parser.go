@@ -36,9 +36,14 @@ type parser struct {
 	off  int64 // offset of the next unread byte
 	line int64 // number of lines read
 
-	long   []byte // holds a line longer than the bufio buffer
-	buf    []byte // field contents
+	long []byte // holds a line longer than the bufio buffer
+	// the fields of the last record: field i is raw[starts[i]:ends[i]]
+	// (read in place: unquoted, or quoted without a doubled quote and closed
+	// on its line) or, when inBuf[i], buf[starts[i]:ends[i]] (unquoted)
+	buf    []byte
+	starts []int
 	ends   []int
+	inBuf  []bool
 	quoted []bool
 	raw    []byte // the record's raw text: its line as read (valid until the next read), or rawBuf
 	rawBuf []byte
@@ -158,19 +163,39 @@ func lineEnd(l []byte) int {
 
 // field returns field i of the last record.
 func (p *parser) field(i int) []byte {
-	start := 0
-	if i > 0 {
-		start = p.ends[i-1]
+	if p.inBuf[i] {
+		return p.buf[p.starts[i]:p.ends[i]]
 	}
-	return p.buf[start:p.ends[i]]
+	return p.raw[p.starts[i]:p.ends[i]]
 }
+
+// blank tells whether the last record is an empty line.
+func (p *parser) blank() bool {
+	return len(p.ends) == 1 && !p.quoted[0] && p.starts[0] == p.ends[0]
+}
+
+// add appends a field: [start, end) of raw, or of buf when inBuf.
+func (p *parser) add(start, end int, inBuf, quoted bool) {
+	p.starts = append(p.starts, start)
+	p.ends = append(p.ends, end)
+	p.inBuf = append(p.inBuf, inBuf)
+	p.quoted = append(p.quoted, quoted)
+}
+
+// next1Ref, when set (by the tests), parses instead of next1.
+var next1Ref func(*parser) error
 
 // next reads the next record. It returns io.EOF at the end, an I/O error,
 // or one of the record errors above. After a bad record only its first
 // line is skipped: reading goes on at the line after it, so a stray quote
 // costs one line, not the rest of the file.
 func (p *parser) next() error {
-	err := p.next1()
+	var err error
+	if next1Ref != nil {
+		err = next1Ref(p)
+	} else {
+		err = p.next1()
+	}
 	switch {
 	case err == errLineTooLong && len(p.raw) > 0 && bytes.IndexByte(p.raw, '\n') == len(p.raw)-1:
 		return ErrRecordTooLarge // the record's first line itself: skipped
@@ -191,7 +216,7 @@ func (p *parser) next1() error {
 	if p.owned {
 		p.rawBuf = p.raw[:0]
 	}
-	p.buf, p.ends, p.quoted, p.raw, p.owned = p.buf[:0], p.ends[:0], p.quoted[:0], nil, false
+	p.buf, p.starts, p.ends, p.inBuf, p.quoted, p.raw, p.owned = p.buf[:0], p.starts[:0], p.ends[:0], p.inBuf[:0], p.quoted[:0], nil, false
 	p.startOff = p.off
 	l, err := p.readLine()
 	if err == errLineTooLong {
@@ -210,54 +235,61 @@ func (p *parser) next1() error {
 	p.startLine = p.line
 	p.raw = l[:len(l):len(l)] // no copy: most records are one line
 	end := lineEnd(l)
+	base := 0 // where l starts in raw
 	pos := 0
 	for {
 		if pos < end && l[pos] == p.quote {
 			pos++
-			for {
-				i := indexNear(l, pos, p.quote) - pos
-				if pos+i == len(l) {
-					p.buf = append(p.buf, l[pos:]...)
-					p.own() // the next read may overwrite the line
-					var err error
-					l, err = p.readLine()
-					if err == io.EOF {
-						return ErrUnterminatedQuote
-					}
-					if err == errLineTooLong {
-						// replayed by resync as a too long line of its own
-						if p.longLines == nil {
-							p.longLines = map[int64]int64{}
+			if k := indexNear(l, pos, p.quote); k < len(l) && (k+1 >= len(l) || l[k+1] != p.quote) {
+				// closed on this line without a doubled quote: in place
+				p.add(base+pos, base+k, false, true)
+				pos = k + 1
+			} else {
+				start := len(p.buf)
+				for {
+					i := indexNear(l, pos, p.quote) - pos
+					if pos+i == len(l) {
+						p.buf = append(p.buf, l[pos:]...)
+						p.own() // the next read may overwrite the line
+						var err error
+						l, err = p.readLine()
+						if err == io.EOF {
+							return ErrUnterminatedQuote
 						}
-						p.longLines[p.line] = max(p.skipped-1, 0) // the '\n' added below
+						if err == errLineTooLong {
+							// replayed by resync as a too long line of its own
+							if p.longLines == nil {
+								p.longLines = map[int64]int64{}
+							}
+							p.longLines[p.line] = max(p.skipped-1, 0) // the '\n' added below
+							p.raw = append(p.raw, l...)
+							p.raw = append(p.raw, '\n')
+							return ErrRecordTooLarge
+						}
+						if err != nil {
+							return err
+						}
+						if len(l) == 0 {
+							return ErrUnterminatedQuote
+						}
 						p.raw = append(p.raw, l...)
-						p.raw = append(p.raw, '\n')
-						return ErrRecordTooLarge
+						if len(p.raw) > p.max {
+							return ErrRecordTooLarge
+						}
+						end, pos, base = lineEnd(l), 0, len(p.raw)-len(l)
+						continue
 					}
-					if err != nil {
-						return err
+					p.buf = append(p.buf, l[pos:pos+i]...)
+					pos += i + 1
+					if pos < len(l) && l[pos] == p.quote {
+						p.buf = append(p.buf, p.quote)
+						pos++
+						continue
 					}
-					if len(l) == 0 {
-						return ErrUnterminatedQuote
-					}
-					p.raw = append(p.raw, l...)
-					if len(p.raw) > p.max {
-						return ErrRecordTooLarge
-					}
-					end, pos = lineEnd(l), 0
-					continue
+					break
 				}
-				p.buf = append(p.buf, l[pos:pos+i]...)
-				pos += i + 1
-				if pos < len(l) && l[pos] == p.quote {
-					p.buf = append(p.buf, p.quote)
-					pos++
-					continue
-				}
-				break
+				p.add(start, len(p.buf), true, true)
 			}
-			p.ends = append(p.ends, len(p.buf))
-			p.quoted = append(p.quoted, true)
 			switch {
 			case pos >= end:
 				return nil
@@ -265,8 +297,7 @@ func (p *parser) next1() error {
 				pos++
 				if pos >= end {
 					// a trailing delimiter: one more empty field
-					p.ends = append(p.ends, len(p.buf))
-					p.quoted = append(p.quoted, false)
+					p.add(base+pos, base+pos, false, false)
 					return nil
 				}
 			default:
@@ -276,18 +307,13 @@ func (p *parser) next1() error {
 		}
 		i := bytes.IndexByte(l[pos:end], p.delim)
 		if i < 0 {
-			p.buf = append(p.buf, l[pos:end]...)
-			p.ends = append(p.ends, len(p.buf))
-			p.quoted = append(p.quoted, false)
+			p.add(base+pos, base+end, false, false)
 			return nil
 		}
-		p.buf = append(p.buf, l[pos:pos+i]...)
-		p.ends = append(p.ends, len(p.buf))
-		p.quoted = append(p.quoted, false)
+		p.add(base+pos, base+pos+i, false, false)
 		pos += i + 1
 		if pos >= end {
-			p.ends = append(p.ends, len(p.buf))
-			p.quoted = append(p.quoted, false)
+			p.add(base+pos, base+pos, false, false)
 			return nil
 		}
 	}
