@@ -60,13 +60,16 @@
 //
 // Each file is a split; a UTF-8 file larger than splitBytes is cut into
 // byte ranges of splitBytes, planned without reading the file. The record
-// starts that bound them are found by one pass of a byte-level state
-// machine that mirrors the parser, run in the background while the splits
-// are read: the first split starts at once, the next one as soon as the
-// pass is past its first byte. A split owns exactly the records that start
-// at or after the first record start of its range and before the first of
-// the next range's, so a quoted field with line breaks never straddles two
-// splits and every record is read exactly once. After a bad record the
+// starts that bound them are found by a byte-level state machine that
+// mirrors the parser, run on demand while the splits are read, in the Read
+// that needs a bound: the first split starts at once, another one once the
+// pass is past its first byte. The pass skips what parsers that met no bad
+// record have read (they report record starts), so it reads a fraction of
+// the file and finds the bounds one pass from the start would. A split
+// owns exactly the records that start at or after the first record start
+// of its range and before the first of the next range's, so a quoted field
+// with line breaks never straddles two splits and every record is read
+// exactly once. After a bad record the
 // parser resynchronises on, the rest of the file is one split. Files in
 // other encodings or compressed are not cut.
 //
