@@ -395,32 +395,38 @@ func pgPipe(ctx context.Context, env *benchEnv) (caseResult, error) {
 	if err := pgFreshTarget(ctx, env, dst); err != nil {
 		return caseResult{}, err
 	}
-	conninfo := env.PGURL
+	elapsed, cpu, err := psqlPipe(ctx, env, "orders_src", dst)
+	if err != nil {
+		return caseResult{}, err
+	}
+	n, b, err := pgVerify(ctx, env, dst)
+	if err != nil {
+		return caseResult{}, err
+	}
+	return caseResult{Rows: n, Bytes: b, Verified: "count+checksum", ChildCPU: cpu, Elapsed: elapsed}, nil
+}
+
+// psqlPipe copies src into dst through the binary COPY pipe of two psql
+// processes and returns its time and the processes' CPU.
+func psqlPipe(ctx context.Context, env *benchEnv, src, dst string) (elapsed, cpu time.Duration, err error) {
 	c0 := childCPU()
-	out := exec.CommandContext(ctx, "psql", "-X", "-v", "ON_ERROR_STOP=1", conninfo, "-c", "COPY orders_src TO STDOUT (FORMAT binary)")
-	in := exec.CommandContext(ctx, "psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", conninfo, "-c", "COPY "+dst+" FROM STDIN (FORMAT binary)")
+	out := exec.CommandContext(ctx, "psql", "-X", "-v", "ON_ERROR_STOP=1", env.PGURL, "-c", "COPY "+src+" TO STDOUT (FORMAT binary)")
+	in := exec.CommandContext(ctx, "psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", env.PGURL, "-c", "COPY "+dst+" FROM STDIN (FORMAT binary)")
 	pr, pw := io.Pipe()
 	out.Stdout, in.Stdin = pw, pr
 	out.Stderr, in.Stderr = os.Stderr, os.Stderr
 	in.Stdout = io.Discard
 	t0 := time.Now()
 	if err := in.Start(); err != nil {
-		return caseResult{}, err
+		return 0, 0, err
 	}
 	if err := out.Start(); err != nil {
-		return caseResult{}, err
+		return 0, 0, err
 	}
 	errOut := out.Wait()
 	pw.Close()
-	errIn := in.Wait()
-	if err := errors.Join(errOut, errIn); err != nil {
-		return caseResult{}, fmt.Errorf("psql pipe: %w", err)
+	if err := errors.Join(errOut, in.Wait()); err != nil {
+		return 0, 0, fmt.Errorf("psql pipe: %w", err)
 	}
-	elapsed := time.Since(t0)
-	cpu := childCPU() - c0
-	n, b, err := pgVerify(ctx, env, dst)
-	if err != nil {
-		return caseResult{}, err
-	}
-	return caseResult{Rows: n, Bytes: b, Verified: "count+checksum", ChildCPU: cpu, Elapsed: elapsed}, nil
+	return time.Since(t0), childCPU() - c0, nil
 }

@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -56,26 +54,10 @@ func smallPipe(ctx context.Context, env *benchEnv) (caseResult, error) {
 	if err := pgFreshTarget(ctx, env, dst); err != nil {
 		return caseResult{}, err
 	}
-	c0 := childCPU()
-	out := exec.CommandContext(ctx, "psql", "-X", "-v", "ON_ERROR_STOP=1", env.PGURL, "-c", "COPY small10_src TO STDOUT (FORMAT binary)")
-	in := exec.CommandContext(ctx, "psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", env.PGURL, "-c", "COPY "+dst+" FROM STDIN (FORMAT binary)")
-	pr, pw := io.Pipe()
-	out.Stdout, in.Stdin = pw, pr
-	out.Stderr, in.Stderr = os.Stderr, os.Stderr
-	in.Stdout = io.Discard
-	t0 := time.Now()
-	if err := in.Start(); err != nil {
+	elapsed, cpu, err := psqlPipe(ctx, env, "small10_src", dst)
+	if err != nil {
 		return caseResult{}, err
 	}
-	if err := out.Start(); err != nil {
-		return caseResult{}, err
-	}
-	errOut := out.Wait()
-	pw.Close()
-	if err := errors.Join(errOut, in.Wait()); err != nil {
-		return caseResult{}, fmt.Errorf("psql pipe: %w", err)
-	}
-	elapsed, cpu := time.Since(t0), childCPU()-c0
 	return smallVerify(ctx, env, dst, elapsed, cpu)
 }
 
