@@ -46,6 +46,21 @@ func directRun(t *testing.T, src, dst string, mode ferry.WriteMode, opts ferry.O
 	return ferry.New(r, w, &opts).Run(ctx)
 }
 
+// unchanged checks that dst holds exactly its 3 old rows and no stage
+// table after what ended the run.
+func unchanged(t *testing.T, dst, after string) {
+	t.Helper()
+	if n := count(t, "SELECT count(*) FROM "+dst+" WHERE str = 'old'"); n != 3 {
+		t.Errorf("%d old rows after %s, want the 3 it had", n, after)
+	}
+	if n := count(t, "SELECT count(*) FROM "+dst); n != 3 {
+		t.Errorf("%d rows after %s, want the 3 old ones", n, after)
+	}
+	if n := stageTables(t, dst); n != 0 {
+		t.Errorf("%d stage tables after %s", n, after)
+	}
+}
+
 // failOnBatch makes the run's batches 2 rows each and fails the nth batch
 // in a transformer (after earlier batches were written), retryably if
 // retry.
@@ -154,15 +169,7 @@ func TestDirect(t *testing.T) {
 				if err == nil || !strings.Contains(err.Error(), c.wantErr) {
 					t.Fatalf("err = %v, want one saying %q", err, c.wantErr)
 				}
-				if n := count(t, "SELECT count(*) FROM "+dst+" WHERE str = 'old'"); n != 3 {
-					t.Errorf("%d old rows after the failed run, want the 3 it had", n)
-				}
-				if n := count(t, "SELECT count(*) FROM "+dst); n != 3 {
-					t.Errorf("%d rows after the failed run, want 3", n)
-				}
-				if n := stageTables(t, dst); n != 0 {
-					t.Errorf("%d stage tables after the failed run", n)
-				}
+				unchanged(t, dst, "the failed run")
 				return
 			}
 			if err != nil {
@@ -223,15 +230,7 @@ func TestDirectKilled(t *testing.T) {
 	if !ok || !ee.Sys().(syscall.WaitStatus).Signaled() || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
 		t.Fatalf("child was not killed at pgwriter.direct-commit: %v\n%s", err, out)
 	}
-	if n := count(t, "SELECT count(*) FROM "+dst+" WHERE str = 'old'"); n != 3 {
-		t.Errorf("%d old rows after the kill, want 3", n)
-	}
-	if n := count(t, "SELECT count(*) FROM "+dst); n != 3 {
-		t.Errorf("%d rows after the kill, want the 3 old ones", n)
-	}
-	if n := stageTables(t, dst); n != 0 {
-		t.Errorf("%d stage tables after the kill", n)
-	}
+	unchanged(t, dst, "the kill")
 	// the killed session's TRUNCATE lock is gone with it: a new run commits
 	if _, err := directRun(t, src, dst, ferry.ModeOverwrite, ferry.Options{}, nil); err != nil {
 		t.Fatal(err)
