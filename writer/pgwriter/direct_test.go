@@ -239,3 +239,44 @@ func TestDirectKilled(t *testing.T) {
 		t.Errorf("%d new rows after the rerun, want 10", n)
 	}
 }
+
+// TestDirectCommitLost: a direct run whose writer connection dies with its
+// COMMIT unsent fails saying the outcome is unknown, and the target keeps
+// its old rows (the server rolls the transaction back).
+func TestDirectCommitLost(t *testing.T) {
+	src, dst := tableName(t, "src"), tableName(t, "dst")
+	exec(t, "CREATE TABLE "+src+" (id bigint PRIMARY KEY, str text)")
+	exec(t, "INSERT INTO "+src+" SELECT g, 'new' FROM generate_series(1, 10) g")
+	exec(t, "CREATE TABLE "+dst+" (id bigint PRIMARY KEY, str text)")
+	exec(t, "INSERT INTO "+dst+" SELECT g, 'old' FROM generate_series(1001, 1003) g")
+	proxy := cutProxy(t, false)
+	_, err := directRun(t, src, dst, ferry.ModeOverwrite, ferry.Options{}, func(c *pgwriter.Config) { c.ConnString = proxy })
+	if err == nil || !strings.Contains(err.Error(), "no marker tells") {
+		t.Fatalf("err = %v, want the direct run's lost COMMIT named", err)
+	}
+	unchanged(t, dst, "the lost COMMIT")
+}
+
+// TestDirectQuotedName: a direct overwrite into a table whose name holds a
+// quote and a dot writes that table and no other.
+func TestDirectQuotedName(t *testing.T) {
+	src := tableName(t, "src")
+	exec(t, "CREATE TABLE "+src+" (id bigint PRIMARY KEY, str text)")
+	exec(t, "INSERT INTO "+src+" SELECT g, 'new' FROM generate_series(1, 10) g")
+	exec(t, `DROP TABLE IF EXISTS "we""ird.t"`)
+	exec(t, `CREATE TABLE "we""ird.t" (id bigint PRIMARY KEY, str text)`)
+	t.Cleanup(func() { connect(t).Exec(context.Background(), `DROP TABLE IF EXISTS "we""ird.t"`) })
+	exec(t, `INSERT INTO "we""ird.t" VALUES (1001, 'old')`)
+	if _, err := directRun(t, src, `"we""ird.t"`, ferry.ModeOverwrite, ferry.Options{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, `SELECT count(*) FROM "we""ird.t" WHERE str = 'new'`); n != 10 {
+		t.Errorf("%d new rows, want 10", n)
+	}
+	if n := count(t, `SELECT count(*) FROM "we""ird.t"`); n != 10 {
+		t.Errorf("%d rows, want the 10 new ones", n)
+	}
+	if n := count(t, `SELECT count(*) FROM pg_class WHERE relname LIKE 'we"ird.t\_ferry\_%'`); n != 0 {
+		t.Errorf("%d stage tables: the run was staged, want direct", n)
+	}
+}
