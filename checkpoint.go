@@ -345,6 +345,7 @@ func (p *Pipeline) resumeAttach(ctx context.Context, pl *Plan, ck *checkpoint) e
 			err = fmt.Errorf("ferry: prepare writer: %w", err)
 			return errors.Join(err, p.abortWriter(ctx, err))
 		}
+		p.negotiate()
 		return nil
 	}
 	if err := p.attach(ctx, pl); err != nil {

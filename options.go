@@ -61,6 +61,12 @@ type Options struct {
 	// Transformers run in order on every batch between reader and writer.
 	Transformers []Transformer
 
+	// NoPassthrough makes the reader decode every batch into Arrow arrays
+	// even when the writer could take its rows in their wire encoding
+	// (see PassthroughWriter), for a run that must see exactly what the
+	// decoded path does, or to compare the two.
+	NoPassthrough bool
+
 	// Progress, when set, is called from a single goroutine every
 	// ProgressInterval, at every change of the run's Phase (planning,
 	// copying, checking, committing: also during a long commit), and once at

@@ -334,6 +334,8 @@ type run struct {
 
 	committed bool
 	resumed   bool
+	// passthrough: the reader hands the writer its wire encoding
+	passthrough atomic.Bool
 }
 
 type splitState struct {

@@ -205,6 +205,7 @@ func (p *Pipeline) Plan(ctx context.Context) (*Plan, error) {
 	}
 	p.plan, p.planner, p.schema = pl, true, schema
 	p.run.setPlan(pl)
+	p.negotiate()
 	p.observe(Event{Kind: EventPlanned, Rows: int64(len(pl.Splits))})
 	return pl, nil
 }
@@ -276,5 +277,6 @@ func (p *Pipeline) attach(ctx context.Context, pl *Plan) error {
 	p.prepared = true
 	p.plan, p.schema = pl, schema
 	p.run.setPlan(pl)
+	p.negotiate()
 	return nil
 }

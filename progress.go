@@ -315,6 +315,7 @@ func (r *run) summary() *Summary {
 		DirtyWrittenTo: r.where,
 		Committed:      r.committed,
 		Resumed:        r.resumed,
+		Passthrough:    r.passthrough.Load(),
 		SplitsSkipped:  int(r.splitsSkipped.Load()),
 		RowsSkipped:    r.rowsSkipped.Load(),
 	}

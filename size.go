@@ -8,8 +8,13 @@ import (
 // BatchBytes estimates the bytes of data in b: fixed-width values at their
 // width, variable-width values at their length plus an offset, nested values
 // recursively. Unlike the sum of buffer sizes it is right for slices, which
-// share their parent's buffers.
+// share their parent's buffers. A batch with a DataBytes() int64 method (a
+// passthrough batch, whose columns are decoded only when touched) is
+// measured by it instead.
 func BatchBytes(b arrow.RecordBatch) int64 {
+	if s, ok := b.(interface{ DataBytes() int64 }); ok {
+		return s.DataBytes()
+	}
 	var n int64
 	for _, c := range b.Columns() {
 		n += arrayBytes(c)

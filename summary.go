@@ -67,6 +67,12 @@ type Summary struct {
 	// Checks are the verdicts of the data-quality checks.
 	Checks []CheckResult `json:"checks,omitempty"`
 
+	// Passthrough reports a run whose reader handed the writer its rows in
+	// their wire encoding (see PassthroughWriter): nothing was decoded into
+	// Arrow arrays except rows whose values a dirty record needed. Bytes
+	// then count the wire encoding.
+	Passthrough bool `json:"passthrough,omitempty"`
+
 	// Committed reports whether the writer committed.
 	Committed bool `json:"committed"`
 	// Error is the run's error text, if it failed.

@@ -84,6 +84,8 @@ type Encoder struct {
 	// and rows are encoded straight into Read's p
 	direct bool
 	fixed  int
+
+	format string // PassthroughFormat of the destination columns
 }
 
 // AppendInt8 adds a constant bigint v after the batch columns of every row
@@ -110,6 +112,7 @@ func NewEncoder(schema *arrow.Schema, cols []Column, ts Types) (*Encoder, error)
 		e.names = append(e.names, f.Name)
 		e.cols = append(e.cols, ecol{kind: directKind(f.Type, cols[i].OID, ts), fn: fn, scale: decimalScale(f.Type)})
 	}
+	e.format = PassthroughFormat(cols[:schema.NumFields()])
 	e.direct, e.fixed = true, 2
 	for _, c := range e.cols {
 		switch c.kind {
@@ -278,12 +281,106 @@ func bufBytes(b *memory.Buffer) []byte {
 
 // Reader returns the binary COPY stream of b (header, rows, trailer). It
 // reads b's arrays directly; b must stay valid until the reader is done.
+//
+// A *RawBatch whose Format is the destination columns' PassthroughFormat is
+// written as it is, with no decoding and no encoding.
 func (e *Encoder) Reader(b arrow.RecordBatch) io.Reader {
 	e.buf = e.buf[:0] // drop what an aborted previous stream left
+	if rb, ok := b.(*RawBatch); ok && e.Passes(rb) {
+		return &rawReader{e: e, b: rb}
+	}
 	for c, arr := range b.Columns() {
 		e.cols[c].bind(arr)
 	}
 	return &batchReader{e: e, b: b, n: int(b.NumRows())}
+}
+
+// Format returns the PassthroughFormat of the destination columns: the
+// format of the RawBatch values the Encoder writes without decoding them.
+func (e *Encoder) Format() string { return e.format }
+
+// Passes reports whether the Encoder writes b's rows as they are.
+func (e *Encoder) Passes(b *RawBatch) bool { return e.format != "" && b.Format() == e.format }
+
+// rawReader streams a RawBatch's tuples: the header, each tuple (with the
+// encoder's constant trailing fields, if any, after it), the trailer. What
+// does not fit in Read's p (a p smaller than the header, or than a row with
+// trailing fields) is built in the encoder's buffer and served from there.
+type rawReader struct {
+	e     *Encoder
+	b     *RawBatch
+	row   int // next row to copy
+	pos   int // bytes of the next row copied (contiguous rows only)
+	spill int // bytes of e.buf served
+	head  bool
+	done  bool
+}
+
+func (r *rawReader) Read(p []byte) (int, error) {
+	e, b := r.e, r.b
+	if r.spill < len(e.buf) {
+		k := copy(p, e.buf[r.spill:])
+		r.spill += k
+		return k, nil
+	}
+	if r.done {
+		return 0, io.EOF
+	}
+	e.buf, r.spill = e.buf[:0], 0
+	dst := p[:0]
+	if !r.head {
+		r.head = true
+		if len(p) < len(Signature)+8 {
+			e.buf = append(append(e.buf, Signature...), 0, 0, 0, 0, 0, 0, 0, 0)
+			return r.Read(p)
+		}
+		dst = append(append(dst, Signature...), 0, 0, 0, 0, 0, 0, 0, 0)
+	}
+	n := len(b.offs) - 1
+	if e.nextra == 0 {
+		// the tuples are contiguous: copy as many bytes as fit
+		if r.row < n {
+			from, to := int(b.offs[r.row])+r.pos, int(b.offs[n])
+			k := copy(p[len(dst):], b.data[from:to])
+			dst = p[:len(dst)+k]
+			if from += k; from == to {
+				r.row, r.pos = n, 0
+			} else {
+				r.pos = from - int(b.offs[r.row])
+			}
+		}
+	} else {
+		nf := uint16(len(e.cols) + e.nextra)
+		for ; r.row < n; r.row++ {
+			row := b.data[b.offs[r.row]:b.offs[r.row+1]]
+			if len(p)-len(dst) >= len(row)+len(e.extra) {
+				dst = binary.BigEndian.AppendUint16(dst, nf)
+				dst = append(append(dst, row[2:]...), e.extra...)
+				continue
+			}
+			if len(dst) > 0 {
+				return len(dst), nil
+			}
+			// a row larger than p
+			e.buf = binary.BigEndian.AppendUint16(e.buf, nf)
+			e.buf = append(append(e.buf, row[2:]...), e.extra...)
+			r.row++
+			return r.Read(p)
+		}
+	}
+	if r.row >= n {
+		if len(p)-len(dst) < 2 {
+			if len(dst) > 0 {
+				return len(dst), nil
+			}
+			e.buf = append(e.buf, 0xff, 0xff)
+			r.done = true
+			return r.Read(p)
+		}
+		dst = append(dst, 0xff, 0xff)
+		r.done = true
+	}
+	return len(dst), nil
 }
 
 type batchReader struct {

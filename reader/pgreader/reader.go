@@ -44,10 +44,11 @@ type Reader struct {
 	baseTypes []string // format_type(oid, NULL) of cols
 	mu        sync.Mutex
 	closed    bool
-	size      *tableSize    // Table's size and the planner's figures, read at Open
-	busy      chan struct{} // not nil while a split reads on conn; closed when it is done
-	stop      func()        // cancels the split reading on conn
-	lost      bool          // a split read on conn failed: its snapshot transaction is gone
+	size      *tableSize                       // Table's size and the planner's figures, read at Open
+	busy      chan struct{}                    // not nil while a split reads on conn; closed when it is done
+	stop      func()                           // cancels the split reading on conn
+	lost      bool                             // a split read on conn failed: its snapshot transaction is gone
+	raw       atomic.Pointer[pgcopy.RawSource] // set by Passthrough: splits read as RawBatch values
 }
 
 var _ ferry.Reader = (*Reader)(nil)
@@ -502,7 +503,7 @@ func (r *Reader) Read(ctx context.Context, sp ferry.Split) (array.RecordReader, 
 	rctx, cancel := context.WithCancel(ctx)
 	rr := &recordReader{schema: r.schema, ch: make(chan arrow.RecordBatch), done: make(chan struct{}), cancel: cancel, ctx: ctx}
 	rr.refs.Store(1)
-	dec, err := pgcopy.NewDecoder(r.mem, r.schema, r.cols, r.types, r.cfg.BatchRows, func(b arrow.RecordBatch) error {
+	emit := func(b arrow.RecordBatch) error {
 		select {
 		case rr.ch <- b:
 			return nil
@@ -510,17 +511,24 @@ func (r *Reader) Read(ctx context.Context, sp ferry.Split) (array.RecordReader, 
 			b.Release()
 			return rctx.Err()
 		}
-	})
-	if err != nil {
-		cancel()
-		if borrowed {
-			r.giveBack(true)
-		} else {
-			conn.Close(context.Background())
-		}
-		return nil, fmt.Errorf("pgreader: %w", err)
 	}
-	dec.RecycleBuffers(r.pool)
+	var dec copySink
+	if src := r.raw.Load(); src != nil {
+		dec = pgcopy.NewSplitter(src, r.cfg.BatchRows, func(b *pgcopy.RawBatch) error { return emit(b) })
+	} else {
+		d, err := pgcopy.NewDecoder(r.mem, r.schema, r.cols, r.types, r.cfg.BatchRows, emit)
+		if err != nil {
+			cancel()
+			if borrowed {
+				r.giveBack(true)
+			} else {
+				conn.Close(context.Background())
+			}
+			return nil, fmt.Errorf("pgreader: %w", err)
+		}
+		d.RecycleBuffers(r.pool)
+		dec = d
+	}
 	if borrowed {
 		r.mu.Lock()
 		r.stop = cancel
@@ -547,6 +555,28 @@ func (r *Reader) Read(ctx context.Context, sp ferry.Split) (array.RecordReader, 
 		}
 	}()
 	return rr, nil
+}
+
+// copySink takes a split's COPY stream: a Decoder, or a Splitter when the
+// writer takes the rows as they are.
+type copySink interface {
+	Write(p []byte) (int, error)
+	Flush() error
+	Release()
+}
+
+// Passthrough makes the splits read from now on hand out their rows as
+// binary COPY tuples (pgcopy.RawBatch), decoded only when a column is
+// asked for, when format is the PassthroughFormat of the source's columns:
+// every column of a built-in type, the same as the destination's (see
+// ferry.PassthroughWriter).
+func (r *Reader) Passthrough(format string) bool {
+	cols := r.cols[:r.schema.NumFields()]
+	if format == "" || format != pgcopy.PassthroughFormat(cols) {
+		return false
+	}
+	r.raw.Store(&pgcopy.RawSource{Mem: r.mem, Pool: r.pool, Schema: r.schema, Cols: cols, Types: r.types, Format: format})
+	return true
 }
 
 // borrow returns the Reader's own connection for a split that reads the

@@ -614,3 +614,17 @@ type notRetryable struct{ error }
 func (e notRetryable) Unwrap() error     { return e.error }
 func (e notRetryable) Retryable() bool   { return false }
 func (e notRetryable) SafeToRetry() bool { return false }
+
+var _ ferry.PassthroughWriter = (*Writer)(nil)
+
+// PassthroughFormat returns, once the target is prepared, the wire format
+// of rows whose columns have the target's types (pgcopy.PassthroughFormat):
+// a PostgreSQL reader whose columns match hands over its binary COPY tuples,
+// which the writer copies without decoding or encoding them. It returns ""
+// before Prepare and when a target column's type is not built in.
+func (w *Writer) PassthroughFormat() string {
+	if w.schema == nil || len(w.cols) != w.schema.NumFields() {
+		return ""
+	}
+	return pgcopy.PassthroughFormat(w.cols)
+}
