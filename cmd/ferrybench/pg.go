@@ -412,19 +412,30 @@ func psqlPipe(ctx context.Context, env *benchEnv, src, dst string) (elapsed, cpu
 	c0 := childCPU()
 	out := exec.CommandContext(ctx, "psql", "-X", "-v", "ON_ERROR_STOP=1", env.PGURL, "-c", "COPY "+src+" TO STDOUT (FORMAT binary)")
 	in := exec.CommandContext(ctx, "psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", env.PGURL, "-c", "COPY "+dst+" FROM STDIN (FORMAT binary)")
-	pr, pw := io.Pipe()
+	// an OS pipe between the two, as the shell's `psql ... | psql ...`
+	// makes: no copy through this process
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return 0, 0, err
+	}
 	out.Stdout, in.Stdin = pw, pr
 	out.Stderr, in.Stderr = os.Stderr, os.Stderr
 	in.Stdout = io.Discard
 	t0 := time.Now()
-	if err := in.Start(); err != nil {
-		return 0, 0, err
+	err = in.Start()
+	if err == nil {
+		err = out.Start()
 	}
-	if err := out.Start(); err != nil {
+	pr.Close()
+	pw.Close()
+	if err != nil {
+		if in.Process != nil {
+			in.Process.Kill()
+			in.Wait()
+		}
 		return 0, 0, err
 	}
 	errOut := out.Wait()
-	pw.Close()
 	if err := errors.Join(errOut, in.Wait()); err != nil {
 		return 0, 0, fmt.Errorf("psql pipe: %w", err)
 	}

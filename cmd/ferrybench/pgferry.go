@@ -16,6 +16,9 @@ func init() {
 	register(benchCase{Group: "pg2pg", Name: "ferry insert", Setup: pgSetup, Run: func(ctx context.Context, env *benchEnv) (caseResult, error) {
 		return pgFerryAll(ctx, env, ferry.ModeInsert)
 	}})
+	register(benchCase{Group: "pg2pg", Name: "ferry insert decoded", Setup: pgSetup, Run: func(ctx context.Context, env *benchEnv) (caseResult, error) {
+		return pgFerryOpts(ctx, env, ferry.ModeInsert, env.curWorkers, "", ferry.Options{NoPassthrough: true})
+	}})
 	register(benchCase{Group: "pg2pg", Name: "ferry insert conns=1", Setup: pgSetup, Run: func(ctx context.Context, env *benchEnv) (caseResult, error) {
 		return pgFerry(ctx, env, ferry.ModeInsert, env.curWorkers, "&conns=1")
 	}})
@@ -30,6 +33,11 @@ func pgFerryAll(ctx context.Context, env *benchEnv, mode ferry.WriteMode) (caseR
 }
 
 func pgFerry(ctx context.Context, env *benchEnv, mode ferry.WriteMode, workers int, extra string) (caseResult, error) {
+	return pgFerryOpts(ctx, env, mode, workers, extra, ferry.Options{})
+}
+
+// pgFerryOpts is pgFerry with options (NoPassthrough: the decoded path).
+func pgFerryOpts(ctx context.Context, env *benchEnv, mode ferry.WriteMode, workers int, extra string, opts ferry.Options) (caseResult, error) {
 	dst := fmt.Sprintf("orders_dst_ferry_%s_%d", strings.ReplaceAll(string(mode), "-", "_"), workers)
 	if err := pgFreshTarget(ctx, env, dst); err != nil {
 		return caseResult{}, err
@@ -52,7 +60,8 @@ func pgFerry(ctx context.Context, env *benchEnv, mode ferry.WriteMode, workers i
 		r.Close()
 		return caseResult{}, err
 	}
-	sum, err := ferry.New(r, w, &ferry.Options{Concurrency: workers}).Run(ctx)
+	opts.Concurrency = workers
+	sum, err := ferry.New(r, w, &opts).Run(ctx)
 	elapsed := time.Since(t0)
 	if err != nil {
 		return caseResult{}, err
@@ -64,7 +73,11 @@ func pgFerry(ctx context.Context, env *benchEnv, mode ferry.WriteMode, workers i
 	if n != sum.RowsWritten {
 		return caseResult{}, fmt.Errorf("summary says %d rows written, table has %d", sum.RowsWritten, n)
 	}
-	return caseResult{Rows: n, Bytes: b, Verified: "count+checksum", Elapsed: elapsed}, nil
+	verified := "count+checksum"
+	if sum.Passthrough {
+		verified += ", passthrough"
+	}
+	return caseResult{Rows: n, Bytes: b, Verified: verified, Elapsed: elapsed}, nil
 }
 
 func addParam(u, p string) string {
