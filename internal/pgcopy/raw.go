@@ -331,22 +331,24 @@ func (s *Splitter) scan() error {
 		if cnt != nf {
 			return fmt.Errorf("pgcopy: row %d has %d fields, want %d", s.Row+1, cnt, nf)
 		}
-		p := off + 2
+		// each field: a length (-1 for NULL) and that many bytes; p may
+		// pass the end only by a value's length, which the next field's
+		// check (or the one after the loop) catches
+		p, n := off+2, len(data)
 		for i := 0; i < nf; i++ {
-			if len(data)-p < 4 {
+			if p > n-4 {
 				return nil
 			}
-			l := int(int32(binary.BigEndian.Uint32(data[p:])))
+			l := int32(binary.BigEndian.Uint32(data[p : p+4]))
 			p += 4
-			if l < -1 {
+			if l > 0 {
+				p += int(l)
+			} else if l < -1 {
 				return fmt.Errorf("pgcopy: row %d: field %d has length %d", s.Row+1, i+1, l)
 			}
-			if l > 0 {
-				if len(data)-p < l {
-					return nil
-				}
-				p += l
-			}
+		}
+		if p > n {
+			return nil
 		}
 		s.offs = append(s.offs, int32(off))
 		s.Row++

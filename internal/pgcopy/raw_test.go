@@ -402,3 +402,46 @@ func FuzzSplit(f *testing.F) {
 func be32u(b []byte) uint32 {
 	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
 }
+
+// BenchmarkSplit splits an orders stream written one tuple per Write, as
+// CopyTo delivers it.
+func BenchmarkSplit(b *testing.B) {
+	ts := ordersTypes()
+	sc := ordersSchema(b, ts)
+	enc, err := NewEncoder(sc, ordersCols, ts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rec := recordOf(b, memory.DefaultAllocator, sc, ordersRows(10000), func(r, c int) bool { return sc.Field(c).Nullable && r%7 == c })
+	defer rec.Release()
+	stream := encode(b, enc, rec)
+	var msgs [][]byte
+	s := NewSplitter(&RawSource{Mem: memory.DefaultAllocator, Schema: sc, Cols: ordersCols, Types: ts}, 0, func(rb *RawBatch) error {
+		for i := 0; i < len(rb.offs)-1; i++ {
+			msgs = append(msgs, rb.data[rb.offs[i]:rb.offs[i+1]])
+		}
+		return nil
+	})
+	s.Write(stream)
+	s.Flush()
+	msgs[0] = append(append([]byte{}, stream[:19]...), msgs[0]...)
+	b.SetBytes(int64(len(stream)))
+	b.ResetTimer()
+	for range b.N {
+		s := NewSplitter(&RawSource{Mem: memory.DefaultAllocator, Schema: sc, Cols: ordersCols, Types: ts}, 0, func(rb *RawBatch) error {
+			rb.Release()
+			return nil
+		})
+		s.BatchBytes = 256 << 10
+		for _, m := range msgs {
+			if _, err := s.Write(m); err != nil {
+				b.Fatal(err)
+			}
+		}
+		s.Write([]byte{0xff, 0xff})
+		if err := s.Flush(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(msgs)), "ns/row")
+}
