@@ -139,6 +139,9 @@ func (s *Summary) Report() string {
 	fmt.Fprintf(&b, "  %-22s %d\n", "rows filtered", s.RowsFiltered)
 	fmt.Fprintf(&b, "  %-22s %d\n", "rows dirty", s.RowsDirty)
 	fmt.Fprintf(&b, "  %-22s %s read, %s written\n", "bytes", humanBytes(s.BytesRead), humanBytes(s.BytesWritten))
+	if s.Passthrough {
+		fmt.Fprintf(&b, "  %-22s %s\n", "passthrough", "rows copied in the source's wire encoding, not decoded")
+	}
 	fmt.Fprintf(&b, "  %-22s %.0f rows/s, %.2f MB/s\n", "throughput (written)", s.RowsPerSecond, s.MBPerSecond)
 	fmt.Fprintf(&b, "  %-22s reading %s, writing %s\n", "busy (all workers)", s.ReadTime.Round(time.Millisecond), s.WriteTime.Round(time.Millisecond))
 	fmt.Fprintf(&b, "  %-22s on reader %s, on writer %s\n", "waiting", s.WaitOnReader.Round(time.Millisecond), s.WaitOnWriter.Round(time.Millisecond))

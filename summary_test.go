@@ -52,6 +52,12 @@ func TestReportGolden(t *testing.T) {
 	failed.Committed = false
 	failed.Error = "ferry: split orders[1,500001): dirty: 11 dirty rows of 5000 read break the policy (tolerate 10 dirty rows)"
 	golden(t, "report-failed.golden", []byte(failed.Report()))
+	pass := fixedSummary()
+	pass.Passthrough = true
+	golden(t, "report-passthrough.golden", []byte(pass.Report()))
+	b, err := json.Marshal(pass)
+	require.NoError(t, err)
+	require.Contains(t, string(b), `"passthrough":true`)
 }
 
 func TestSummaryJSONGolden(t *testing.T) {
