@@ -30,6 +30,8 @@
 // store a NULL fixed-size list); the JSON extension type as utf8 (pqarrow
 // reads its JSON logical type back as binary and then rejects the stored
 // type). Intervals and fixed-size lists nested inside other types are
-// rejected by Prepare. Dictionary encoding is used for text and binary
-// columns only.
+// rejected by Prepare. Decimals of up to 9 digits are stored as INT32 and
+// of up to 18 as INT64 (as DuckDB and Spark store them), longer ones as
+// fixed-length bytes. Dictionary encoding is used for text and binary
+// columns only. Data pages are cut at 128 KiB.
 package parquetwriter

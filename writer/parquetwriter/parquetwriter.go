@@ -146,6 +146,14 @@ func (w *Writer) checkSchema(schema *arrow.Schema) error {
 	return nil
 }
 
+// dataPageBytes is the size at which a data page is cut. arrow-go's
+// default, 1 MiB, makes its pooled encoding buffers grow to a few MiB,
+// and it zeroes a buffer's whole capacity each time one is released (for
+// every page and every column of every batch); snappy also compresses
+// small blocks faster. With 128 KiB pages a file is about 0.6% larger and
+// the writer takes about 15% less CPU (3×1M-row CSV→Parquet bench).
+const dataPageBytes = 128 << 10
+
 type encoder struct {
 	w  *Writer
 	fw *pqarrow.FileWriter
@@ -156,6 +164,11 @@ func (w *Writer) newEncoder(out io.Writer, _ *arrow.Schema) (fileset.Encoder, er
 		parquet.WithAllocator(w.cfg.Allocator),
 		parquet.WithCompression(w.codec),
 		parquet.WithMaxRowGroupLength(w.cfg.RowGroupRows),
+		parquet.WithDataPageSize(dataPageBytes),
+		// decimals of up to 18 digits as INT32/INT64 (as DuckDB and Spark
+		// write them), not as big-endian fixed-length bytes: cheaper to
+		// encode, compare for the statistics and read back
+		parquet.WithStoreDecimalAsInteger(true),
 		// dictionaries pay off for text; for numbers they mostly cost
 		// hashing before the writer falls back to plain encoding
 		parquet.WithDictionaryDefault(false),
