@@ -8,8 +8,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ferrydata/ferry"
-	"github.com/ferrydata/ferry/reader/memreader"
 	"github.com/ferrydata/ferry/quality"
+	"github.com/ferrydata/ferry/reader/memreader"
 	"github.com/ferrydata/ferry/writer/memwriter"
 )
 
