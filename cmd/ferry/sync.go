@@ -30,6 +30,7 @@ type syncFlags struct {
 	progressEvery time.Duration
 	checkpoint    string
 	state         string
+	noPassthrough bool
 	ops           opsFlags
 }
 
@@ -50,6 +51,7 @@ func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	progressFlag(fs, &f.progress, &f.progressEvery)
 	fs.StringVar(&f.checkpoint, "checkpoint", "", "keep the run's plan and state in this directory, so that ferry resume DIR can finish it after a failure or a kill")
 	fs.StringVar(&f.state, "state", "", "cursor state: a .json file or a directory (default: $XDG_STATE_HOME/ferry/cursors); used when --from has cursor=COL[,COL]")
+	fs.BoolVar(&f.noPassthrough, "no-passthrough", false, "decode every batch, even where the destination could take the source's wire encoding as it is (PostgreSQL to PostgreSQL)")
 	registerOpsFlags(fs, &f.ops)
 	if code, done := parseFlags(fs, args, stdout, stderr); done {
 		return code
@@ -129,6 +131,7 @@ func doSync(ctx context.Context, f syncFlags, stderr io.Writer) (*ferry.Summary,
 		BytesPerSecond: f.bytesPerSec,
 		Dirty:          policy(f.maxDirty, f.maxDirtyRatio),
 		Checkpoint:     f.checkpoint,
+		NoPassthrough:  f.noPassthrough,
 	}
 	if f.checkpoint != "" {
 		if opts.CheckpointOrigin, err = newSyncOrigin(f, to); err != nil {
