@@ -445,3 +445,59 @@ func BenchmarkSplit(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(msgs)), "ns/row")
 }
+
+// TestSplitterLargeRows: tuples larger than a batch's buffer grow it (in
+// recycled buffers too) and still encode back byte for byte.
+func TestSplitterLargeRows(t *testing.T) {
+	cols := []Column{{Name: "t", OID: OIDText}}
+	ts := Types{OIDText: {OID: OIDText, Kind: 'b'}}
+	f, err := Field(cols[0], ts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := arrow.NewSchema([]arrow.Field{f}, nil)
+	big := bytes.Repeat([]byte("0123456789"), 300_000) // 3 MB
+	stream := stream1([]byte("a"), big, nil, big[:5000], []byte("z"))
+	enc, err := NewEncoder(sc, cols, ts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pooled := range []bool{false, true} {
+		checked := memory.NewCheckedAllocator(memory.DefaultAllocator)
+		src := &RawSource{Mem: checked, Schema: sc, Cols: cols, Types: ts, Format: PassthroughFormat(cols)}
+		var pool *bufpool.Pool
+		if pooled {
+			pool = bufpool.New(checked, 64<<20)
+			src.Pool = pool
+		}
+		var pieces [][]byte
+		for rest := stream; len(rest) > 0; rest = rest[min(65536, len(rest)):] {
+			pieces = append(pieces, rest[:min(65536, len(rest))])
+		}
+		bs, err := split(t, src, 0, 4096, pieces...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []byte
+		var rows int64
+		for _, b := range bs {
+			rows += b.NumRows()
+			got = append(got, rowsOf(readIn(t, enc.Reader(b), 65536))...)
+		}
+		if rows != 5 || !bytes.Equal(got, rowsOf(stream)) {
+			t.Fatalf("pooled %v: %d rows, tuples equal %v", pooled, rows, bytes.Equal(got, rowsOf(stream)))
+		}
+		if s := bs[0].Column(0).(*array.String); s.Value(0) != "a" {
+			t.Fatalf("first row decoded as %q", s.Value(0))
+		}
+		last := bs[len(bs)-1]
+		if s := last.Column(0).(*array.String); s.Value(s.Len()-1) != "z" {
+			t.Fatalf("last row decoded as %q", s.Value(s.Len()-1))
+		}
+		release(bs)
+		if pool != nil {
+			pool.Close()
+		}
+		checked.AssertSize(t, 0)
+	}
+}
