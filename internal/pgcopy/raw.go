@@ -26,8 +26,17 @@ import (
 // same name, or have a binary form that depends on the extension's version.
 const firstNonBuiltinOID = 10000
 
+// objectRefOIDs are the reg* types and their arrays: their binary form is
+// the referenced object's OID, which names another object (or none) in
+// another database, where their text form names the same one.
+var objectRefOIDs = map[uint32]bool{
+	24: true, 2202: true, 2203: true, 2204: true, 2205: true, 2206: true, 3734: true, 3769: true, 4089: true, 4096: true, 4191: true,
+	1008: true, 2207: true, 2208: true, 2209: true, 2210: true, 2211: true, 3735: true, 3770: true, 4090: true, 4097: true, 4192: true,
+}
+
 // PassthroughFormat names the wire form of rows whose columns have the types
-// cols, or returns "" when some column's type is not built in. Two column
+// cols, or returns "" when some column's type is not built in (or is a
+// reference to a database object, such as regclass). Two column
 // lists with the same format have byte-identical binary COPY rows: the
 // format lists the type OIDs, with text, varchar and char(n) as one (they
 // share a binary form). Type modifiers are left out on purpose: the
@@ -41,7 +50,7 @@ func PassthroughFormat(cols []Column) string {
 	var b strings.Builder
 	b.WriteString("pgcopy-binary:")
 	for i, c := range cols {
-		if c.OID == 0 || c.OID >= firstNonBuiltinOID {
+		if c.OID == 0 || c.OID >= firstNonBuiltinOID || objectRefOIDs[c.OID] {
 			return ""
 		}
 		oid := c.OID

@@ -252,6 +252,11 @@ func TestPassthroughFormat(t *testing.T) {
 	if got := f(OIDInt8, 16385); got != "" {
 		t.Errorf("an extension type has format %q", got)
 	}
+	for _, reg := range []uint32{2205, 2206, 2210, 24} { // regclass, regtype, regclass[], regproc
+		if got := f(OIDInt8, reg); got != "" {
+			t.Errorf("type %d, a reference to an object, has format %q", reg, got)
+		}
+	}
 	if got := f(); got != "" {
 		t.Errorf("no columns have format %q", got)
 	}
