@@ -78,4 +78,13 @@
 // no Arrow value: reading one fails with an error naming the column and
 // row (pgcopy.ErrInfinity) rather than inventing a sentinel. Filter them
 // with where or map them in querySql.
+//
+// # Passthrough
+//
+// When the run's writer is a pgwriter whose target columns have the same
+// built-in types (ferry.PassthroughWriter, Reader.Passthrough), the splits
+// hand out their rows as binary COPY tuples (pgcopy.RawBatch) instead of
+// decoding them: the writer copies them as they are, and a batch whose
+// columns are asked for decodes itself. Infinite timestamps and numeric NaN
+// then pass through exactly.
 package pgreader

@@ -569,10 +569,11 @@ type copySink interface {
 // binary COPY tuples (pgcopy.RawBatch), decoded only when a column is
 // asked for, when format is the PassthroughFormat of the source's columns:
 // every column of a built-in type, the same as the destination's (see
-// ferry.PassthroughWriter).
+// ferry.PassthroughWriter). Any other format turns it off again.
 func (r *Reader) Passthrough(format string) bool {
 	cols := r.cols[:r.schema.NumFields()]
 	if format == "" || format != pgcopy.PassthroughFormat(cols) {
+		r.raw.Store(nil)
 		return false
 	}
 	r.raw.Store(&pgcopy.RawSource{Mem: r.mem, Pool: r.pool, Schema: r.schema, Cols: cols, Types: r.types, Format: format})

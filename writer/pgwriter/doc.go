@@ -136,4 +136,12 @@
 // interval; arrow.uuid into uuid or text; arrow.json into json/jsonb/text;
 // list<T> and fixed_size_list<T> into T[]. Anything else is an error naming
 // the column, raised in Prepare.
+//
+// # Passthrough
+//
+// After Prepare, PassthroughFormat names the target columns' types; a
+// pgreader whose columns have the same built-in types then hands over its
+// binary COPY tuples, which the Writer sends without decoding or encoding
+// them (adding the stage's attempt column where it stages), in every mode.
+// Rows the server rejects are isolated within the tuples as usual.
 package pgwriter
