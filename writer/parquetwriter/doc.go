@@ -33,5 +33,8 @@
 // rejected by Prepare. Decimals of up to 9 digits are stored as INT32 and
 // of up to 18 as INT64 (as DuckDB and Spark store them), longer ones as
 // fixed-length bytes. Dictionary encoding is used for text and binary
-// columns only. Data pages are cut at 128 KiB.
+// columns only, and not for one whose values in the file's first batch
+// mostly differ and would make a row group's dictionary larger than 1 MiB
+// (the writer would give it up within each row group anyway). Data pages
+// are cut at 128 KiB.
 package parquetwriter

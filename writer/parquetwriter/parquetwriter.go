@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/url"
 	"strings"
+	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -155,11 +156,20 @@ func (w *Writer) checkSchema(schema *arrow.Schema) error {
 const dataPageBytes = 128 << 10
 
 type encoder struct {
-	w  *Writer
-	fw *pqarrow.FileWriter
+	w   *Writer
+	out io.Writer
+	fw  *pqarrow.FileWriter // made at the first batch (or at Close)
 }
 
 func (w *Writer) newEncoder(out io.Writer, _ *arrow.Schema) (fileset.Encoder, error) {
+	return &encoder{w: w, out: out}, nil
+}
+
+// start makes the file writer. first, the file's first batch (in the
+// storage schema; nil for an empty file), decides which text columns are
+// dictionary encoded.
+func (e *encoder) start(first arrow.RecordBatch) error {
+	w := e.w
 	opts := []parquet.WriterProperty{
 		parquet.WithAllocator(w.cfg.Allocator),
 		parquet.WithCompression(w.codec),
@@ -174,18 +184,64 @@ func (w *Writer) newEncoder(out io.Writer, _ *arrow.Schema) (fileset.Encoder, er
 		parquet.WithDictionaryDefault(false),
 		parquet.WithStats(true),
 	}
-	for _, f := range w.storage.Fields() {
+	for i, f := range w.storage.Fields() {
 		switch f.Type.ID() {
 		case arrow.STRING, arrow.LARGE_STRING, arrow.BINARY, arrow.LARGE_BINARY:
-			opts = append(opts, parquet.WithDictionaryFor(f.Name, true))
+			if first == nil || dictionaryPays(first.Column(i), w.cfg.RowGroupRows) {
+				opts = append(opts, parquet.WithDictionaryFor(f.Name, true))
+			}
 		}
 	}
 	props := parquet.NewWriterProperties(opts...)
-	fw, err := pqarrow.NewFileWriter(w.storage, out, props, pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema(), pqarrow.WithAllocator(w.cfg.Allocator)))
+	fw, err := pqarrow.NewFileWriter(w.storage, e.out, props, pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema(), pqarrow.WithAllocator(w.cfg.Allocator)))
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return &encoder{w: w, fw: fw}, nil
+	e.fw = fw
+	return nil
+}
+
+// dictSample is how many values of a text column's first batch
+// dictionaryPays looks at.
+const dictSample = 1024
+
+// dictionaryPays tells from the first values of a, a text or binary
+// column, whether dictionary encoding is worth it: not when most values
+// differ and a row group's dictionary would outgrow arrow-go's
+// dictionary page limit (1 MiB): the writer would then fall back to plain
+// encoding within each row group, after hashing the values up to the
+// limit and encoding them twice. Mostly repeating values, and samples too
+// small to tell (under 64 values), keep the dictionary.
+func dictionaryPays(a arrow.Array, rowGroupRows int64) bool {
+	seen := make(map[string]struct{}, dictSample)
+	n, distinctBytes := 0, 0
+	for i := 0; i < a.Len() && n < dictSample; i++ {
+		if a.IsNull(i) {
+			continue
+		}
+		var v string
+		switch a := a.(type) {
+		case *array.String:
+			v = a.Value(i)
+		case *array.LargeString:
+			v = a.Value(i)
+		case *array.Binary:
+			v = unsafe.String(unsafe.SliceData(a.Value(i)), len(a.Value(i)))
+		case *array.LargeBinary:
+			v = unsafe.String(unsafe.SliceData(a.Value(i)), len(a.Value(i)))
+		default:
+			return true
+		}
+		n++
+		if _, ok := seen[v]; !ok {
+			seen[v] = struct{}{}
+			distinctBytes += len(v)
+		}
+	}
+	if n < 64 || 2*len(seen) <= n {
+		return true
+	}
+	return int64(distinctBytes)*rowGroupRows/int64(n) < parquet.DefaultDictionaryPageSizeLimit
 }
 
 func (e *encoder) Write(b arrow.RecordBatch) error {
@@ -218,11 +274,20 @@ func (e *encoder) Write(b arrow.RecordBatch) error {
 	}
 	rec := array.NewRecordBatch(e.w.storage, cols, b.NumRows())
 	defer rec.Release()
+	if e.fw == nil {
+		if err := e.start(rec); err != nil {
+			return err
+		}
+	}
 	return e.fw.WriteBuffered(rec)
 }
 
 // Close writes the footer; it does not close the underlying file.
 func (e *encoder) Close() error {
+	if e.fw == nil {
+		if err := e.start(nil); err != nil {
+			return err
+		}
+	}
 	return e.fw.Close() // the sink is not an io.Closer: the file stays open
-
 }
