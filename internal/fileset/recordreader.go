@@ -166,3 +166,27 @@ func reserveLike(b *array.RecordBuilder, last arrow.RecordBatch, most int) {
 		}
 	}
 }
+
+// ReserveAhead reserves in b, which holds the first rows (> 0) of a
+// batch, room for more rows like them: more values in every column, and
+// in text and binary columns more/rows times the bytes they hold. A
+// FillFunc calls it early in a reader's first batch (later ones are
+// reserved like the batch before them), so that the batch does not grow
+// its buffers by doubling and copying from empty.
+func ReserveAhead(b *array.RecordBuilder, rows, more int) {
+	if rows <= 0 || more <= 0 {
+		return
+	}
+	for _, fb := range b.Fields() {
+		fb.Reserve(more)
+		if eb, ok := fb.(*array.ExtensionBuilder); ok {
+			fb = eb.StorageBuilder()
+		}
+		if tb, ok := fb.(interface {
+			DataLen() int
+			ReserveData(int)
+		}); ok {
+			tb.ReserveData(int(int64(tb.DataLen()) * int64(more) / int64(rows)))
+		}
+	}
+}

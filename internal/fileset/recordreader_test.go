@@ -7,6 +7,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/extensions"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/ferrydata/ferry/dirty"
@@ -83,5 +84,45 @@ func TestRecordReaderReserve(t *testing.T) {
 	}
 	if got != want || row != want {
 		t.Fatalf("read %d rows, filled %d, want %d", got, row, want)
+	}
+}
+
+// TestReserveAhead: room for the rows to come, and for their text scaled
+// from the rows so far, in plain and extension (JSON) columns.
+func TestReserveAhead(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	js, err := extensions.NewJSONType(arrow.BinaryTypes.String)
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: "n", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+		{Name: "s", Type: arrow.BinaryTypes.String, Nullable: true},
+		{Name: "j", Type: js, Nullable: true},
+	}, nil)
+	b := array.NewRecordBuilder(mem, schema)
+	defer b.Release()
+	for i := 0; i < 10; i++ {
+		b.Field(0).(*array.Int64Builder).Append(int64(i))
+		b.Field(1).(*array.StringBuilder).Append("0123456789")
+		b.Field(2).(*array.ExtensionBuilder).StorageBuilder().(*array.StringBuilder).Append(`{"a": 1234}`)
+	}
+	ReserveAhead(b, 10, 90)
+	for i := range schema.Fields() {
+		if c := b.Field(i).Cap(); c < 100 {
+			t.Errorf("column %d: room for %d rows, want 100", i, c)
+		}
+	}
+	if c := b.Field(1).(*array.StringBuilder).DataCap(); c < 1000 {
+		t.Errorf("text: room for %d bytes, want 1000", c)
+	}
+	if c := b.Field(2).(*array.ExtensionBuilder).StorageBuilder().(*array.StringBuilder).DataCap(); c < 1100 {
+		t.Errorf("JSON: room for %d bytes, want 1100", c)
+	}
+	rec := b.NewRecordBatch()
+	defer rec.Release()
+	if rec.NumRows() != 10 {
+		t.Fatalf("%d rows, want 10", rec.NumRows())
 	}
 }

@@ -536,10 +536,13 @@ func (r *Reader) Read(ctx context.Context, s ferry.Split) (array.RecordReader, e
 	// for the cutter); last is the start of the record it read last
 	clean := cuts != nil
 	last, first := bound{}, start
+	firstFill := true
 	fill := func(ctx context.Context, b *array.RecordBuilder, max int) (int, []dirty.RowError, bool, error) {
 		var bad []dirty.RowError
 		n := 0
 		start := p.off
+		ahead := firstFill
+		firstFill = false
 		defer func() {
 			if clean && p.off > first {
 				cuts.hint(p.off, p.line)
@@ -618,11 +621,25 @@ func (r *Reader) Read(ctx context.Context, s ferry.Split) (array.RecordReader, e
 				_ = decs[i].Append(b.Field(i))
 			}
 			n++
+			if ahead && n == aheadRows && n < max {
+				// the first batch: reserve the rest from its first rows
+				rest := max - n
+				if r.cfg.BatchBytes > 0 {
+					if per := (p.off - start) / int64(n); per > 0 {
+						rest = int(min(int64(rest), (r.cfg.BatchBytes-(p.off-start))/per+1))
+					}
+				}
+				fileset.ReserveAhead(b, n, min(rest+rest/8, max-n))
+			}
 		}
 		return n, bad, false, nil
 	}
 	return fileset.NewRecordReader(ctx, r.cfg.Allocator, r.schema, r.cfg.BatchRows, fill, f.Close, "csvreader: "+path), nil
 }
+
+// aheadRows is after how many rows of a split's first batch the rest of
+// the batch is reserved (fileset.ReserveAhead).
+const aheadRows = 1024
 
 // splitGrid returns the size of the byte ranges a file of size bytes is
 // cut into: at most most, and as many ranges as a multiple of the wanted
