@@ -59,7 +59,7 @@ func Hit(name string) {
 		return
 	}
 	if counter.Add(1) == nth {
-		syscall.Kill(os.Getpid(), sig)
+		kill(sig)
 		if sig == syscall.SIGKILL {
 			select {} // never returns; the signal is on its way
 		}
