@@ -1,6 +1,7 @@
 package jsonlreader
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -84,7 +85,8 @@ type colDec struct {
 	null bool
 	i    int64
 	f    float64
-	s    string // aliases the line (or a decoded copy)
+	s    string // aliases the line, buf, or a decoded copy
+	buf  []byte // kString: the last value with escapes, unescaped
 	b    bool
 	v    any
 	cell fileset.Cell // kAny: the other types, typed where fileset can
@@ -180,9 +182,17 @@ func (c *colDec) parse() error {
 			}
 		}
 	case kString:
-		if raw[0] == '"' && noEscape(raw) {
-			c.s = view(raw[1 : len(raw)-1]) // the line is valid UTF-8
-			return nil
+		if raw[0] == '"' {
+			body := raw[1 : len(raw)-1]
+			if bytes.IndexByte(body, '\\') < 0 {
+				c.s = view(body) // the line is valid UTF-8
+				return nil
+			}
+			if u, ok := unescape(c.buf[:0], body); ok {
+				c.buf = u
+				c.s = view(u) // commit copies it before the next line
+				return nil
+			}
 		}
 	case kBool:
 		switch string(raw) {
@@ -281,14 +291,38 @@ func plainInt(raw []byte) bool {
 	return true
 }
 
-// noEscape reports whether the JSON string raw has no backslash.
-func noEscape(raw []byte) bool {
-	for _, c := range raw[1 : len(raw)-1] {
-		if c == '\\' {
-			return false
+// unescape appends the JSON string body (valid, between its quotes, of a
+// valid UTF-8 line) to dst with its escapes decoded. It handles the
+// one-letter escapes and reports false at a \u escape, which the caller
+// leaves to encoding/json (surrogate pairs, lone surrogates as U+FFFD).
+func unescape(dst, body []byte) ([]byte, bool) {
+	for {
+		i := bytes.IndexByte(body, '\\')
+		if i < 0 {
+			return append(dst, body...), true
 		}
+		dst = append(dst, body[:i]...)
+		if i+1 >= len(body) {
+			return dst, false
+		}
+		switch body[i+1] {
+		case '"', '\\', '/':
+			dst = append(dst, body[i+1])
+		case 'b':
+			dst = append(dst, '\b')
+		case 'f':
+			dst = append(dst, '\f')
+		case 'n':
+			dst = append(dst, '\n')
+		case 'r':
+			dst = append(dst, '\r')
+		case 't':
+			dst = append(dst, '\t')
+		default:
+			return dst, false
+		}
+		body = body[i+2:]
 	}
-	return true
 }
 
 func unquote(raw []byte) (string, error) {

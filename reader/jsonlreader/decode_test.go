@@ -3,6 +3,7 @@ package jsonlreader
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"testing"
 	"unicode/utf8"
 
@@ -137,4 +138,36 @@ func TestParseFastPaths(t *testing.T) {
 			t.Errorf("%s %s: got %v (null %v), want %v", tc.dt, tc.raw, got, c.null, tc.want)
 		}
 	}
+}
+
+// FuzzUnescape: where unescape decodes a JSON string itself, it gives what
+// encoding/json gives; it leaves \u escapes to encoding/json.
+func FuzzUnescape(f *testing.F) {
+	for _, s := range []string{`a\nb`, `tab\there \"q\" \\ back \/ \b\f\r`, `日本 😀\n`, `\u00e9`, `x\\`, `\\\"`, ``} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		raw := `"` + body + `"`
+		var want string
+		if !utf8.ValidString(raw) || json.Unmarshal([]byte(raw), &want) != nil {
+			return // not a valid string of a valid line: never reaches unescape
+		}
+		got, ok := unescape([]byte("junk")[:0], []byte(body))
+		if strings.Contains(body, `\u`) {
+			if ok && string(got) != want {
+				t.Fatalf("%q: %q, want %q", raw, got, want)
+			}
+			return
+		}
+		if !ok || string(got) != want {
+			t.Fatalf("%q: %q (%v), want %q", raw, got, ok, want)
+		}
+		// and through the column decoder
+		d := newLineDecoder([]arrow.Field{{Name: "c", Type: arrow.BinaryTypes.String}})
+		c := &d.cols[0]
+		c.raw = []byte(raw)
+		if err := c.parse(); err != nil || c.s != want {
+			t.Fatalf("%q: parse %q, %v; want %q", raw, c.s, err, want)
+		}
+	})
 }
