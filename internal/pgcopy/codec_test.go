@@ -194,24 +194,8 @@ func TestEncodeSlices(t *testing.T) {
 // TestDecodeSplitEverywhere writes a stream of every fuzzed type in two
 // pieces, split at every byte: the batches equal the source.
 func TestDecodeSplitEverywhere(t *testing.T) {
-	ts := fuzzTypes()
-	sc := fuzzSchema(t, ts)
-	var rows [][]string
-	for i := 0; i < 4; i++ {
-		var r []string
-		for _, f := range sc.Fields() {
-			r = append(r, sampleValue(f.Type, i))
-		}
-		rows = append(rows, r)
-	}
-	rows = append(rows, rows[0])
-	rec := recordOf(t, memory.DefaultAllocator, sc, rows, func(r, c int) bool { return r == 4 || r == 2 && c%2 == 0 })
+	sc, ts, rec, stream := fuzzStream(t)
 	defer rec.Release()
-	enc, err := NewEncoder(sc, fuzzCols, ts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stream := encode(t, enc, rec)
 	for k := 0; k <= len(stream); k++ {
 		decodeWrites(t, sc, fuzzCols, ts, 2, rec, stream[:k], stream[k:])
 		if t.Failed() {

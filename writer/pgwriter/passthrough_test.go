@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/ferrydata/ferry"
 	"github.com/ferrydata/ferry/dirty"
@@ -42,26 +41,6 @@ func builtinTable(t *testing.T, src string) {
 		(3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
 		 NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)`)
 	exec(t, "INSERT INTO "+src+" (id, i4, t, nfree, ts, vc) SELECT g, g, repeat('x', g % 300), g * 1.5, '2024-01-01'::timestamp + g * interval '1 second', 'v' || g % 1000 FROM generate_series(100, 6000) g")
-}
-
-// passRun copies src into dst with the checked allocator and returns the
-// summary.
-func passRun(t *testing.T, src, dst string, mode ferry.WriteMode, opts ferry.Options) (*ferry.Summary, error) {
-	t.Helper()
-	ctx := context.Background()
-	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
-	defer mem.AssertSize(t, 0)
-	r, err := pgreader.Open(ctx, pgreader.Config{ConnString: connString(), Table: src, Allocator: mem})
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := pgwriter.New(pgwriter.Config{ConnString: connString(), Table: dst, Mode: mode, Allocator: mem})
-	if err != nil {
-		r.Close()
-		t.Fatal(err)
-	}
-	opts.Allocator = mem
-	return ferry.New(r, w, &opts).Run(ctx)
 }
 
 // TestPassthrough copies a table of every built-in type PG→PG in each write
@@ -114,7 +93,7 @@ func TestPassthrough(t *testing.T) {
 			if tc.opts != nil {
 				tc.opts(&opts)
 			}
-			sum, err := passRun(t, src, dst, tc.mode, opts)
+			sum, err := directRun(t, src, dst, tc.mode, opts, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -141,7 +120,7 @@ func TestPassthrough(t *testing.T) {
 			exec(t, "DROP TABLE IF EXISTS "+dec)
 			exec(t, "CREATE TABLE "+dec+" (LIKE "+dst+" INCLUDING ALL)")
 			defer exec(t, "DROP TABLE "+dec)
-			if _, err := passRun(t, src, dec, tc.mode, ferry.Options{NoPassthrough: true}); err != nil {
+			if _, err := directRun(t, src, dec, tc.mode, ferry.Options{NoPassthrough: true}, nil); err != nil {
 				t.Fatal(err)
 			}
 			sameRows(t, dec, dst)
@@ -162,14 +141,14 @@ func TestPassthroughInfinity(t *testing.T) {
 	exec(t, "INSERT INTO "+src+" VALUES (1, 'infinity', '-infinity', 'infinity', 'NaN'), (2, '-infinity', 'infinity', '-infinity', '1.5'), (3, NULL, now(), current_date, NULL)")
 	exec(t, "CREATE TABLE "+dst+" (LIKE "+src+")")
 	exec(t, "INSERT INTO "+dst+" (id) VALUES (100)")
-	_, err := passRun(t, src, dst, ferry.ModeOverwrite, ferry.Options{NoPassthrough: true})
+	_, err := directRun(t, src, dst, ferry.ModeOverwrite, ferry.Options{NoPassthrough: true}, nil)
 	if err == nil || !strings.Contains(err.Error(), "infinite") {
 		t.Fatalf("decoded run: %v, want the infinite value named", err)
 	}
 	if n := count(t, "SELECT count(*) FROM "+dst+" WHERE id = 100"); n != 1 {
 		t.Fatal("the failed run changed the target")
 	}
-	sum, err := passRun(t, src, dst, ferry.ModeOverwrite, ferry.Options{})
+	sum, err := directRun(t, src, dst, ferry.ModeOverwrite, ferry.Options{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,8 +178,8 @@ func TestPassthroughDirty(t *testing.T) {
 				recs = append(recs, r)
 				return nil
 			})
-			sum, err := passRun(t, src, dst, mode, ferry.Options{Concurrency: 2, BatchRows: 1000,
-				Dirty: dirty.Policy{Mode: dirty.Tolerate, MaxRows: 10}, DirtySinks: []dirty.Sink{sink}})
+			sum, err := directRun(t, src, dst, mode, ferry.Options{Concurrency: 2, BatchRows: 1000,
+				Dirty: dirty.Policy{Mode: dirty.Tolerate, MaxRows: 10}, DirtySinks: []dirty.Sink{sink}}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
