@@ -25,25 +25,24 @@ type PassthroughReader interface {
 	// Passthrough asks the reader to produce batches in format from the
 	// next Read on, and reports whether it will: a reader says yes only
 	// when its rows in that encoding are exactly what the writer expects.
+	// "" (or any format it refuses) means decoded batches again.
 	Passthrough(format string) bool
 }
 
 // negotiate offers the writer's passthrough format to the reader, once the
-// writer is prepared; it returns whether they agreed.
+// writer is prepared, and returns whether they agreed. A reader that
+// cannot be offered one is told "" (no passthrough), so that a reader used
+// by an earlier run with a passthrough writer decodes again.
 func (p *Pipeline) negotiate() bool {
-	if p.opts.NoPassthrough || len(p.opts.Transformers) > 0 || len(p.opts.Checks) > 0 {
-		return false
-	}
-	pw, ok := p.w.(PassthroughWriter)
-	if !ok {
-		return false
-	}
 	pr, ok := p.r.(PassthroughReader)
 	if !ok {
 		return false
 	}
-	f := pw.PassthroughFormat()
-	if f == "" || !pr.Passthrough(f) {
+	f := ""
+	if pw, ok := p.w.(PassthroughWriter); ok && !p.opts.NoPassthrough && len(p.opts.Transformers) == 0 && len(p.opts.Checks) == 0 {
+		f = pw.PassthroughFormat()
+	}
+	if !pr.Passthrough(f) || f == "" {
 		return false
 	}
 	p.run.passthrough.Store(true)

@@ -17,12 +17,16 @@ import (
 type passReader struct {
 	*memreader.Reader
 	format  string   // the format it takes
-	offered []string // what the Pipeline offered
+	offered []string // what the Pipeline offered ("" not counted)
+	on      bool     // the last answer
 }
 
 func (r *passReader) Passthrough(format string) bool {
-	r.offered = append(r.offered, format)
-	return format == r.format
+	if format != "" {
+		r.offered = append(r.offered, format)
+	}
+	r.on = format != "" && format == r.format
+	return r.on
 }
 
 // passWriter is a memwriter whose format is known only after Prepare.
@@ -87,8 +91,18 @@ func TestPassthroughNegotiation(t *testing.T) {
 				require.Empty(t, r.offered)
 			}
 			require.Equal(t, tc.wantPassthru, sum.Passthrough)
+			require.Equal(t, tc.wantPassthru, r.on)
 		})
 	}
+	t.Run("a reader left in passthrough is told to decode", func(t *testing.T) {
+		w := newWorld(t, 2, 10)
+		r := &passReader{Reader: w.reader(nil), format: "f1"}
+		require.True(t, r.Passthrough("f1")) // as an earlier Pipeline would have
+		sum, err := ferry.New(r, w.writer(nil), &ferry.Options{Allocator: w.mem}).Run(context.Background())
+		require.NoError(t, err)
+		require.False(t, sum.Passthrough)
+		require.False(t, r.on, "told to decode again")
+	})
 	t.Run("CopySplit in another Pipeline", func(t *testing.T) {
 		ctx := context.Background()
 		w := newWorld(t, 2, 10)
