@@ -538,10 +538,15 @@ func (r *Reader) Read(ctx context.Context, sp ferry.Split) (array.RecordReader, 
 		defer close(rr.done)
 		defer close(rr.ch)
 		defer dec.Release()
-		_, err := conn.PgConn().CopyTo(rctx, dec, "COPY ("+q+") TO STDOUT (FORMAT binary)")
+		sink := &sinkErr{copySink: dec}
+		_, err := conn.PgConn().CopyTo(rctx, sink, "COPY ("+q+") TO STDOUT (FORMAT binary)")
 		if err == nil {
 			err = dec.Flush()
 		}
+		// the connection died under the stream (a server restart, a
+		// network fault), not because the rows were bad or the read was
+		// stopped: reading the split again may work
+		lost := err != nil && sink.err == nil && rctx.Err() == nil && conn.PgConn().IsClosed()
 		if borrowed {
 			r.giveBack(err == nil)
 		} else {
@@ -551,7 +556,11 @@ func (r *Reader) Read(ctx context.Context, sp ferry.Split) (array.RecordReader, 
 			if ctx.Err() != nil {
 				err = ctx.Err()
 			}
-			rr.err = fmt.Errorf("pgreader: split %s of %s: %w", sp.ID, r.what(), err)
+			err = fmt.Errorf("pgreader: split %s of %s: %w", sp.ID, r.what(), err)
+			if lost {
+				err = ferry.Retryable(err)
+			}
+			rr.err = err
 		}
 	}()
 	return rr, nil
@@ -563,6 +572,21 @@ type copySink interface {
 	Write(p []byte) (int, error)
 	Flush() error
 	Release()
+}
+
+// sinkErr remembers the error of the sink's Write (a value that cannot be
+// decoded, a consumer that stopped), which is no reason to read again.
+type sinkErr struct {
+	copySink
+	err error
+}
+
+func (s *sinkErr) Write(p []byte) (int, error) {
+	n, err := s.copySink.Write(p)
+	if err != nil {
+		s.err = err
+	}
+	return n, err
 }
 
 // Passthrough makes the splits read from now on hand out their rows as

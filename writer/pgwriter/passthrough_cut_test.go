@@ -1,0 +1,156 @@
+package pgwriter_test
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ferrydata/ferry"
+	"github.com/ferrydata/ferry/internal/testenv"
+	"github.com/ferrydata/ferry/reader/pgreader"
+	"github.com/ferrydata/ferry/writer/pgwriter"
+)
+
+// readCutProxy forwards TCP to the test server and cuts each connection
+// that has sent the client more than after bytes (a COPY TO stream: the
+// catalog queries are far smaller) mid-stream, up to max connections.
+// cuts counts the cut connections.
+func readCutProxy(t *testing.T, after, max int64, cuts *atomic.Int64) string {
+	t.Helper()
+	u, err := url.Parse(testenv.PostgresURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	server := u.Host
+	if u.Port() == "" {
+		server += ":5432"
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	t.Cleanup(func() { ln.Close(); wg.Wait() })
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			s, err := net.Dial("tcp", server)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			wg.Add(2)
+			go func() { // server → client, cut once past after bytes
+				defer wg.Done()
+				defer c.Close()
+				defer s.Close()
+				buf := make([]byte, 32<<10)
+				var sent int64
+				for {
+					n, err := s.Read(buf)
+					if n > 0 {
+						if sent += int64(n); sent > after && cuts.Add(1) <= max {
+							c.Write(buf[:n/2])
+							return
+						}
+						if _, werr := c.Write(buf[:n]); werr != nil {
+							return
+						}
+					}
+					if err != nil {
+						return
+					}
+				}
+			}()
+			go func() { // client → server
+				defer wg.Done()
+				io.Copy(s, c)
+				s.Close()
+			}()
+		}
+	}()
+	u.Host = ln.Addr().String()
+	return u.String()
+}
+
+// TestPassthroughReadCut cuts the reader's connection in the middle of a
+// split's COPY stream (a server restart, a network fault) during a
+// passthrough run: the reader reports it as retryable, the split's attempt
+// in the stage is discarded (insert stages too) and the split is read
+// again, and the target gets every row once, also when batches of the cut
+// attempt were written. When every attempt is cut, the run fails with the
+// connection's error and the target keeps exactly its old rows.
+func TestPassthroughReadCut(t *testing.T) {
+	ctx := context.Background()
+	src, dst := tableName(t, "src"), tableName(t, "dst")
+	t.Cleanup(func() { connect(t).Exec(ctx, "DROP TABLE IF EXISTS "+src+", "+dst) })
+	builtinTable(t, src)
+	exec(t, "INSERT INTO "+src+" (id, t) SELECT g, repeat('y', 200) FROM generate_series(10000, 60000) g")
+	for _, tc := range []struct {
+		name    string
+		mode    ferry.WriteMode
+		workers int
+		after   int64 // bytes of the stream before the cut
+		cuts    int64 // connections cut
+		wantErr bool
+	}{
+		{name: "overwrite retries the split", mode: ferry.ModeOverwrite, workers: 2, after: 1 << 20, cuts: 1},
+		{name: "insert retries a split cut after batches were written", mode: ferry.ModeInsert, workers: 1, after: 6 << 20, cuts: 1},
+		{name: "every attempt cut: the run fails, target unchanged", mode: ferry.ModeInsert, workers: 1, after: 6 << 20, cuts: 1000, wantErr: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			exec(t, "DROP TABLE IF EXISTS "+dst)
+			exec(t, "CREATE TABLE "+dst+" (LIKE "+src+" INCLUDING ALL)")
+			exec(t, "INSERT INTO "+dst+" (id, t) VALUES (-1, 'old'), (-2, 'old')")
+			var cuts atomic.Int64
+			r, err := pgreader.Open(ctx, pgreader.Config{ConnString: readCutProxy(t, tc.after, tc.cuts, &cuts), Table: src})
+			if err != nil {
+				t.Fatal(err)
+			}
+			w, err := pgwriter.New(pgwriter.Config{ConnString: connString(), Table: dst, Mode: tc.mode})
+			if err != nil {
+				t.Fatal(err)
+			}
+			opts := &ferry.Options{Concurrency: tc.workers, BatchRows: 2000,
+				Retry: ferry.RetryPolicy{MaxAttempts: 3, InitialBackoff: 10 * time.Millisecond, MaxBackoff: 10 * time.Millisecond}}
+			sum, err := ferry.New(r, w, opts).Run(ctx)
+			if want := min(tc.cuts, 3); cuts.Load() < want {
+				t.Fatalf("the proxy cut %d connections, want %d (a stream shorter than the cut?)", cuts.Load(), want)
+			}
+			if !sum.Passthrough {
+				t.Error("the run did not pass the tuples through")
+			}
+			if tc.wantErr {
+				if err == nil || !strings.Contains(err.Error(), "pgreader") {
+					t.Fatalf("err %v (retries %d, %d rows in the target), want the reader's connection error", err, sum.Retries, count(t, "SELECT count(*) FROM "+dst))
+				}
+				if n := count(t, "SELECT count(*) FROM "+dst); n != 2 {
+					t.Fatalf("%d rows in the target, want its 2 old ones", n)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sum.Retries == 0 {
+				t.Error("no retry counted")
+			}
+			if n := count(t, "SELECT count(*) FROM "+dst+" WHERE id < 0"); tc.mode == ferry.ModeInsert && n != 2 {
+				t.Errorf("%d old rows after the insert, want 2", n)
+			}
+			exec(t, "DELETE FROM "+dst+" WHERE id < 0")
+			sameRows(t, src, dst)
+		})
+	}
+}
