@@ -103,8 +103,10 @@ func TestPassthroughReadCut(t *testing.T) {
 		workers int
 		after   int64 // bytes of the stream before the cut
 		cuts    int64 // connections cut
+		decoded bool  // NoPassthrough
 		wantErr bool
 	}{
+		{name: "decoded, overwrite retries the split", mode: ferry.ModeOverwrite, workers: 2, after: 1 << 20, cuts: 1, decoded: true},
 		{name: "overwrite retries the split", mode: ferry.ModeOverwrite, workers: 2, after: 1 << 20, cuts: 1},
 		{name: "insert retries a split cut after batches were written", mode: ferry.ModeInsert, workers: 1, after: 6 << 20, cuts: 1},
 		{name: "every attempt cut: the run fails, target unchanged", mode: ferry.ModeInsert, workers: 1, after: 6 << 20, cuts: 1000, wantErr: true},
@@ -122,14 +124,14 @@ func TestPassthroughReadCut(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			opts := &ferry.Options{Concurrency: tc.workers, BatchRows: 2000,
+			opts := &ferry.Options{Concurrency: tc.workers, BatchRows: 2000, NoPassthrough: tc.decoded,
 				Retry: ferry.RetryPolicy{MaxAttempts: 3, InitialBackoff: 10 * time.Millisecond, MaxBackoff: 10 * time.Millisecond}}
 			sum, err := ferry.New(r, w, opts).Run(ctx)
 			if want := min(tc.cuts, 3); cuts.Load() < want {
 				t.Fatalf("the proxy cut %d connections, want %d (a stream shorter than the cut?)", cuts.Load(), want)
 			}
-			if !sum.Passthrough {
-				t.Error("the run did not pass the tuples through")
+			if sum.Passthrough == tc.decoded {
+				t.Errorf("Passthrough %v", sum.Passthrough)
 			}
 			if tc.wantErr {
 				if err == nil || !strings.Contains(err.Error(), "pgreader") {
