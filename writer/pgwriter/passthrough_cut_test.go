@@ -2,7 +2,6 @@ package pgwriter_test
 
 import (
 	"context"
-	"io"
 	"net"
 	"net/url"
 	"strings"
@@ -22,6 +21,12 @@ import (
 // catalog queries are far smaller) mid-stream, up to max connections.
 // cuts counts the cut connections.
 func readCutProxy(t *testing.T, after, max int64, cuts *atomic.Int64) string {
+	return cutAfterProxy(t, after, max, false, cuts)
+}
+
+// cutAfterProxy is readCutProxy, or with up the same for what the client
+// sends the server (a COPY FROM stream).
+func cutAfterProxy(t *testing.T, after, max int64, up bool, cuts *atomic.Int64) string {
 	t.Helper()
 	u, err := url.Parse(testenv.PostgresURL())
 	if err != nil {
@@ -51,37 +56,43 @@ func readCutProxy(t *testing.T, after, max int64, cuts *atomic.Int64) string {
 				continue
 			}
 			wg.Add(2)
-			go func() { // server → client, cut once past after bytes
+			go func() { // server → client
 				defer wg.Done()
-				defer c.Close()
-				defer s.Close()
-				buf := make([]byte, 32<<10)
-				var sent int64
-				for {
-					n, err := s.Read(buf)
-					if n > 0 {
-						if sent += int64(n); sent > after && cuts.Add(1) <= max {
-							c.Write(buf[:n/2])
-							return
-						}
-						if _, werr := c.Write(buf[:n]); werr != nil {
-							return
-						}
-					}
-					if err != nil {
-						return
-					}
-				}
+				cutCopy(c, s, after, max, !up, cuts)
 			}()
 			go func() { // client → server
 				defer wg.Done()
-				io.Copy(s, c)
-				s.Close()
+				cutCopy(s, c, after, max, up, cuts)
 			}()
 		}
 	}()
 	u.Host = ln.Addr().String()
 	return u.String()
+}
+
+// cutCopy copies from src to dst and, if cut, closes both once more than
+// after bytes went by (sending half of the last read), up to max
+// connections; else it closes both at the end.
+func cutCopy(dst, src net.Conn, after, max int64, cut bool, cuts *atomic.Int64) {
+	defer dst.Close()
+	defer src.Close()
+	buf := make([]byte, 32<<10)
+	var sent int64
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			if sent += int64(n); cut && sent > after && cuts.Add(1) <= max {
+				dst.Write(buf[:n/2])
+				return
+			}
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
 }
 
 // TestPassthroughReadCut cuts the reader's connection in the middle of a
@@ -152,6 +163,52 @@ func TestPassthroughReadCut(t *testing.T) {
 				t.Errorf("%d old rows after the insert, want 2", n)
 			}
 			exec(t, "DELETE FROM "+dst+" WHERE id < 0")
+			sameRows(t, src, dst)
+		})
+	}
+}
+
+// TestWriteCut cuts a writer connection in the middle of a split's COPY
+// FROM stream (on both paths): the attempt's transaction dies with it, the
+// split is copied again on a new connection, and the target gets every row
+// once.
+func TestWriteCut(t *testing.T) {
+	ctx := context.Background()
+	src, dst := tableName(t, "src"), tableName(t, "dst")
+	t.Cleanup(func() { connect(t).Exec(ctx, "DROP TABLE IF EXISTS "+src+", "+dst) })
+	builtinTable(t, src)
+	exec(t, "INSERT INTO "+src+" (id, t) SELECT g, repeat('y', 200) FROM generate_series(10000, 60000) g")
+	for _, tc := range []struct {
+		name    string
+		mode    ferry.WriteMode
+		decoded bool
+	}{
+		{name: "overwrite", mode: ferry.ModeOverwrite},
+		{name: "insert", mode: ferry.ModeInsert},
+		{name: "insert, decoded", mode: ferry.ModeInsert, decoded: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			exec(t, "DROP TABLE IF EXISTS "+dst)
+			exec(t, "CREATE TABLE "+dst+" (LIKE "+src+" INCLUDING ALL)")
+			var cuts atomic.Int64
+			r, err := pgreader.Open(ctx, pgreader.Config{ConnString: connString(), Table: src})
+			if err != nil {
+				t.Fatal(err)
+			}
+			w, err := pgwriter.New(pgwriter.Config{ConnString: cutAfterProxy(t, 2<<20, 1, true, &cuts), Table: dst, Mode: tc.mode})
+			if err != nil {
+				t.Fatal(err)
+			}
+			sum, err := ferry.New(r, w, &ferry.Options{Concurrency: 2, NoPassthrough: tc.decoded}).Run(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cuts.Load() < 1 {
+				t.Fatal("the proxy cut no connection")
+			}
+			if sum.Passthrough == tc.decoded || sum.Retries == 0 {
+				t.Errorf("Passthrough %v, %d retries", sum.Passthrough, sum.Retries)
+			}
 			sameRows(t, src, dst)
 		})
 	}

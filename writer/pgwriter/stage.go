@@ -564,12 +564,18 @@ type splitWriter struct {
 	rows    int64
 	writes  int
 	ended   bool
+	lost    error // the connection died: every later Write returns it
 }
 
 // Write COPYs b into the stage inside a savepoint of the attempt's
 // transaction; a batch rejected for bad data is bisected until the bad rows
 // are isolated (*dirty.RowErrors), and the others are written.
 func (sw *splitWriter) Write(ctx context.Context, b arrow.RecordBatch) error {
+	if sw.lost != nil {
+		// the Pipeline retries a retryable batch on the same writer: say
+		// again that the attempt is lost, so that it copies the split again
+		return sw.lost
+	}
 	if sw.ended || sw.c.broken {
 		return fmt.Errorf("pgwriter: split %s: write after a fatal error, Close or Discard", sw.split)
 	}
@@ -589,6 +595,7 @@ func (sw *splitWriter) Write(ctx context.Context, b arrow.RecordBatch) error {
 			// the attempt's transaction died with its connection: nothing of
 			// it counts, and copying the split again is safe
 			err = ferry.Retryable(err)
+			sw.lost = err
 		}
 	}
 	return err
