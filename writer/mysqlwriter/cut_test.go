@@ -2,73 +2,17 @@ package mysqlwriter_test
 
 import (
 	"context"
-	"net"
-	"net/url"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/ferrydata/ferry"
+	"github.com/ferrydata/ferry/internal/testenv"
 	"github.com/ferrydata/ferry/reader/mysqlreader"
 	"github.com/ferrydata/ferry/writer/mysqlwriter"
 )
-
-// cutProxy forwards TCP to server and cuts, once, the first connection
-// that has sent more than after bytes: to the server if up (a LOAD DATA
-// stream), else to the client (a streamed result).
-func cutProxy(t *testing.T, server string, after int64, up bool, cuts *atomic.Int64) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	var wg sync.WaitGroup
-	t.Cleanup(func() { ln.Close(); wg.Wait() })
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			s, err := net.Dial("tcp", server)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			wg.Add(2)
-			go func() { defer wg.Done(); cutCopy(c, s, after, !up, cuts) }()
-			go func() { defer wg.Done(); cutCopy(s, c, after, up, cuts) }()
-		}
-	}()
-	return ln.Addr().String()
-}
-
-// cutCopy copies src to dst; if cut, it stops, once in all, after more
-// than after bytes (sending half of the last read). It closes both.
-func cutCopy(dst, src net.Conn, after int64, cut bool, cuts *atomic.Int64) {
-	defer dst.Close()
-	defer src.Close()
-	buf := make([]byte, 32<<10)
-	var sent int64
-	for {
-		n, err := src.Read(buf)
-		if n > 0 {
-			if sent += int64(n); cut && sent > after && cuts.CompareAndSwap(0, 1) {
-				dst.Write(buf[:n/2])
-				return
-			}
-			if _, werr := dst.Write(buf[:n]); werr != nil {
-				return
-			}
-		}
-		if err != nil {
-			return
-		}
-	}
-}
 
 // TestWriteCut cuts a writer connection in the middle of a split's LOAD
 // DATA stream: the attempt's transaction dies with it, the split is copied
@@ -95,11 +39,8 @@ func cutRun(t *testing.T, up bool) {
 	t.Cleanup(func() { db.Exec("DROP TABLE IF EXISTS " + src + ", " + dst) })
 	_, err = db.Exec("CREATE TABLE " + dst + " LIKE " + src)
 	require.NoError(t, err)
-	u, err := url.Parse(base)
-	require.NoError(t, err)
 	var cuts atomic.Int64
-	u.Host = cutProxy(t, u.Host, 2<<20, up, &cuts)
-	cut := strings.TrimSuffix(u.String(), "/")
+	cut := strings.TrimSuffix(testenv.ProxiedURL(t, base, "3306", testenv.CutAfter(2<<20, 1, up, &cuts)), "/")
 	rbase, wbase := base, cut
 	if !up {
 		rbase, wbase = cut, base

@@ -3,10 +3,7 @@ package pgwriter_test
 import (
 	"bytes"
 	"context"
-	"io"
 	"net"
-	"net/url"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,70 +19,24 @@ import (
 // commits, the client never hears) or before (nothing commits).
 func cutProxy(t *testing.T, forward bool) string {
 	t.Helper()
-	u, err := url.Parse(testenv.PostgresURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	server := u.Host
-	if u.Port() == "" {
-		server += ":5432"
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	t.Cleanup(func() { ln.Close(); wg.Wait() })
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			s, err := net.Dial("tcp", server)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			wg.Add(2)
-			go func() { // server → client
-				defer wg.Done()
-				io.Copy(c, s)
-				c.Close()
-			}()
-			go func() { // client → server, watching for COMMIT
-				defer wg.Done()
-				defer s.Close()
-				defer c.Close()
-				buf := make([]byte, 64<<10)
-				for {
-					n, err := c.Read(buf)
-					if n > 0 {
-						commit := bytes.Contains(buf[:n], []byte("\x00COMMIT\x00"))
-						if commit && !forward {
-							return
-						}
-						if _, werr := s.Write(buf[:n]); werr != nil {
-							return
-						}
-						if commit {
-							// hang up on both before the answer can be relayed:
-							// the server reads the COMMIT ahead of the end of
-							// the stream and runs it
-							return
-						}
-					}
-					if err != nil {
-						return
-					}
-				}
-			}()
+	return testenv.ProxiedURL(t, testenv.PostgresURL(), "5432", func(up bool, dst, src net.Conn) {
+		if !up {
+			testenv.Relay(dst, src, nil)
+			return
 		}
-	}()
-	u.Host = ln.Addr().String()
-	return u.String()
+		testenv.Relay(dst, src, func(p []byte) (int, bool) {
+			if !bytes.Contains(p, []byte("\x00COMMIT\x00")) {
+				return len(p), true
+			}
+			if !forward {
+				return 0, false
+			}
+			// hang up on both before the answer can be relayed: the
+			// server reads the COMMIT ahead of the end of the stream
+			// and runs it
+			return len(p), false
+		})
+	})
 }
 
 // TestCommitOutcomeUnknown: a Commit whose connection dies after COMMIT was

@@ -2,10 +2,7 @@ package pgwriter_test
 
 import (
 	"context"
-	"net"
-	"net/url"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -16,10 +13,10 @@ import (
 	"github.com/ferrydata/ferry/writer/pgwriter"
 )
 
-// readCutProxy forwards TCP to the test server and cuts each connection
-// that has sent the client more than after bytes (a COPY TO stream: the
-// catalog queries are far smaller) mid-stream, up to max connections.
-// cuts counts the cut connections.
+// readCutProxy returns the test server's URL through a proxy that cuts
+// each connection that has sent the client more than after bytes (a COPY
+// TO stream: the catalog queries are far smaller) mid-stream, up to max
+// connections, counted in cuts.
 func readCutProxy(t *testing.T, after, max int64, cuts *atomic.Int64) string {
 	return cutAfterProxy(t, after, max, false, cuts)
 }
@@ -27,72 +24,7 @@ func readCutProxy(t *testing.T, after, max int64, cuts *atomic.Int64) string {
 // cutAfterProxy is readCutProxy, or with up the same for what the client
 // sends the server (a COPY FROM stream).
 func cutAfterProxy(t *testing.T, after, max int64, up bool, cuts *atomic.Int64) string {
-	t.Helper()
-	u, err := url.Parse(testenv.PostgresURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	server := u.Host
-	if u.Port() == "" {
-		server += ":5432"
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	t.Cleanup(func() { ln.Close(); wg.Wait() })
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			s, err := net.Dial("tcp", server)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			wg.Add(2)
-			go func() { // server → client
-				defer wg.Done()
-				cutCopy(c, s, after, max, !up, cuts)
-			}()
-			go func() { // client → server
-				defer wg.Done()
-				cutCopy(s, c, after, max, up, cuts)
-			}()
-		}
-	}()
-	u.Host = ln.Addr().String()
-	return u.String()
-}
-
-// cutCopy copies from src to dst and, if cut, closes both once more than
-// after bytes went by (sending half of the last read), up to max
-// connections; else it closes both at the end.
-func cutCopy(dst, src net.Conn, after, max int64, cut bool, cuts *atomic.Int64) {
-	defer dst.Close()
-	defer src.Close()
-	buf := make([]byte, 32<<10)
-	var sent int64
-	for {
-		n, err := src.Read(buf)
-		if n > 0 {
-			if sent += int64(n); cut && sent > after && cuts.Add(1) <= max {
-				dst.Write(buf[:n/2])
-				return
-			}
-			if _, werr := dst.Write(buf[:n]); werr != nil {
-				return
-			}
-		}
-		if err != nil {
-			return
-		}
-	}
+	return testenv.ProxiedURL(t, testenv.PostgresURL(), "5432", testenv.CutAfter(after, max, up, cuts))
 }
 
 // TestPassthroughReadCut cuts the reader's connection in the middle of a
