@@ -27,6 +27,16 @@ func cutAfterProxy(t *testing.T, after, max int64, up bool, cuts *atomic.Int64) 
 	return testenv.ProxiedURL(t, testenv.PostgresURL(), "5432", testenv.CutAfter(after, max, up, cuts))
 }
 
+// cutTables returns a source of every built-in type with about 12 MB of
+// tuples, and a name for the target; both are dropped at the end.
+func cutTables(t *testing.T) (src, dst string) {
+	src, dst = tableName(t, "src"), tableName(t, "dst")
+	t.Cleanup(func() { connect(t).Exec(context.Background(), "DROP TABLE IF EXISTS "+src+", "+dst) })
+	builtinTable(t, src)
+	exec(t, "INSERT INTO "+src+" (id, t) SELECT g, repeat('y', 200) FROM generate_series(10000, 60000) g")
+	return src, dst
+}
+
 // TestPassthroughReadCut cuts the reader's connection in the middle of a
 // split's COPY stream (a server restart, a network fault) during a
 // passthrough run: the reader reports it as retryable, the split's attempt
@@ -36,10 +46,7 @@ func cutAfterProxy(t *testing.T, after, max int64, up bool, cuts *atomic.Int64) 
 // connection's error and the target keeps exactly its old rows.
 func TestPassthroughReadCut(t *testing.T) {
 	ctx := context.Background()
-	src, dst := tableName(t, "src"), tableName(t, "dst")
-	t.Cleanup(func() { connect(t).Exec(ctx, "DROP TABLE IF EXISTS "+src+", "+dst) })
-	builtinTable(t, src)
-	exec(t, "INSERT INTO "+src+" (id, t) SELECT g, repeat('y', 200) FROM generate_series(10000, 60000) g")
+	src, dst := cutTables(t)
 	for _, tc := range []struct {
 		name    string
 		mode    ferry.WriteMode
@@ -106,10 +113,7 @@ func TestPassthroughReadCut(t *testing.T) {
 // once.
 func TestWriteCut(t *testing.T) {
 	ctx := context.Background()
-	src, dst := tableName(t, "src"), tableName(t, "dst")
-	t.Cleanup(func() { connect(t).Exec(ctx, "DROP TABLE IF EXISTS "+src+", "+dst) })
-	builtinTable(t, src)
-	exec(t, "INSERT INTO "+src+" (id, t) SELECT g, repeat('y', 200) FROM generate_series(10000, 60000) g")
+	src, dst := cutTables(t)
 	for _, tc := range []struct {
 		name    string
 		mode    ferry.WriteMode
