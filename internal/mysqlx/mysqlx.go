@@ -11,6 +11,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/url"
 	"strings"
@@ -215,4 +216,14 @@ func (t Table) SchemaArg(col string) (string, []any) {
 		return col + " = DATABASE()", nil
 	}
 	return col + " = ?", []any{t.DB}
+}
+
+// IsConnLost reports an error of a connection that broke (reset, closed,
+// cut mid-stream, timed out), as opposed to one the server answered: the
+// server rolled back the connection's transaction, and the work can be done
+// again on another connection.
+func IsConnLost(err error) bool {
+	var ne net.Error
+	return errors.Is(err, mysql.ErrInvalidConn) || errors.Is(err, driver.ErrBadConn) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &ne)
 }

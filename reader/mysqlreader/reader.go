@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -36,6 +37,8 @@ type Reader struct {
 
 	mu          sync.Mutex
 	pool        chan *sql.Conn // snapshot connections, nil until Splits
+	alive       int            // snapshot connections not lost
+	gone        chan struct{}  // closed when every snapshot connection is lost
 	all         []*sql.Conn
 	consistency string
 	closed      atomic.Bool
@@ -257,7 +260,11 @@ func (r *Reader) Read(ctx context.Context, s ferry.Split) (array.RecordReader, e
 	if err := rr.query(q, args); err != nil {
 		rr.pin.unpin()
 		release(err)
-		return nil, fmt.Errorf("mysqlreader: split %s of %s: %w", s.ID, r.source(), err)
+		err = fmt.Errorf("mysqlreader: split %s of %s: %w", s.ID, r.source(), err)
+		if ctx.Err() == nil && mysqlx.IsConnLost(err) {
+			err = ferry.Retryable(err)
+		}
+		return nil, err
 	}
 	rr.refs.Store(1)
 	rr.vals = make([]driver.Value, len(r.cols))
@@ -352,11 +359,28 @@ func (r *Reader) conn(ctx context.Context) (*sql.Conn, func(error), error) {
 	}
 	select {
 	case c := <-pool:
-		// A connection broken by a cancelled query goes back too: a later
-		// Read on it reports the error.
-		return c, func(error) { pool <- c }, nil
+		return c, func(err error) { r.giveBack(c, err) }, nil
+	case <-r.gone:
+		return nil, nil, errors.New("every connection of the snapshot was lost")
 	case <-ctx.Done():
 		return nil, nil, ctx.Err()
+	}
+}
+
+// giveBack returns a snapshot connection to the pool after a split, unless
+// it was lost (err): then the split may be read again on another
+// connection of the same snapshot. A connection broken by a cancelled query
+// goes back too: a later Read on it reports the error.
+func (r *Reader) giveBack(c *sql.Conn, err error) {
+	if err == nil || !mysqlx.IsConnLost(err) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		r.pool <- c
+		return
+	}
+	c.Close()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.alive--; r.alive == 0 {
+		close(r.gone)
 	}
 }
 
@@ -600,6 +624,11 @@ func (rr *recordReader) fill() (n int, ended bool, err error) {
 }
 
 func (rr *recordReader) fail(err error) bool {
+	if rr.ctx.Err() == nil && mysqlx.IsConnLost(err) {
+		// the split's connection died under it (with the pooled snapshot
+		// connection dropped, a retry reads on another of the snapshot)
+		err = ferry.Retryable(err)
+	}
 	rr.err = err
 	rr.finish(err)
 	// Discard the partly built batch (its columns may be of uneven length).

@@ -249,7 +249,7 @@ func (r *Reader) openSnapshots(ctx context.Context, n int) error {
 	if err != nil {
 		return fail(err)
 	}
-	r.pool = make(chan *sql.Conn, n)
+	r.pool, r.alive, r.gone = make(chan *sql.Conn, n), n, make(chan struct{})
 	for _, c := range conns {
 		r.pool <- c
 	}

@@ -3,11 +3,9 @@ package mysqlwriter
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"regexp"
 	"strconv"
 	"strings"
@@ -80,7 +78,7 @@ func (bw *batchWriter) Write(ctx context.Context, b arrow.RecordBatch) error {
 			// The transaction may be gone (a lost connection, a deadlock
 			// rolls back everything): nothing more can be written on it.
 			if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || isTxFatal(err) {
-				if isDeadlock(err) || ctx.Err() == nil && isConnLost(err) {
+				if isDeadlock(err) || ctx.Err() == nil && mysqlx.IsConnLost(err) {
 					// The server rolled the attempt back (a deadlock, or a
 					// connection that died before the attempt's commit): the
 					// engine discards it and copies the split again.
@@ -98,14 +96,6 @@ func (bw *batchWriter) Write(ctx context.Context, b arrow.RecordBatch) error {
 func isDeadlock(err error) bool {
 	var me *mysql.MySQLError
 	return errors.As(err, &me) && (me.Number == 1213 || me.Number == 1205)
-}
-
-// isConnLost reports an error of a connection that broke (reset, closed,
-// cut mid-stream), as opposed to one the server answered.
-func isConnLost(err error) bool {
-	var ne net.Error
-	return errors.Is(err, mysql.ErrInvalidConn) || errors.Is(err, driver.ErrBadConn) ||
-		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &ne)
 }
 
 // isTxFatal reports errors after which the transaction is no longer usable.
