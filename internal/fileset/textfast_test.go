@@ -1,6 +1,7 @@
 package fileset
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -56,6 +57,38 @@ func TestFastTextForms(t *testing.T) {
 	for i, id := range ids {
 		if got := string(AppendText(nil, ua, i)); got != id.String() {
 			t.Errorf("uuid %d: got %s, want %s", i, got, id)
+		}
+	}
+}
+
+// TestFastDate32: the integer path of parseDate32 gives what the
+// time.Date path gives, for every day of years around the leap rules and
+// for invalid days, and leaves the rest to it.
+func TestFastDate32(t *testing.T) {
+	for _, y := range []int{0, 1, 4, 100, 400, 1600, 1899, 1900, 1969, 1970, 1971, 2000, 2024, 2100, 9999} {
+		for m := 1; m <= 12; m++ {
+			for d := 0; d <= 32; d++ {
+				s := fmt.Sprintf("%04d-%02d-%02d", y, m, d)
+				got, ok := fastDate32(s)
+				want, err := parseDate(s)
+				if (err == nil) != ok {
+					t.Fatalf("%s: fast ok %v, slow err %v", s, ok, err)
+				}
+				if ok && got != arrow.Date32FromTime(want) {
+					t.Fatalf("%s: fast %d, slow %d", s, got, arrow.Date32FromTime(want))
+				}
+			}
+		}
+	}
+	for _, s := range []string{" 2024-01-02", "2024-1-02", "2024/01/02", "+024-01-02", "2024-01-0x", ""} {
+		if _, ok := fastDate32(s); ok {
+			t.Errorf("%q: fast path took it", s)
+		}
+	}
+	for _, s := range []string{"true", "false", " TRUE ", "f", "1", "off"} {
+		want := map[string]bool{"true": true, " TRUE ": true, "1": true}[s]
+		if got, err := parseBoolValue(s); err != nil || got != want {
+			t.Errorf("%q: %v, %v", s, got, err)
 		}
 	}
 }

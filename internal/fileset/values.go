@@ -385,6 +385,12 @@ func parseFloatValue(s string, bits int) (float64, error) {
 
 // parseBoolValue parses the text of a boolean.
 func parseBoolValue(s string) (bool, error) {
+	switch s { // the common forms, before trimming and lowering
+	case "true":
+		return true, nil
+	case "false":
+		return false, nil
+	}
 	switch strings.ToLower(strings.TrimSpace(s)) {
 	case "true", "t", "1", "yes", "y", "on":
 		return true, nil
@@ -525,6 +531,9 @@ func parseDecimal128(t *arrow.Decimal128Type, s string) (decimal128.Num, error) 
 
 // parseDate32 parses the text of a date32.
 func parseDate32(s string) (arrow.Date32, error) {
+	if d, ok := fastDate32(s); ok {
+		return d, nil
+	}
 	d, err := parseDate(s)
 	if err != nil {
 		return 0, fmt.Errorf("not a date (want 2006-01-02): %q", s)
@@ -926,6 +935,21 @@ func fastDecimal(s string, scale int32) (int64, bool) {
 		v = -v
 	}
 	return v, true
+}
+
+// fastDate32 is parseDate32 of a valid "2006-01-02" by integer
+// arithmetic (no time.Date); ok is false for anything else.
+func fastDate32(s string) (arrow.Date32, bool) {
+	if len(s) != 10 || s[4] != '-' || s[7] != '-' {
+		return 0, false
+	}
+	y, ok1 := digits(s[0:4])
+	m, ok2 := digits(s[5:7])
+	d, ok3 := digits(s[8:10])
+	if !(ok1 && ok2 && ok3) || m < 1 || m > 12 || d < 1 || d > daysIn(y, m) {
+		return 0, false
+	}
+	return arrow.Date32(daysFromCivil(y, m, d)), true
 }
 
 // parseDate parses 2006-01-02.
