@@ -1,7 +1,6 @@
 package parquetwriter
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"math/big"
@@ -12,7 +11,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
-	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 	"github.com/stretchr/testify/require"
 )
@@ -45,17 +43,7 @@ func TestDecimalsAsIntegers(t *testing.T) {
 	rec := b.NewRecordBatch()
 	defer rec.Release()
 
-	w, err := Open(context.Background(), Config{Path: t.TempDir() + "/x.parquet", Allocator: mem})
-	require.NoError(t, err)
-	require.NoError(t, w.checkSchema(schema))
-	var out bytes.Buffer
-	enc, err := w.newEncoder(&out, schema)
-	require.NoError(t, err)
-	require.NoError(t, enc.Write(rec))
-	require.NoError(t, enc.Close())
-
-	pf, err := file.NewParquetReader(bytes.NewReader(out.Bytes()))
-	require.NoError(t, err)
+	pf := encodeFile(t, mem, schema, rec)
 	defer pf.Close()
 	for i, p := range precisions {
 		require.Equal(t, want[p], pf.MetaData().Schema.Column(i).PhysicalType(), "precision %d", p)

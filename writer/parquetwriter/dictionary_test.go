@@ -16,6 +16,26 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// encodeFile writes recs (of schema) through the writer's encoder into
+// memory, as the writer would into a file, and opens the result (the
+// caller closes it).
+func encodeFile(t *testing.T, mem memory.Allocator, schema *arrow.Schema, recs ...arrow.RecordBatch) *file.Reader {
+	t.Helper()
+	w, err := Open(context.Background(), Config{Path: t.TempDir() + "/x.parquet", Allocator: mem})
+	require.NoError(t, err)
+	require.NoError(t, w.checkSchema(schema))
+	var out bytes.Buffer
+	enc, err := w.newEncoder(&out, schema)
+	require.NoError(t, err)
+	for _, rec := range recs {
+		require.NoError(t, enc.Write(rec))
+	}
+	require.NoError(t, enc.Close())
+	pf, err := file.NewParquetReader(bytes.NewReader(out.Bytes()))
+	require.NoError(t, err)
+	return pf
+}
+
 func textArray(mem memory.Allocator, n int, value func(i int) (string, bool)) arrow.Array {
 	b := array.NewStringBuilder(mem)
 	defer b.Release()
@@ -73,18 +93,7 @@ func TestDictionaryFromFirstBatch(t *testing.T) {
 	rec := array.NewRecordBatch(schema, []arrow.Array{status, note}, n)
 	defer rec.Release()
 
-	w, err := Open(context.Background(), Config{Path: t.TempDir() + "/x.parquet", Allocator: mem})
-	require.NoError(t, err)
-	require.NoError(t, w.checkSchema(schema))
-	var out bytes.Buffer
-	enc, err := w.newEncoder(&out, schema)
-	require.NoError(t, err)
-	require.NoError(t, enc.Write(rec))
-	require.NoError(t, enc.Write(rec))
-	require.NoError(t, enc.Close())
-
-	pf, err := file.NewParquetReader(bytes.NewReader(out.Bytes()))
-	require.NoError(t, err)
+	pf := encodeFile(t, mem, schema, rec, rec)
 	defer pf.Close()
 	rg := pf.MetaData().RowGroup(0)
 	for i, wantDict := range []bool{true, false} {
@@ -112,15 +121,7 @@ func TestDictionaryFromFirstBatch(t *testing.T) {
 // of the schema.
 func TestEmptyFile(t *testing.T) {
 	schema := arrow.NewSchema([]arrow.Field{{Name: "s", Type: arrow.BinaryTypes.String, Nullable: true}}, nil)
-	w, err := Open(context.Background(), Config{Path: t.TempDir() + "/x.parquet"})
-	require.NoError(t, err)
-	require.NoError(t, w.checkSchema(schema))
-	var out bytes.Buffer
-	enc, err := w.newEncoder(&out, schema)
-	require.NoError(t, err)
-	require.NoError(t, enc.Close())
-	pf, err := file.NewParquetReader(bytes.NewReader(out.Bytes()))
-	require.NoError(t, err)
+	pf := encodeFile(t, nil, schema)
 	defer pf.Close()
 	require.EqualValues(t, 0, pf.NumRows())
 	require.Equal(t, 1, pf.MetaData().Schema.NumColumns())
