@@ -2,12 +2,16 @@ package pgwriter_test
 
 import (
 	"context"
+	"os"
+	osexec "os/exec"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/ferrydata/ferry"
+	"github.com/ferrydata/ferry/internal/crashpoint"
 	"github.com/ferrydata/ferry/internal/testenv"
 	"github.com/ferrydata/ferry/reader/pgreader"
 	"github.com/ferrydata/ferry/writer/pgwriter"
@@ -144,6 +148,43 @@ func TestWriteCut(t *testing.T) {
 			}
 			if sum.Passthrough == tc.decoded || sum.Retries == 0 {
 				t.Errorf("Passthrough %v, %d retries", sum.Passthrough, sum.Retries)
+			}
+			sameRows(t, src, dst)
+		})
+	}
+}
+
+// TestPassthroughKilled kills the process (SIGKILL) during a staged
+// passthrough run, at a split's third write and at the final commit into
+// the target: the target keeps exactly its old rows, and a rerun copies
+// every row once.
+func TestPassthroughKilled(t *testing.T) {
+	if os.Getenv("PGPASS_CHILD") == "1" {
+		_, err := directRun(t, os.Getenv("PGPASS_SRC"), os.Getenv("PGPASS_DST"), ferry.ModeOverwrite, ferry.Options{Concurrency: 2, BatchRows: 2000}, nil)
+		t.Fatalf("the child was not killed: %v", err)
+	}
+	src, dst := cutTables(t)
+	for _, point := range []string{"pgwriter.write@3", "pgwriter.commit"} {
+		t.Run(point, func(t *testing.T) {
+			exec(t, "DROP TABLE IF EXISTS "+dst)
+			exec(t, "CREATE TABLE "+dst+" (LIKE "+src+" INCLUDING ALL)")
+			exec(t, "INSERT INTO "+dst+" (id, t) VALUES (-1, 'old'), (-2, 'old')")
+			cmd := osexec.Command(os.Args[0], "-test.run=^TestPassthroughKilled$")
+			cmd.Env = append(os.Environ(), "PGPASS_CHILD=1", "PGPASS_SRC="+src, "PGPASS_DST="+dst, crashpoint.Env+"="+point)
+			out, err := cmd.CombinedOutput()
+			ee, ok := err.(*osexec.ExitError)
+			if !ok || !ee.Sys().(syscall.WaitStatus).Signaled() || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+				t.Fatalf("child was not killed at %s: %v\n%s", point, err, out)
+			}
+			if n := count(t, "SELECT count(*) FROM "+dst); n != 2 {
+				t.Fatalf("%d rows after the kill, want the 2 old ones", n)
+			}
+			sum, err := directRun(t, src, dst, ferry.ModeOverwrite, ferry.Options{Concurrency: 2}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !sum.Passthrough {
+				t.Error("the rerun did not pass the tuples through")
 			}
 			sameRows(t, src, dst)
 		})
