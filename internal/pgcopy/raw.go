@@ -276,9 +276,7 @@ func (s *Splitter) Write(p []byte) (int, error) {
 		if ext < 0 || len(s.header)-19 < ext {
 			return n, nil
 		}
-		p = s.header[19+ext:]
-		s.headDone = true
-		defer func() { s.header = nil }()
+		p, s.header, s.headDone = s.header[19+ext:], nil, true
 	}
 	if len(p) == 0 {
 		return n, nil
