@@ -40,6 +40,9 @@ var (
 	reDuration = regexp.MustCompile(`\b\d+(\.\d+)?(ns|µs|ms|s|m)\b`)
 	reRate     = regexp.MustCompile(`\d+ rows/s, \d+\.\d+ MB/s`)
 	reSeconds  = regexp.MustCompile(`("[a-z_]*(seconds|per_second)": )[0-9.e+-]+`)
+	// reSplitDur is a split line's right-aligned duration column, whose
+	// padding depends on how long the duration printed.
+	reSplitDur = regexp.MustCompile(`rows +DUR`)
 )
 
 // normalize replaces what changes from run to run.
@@ -49,6 +52,7 @@ func normalize(s string) string {
 	s = reRate.ReplaceAllString(s, "N rows/s, N MB/s")
 	s = reSeconds.ReplaceAllString(s, "${1}N")
 	s = reDuration.ReplaceAllString(s, "DUR")
+	s = reSplitDur.ReplaceAllString(s, "rows DUR")
 	return s
 }
 
