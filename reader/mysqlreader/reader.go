@@ -15,6 +15,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/go-sql-driver/mysql"
 
 	"github.com/ferrydata/ferry"
 	"github.com/ferrydata/ferry/dirty"
@@ -257,7 +258,7 @@ func (r *Reader) Read(ctx context.Context, s ferry.Split) (array.RecordReader, e
 	}
 	q, args := r.selectSQL(spec)
 	rr := &recordReader{r: r, ctx: ctx, split: s.ID, release: release, pin: pin(conn)}
-	if err := rr.query(q, args); err != nil {
+	if err := rr.query(q, args, r.cfg.QuerySQL == "" && !r.cfg.TextProtocol); err != nil {
 		rr.pin.unpin()
 		release(err)
 		err = fmt.Errorf("mysqlreader: split %s of %s: %w", s.ID, r.source(), err)
@@ -288,10 +289,12 @@ func (r *Reader) Read(ctx context.Context, s ferry.Split) (array.RecordReader, e
 	return rr, nil
 }
 
-// query runs q on the pinned driver connection: the text protocol, the
-// arguments interpolated by the driver; when the driver cannot interpolate
-// them (driver.ErrSkip), a prepared statement, as database/sql would.
-func (rr *recordReader) query(q string, args []any) error {
+// query runs q on the pinned driver connection. With binary, a prepared
+// statement (the binary protocol), falling back to the text protocol when
+// the server refuses to prepare q; else the text protocol, the arguments
+// interpolated by the driver, or a prepared statement when the driver
+// cannot interpolate them (driver.ErrSkip), as database/sql would.
+func (rr *recordReader) query(q string, args []any, binary bool) error {
 	var err error
 	perr := rr.pin.do(func(dc driver.Conn) {
 		nv := make([]driver.NamedValue, len(args))
@@ -306,35 +309,56 @@ func (rr *recordReader) query(q string, args []any) error {
 				return
 			}
 		}
-		qc, ok := dc.(driver.QueryerContext)
-		if ok {
+		pc, canPrepare := dc.(driver.ConnPrepareContext)
+		if binary && canPrepare {
+			stmt, prepErr := pc.PrepareContext(rr.ctx, q)
+			if prepErr == nil {
+				err = rr.run(stmt, nv)
+				return
+			}
+			if serr := (*mysql.MySQLError)(nil); !errors.As(prepErr, &serr) {
+				err = prepErr // the connection, not the statement
+				return
+			}
+		}
+		if qc, ok := dc.(driver.QueryerContext); ok {
 			rr.drows, err = qc.QueryContext(rr.ctx, q, nv)
 			if err != driver.ErrSkip {
 				return
 			}
 		}
-		pc, ok := dc.(driver.ConnPrepareContext)
-		if !ok {
+		if !canPrepare {
 			err = fmt.Errorf("the driver connection %T cannot run queries", dc)
 			return
 		}
-		if rr.stmt, err = pc.PrepareContext(rr.ctx, q); err != nil {
+		stmt, prepErr := pc.PrepareContext(rr.ctx, q)
+		if prepErr != nil {
+			err = prepErr
 			return
 		}
-		if sq, ok := rr.stmt.(driver.StmtQueryContext); ok {
-			rr.drows, err = sq.QueryContext(rr.ctx, nv)
-		} else {
-			err = fmt.Errorf("the driver statement %T cannot run queries", rr.stmt)
-		}
-		if err != nil {
-			rr.stmt.Close()
-			rr.stmt = nil
-		}
+		err = rr.run(stmt, nv)
 	})
 	if perr != nil {
 		return perr
 	}
 	return err
+}
+
+// run runs the prepared stmt with args; the statement is closed with the
+// rows.
+func (rr *recordReader) run(stmt driver.Stmt, args []driver.NamedValue) error {
+	sq, ok := stmt.(driver.StmtQueryContext)
+	if !ok {
+		stmt.Close()
+		return fmt.Errorf("the driver statement %T cannot run queries", stmt)
+	}
+	var err error
+	if rr.drows, err = sq.QueryContext(rr.ctx, args); err != nil {
+		stmt.Close()
+		return err
+	}
+	rr.stmt = stmt
+	return nil
 }
 
 func (r *Reader) source() string {
