@@ -34,6 +34,11 @@ func init() {
 		benchCase{Group: "my2pg", Name: "ferry insert", Setup: mySetup, Run: func(ctx context.Context, env *benchEnv) (caseResult, error) {
 			return myFerry(ctx, env, "my2pg", ferry.ModeInsert)
 		}},
+		// The same through the text protocol, to compare with the
+		// default binary one in the same run.
+		benchCase{Group: "my2pg", Name: "ferry insert text protocol", Setup: mySetup, Run: func(ctx context.Context, env *benchEnv) (caseResult, error) {
+			return myFerry(ctx, env, "my2pg", ferry.ModeInsert, "protocol=text")
+		}},
 		benchCase{Group: "pg2my", Name: "psql COPY | LOAD DATA LOCAL", Pipe: true, Setup: mySetup, Run: pg2myPipe},
 		benchCase{Group: "pg2my", Name: "ferry insert", Setup: mySetup, Run: func(ctx context.Context, env *benchEnv) (caseResult, error) {
 			return myFerry(ctx, env, "pg2my", ferry.ModeInsert)
@@ -341,8 +346,9 @@ func pg2myPipe(ctx context.Context, env *benchEnv) (caseResult, error) {
 	return caseResult{Rows: n, Bytes: mySourceBytes(ctx, env), Verified: "count+checksum", ChildCPU: cpu, Elapsed: el}, nil
 }
 
-// myFerry runs Ferry for one group with env.curWorkers workers.
-func myFerry(ctx context.Context, env *benchEnv, group string, mode ferry.WriteMode) (caseResult, error) {
+// myFerry runs Ferry for one group with env.curWorkers workers;
+// readerParams are added to the MySQL reader's URL.
+func myFerry(ctx context.Context, env *benchEnv, group string, mode ferry.WriteMode, readerParams ...string) (caseResult, error) {
 	workers := env.curWorkers
 	// Names of this process's own: two bench runs may overlap on the servers.
 	dst := fmt.Sprintf("orders_dst_ferry_%s_%d_%d", group, workers, os.Getpid())
@@ -352,7 +358,11 @@ func myFerry(ctx context.Context, env *benchEnv, group string, mode ferry.WriteM
 	var err error
 	switch group {
 	case "my2my", "my2pg":
-		rcfg, err := mysqlreader.ParseConfig(addParam(env.MyURL, "table=orders_src&splitPk=id&timeZone=UTC"))
+		u := addParam(env.MyURL, "table=orders_src&splitPk=id&timeZone=UTC")
+		for _, p := range readerParams {
+			u = addParam(u, p)
+		}
+		rcfg, err := mysqlreader.ParseConfig(u)
 		if err != nil {
 			return caseResult{}, err
 		}
