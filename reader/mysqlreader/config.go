@@ -94,9 +94,10 @@ type Config struct {
 	ZeroDate ZeroDatePolicy
 	// TextProtocol reads a table's splits through the text protocol, as
 	// QuerySQL always is. The default is a prepared statement, whose rows
-	// come in the binary protocol: numbers and dates as binary values,
-	// which the server sends and the reader decodes with about half the
-	// CPU of their text. The values read are the same either way. A server
+	// come in the binary protocol: integers and floating-point numbers as
+	// binary values, which the server does not format nor the reader parse
+	// (on the benchmark table, a quarter less of the reader's CPU and a
+	// third less time). The values read are the same either way. A server
 	// or proxy that refuses to prepare the query gets the text protocol
 	// without this option.
 	TextProtocol bool

@@ -112,6 +112,7 @@ func TestQuerySQLAndErrors(t *testing.T) {
 		base,
 		base + "?table=x&querySql=select+1",
 		base + "?table=x&zeroDate=maybe",
+		base + "?table=x&protocol=udp",
 		base + "?table=x&timeZone=Mars/Base",
 		"mysql://u:s3cret@127.0.0.1/db?table=x&nope=1",
 	} {
