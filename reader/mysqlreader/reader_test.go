@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -97,19 +98,23 @@ const allTypesDDL = `(
  j JSON, e ENUM('a','b'), st SET('x','y'), u UUID
 ) DEFAULT CHARSET=utf8mb4`
 
-func TestAllTypes(t *testing.T) {
-	db, base := testDB(t)
-	ctx := context.Background()
-	name := table(t, db, allTypesDDL,
-		`VALUES (1, -128, 0, -32768, 0, -8388608, 0, -2147483648, 0, -9223372036854775808, 0,
+// allTypesRows are the two rows of TestAllTypes: the low and the high edge
+// of each column of allTypesDDL.
+var allTypesRows = []string{
+	`VALUES (1, -128, 0, -32768, 0, -8388608, 0, -2147483648, 0, -9223372036854775808, 0,
 		 -99999999999999999999999999999999999.999999999999999999999999999999, -9999999999.99, -3.40282e38, -1.7976931348623157e308,
 		 '', '', '', x'00ff', b'0', b'0', 0, '1000-01-01', '00:00:00', '1000-01-01 00:00:00', '1970-01-01 00:00:01', 1901,
 		 '{}', 'a', '', '00000000-0000-0000-0000-000000000000')`,
-		`VALUES (2, 127, 255, 32767, 65535, 8388607, 16777215, 2147483647, 4294967295, 9223372036854775807, 18446744073709551615,
+	`VALUES (2, 127, 255, 32767, 65535, 8388607, 16777215, 2147483647, 4294967295, 9223372036854775807, 18446744073709551615,
 		 99999999999999999999999999999999999.999999999999999999999999999999, 9999999999.99, 1.17549e-38, 5e-324,
 		 'emoji 😀 tab\there', 'new\nline \\\\N', x'000a090d5c4e', x'', b'1111111111', b'1', 1, '9999-12-31', '23:59:59.999999',
 		 '9999-12-31 23:59:59.999999', '2038-01-19 03:14:07.999999', 2155, '{"a": [1, "😀"]}', 'b', 'x,y', 'ffffffff-ffff-ffff-ffff-ffffffffffff')`,
-		`(id) VALUES (3)`)
+}
+
+func TestAllTypes(t *testing.T) {
+	db, base := testDB(t)
+	ctx := context.Background()
+	name := table(t, db, allTypesDDL, slices.Concat(allTypesRows, []string{`(id) VALUES (3)`})...)
 	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
 	defer mem.AssertSize(t, 0)
 	r := open(t, ctx, base+"?table="+name, mem)
@@ -190,24 +195,17 @@ func TestBatchesOfChangingSize(t *testing.T) {
 func TestBinaryMatchesText(t *testing.T) {
 	db, base := testDB(t)
 	ctx := context.Background()
-	all := table(t, db, allTypesDDL,
-		`VALUES (1, -128, 0, -32768, 0, -8388608, 0, -2147483648, 0, -9223372036854775808, 0,
-		 -99999999999999999999999999999999999.999999999999999999999999999999, -9999999999.99, -3.40282e38, -1.7976931348623157e308,
-		 '', '', '', x'00ff', b'0', b'0', 0, '1000-01-01', '-838:59:59.000000', '1000-01-01 00:00:00', '1970-01-01 00:00:01', 1901,
-		 '{}', 'a', '', '00000000-0000-0000-0000-000000000000')`,
-		`VALUES (2, 127, 255, 32767, 65535, 8388607, 16777215, 2147483647, 4294967295, 9223372036854775807, 18446744073709551615,
-		 99999999999999999999999999999999999.999999999999999999999999999999, 9999999999.99, 0.1, 0.1,
-		 'emoji 😀 tab\there', 'new\nline \\\\N', x'000a090d5c4e', x'', b'1111111111', b'1', 1, '9999-12-31', '838:59:59.000000',
-		 '9999-12-31 23:59:59.999999', '2038-01-19 03:14:07.999999', 2155, '{"a": [1, "😀"]}', 'b', 'x,y', 'ffffffff-ffff-ffff-ffff-ffffffffffff')`,
+	all := table(t, db, allTypesDDL, slices.Concat(allTypesRows, []string{
 		`VALUES (3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 9223372036854775808, 0.000000000000000000000000000001, 0.01, -0.0, -0.0,
 		 'a', 'b', x'5c', x'5c30', b'1', b'0', 0, '2024-02-29', '-00:00:00.000001', '2024-02-29 00:00:00', '2024-02-29 12:00:00', 2000,
 		 '[]', 'a', 'y', '123e4567-e89b-12d3-a456-426614174000')`,
-		`(id) VALUES (4)`)
+		`(id) VALUES (4)`})...)
 	edges := table(t, db, `(id INT PRIMARY KEY, t0 TIME, t3 TIME(3), d0 DATETIME, d3 DATETIME(3), ts0 TIMESTAMP NULL, y YEAR, d DATE, f FLOAT, dbl DOUBLE)`)
 	_, err := db.Exec("SET SESSION sql_mode=''; INSERT INTO " + edges + ` VALUES
 		(1, '100:00:01', '-01:02:03.004', '2024-01-02 03:04:05', '2024-01-02 03:04:05.006', '2024-01-02 03:04:05', 0, '2024-00-15', 3.4e38, 1e-300),
 		(2, '-00:00:01', '00:00:00.001', '0000-00-00 00:00:00', '2024-01-02 00:00:00.000', NULL, 1999, '0000-00-00', 1.5, 123456789012345680000),
-		(3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)`)
+		(3, '-838:59:59', '838:59:59.999', NULL, NULL, NULL, 2155, NULL, -0.1, -0.1),
+		(4, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)`)
 	require.NoError(t, err)
 
 	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
